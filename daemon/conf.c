@@ -1,0 +1,645 @@
+/*
+ * conf — see conf.h. The parameter table below is the single source
+ * of truth for keys, types, defaults, bounds and their one-line docs.
+ */
+#include "config.h"
+#include "conf.h"
+
+#include <confuse.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#ifndef SG_SYSCONFDIR
+#define SG_SYSCONFDIR "/etc/supportgate"
+#endif
+#ifndef SG_LOCALSTATEDIR
+#define SG_LOCALSTATEDIR "/var/lib/supportgate"
+#endif
+#ifndef SG_RUNSTATEDIR
+#define SG_RUNSTATEDIR "/run"
+#endif
+
+#define OFF(f) offsetof(struct sg_conf, f)
+#define ACTIONS "accept|tempfail|reject"
+
+const struct sg_param sg_conf_params[] = {
+	/* daemon */
+	{ "socket", SG_PT_STR, "local:" SG_RUNSTATEDIR "/supportgate/supportgated.sock", 0, 0, NULL, OFF(socket),
+	  "milter socket: inet:PORT@HOST, inet6:PORT@HOST or local:/path" },
+	{ "state_dir", SG_PT_STR, SG_LOCALSTATEDIR, 0, 0, NULL, OFF(state_dir),
+	  "directory of the Berkeley DB environment and the spool" },
+	{ "user", SG_PT_STR, "", 0, 0, NULL, OFF(user),
+	  "user to run as after binding the socket (empty: do not change)" },
+	{ "pid_file", SG_PT_STR, SG_RUNSTATEDIR "/supportgate/supportgated.pid", 0, 0, NULL, OFF(pid_file),
+	  "pid file, locked while the daemon runs (empty: none)" },
+	{ "syslog_facility", SG_PT_ENUM, "mail", 0, 0,
+	  "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", OFF(syslog_facility),
+	  "syslog facility used when not in the foreground" },
+	{ "log_level", SG_PT_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
+	  "least severe level that is logged" },
+	/* addresses and tokens */
+	{ "support_address", SG_PT_STRLIST, "{}", 0, 0, NULL, OFF(support_address),
+	  "support addresses; plus-addresses of them (support+1234@) match too; at least one" },
+	{ "support_address_regex", SG_PT_STR, "", 0, 0, NULL, OFF(support_address_regex),
+	  "optional PCRE2 regex (case-insensitive) matching further support addresses" },
+	{ "ticket_tag", SG_PT_STR, "SUPPORT", 0, 0, NULL, OFF(ticket_tag),
+	  "tag in subject tokens: ACME gives [ACME #1234]; letters, digits, . _ -" },
+	{ "token_secret_file", SG_PT_STR, "", 0, 0, NULL, OFF(token_secret_file),
+	  "file holding a secret (16 bytes or more) that adds a keyed check to tokens" },
+	/* tickets */
+	{ "reopen_days", SG_PT_INT, "30", 0, 3650, NULL, OFF(reopen_days),
+	  "a reply to a ticket closed longer than this opens a new linked ticket" },
+	{ "max_message_size", SG_PT_SIZE, "25M", 65536, 1073741824LL, NULL, OFF(max_message_size),
+	  "messages up to this size are stored whole; bigger ones truncated with a note" },
+	{ "db_sync", SG_PT_BOOL, "true", 0, 0, NULL, OFF(db_sync),
+	  "flush every commit to disk; false is faster but a power loss may lose the last commits" },
+	/* milter */
+	{ "header_prefix", SG_PT_STR, "X-Support-", 0, 0, NULL, OFF(header_prefix),
+	  "prefix of the headers added to support mail (X-Support-Ticket, ...)" },
+	{ "milter_memory_limit", SG_PT_SIZE, "1M", 4096, 268435456LL, NULL, OFF(milter_memory_limit),
+	  "message bytes kept in memory per message before spilling to a file in state_dir" },
+	{ "milter_size_limit", SG_PT_SIZE, "100M", 65536, 4294967296LL, NULL, OFF(milter_size_limit),
+	  "largest message the milter takes in; larger ones get on_oversize" },
+	{ "on_oversize", SG_PT_ENUM, "accept", 0, 0, ACTIONS, OFF(on_oversize),
+	  "action for support mail over milter_size_limit" },
+	{ "on_store_error", SG_PT_ENUM, "tempfail", 0, 0, ACTIONS, OFF(on_store_error),
+	  "action when the ticket store fails (tempfail: the MTA keeps the mail and retries)" },
+	{ "on_parse_error", SG_PT_ENUM, "accept", 0, 0, ACTIONS, OFF(on_parse_error),
+	  "action when a message cannot be parsed (accept: odd mail is never bounced)" },
+	{ "on_resource_error", SG_PT_ENUM, "tempfail", 0, 0, ACTIONS, OFF(on_resource_error),
+	  "action when a resource runs out (disk, spill file)" },
+	{ "on_internal_error", SG_PT_ENUM, "tempfail", 0, 0, ACTIONS, OFF(on_internal_error),
+	  "action on any other internal error" },
+	/* later modules */
+	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
+	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },
+	{ "template_dir", SG_PT_STR, SG_SYSCONFDIR "/templates", 0, 0, NULL, OFF(template_dir),
+	  "directory of message templates, one folder per language" },
+};
+const size_t sg_conf_nparams = sizeof(sg_conf_params) / sizeof(sg_conf_params[0]);
+
+static struct sg_conf *current;
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Loading is rare and serialised; the error sink is per load. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sg_conf_errors *load_errs;
+
+const char *
+sg_conf_default_path(void)
+{
+	return SG_SYSCONFDIR "/supportgate.conf";
+}
+
+const char *
+sg_action_name(enum sg_action a)
+{
+	switch (a) {
+	case SG_ACT_ACCEPT: return "accept";
+	case SG_ACT_TEMPFAIL: return "tempfail";
+	case SG_ACT_REJECT: return "reject";
+	}
+	return "?";
+}
+
+static void add_err(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+add_err(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (load_errs == NULL)
+		goto out;
+	load_errs->v = sg_xreallocarray(load_errs->v, load_errs->n + 1, sizeof(char *));
+	load_errs->v[load_errs->n++] = sg_xasprintf("%s:%d: %s", file ? file : "(config)",
+						    line, msg ? msg : "out of memory");
+out:
+	free(msg);
+}
+
+void
+sg_conf_errors_clear(struct sg_conf_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+void
+sg_conf_errors_print(const struct sg_conf_errors *e, FILE *fp)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(fp, "%s\n", e->v[i]);
+}
+
+static void
+confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	add_err(cfg->filename, cfg->line, "%s", msg);
+}
+
+int
+sg_conf_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mul = 1024; end++; break;
+	case 'm': case 'M': mul = 1024 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024ULL * 1024 * 1024; end++; break;
+	default: return -1;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static const struct sg_param *
+param_find(const char *name)
+{
+	for (size_t i = 0; i < sg_conf_nparams; i++)
+		if (strcasecmp(sg_conf_params[i].name, name) == 0)
+			return &sg_conf_params[i];
+	return NULL;
+}
+
+static int
+enum_index(const char *choices, const char *v)
+{
+	const char *p = choices;
+	int idx = 0;
+	size_t vl = strlen(v);
+
+	while (*p) {
+		const char *bar = strchr(p, '|');
+		size_t l = bar ? (size_t)(bar - p) : strlen(p);
+		if (l == vl && strncasecmp(p, v, l) == 0)
+			return idx;
+		idx++;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	return -1;
+}
+
+static int
+valid_socket(const char *s, char *why, size_t whylen)
+{
+	if (strncmp(s, "local:", 6) == 0 || strncmp(s, "unix:", 5) == 0) {
+		const char *path = strchr(s, ':') + 1;
+		if (path[0] != '/') {
+			snprintf(why, whylen, "local socket path must be absolute");
+			return 0;
+		}
+		if (strlen(path) >= 108) {
+			snprintf(why, whylen, "local socket path longer than 107 bytes");
+			return 0;
+		}
+		return 1;
+	}
+	if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0) {
+		const char *p = strchr(s, ':') + 1;
+		char *end;
+		long port;
+
+		errno = 0;
+		port = strtol(p, &end, 10);
+		if (end == p || errno || port < 1 || port > 65535 ||
+		    (*end != '\0' && *end != '@')) {
+			snprintf(why, whylen, "bad port in '%s' (want inet:PORT@HOST)", s);
+			return 0;
+		}
+		if (*end == '@' && end[1] == '\0') {
+			snprintf(why, whylen, "empty host after '@'");
+			return 0;
+		}
+		return 1;
+	}
+	snprintf(why, whylen, "'%s' is not inet:PORT@HOST, inet6:PORT@HOST or local:/path", s);
+	return 0;
+}
+
+static int
+valid_token_chars(const char *s, const char *extra)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Per-key checks that need only the value; run during parsing so errors
+ * carry the line. */
+static int
+validate_value(cfg_t *cfg, const struct sg_param *p, const char *v)
+{
+	char why[256];
+	uint64_t size;
+
+	why[0] = '\0';
+	switch (p->type) {
+	case SG_PT_ENUM:
+		if (enum_index(p->choices, v) < 0)
+			snprintf(why, sizeof(why), "must be one of %s", p->choices);
+		break;
+	case SG_PT_SIZE:
+		if (sg_conf_parse_size(v, &size) < 0)
+			snprintf(why, sizeof(why), "'%s' is not a size (e.g. 512K, 25M, 1G)", v);
+		else if ((long long)size < p->min || (long long)size > p->max)
+			snprintf(why, sizeof(why), "%s is out of range %lld..%lld bytes", v, p->min, p->max);
+		break;
+	default:
+		break;
+	}
+	if (why[0] == '\0' && strcmp(p->name, "socket") == 0)
+		valid_socket(v, why, sizeof(why));
+	if (why[0] == '\0' && strcmp(p->name, "ticket_tag") == 0 &&
+	    (!valid_token_chars(v, "._-") || strlen(v) > 32))
+		snprintf(why, sizeof(why), "'%s' must be 1-32 letters, digits, '.', '_' or '-'", v);
+	if (why[0] == '\0' && strcmp(p->name, "header_prefix") == 0 &&
+	    (!valid_token_chars(v, "-") || strlen(v) > 40))
+		snprintf(why, sizeof(why), "'%s' must be letters, digits and '-' (at most 40)", v);
+	if (why[0] == '\0' && strchr(v, '\n') != NULL)
+		snprintf(why, sizeof(why), "value contains a line break");
+	if (why[0] != '\0') {
+		add_err(cfg->filename, cfg->line, "%s: %s", p->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+validate_cb(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const struct sg_param *p = param_find(opt->name);
+	int rc = 0;
+
+	if (p == NULL)
+		return 0;
+	if (p->type == SG_PT_INT) {
+		long v = cfg_opt_getnint(opt, 0);
+		if (v < p->min || v > p->max) {
+			add_err(cfg->filename, cfg->line, "%s: %ld is out of range %lld..%lld",
+				p->name, v, p->min, p->max);
+			return -1;
+		}
+		return 0;
+	}
+	if (p->type == SG_PT_BOOL)
+		return 0;
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		const char *v = cfg_opt_getnstr(opt, i);
+		if (v != NULL && validate_value(cfg, p, v) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static char *
+read_secret(const char *path, size_t *len, const char *cfgfile, int line)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char buf[4096];
+	size_t n;
+	struct stat sb;
+
+	if (fp == NULL) {
+		add_err(cfgfile, line, "token_secret_file: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & S_IROTH))
+		sg_warn("config", "token_secret_file %s is readable by everyone", path);
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < 16) {
+		add_err(cfgfile, line, "token_secret_file: %s holds %zu bytes, need at least 16", path, n);
+		return NULL;
+	}
+	*len = n;
+	char *s = sg_xmalloc(n + 1);
+	memcpy(s, buf, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void
+config_free(struct sg_conf *c)
+{
+	for (size_t i = 0; i < sg_conf_nparams; i++) {
+		const struct sg_param *p = &sg_conf_params[i];
+		char *base = (char *)c + p->offset;
+		if (p->type == SG_PT_STR || (p->type == SG_PT_ENUM && strcmp(p->name, "syslog_facility") == 0))
+			free(*(char **)base);
+		else if (p->type == SG_PT_STRLIST)
+			sg_strlist_clear((struct sg_strlist *)base);
+	}
+	if (c->support_re != NULL)
+		pcre2_code_free(c->support_re);
+	if (c->token_secret != NULL) {
+		memset(c->token_secret, 0, c->token_secret_len);
+		free(c->token_secret);
+	}
+	free(c->path);
+	free(c);
+}
+
+/* Count lines so that checks on absent keys can point at the end. */
+static int
+file_lines(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	int c, n = 1;
+
+	if (fp == NULL)
+		return 0;
+	while ((c = getc(fp)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(fp);
+	return n;
+}
+
+static void
+fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
+{
+	for (size_t i = 0; i < sg_conf_nparams; i++) {
+		const struct sg_param *p = &sg_conf_params[i];
+		char *base = (char *)c + p->offset;
+		switch (p->type) {
+		case SG_PT_STR:
+			*(char **)base = sg_xstrdup(cfg_getstr(cfg, p->name) ? cfg_getstr(cfg, p->name) : "");
+			break;
+		case SG_PT_STRLIST: {
+			struct sg_strlist *l = (struct sg_strlist *)base;
+			for (unsigned j = 0; j < cfg_size(cfg, p->name); j++) {
+				char *lc = sg_xstrdup(cfg_getnstr(cfg, p->name, j));
+				for (char *q = lc; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				sg_strlist_add(l, lc, 1);
+				free(lc);
+			}
+			break;
+		}
+		case SG_PT_INT:
+			*(long *)base = cfg_getint(cfg, p->name);
+			break;
+		case SG_PT_BOOL:
+			*(int *)base = cfg_getbool(cfg, p->name) ? 1 : 0;
+			break;
+		case SG_PT_SIZE: {
+			uint64_t v = 0;
+			(void)sg_conf_parse_size(cfg_getstr(cfg, p->name), &v);
+			*(uint64_t *)base = v;
+			break;
+		}
+		case SG_PT_ENUM:
+			if (strcmp(p->name, "syslog_facility") == 0)
+				*(char **)base = sg_xstrdup(cfg_getstr(cfg, p->name));
+			else if (strcmp(p->name, "log_level") == 0)
+				*(int *)base = sg_log_level_parse(cfg_getstr(cfg, p->name));
+			else
+				*(int *)base = enum_index(p->choices, cfg_getstr(cfg, p->name));
+			break;
+		}
+	}
+}
+
+/* Checks that look at the whole config (absent keys, files, users). */
+static void
+check_semantics(struct sg_conf *c, const char *path)
+{
+	int eof = file_lines(path);
+
+	if (c->support_address.n == 0 && c->support_address_regex[0] == '\0')
+		add_err(path, eof, "support_address: at least one support address is required");
+	for (size_t i = 0; i < c->support_address.n; i++) {
+		const char *a = c->support_address.v[i];
+		const char *at = strchr(a, '@');
+		if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+		    strpbrk(a, " \t<>,;\"") != NULL)
+			add_err(path, eof, "support_address: '%s' is not a plain address (local@domain)", a);
+		else if (memchr(a, '+', (size_t)(at - a)) != NULL)
+			add_err(path, eof, "support_address: '%s' contains '+'; list the base address, plus-addresses match by themselves", a);
+	}
+	if (c->support_address_regex[0] != '\0') {
+		int err;
+		PCRE2_SIZE off;
+		c->support_re = pcre2_compile((PCRE2_SPTR)c->support_address_regex, PCRE2_ZERO_TERMINATED,
+					      PCRE2_CASELESS | PCRE2_UTF, &err, &off, NULL);
+		if (c->support_re == NULL) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(err, msg, sizeof(msg));
+			add_err(path, eof, "support_address_regex: %s at offset %zu", (char *)msg, (size_t)off);
+		}
+	}
+	if (c->user[0] != '\0' && getpwnam(c->user) == NULL)
+		add_err(path, eof, "user: no such user '%s'", c->user);
+	if (c->state_dir[0] != '/')
+		add_err(path, eof, "state_dir: '%s' must be an absolute path", c->state_dir);
+	if (c->token_secret_file[0] != '\0')
+		c->token_secret = (unsigned char *)read_secret(c->token_secret_file, &c->token_secret_len, path, eof);
+	if (c->rules_file[0] != '\0' && access(c->rules_file, R_OK) != 0)
+		add_err(path, eof, "rules_file: %s: %s", c->rules_file, strerror(errno));
+}
+
+struct sg_conf *
+sg_conf_load(const char *path, struct sg_conf_errors *errs)
+{
+	cfg_opt_t *opts;
+	cfg_t *cfg;
+	struct sg_conf *c = NULL;
+	size_t before = errs->n;
+	int rc;
+
+	pthread_mutex_lock(&load_lock);
+	load_errs = errs;
+
+	opts = sg_xcalloc(sg_conf_nparams + 2, sizeof(cfg_opt_t));
+	for (size_t i = 0; i < sg_conf_nparams; i++) {
+		const struct sg_param *p = &sg_conf_params[i];
+		switch (p->type) {
+		case SG_PT_STRLIST:
+			opts[i] = (cfg_opt_t)CFG_STR_LIST((char *)p->name, (char *)p->def, CFGF_NONE);
+			break;
+		case SG_PT_INT:
+			opts[i] = (cfg_opt_t)CFG_INT((char *)p->name, atol(p->def), CFGF_NONE);
+			break;
+		case SG_PT_BOOL:
+			opts[i] = (cfg_opt_t)CFG_BOOL((char *)p->name, strcmp(p->def, "true") == 0 ? cfg_true : cfg_false, CFGF_NONE);
+			break;
+		default:
+			opts[i] = (cfg_opt_t)CFG_STR((char *)p->name, (char *)p->def, CFGF_NONE);
+			break;
+		}
+	}
+	opts[sg_conf_nparams] = (cfg_opt_t)CFG_FUNC("include", cfg_include);
+	opts[sg_conf_nparams + 1] = (cfg_opt_t)CFG_END();
+
+	cfg = cfg_init(opts, CFGF_NONE);
+	if (cfg == NULL) {
+		add_err(path, 0, "cannot initialise the configuration parser");
+		goto out;
+	}
+	cfg_set_error_function(cfg, confuse_errfunc);
+	for (size_t i = 0; i < sg_conf_nparams; i++)
+		cfg_set_validate_func(cfg, sg_conf_params[i].name, validate_cb);
+
+	if (access(path, R_OK) != 0) {
+		add_err(path, 0, "cannot read configuration: %s", strerror(errno));
+		goto out;
+	}
+	rc = cfg_parse(cfg, path);
+	if (rc != CFG_SUCCESS || errs->n > before) {
+		if (errs->n == before)
+			add_err(path, 0, "cannot parse configuration");
+		goto out;
+	}
+	c = sg_xcalloc(1, sizeof(*c));
+	c->refs = 1;
+	c->path = sg_xstrdup(path);
+	fill_from_cfg(c, cfg);
+	check_semantics(c, path);
+	if (errs->n > before) {
+		config_free(c);
+		c = NULL;
+	}
+out:
+	if (cfg != NULL)
+		cfg_free(cfg);
+	free(opts);
+	load_errs = NULL;
+	pthread_mutex_unlock(&load_lock);
+	return c;
+}
+
+struct sg_conf *
+sg_conf_ref(struct sg_conf *c)
+{
+	if (c != NULL)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
+	return c;
+}
+
+void
+sg_conf_unref(struct sg_conf **cp)
+{
+	struct sg_conf *c = *cp;
+
+	*cp = NULL;
+	if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST) == 0)
+		config_free(c);
+}
+
+struct sg_conf *
+sg_conf_current(void)
+{
+	struct sg_conf *c;
+
+	pthread_mutex_lock(&current_lock);
+	c = sg_conf_ref(current);
+	pthread_mutex_unlock(&current_lock);
+	return c;
+}
+
+void
+sg_conf_swap(struct sg_conf *c)
+{
+	struct sg_conf *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = c;
+	pthread_mutex_unlock(&current_lock);
+	sg_conf_unref(&old);
+}
+
+int
+sg_conf_is_support(const struct sg_conf *c, const char *addr, char **detail)
+{
+	size_t len;
+	char *a, *at, *plus;
+	int hit = 0;
+
+	if (detail != NULL)
+		*detail = NULL;
+	while (*addr == '<' || isspace((unsigned char)*addr))
+		addr++;
+	len = strlen(addr);
+	while (len > 0 && (addr[len - 1] == '>' || isspace((unsigned char)addr[len - 1])))
+		len--;
+	if (len == 0 || len > 512)
+		return 0;
+	a = sg_xstrndup(addr, len);
+	for (char *q = a; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	if (sg_strlist_has(&c->support_address, a)) {
+		hit = 1;
+		goto out;
+	}
+	at = strrchr(a, '@');
+	plus = at ? memchr(a, '+', (size_t)(at - a)) : NULL;
+	if (plus != NULL) {
+		char *base = sg_xasprintf("%.*s%s", (int)(plus - a), a, at);
+		if (sg_strlist_has(&c->support_address, base)) {
+			hit = 1;
+			if (detail != NULL)
+				*detail = sg_xstrndup(plus + 1, (size_t)(at - plus - 1));
+		}
+		free(base);
+		if (hit)
+			goto out;
+	}
+	if (c->support_re != NULL) {
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->support_re, NULL);
+		if (md == NULL)
+			sg_panic("config", "out of memory for match data");
+		hit = pcre2_match(c->support_re, (PCRE2_SPTR)a, strlen(a), 0, 0, md, NULL) >= 0;
+		pcre2_match_data_free(md);
+	}
+out:
+	free(a);
+	return hit;
+}

@@ -1,0 +1,128 @@
+/*
+ * conf — supportgate.conf: one table declares every parameter.
+ *
+ * The file is parsed with libconfuse (`key = value`, lists as
+ * `key = {"a", "b"}`, `#` comments, `include("other.conf")`). The table in
+ * config.c (sg_conf_params) gives each key its type, default, bounds and
+ * one documentation line; the man page supportgate.conf(5) must document
+ * every key of it (a test checks).
+ *
+ * sg_conf_load() builds a new immutable struct sg_conf. Every error is
+ * appended to errs as "file:line: message"; any error means no config
+ * (NULL) so a reload keeps the old one (STYLE.md rule 10). The object is
+ * reference counted: readers take sg_conf_ref() for the duration of a
+ * message and drop it with sg_conf_unref(); a reload swaps the global
+ * pointer with sg_conf_swap().
+ */
+#ifndef SG_CONF_H
+#define SG_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ticket.h"
+
+/* What to do when a class of error happens in the milter (STYLE.md rule 6). */
+enum sg_action {
+	SG_ACT_ACCEPT = 0,   /* accept the mail unmodified */
+	SG_ACT_TEMPFAIL,     /* 4xx: the MTA keeps it and retries */
+	SG_ACT_REJECT,       /* 5xx */
+};
+
+struct sg_conf {
+	int refs;
+	char *path;                         /* file it came from */
+	/* daemon */
+	char *socket;
+	char *state_dir;
+	char *user;
+	char *pid_file;
+	char *syslog_facility;
+	int log_level;                      /* enum sg_log_level */
+	/* addresses and tokens */
+	struct sg_strlist support_address;  /* lower-cased */
+	char *support_address_regex;        /* "" = none */
+	void *support_re;                   /* pcre2_code *, compiled */
+	char *ticket_tag;
+	char *token_secret_file;
+	unsigned char *token_secret;        /* contents of the file, or NULL */
+	size_t token_secret_len;
+	/* tickets */
+	long reopen_days;
+	uint64_t max_message_size;
+	int db_sync;
+	/* milter */
+	char *header_prefix;
+	uint64_t milter_memory_limit;
+	uint64_t milter_size_limit;
+	enum sg_action on_oversize;
+	enum sg_action on_store_error;
+	enum sg_action on_parse_error;
+	enum sg_action on_resource_error;
+	enum sg_action on_internal_error;
+	/* later modules */
+	char *rules_file;
+	char *template_dir;
+};
+
+enum sg_param_type {
+	SG_PT_STR,
+	SG_PT_STRLIST,
+	SG_PT_INT,
+	SG_PT_BOOL,
+	SG_PT_SIZE,      /* string with optional K/M/G suffix, stored as uint64 */
+	SG_PT_ENUM,      /* string from a fixed set */
+};
+
+struct sg_param {
+	const char *name;
+	enum sg_param_type type;
+	const char *def;        /* default as written in a config file */
+	long long min, max;     /* bounds for INT and SIZE */
+	const char *choices;    /* ENUM: "a|b|c" */
+	size_t offset;          /* into struct sg_conf */
+	const char *doc;        /* one line for the man page and --help */
+};
+
+extern const struct sg_param sg_conf_params[];
+extern const size_t sg_conf_nparams;
+
+/* Errors collected while loading: "file:line: message" each. */
+struct sg_conf_errors {
+	char **v;
+	size_t n;
+};
+void sg_conf_errors_clear(struct sg_conf_errors *e);
+void sg_conf_errors_print(const struct sg_conf_errors *e, FILE *fp);
+
+/*
+ * Load and validate path. Returns a new config (refs = 1) or NULL with at
+ * least one entry in errs. Does not touch the global config. Reads the
+ * token secret file. Never exits.
+ */
+struct sg_conf *sg_conf_load(const char *path, struct sg_conf_errors *errs);
+struct sg_conf *sg_conf_ref(struct sg_conf *c);
+void sg_conf_unref(struct sg_conf **c);
+
+/* The daemon's current config: get takes a reference (unref when done);
+ * swap installs c (taking over the caller's reference) and drops the old. */
+struct sg_conf *sg_conf_current(void);
+void sg_conf_swap(struct sg_conf *c);
+
+/* Parse "25M"-style sizes; returns 0 or -1. */
+int sg_conf_parse_size(const char *s, uint64_t *out);
+const char *sg_action_name(enum sg_action a);
+
+/*
+ * Is addr (any case, with or without <>) one of our support addresses or
+ * a plus-address of one, or matched by support_address_regex? When detail
+ * is not NULL and the address had a +detail part, *detail receives a new
+ * string (caller frees), else NULL.
+ */
+int sg_conf_is_support(const struct sg_conf *c, const char *addr, char **detail);
+
+/* The default config file path (SYSCONFDIR/supportgate.conf). */
+const char *sg_conf_default_path(void);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * log — see log.h.
+ */
+#include "config.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static const char *const level_names[] = {
+	"debug", "info", "warn", "error", "fatal", "panic",
+};
+static const int level_syslog[] = {
+	LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_ALERT,
+};
+
+static enum sg_log_level cur_level = SG_LOG_INFO;
+static int use_syslog;
+static const char *prog = "supportgate";
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+int
+sg_log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return (int)i;
+	if (strcasecmp(name, "warning") == 0)
+		return SG_LOG_WARN;
+	return -1;
+}
+
+const char *
+sg_log_level_name(enum sg_log_level level)
+{
+	return (unsigned)level <= SG_LOG_PANIC ? level_names[level] : "?";
+}
+
+static int
+facility_value(const char *name)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].value;
+	return -1;
+}
+
+int
+sg_log_facility_valid(const char *facility)
+{
+	return facility_value(facility) >= 0;
+}
+
+void
+sg_log_open_stderr(const char *progname)
+{
+	if (use_syslog)
+		closelog();
+	use_syslog = 0;
+	prog = progname;
+}
+
+int
+sg_log_open_syslog(const char *progname, const char *facility)
+{
+	int f = facility_value(facility);
+
+	if (f < 0)
+		return -1;
+	prog = progname;
+	openlog(progname, LOG_PID | LOG_NDELAY, f);
+	use_syslog = 1;
+	return 0;
+}
+
+void
+sg_log_set_level(enum sg_log_level level)
+{
+	cur_level = level;
+}
+
+enum sg_log_level
+sg_log_get_level(void)
+{
+	return cur_level;
+}
+
+void
+sg_vlog(enum sg_log_level level, const char *module, const char *qid,
+	unsigned long long ticket, const char *fmt, va_list ap)
+{
+	char line[2048];
+	size_t off = 0;
+	int n;
+
+	if (level < cur_level && level < SG_LOG_FATAL)
+		return;
+	n = snprintf(line, sizeof(line), "%s: %s:", level_names[level], module);
+	if (n > 0)
+		off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (qid != NULL && *qid != '\0' && off < sizeof(line)) {
+		n = snprintf(line + off, sizeof(line) - off, " qid=%s", qid);
+		if (n > 0)
+			off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
+	}
+	if (ticket != 0 && off < sizeof(line)) {
+		n = snprintf(line + off, sizeof(line) - off, " ticket=%llu", ticket);
+		if (n > 0)
+			off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
+	}
+	if (off < sizeof(line) - 1) {
+		line[off++] = ' ';
+		line[off] = '\0';
+		vsnprintf(line + off, sizeof(line) - off, fmt, ap);
+	}
+	if (use_syslog) {
+		syslog(level_syslog[level], "%s", line);
+	} else {
+		/* One write per line so concurrent threads do not interleave. */
+		char out[2200];
+		n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", prog, (long)getpid(), line);
+		if (n > 0) {
+			size_t len = (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1;
+			if (write(STDERR_FILENO, out, len) < 0) {
+				/* nothing sensible to do */
+			}
+		}
+	}
+}
+
+void
+sg_log(enum sg_log_level level, const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sg_vlog(level, module, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+sg_log_ctx(enum sg_log_level level, const char *module, const char *qid,
+	   unsigned long long ticket, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sg_vlog(level, module, qid, ticket, fmt, ap);
+	va_end(ap);
+}
+
+void
+sg_fatal(const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sg_vlog(SG_LOG_FATAL, module, NULL, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+sg_panic(const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sg_vlog(SG_LOG_PANIC, module, NULL, 0, fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+char *
+sg_log_safe(char *buf, size_t size, const char *s, size_t max)
+{
+	size_t o = 0, i;
+	static const char hex[] = "0123456789abcdef";
+
+	if (size == 0)
+		return buf;
+	if (s == NULL)
+		s = "(null)";
+	for (i = 0; s[i] != '\0' && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			buf[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	if (s[i] != '\0' && o + 3 < size) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}

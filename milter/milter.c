@@ -1,0 +1,632 @@
+/*
+ * milter — see milter.h.
+ *
+ * Shape (STYLE.md rule 11, after OpenDKIM): a connection context holds the
+ * client facts; a message context holds the envelope and the collected
+ * message; callbacks only collect and hand over; sg_msgctx_free() is the
+ * one cleanup and is safe to call twice. The smfiDesc table is at the end.
+ *
+ * Cost for non-support mail: envrcpt only compares the recipient with the
+ * configured addresses; the DATA callback returns SMFIS_ACCEPT when no
+ * support recipient was seen, so headers and body are never transferred.
+ *
+ * Mixed messages (support and other recipients): the support recipients
+ * are ticketed and re-routed; the message itself (headers, subject) is
+ * left as it came, so the other recipients receive it unmodified. See
+ * supportgated(8).
+ *
+ * The message is kept in memory up to milter_memory_limit, then spilled to
+ * a temp file in state_dir/spool, unlinked at once; at end of message it is
+ * mapped read-only and handed to sg_ingest().
+ */
+#include "config.h"
+#include "milter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define MOD "milter"
+/* Headers per message and bytes per header we accept (bounds, rule 8). */
+#define SG_MAX_HEADERS 2000
+
+static struct sg_store *the_store;
+
+struct sg_connctx {
+	char *conn_client;              /* client address, for logs and rules */
+	struct sg_msgctx *conn_msg;
+};
+
+struct sg_msgctx {
+	struct sg_conf *msg_conf;       /* reference held for the message */
+	char *msg_qid;
+	char *msg_from;
+	char *msg_auth;
+	struct sg_strlist msg_rcpt;
+	int msg_support;                /* a support recipient was seen */
+	int msg_nonsupport;             /* another recipient was seen */
+	size_t msg_nheaders;
+	struct sg_strlist msg_ours;     /* names of our X-Support-* headers seen, in order */
+	/* the message: memory first, then the spill file */
+	char *msg_buf;
+	size_t msg_len, msg_cap;
+	int msg_fd;
+	uint64_t msg_size;              /* total bytes seen */
+	int msg_oversize;
+};
+
+void
+sg_milter_set_store(struct sg_store *st)
+{
+	the_store = st;
+}
+
+static const char *
+qid_of(const struct sg_msgctx *m)
+{
+	return m != NULL && m->msg_qid != NULL ? m->msg_qid : "NOQUEUE";
+}
+
+static void
+sg_msgctx_free(struct sg_msgctx **mp)
+{
+	struct sg_msgctx *m = *mp;
+
+	if (m == NULL)
+		return;
+	*mp = NULL;
+	sg_conf_unref(&m->msg_conf);
+	free(m->msg_qid);
+	free(m->msg_from);
+	free(m->msg_auth);
+	sg_strlist_clear(&m->msg_rcpt);
+	sg_strlist_clear(&m->msg_ours);
+	free(m->msg_buf);
+	if (m->msg_fd >= 0)
+		close(m->msg_fd);
+	free(m);
+}
+
+static struct sg_connctx *
+conn_get(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static char *
+macro_dup(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+	return v != NULL && *v != '\0' ? sg_xstrdup(v) : NULL;
+}
+
+static sfsistat
+action_status(SMFICTX *ctx, enum sg_action a, const char *why)
+{
+	switch (a) {
+	case SG_ACT_ACCEPT:
+		return SMFIS_ACCEPT;
+	case SG_ACT_REJECT:
+		smfi_setreply(ctx, "550", "5.7.1", (char *)why);
+		return SMFIS_REJECT;
+	case SG_ACT_TEMPFAIL:
+	default:
+		smfi_setreply(ctx, "451", "4.3.0", (char *)why);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+/* Append bytes to the message, spilling to disk past the memory limit.
+ * Returns 0, or -1 when the spill file cannot be written. */
+static int
+msg_append(struct sg_msgctx *m, const void *p, size_t n)
+{
+	const struct sg_conf *c = m->msg_conf;
+
+	m->msg_size += n;
+	if (m->msg_size > c->milter_size_limit) {
+		m->msg_oversize = 1;
+		return 0;
+	}
+	if (m->msg_fd < 0 && m->msg_len + n > c->milter_memory_limit) {
+		char *dir = sg_xasprintf("%s/spool", c->state_dir);
+		(void)mkdir(dir, 0700);
+		m->msg_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (m->msg_fd < 0) {
+			/* O_TMPFILE unsupported: classic mkstemp + unlink */
+			char *tmpl = sg_xasprintf("%s/msg.XXXXXX", dir);
+			m->msg_fd = mkstemp(tmpl);
+			if (m->msg_fd >= 0)
+				unlink(tmpl);
+			free(tmpl);
+		}
+		free(dir);
+		if (m->msg_fd < 0) {
+			sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot create spill file: %s", strerror(errno));
+			return -1;
+		}
+		if (m->msg_len > 0 && write(m->msg_fd, m->msg_buf, m->msg_len) != (ssize_t)m->msg_len)
+			goto werr;
+		sg_xfree(&m->msg_buf);
+		m->msg_len = m->msg_cap = 0;
+	}
+	if (m->msg_fd >= 0) {
+		const char *q = p;
+		while (n > 0) {
+			ssize_t w = write(m->msg_fd, q, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto werr;
+			q += w;
+			n -= (size_t)w;
+		}
+		return 0;
+	}
+	if (m->msg_len + n > m->msg_cap) {
+		size_t cap = m->msg_cap ? m->msg_cap : 8192;
+		while (cap < m->msg_len + n)
+			cap *= 2;
+		m->msg_buf = sg_xrealloc(m->msg_buf, cap);
+		m->msg_cap = cap;
+	}
+	memcpy(m->msg_buf + m->msg_len, p, n);
+	m->msg_len += n;
+	return 0;
+werr:
+	sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot write spill file: %s", strerror(errno));
+	return -1;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct sg_connctx *cc = sg_xcalloc(1, sizeof(*cc));
+
+	cc->conn_client = macro_dup(ctx, "{client_addr}");
+	if (cc->conn_client == NULL && host != NULL)
+		cc->conn_client = sg_xstrdup(host);
+	smfi_setpriv(ctx, cc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m;
+
+	if (cc == NULL)
+		return SMFIS_TEMPFAIL;
+	sg_msgctx_free(&cc->conn_msg);
+	m = sg_xcalloc(1, sizeof(*m));
+	m->msg_fd = -1;
+	m->msg_conf = sg_conf_current();
+	if (m->msg_conf == NULL) {
+		free(m);
+		return SMFIS_TEMPFAIL;
+	}
+	m->msg_from = sg_xstrdup(argv[0] != NULL ? argv[0] : "");
+	m->msg_auth = macro_dup(ctx, "{auth_authen}");
+	m->msg_qid = macro_dup(ctx, "i");
+	cc->conn_msg = m;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+
+	if (m == NULL || argv[0] == NULL)
+		return SMFIS_CONTINUE;
+	if (sg_conf_is_support(m->msg_conf, argv[0], NULL)) {
+		m->msg_support = 1;
+		if (m->msg_rcpt.n < 1000)
+			sg_strlist_add(&m->msg_rcpt, argv[0], 0);
+	} else {
+		m->msg_nonsupport = 1;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Registered so Postfix does not hold a lone DATA packet back (Nagle +
+ * delayed ACK, MTA-NOTES.md) and so non-support mail stops here. */
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+
+	if (m == NULL || !m->msg_support) {
+		if (cc != NULL)
+			sg_msgctx_free(&cc->conn_msg);
+		return SMFIS_ACCEPT;
+	}
+	/* The queue id is known by now in Postfix. */
+	if (m->msg_qid == NULL)
+		m->msg_qid = macro_dup(ctx, "i");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+	const char *pfx;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	if (++m->msg_nheaders > SG_MAX_HEADERS) {
+		m->msg_oversize = 1;
+		return SMFIS_CONTINUE;
+	}
+	pfx = m->msg_conf->header_prefix;
+	if (strncasecmp(name, pfx, strlen(pfx)) == 0) {
+		/* Remember it for removal at end of message; do not store it in
+		 * the raw copy either, so it can never steer ingest. */
+		sg_strlist_add(&m->msg_ours, name, 0);
+		return SMFIS_CONTINUE;
+	}
+	if (msg_append(m, name, strlen(name)) < 0 || msg_append(m, ": ", 2) < 0 ||
+	    msg_append(m, value, strlen(value)) < 0 || msg_append(m, "\r\n", 2) < 0)
+		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+
+	if (m != NULL && msg_append(m, "\r\n", 2) < 0)
+		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+
+	if (m != NULL && msg_append(m, p, n) < 0)
+		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+	return SMFIS_CONTINUE;
+}
+
+/* Remove every incoming header with our prefix: a customer must not be
+ * able to inject X-Support-Ticket and the like. Indexes count per name. */
+static void
+strip_our_headers(SMFICTX *ctx, struct sg_msgctx *m)
+{
+	/* Delete from the last occurrence backwards so indexes stay valid. */
+	for (size_t i = m->msg_ours.n; i-- > 0;) {
+		int idx = 0;
+		for (size_t j = 0; j <= i; j++)
+			if (strcasecmp(m->msg_ours.v[j], m->msg_ours.v[i]) == 0)
+				idx++;
+		if (smfi_chgheader(ctx, m->msg_ours.v[i], idx, NULL) != MI_SUCCESS)
+			sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "cannot remove header %s", m->msg_ours.v[i]);
+	}
+}
+
+static int
+apply_decision(SMFICTX *ctx, struct sg_msgctx *m, const struct sg_decision *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < d->rcpt_add.n; i++)
+		if (smfi_addrcpt(ctx, d->rcpt_add.v[i]) != MI_SUCCESS)
+			rc = -1;
+	for (size_t i = 0; i < d->rcpt_del.n; i++)
+		if (smfi_delrcpt(ctx, d->rcpt_del.v[i]) != MI_SUCCESS)
+			rc = -1;
+	if (m->msg_nonsupport)
+		return rc;  /* mixed message: content stays as it came */
+	for (size_t i = 0; i < d->nadd; i++)
+		if (smfi_addheader(ctx, d->add[i].name, d->add[i].value) != MI_SUCCESS)
+			rc = -1;
+	if (d->subject != NULL && smfi_chgheader(ctx, "Subject", 1, d->subject) != MI_SUCCESS)
+		rc = -1;
+	if (d->reply_to != NULL && smfi_chgheader(ctx, "Reply-To", 1, d->reply_to) != MI_SUCCESS)
+		rc = -1;
+	return rc;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
+	struct sg_ingest_in in;
+	struct sg_decision d;
+	const char *raw;
+	void *map = MAP_FAILED;
+	size_t len = 0;
+	sfsistat st = SMFIS_ACCEPT;
+	int rc;
+
+	if (m == NULL)
+		return SMFIS_ACCEPT;
+	if (m->msg_oversize) {
+		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "message of %llu bytes over milter_size_limit: %s",
+			   (unsigned long long)m->msg_size, sg_action_name(m->msg_conf->on_oversize));
+		st = action_status(ctx, m->msg_conf->on_oversize,
+				   "Message too large for the support desk");
+		goto out;
+	}
+	if (m->msg_fd >= 0) {
+		struct stat sb;
+		if (fstat(m->msg_fd, &sb) != 0 || sb.st_size == 0 ||
+		    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, m->msg_fd, 0)) == MAP_FAILED) {
+			sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot map spill file: %s", strerror(errno));
+			st = action_status(ctx, m->msg_conf->on_resource_error, "cannot read spooled message");
+			goto out;
+		}
+		raw = map;
+		len = (size_t)sb.st_size;
+	} else {
+		raw = m->msg_buf ? m->msg_buf : "";
+		len = m->msg_len;
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.raw = raw;
+	in.len = len;
+	in.env_from = m->msg_from;
+	in.env_rcpt = (const char *const *)m->msg_rcpt.v;
+	in.nrcpt = m->msg_rcpt.n;
+	in.door = SG_DOOR_MILTER;
+	in.auth_user = m->msg_auth;
+	in.client_addr = cc->conn_client;
+	in.queue_id = m->msg_qid;
+	memset(&d, 0, sizeof(d));
+
+	rc = sg_ingest(the_store, m->msg_conf, &in, &d);
+	switch (rc) {
+	case SG_ING_OK:
+		strip_our_headers(ctx, m);
+		if (d.verdict == SG_V_NEW || d.verdict == SG_V_FOLLOWUP) {
+			if (apply_decision(ctx, m, &d) < 0)
+				sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d.ticket,
+					   "the MTA refused a modification; mail passes with what was applied");
+		}
+		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d.ticket, "%s: %s", sg_verdict_name(d.verdict),
+			   d.reason ? d.reason : "");
+		break;
+	case SG_ING_ESTORE:
+		st = action_status(ctx, m->msg_conf->on_store_error, "Support desk store unavailable, try later");
+		break;
+	case SG_ING_EPARSE:
+		st = action_status(ctx, m->msg_conf->on_parse_error, "Message could not be parsed");
+		break;
+	case SG_ING_ERESOURCE:
+		st = action_status(ctx, m->msg_conf->on_resource_error, "Support desk out of resources, try later");
+		break;
+	default:
+		st = action_status(ctx, m->msg_conf->on_internal_error, "Support desk internal error, try later");
+		break;
+	}
+	if (rc != SG_ING_OK)
+		sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "ingest failed (%d): answering %s", rc,
+			   st == SMFIS_ACCEPT ? "accept" : st == SMFIS_REJECT ? "reject" : "tempfail");
+	sg_decision_clear(&d);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	sg_msgctx_free(&cc->conn_msg);
+	return st;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+
+	if (cc != NULL)
+		sg_msgctx_free(&cc->conn_msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+
+	if (cc != NULL) {
+		sg_msgctx_free(&cc->conn_msg);
+		free(cc->conn_client);
+		free(cc);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+	     unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGBODY |
+	       SMFIF_QUARANTINE;
+	*pf0 &= f0;
+	*pf1 = 0;
+	*pf2 = 0;
+	*pf3 = 0;
+#if defined(HAVE_DECL_SMFI_SETSYMLIST) && HAVE_DECL_SMFI_SETSYMLIST
+	smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+	smfi_setsymlist(ctx, SMFIM_DATA, "i");
+	smfi_setsymlist(ctx, SMFIM_EOM, "i");
+#endif
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc sg_filter = {
+	.xxfi_name = "supportgate",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+		      SMFIF_CHGBODY | SMFIF_QUARANTINE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+static const char *
+unix_path(const char *spec)
+{
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	return NULL;
+}
+
+/* A unix socket file nobody answers on is stale and may go; a live one or
+ * a file that is not a socket stays and is an error. */
+static int
+clear_stale_socket(const char *path)
+{
+	struct stat sb;
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(sb.st_mode)) {
+		sg_error(MOD, "%s exists and is not a socket; not removing it", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		sg_error(MOD, "%s is in use by a running process", path);
+		return -1;
+	}
+	sg_info(MOD, "removing stale socket %s", path);
+	return unlink(path);
+}
+
+/* libmilter does not expose its listening descriptor: find it. On Linux
+ * accepted sockets inherit TCP_NODELAY from the listener. Without it the
+ * filter's small replies wait for delayed ACKs (~40 ms each). */
+static int
+listener_nodelay(void)
+{
+	int n = 0, on = 1;
+
+	for (int fd = 3; fd < 1024; fd++) {
+		int acc = 0, dom = 0;
+		socklen_t len = sizeof(acc);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc)
+			continue;
+		len = sizeof(dom);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 ||
+		    (dom != AF_INET && dom != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
+			n++;
+	}
+	return n;
+}
+
+int
+sg_milter_setup(const char *spec, int backlog)
+{
+	const char *path = unix_path(spec);
+	char *conn;
+
+	if (path != NULL) {
+		char *dir = sg_xstrdup(path);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			(void)mkdir(dir, 0755);
+		}
+		free(dir);
+		if (clear_stale_socket(path) != 0)
+			return -1;
+	}
+	/* libmilter spells unix sockets "unix:" or "local:" and inet ones as we do. */
+	conn = sg_xstrdup(spec);
+	if (smfi_setconn(conn) == MI_FAILURE) {
+		sg_error(MOD, "bad socket specification %s", spec);
+		free(conn);
+		return -1;
+	}
+	/* libmilter keeps the pointer: conn is intentionally not freed. */
+	if (smfi_register(sg_filter) == MI_FAILURE) {
+		sg_error(MOD, "smfi_register failed");
+		return -1;
+	}
+	if (backlog > 0)
+		smfi_setbacklog(backlog);
+	if (smfi_opensocket(0) == MI_FAILURE) {
+		sg_error(MOD, "cannot listen on %s: %s", spec,
+			 errno ? strerror(errno) : "address in use or not permitted");
+		return -1;
+	}
+	if (path != NULL)
+		(void)chmod(path, 0666);
+	else if (listener_nodelay() == 0)
+		sg_warn(MOD, "could not set TCP_NODELAY on %s", spec);
+	sg_info(MOD, "listening on %s", spec);
+	return 0;
+}
+
+int
+sg_milter_run(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}
+
+void
+sg_milter_stop(void)
+{
+	smfi_stop();
+}
+
+void
+sg_milter_cleanup(const char *spec)
+{
+	const char *path = unix_path(spec);
+
+	if (path != NULL && unlink(path) != 0 && errno != ENOENT)
+		sg_warn(MOD, "cannot remove %s: %s", path, strerror(errno));
+}

@@ -1,0 +1,26 @@
+/*
+ * milter — the libmilter filter: translation between milter events and
+ * the ingest entry point; nothing about tickets is decided here.
+ *
+ * sg_milter_setup() registers the filter and opens the socket (as root,
+ * before privileges are dropped). A stale unix socket (nobody answers) is
+ * removed; a live one, or an inet address in use, is an error. TCP
+ * sockets get TCP_NODELAY (see the comment in milter.c).
+ * sg_milter_run() runs libmilter's main loop and returns when it stops
+ * (SIGTERM/SIGINT/SIGHUP are libmilter's own stop signals, or
+ * sg_milter_stop()). sg_milter_cleanup() removes a unix socket file.
+ * All return 0 on success, -1 after logging why.
+ */
+#ifndef SG_MILTER_H
+#define SG_MILTER_H
+
+struct sg_store;
+
+int sg_milter_setup(const char *socket_spec, int backlog);
+/* The store that end-of-message hands mail to (owned by the caller). */
+void sg_milter_set_store(struct sg_store *st);
+int sg_milter_run(void);
+void sg_milter_stop(void);
+void sg_milter_cleanup(const char *socket_spec);
+
+#endif

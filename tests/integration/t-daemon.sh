@@ -1,0 +1,78 @@
+#!/bin/bash
+# t-daemon — supportgated as a process: pid file, second instance refused,
+# SIGUSR1 with a broken config keeps the old one, SIGUSR1 with a good one
+# swaps, SIGTERM exits 0 and removes socket and pid file, stale socket
+# removed at start, a live socket is never stolen.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+: "${SG_DAEMON:=./supportgated}"
+[ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
+
+dir=$(sg_tmpdir)
+conf=$dir/sg.conf
+write_conf() {
+	cat > "$conf" <<CONF
+socket = "local:$dir/sg.sock"
+state_dir = "$dir/state"
+pid_file = "$dir/run/sg.pid"
+support_address = {"support@example.com"}
+log_level = "$1"
+CONF
+}
+write_conf info
+
+"$SG_DAEMON" -f -c "$conf" 2> "$dir/log" &
+pid=$!
+sg_wait_for "test -S $dir/sg.sock && test -s $dir/run/sg.pid" 10
+ok "socket and pid file created" test -S "$dir/sg.sock"
+is "$(cat "$dir/run/sg.pid" 2>/dev/null)" "$pid" "pid file holds the daemon's pid"
+
+"$SG_DAEMON" -f -c "$conf" 2> "$dir/log2"
+rc=$?
+is "$rc" 1 "a second instance exits 1"
+ok "second instance names the holder" grep -q "another supportgated (pid $pid)" "$dir/log2"
+
+# Broken config: the daemon keeps running on the old one.
+echo 'no_such_key = 1' >> "$conf"
+kill -USR1 "$pid"
+sg_wait_for "grep -q 'reload failed' $dir/log" 10
+ok "broken reload is reported" grep -q 'reload failed; keeping the running configuration' "$dir/log"
+ok "error has file:line" grep -q "$conf:6: no such option 'no_such_key'" "$dir/log"
+ok "daemon still running after broken reload" kill -0 "$pid"
+ok "socket still there" test -S "$dir/sg.sock"
+
+# Good config with a change: swapped in.
+write_conf debug
+kill -USR1 "$pid"
+sg_wait_for "grep -q 'configuration reloaded' $dir/log" 10
+ok "good reload swaps the configuration" grep -q 'configuration reloaded' "$dir/log"
+
+# A live socket is never removed by a second daemon (other pid file).
+sed "s|$dir/run/sg.pid|$dir/run/other.pid|" "$conf" > "$dir/other.conf"
+"$SG_DAEMON" -f -c "$dir/other.conf" 2> "$dir/log3"
+is "$?" 1 "socket in use: second daemon fails"
+ok "socket in use is named" grep -q 'in use' "$dir/log3"
+ok "first daemon still serves" kill -0 "$pid"
+
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "SIGTERM exits 0"
+ok "socket removed" test ! -e "$dir/sg.sock"
+ok "pid file removed" test ! -e "$dir/run/sg.pid"
+
+# A stale socket (nobody listening) is removed at start.
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$dir/sg.sock"
+ok "stale socket prepared" test -S "$dir/sg.sock"
+"$SG_DAEMON" -f -c "$conf" 2> "$dir/log4" &
+pid=$!
+sg_wait_for "grep -q 'ready' $dir/log4" 10
+ok "daemon starts over a stale socket" grep -q 'removing stale socket' "$dir/log4"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "second run exits 0"
+
+# A regular file where the socket should be is not removed.
+echo keep > "$dir/sg.sock"
+"$SG_DAEMON" -f -c "$conf" 2> "$dir/log5"
+is "$?" 1 "non-socket file at the socket path is an error"
+is "$(cat "$dir/sg.sock")" keep "the file is left alone"
+done_testing

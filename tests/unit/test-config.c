@@ -1,0 +1,219 @@
+/*
+ * test-config — the configuration table and parser: a good file, every
+ * kind of bad value, unknown keys, bounds, includes, support-address
+ * matching. Each case writes a file in a temp dir and loads it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "xalloc.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sg-test-config.XXXXXX";
+
+static char *
+write_file(const char *name, const char *text)
+{
+	char *path = sg_xasprintf("%s/%s", dir, name);
+	FILE *fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+#define BASE "support_address = {\"support@example.com\", \"Help@Example.org\"}\n" \
+	     "state_dir = \"/tmp/sg-x\"\n"
+
+/* Load text; return the config (or NULL) and the joined errors. */
+static struct sg_conf *
+load(const char *text, char **errtext)
+{
+	struct sg_conf_errors errs = { 0 };
+	char *path = write_file("t.conf", text);
+	struct sg_conf *c = sg_conf_load(path, &errs);
+	size_t len = 1;
+
+	for (size_t i = 0; i < errs.n; i++)
+		len += strlen(errs.v[i]) + 2;
+	*errtext = sg_xcalloc(1, len);
+	for (size_t i = 0; i < errs.n; i++) {
+		strcat(*errtext, errs.v[i]);
+		strcat(*errtext, "; ");
+	}
+	sg_conf_errors_clear(&errs);
+	free(path);
+	return c;
+}
+
+static const struct {
+	const char *text;     /* appended to BASE */
+	const char *want;     /* substring of the error; NULL = loads */
+} cases[] = {
+	{ "", NULL },
+	{ "socket = \"inet:8891@127.0.0.1\"\n", NULL },
+	{ "socket = \"inet:8891\"\n", NULL },
+	{ "socket = \"local:/run/sg.sock\"\n", NULL },
+	{ "socket = \"inet:99999@localhost\"\n", "t.conf:3: socket: bad port" },
+	{ "socket = \"inet:@localhost\"\n", "socket: bad port" },
+	{ "socket = \"local:relative.sock\"\n", "t.conf:3: socket: local socket path must be absolute" },
+	{ "socket = \"tcp:25\"\n", "is not inet:PORT@HOST" },
+	{ "no_such_key = 1\n", "t.conf:3: no such option 'no_such_key'" },
+	{ "reopen_days = -1\n", "t.conf:3: reopen_days: -1 is out of range 0..3650" },
+	{ "reopen_days = 4000\n", "reopen_days: 4000 is out of range" },
+	{ "reopen_days = \"soon\"\n", "t.conf:3:" },
+	{ "max_message_size = \"10M\"\n", NULL },
+	{ "max_message_size = \"10X\"\n", "max_message_size: '10X' is not a size" },
+	{ "max_message_size = \"1K\"\n", "max_message_size: 1K is out of range" },
+	{ "log_level = \"chatty\"\n", "t.conf:3: log_level: must be one of debug|info|warn|error" },
+	{ "syslog_facility = \"local9\"\n", "syslog_facility: must be one of" },
+	{ "on_store_error = \"explode\"\n", "on_store_error: must be one of accept|tempfail|reject" },
+	{ "ticket_tag = \"AC ME\"\n", "ticket_tag: 'AC ME' must be" },
+	{ "ticket_tag = \"ACME\"\n", NULL },
+	{ "header_prefix = \"X-Sup:\"\n", "header_prefix:" },
+	{ "db_sync = maybe\n", "t.conf:3:" },
+	{ "db_sync = false\n", NULL },
+	{ "user = \"no-such-user-sg\"\n", "user: no such user 'no-such-user-sg'" },
+	{ "support_address_regex = \"([a-z\"\n", "support_address_regex: missing" },
+	{ "token_secret_file = \"/nonexistent/secret\"\n", "token_secret_file: /nonexistent/secret: No such file" },
+	{ "support_address = {\"not an address\"}\n", "is not a plain address" },
+	{ "support_address = {\"support+x@example.com\"}\n", "contains '+'" },
+	{ "state_dir = \"relative\"\n", "state_dir: 'relative' must be an absolute path" },
+	{ "socket = \"inet:1@h\" socket_x = 2\n", "no such option 'socket_x'" },
+};
+
+int
+main(void)
+{
+	char *err;
+	struct sg_conf *c;
+
+	plan_lazy();
+	sg_log_open_stderr("test-config");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = sg_xasprintf(BASE "%s", cases[i].text);
+		c = load(text, &err);
+		if (cases[i].want == NULL)
+			ok(c != NULL && err[0] == '\0', "case %zu loads: %s", i, err);
+		else
+			ok(c == NULL && strstr(err, cases[i].want) != NULL,
+			   "case %zu rejected with '%s' (got '%s')", i, cases[i].want, err);
+		sg_conf_unref(&c);
+		free(err);
+		free(text);
+	}
+
+	/* Defaults and values */
+	c = load(BASE "ticket_tag = \"ACME\"\nmax_message_size = \"2M\"\n", &err);
+	ok(c != NULL, "config loads");
+	if (c != NULL) {
+		is_str(c->ticket_tag, "ACME", "ticket_tag read");
+		is_int((long long)c->max_message_size, 2 * 1024 * 1024, "size suffix M");
+		is_int(c->reopen_days, 30, "default reopen_days");
+		is_int(c->db_sync, 1, "default db_sync");
+		is_int(c->on_store_error, SG_ACT_TEMPFAIL, "default on_store_error is tempfail");
+		is_int(c->on_parse_error, SG_ACT_ACCEPT, "default on_parse_error is accept");
+		is_str(c->support_address.v[1], "help@example.org", "addresses lower-cased");
+		ok(sg_conf_is_support(c, "support@example.com", NULL), "exact address matches");
+		ok(sg_conf_is_support(c, "<SUPPORT@Example.COM>", NULL), "case and brackets ignored");
+		char *detail = NULL;
+		ok(sg_conf_is_support(c, "support+1234@example.com", &detail), "plus-address matches");
+		is_str(detail, "1234", "plus detail returned");
+		free(detail);
+		ok(!sg_conf_is_support(c, "sales@example.com", NULL), "other address does not match");
+		ok(!sg_conf_is_support(c, "support@example.com.evil", NULL), "suffix does not match");
+		ok(!sg_conf_is_support(c, "", NULL), "empty does not match");
+	}
+	sg_conf_unref(&c);
+	free(err);
+
+	/* Regex addresses */
+	c = load(BASE "support_address_regex = \"^(help|desk)-[a-z]+@example\\\\.net$\"\n", &err);
+	ok(c != NULL, "regex config loads: %s", err);
+	if (c != NULL) {
+		ok(sg_conf_is_support(c, "Desk-Billing@example.net", NULL), "regex matches case-insensitively");
+		ok(!sg_conf_is_support(c, "desk-billing@example.netx", NULL), "regex anchored");
+	}
+	sg_conf_unref(&c);
+	free(err);
+
+	/* Includes: errors carry the included file's name and line */
+	char *inc = write_file("inc.conf", "\nreopen_days = 7\n");
+	char *text = sg_xasprintf(BASE "include(\"%s\")\n", inc);
+	c = load(text, &err);
+	ok(c != NULL && c->reopen_days == 7, "include is read: %s", err);
+	sg_conf_unref(&c);
+	free(err);
+	free(text);
+	free(inc);
+	inc = write_file("bad.conf", "\n\nreopen_days = 99999\n");
+	text = sg_xasprintf(BASE "include(\"%s\")\n", inc);
+	c = load(text, &err);
+	ok(c == NULL && strstr(err, "bad.conf:3: reopen_days") != NULL, "error in include names it: %s", err);
+	sg_conf_unref(&c);
+	free(err);
+	free(text);
+	free(inc);
+
+	/* Missing support address is an error at end of file */
+	c = load("state_dir = \"/tmp/x\"\n", &err);
+	ok(c == NULL && strstr(err, "support_address: at least one") != NULL, "support_address required");
+	free(err);
+
+	/* Secret file */
+	char *sec = write_file("secret", "0123456789abcdef0123\n");
+	text = sg_xasprintf(BASE "token_secret_file = \"%s\"\n", sec);
+	c = load(text, &err);
+	ok(c != NULL && c->token_secret_len == 20, "secret read without the newline");
+	sg_conf_unref(&c);
+	free(err);
+	free(text);
+	free(sec);
+	sec = write_file("short", "abc\n");
+	text = sg_xasprintf(BASE "token_secret_file = \"%s\"\n", sec);
+	c = load(text, &err);
+	ok(c == NULL && strstr(err, "need at least 16") != NULL, "short secret refused");
+	free(err);
+	free(text);
+	free(sec);
+
+	/* Missing file */
+	struct sg_conf_errors errs = { 0 };
+	c = sg_conf_load("/nonexistent/supportgate.conf", &errs);
+	ok(c == NULL && errs.n == 1 && strstr(errs.v[0], "cannot read configuration") != NULL,
+	   "missing file is an error");
+	sg_conf_errors_clear(&errs);
+
+	/* Sizes */
+	uint64_t v;
+	ok(sg_conf_parse_size("512K", &v) == 0 && v == 524288, "512K");
+	ok(sg_conf_parse_size("1G", &v) == 0 && v == 1073741824ULL, "1G");
+	ok(sg_conf_parse_size("12", &v) == 0 && v == 12, "plain bytes");
+	ok(sg_conf_parse_size("-1", &v) < 0, "negative refused");
+	ok(sg_conf_parse_size("99999999999999999999G", &v) < 0, "overflow refused");
+
+	/* Refcount and swap */
+	c = load(BASE, &err);
+	free(err);
+	sg_conf_swap(c);
+	struct sg_conf *cur = sg_conf_current();
+	ok(cur == c && cur->refs == 2, "current takes a reference");
+	sg_conf_swap(NULL);
+	ok(cur->refs == 1, "swap drops the global reference, reader keeps its own");
+	sg_conf_unref(&cur);
+	ok(cur == NULL, "unref clears the pointer");
+
+	char *cmd = sg_xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}

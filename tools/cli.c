@@ -1,0 +1,154 @@
+/*
+ * supportgate — the command-line tool. It reads the daemon's config file
+ * and opens the same Berkeley DB environment (multi-process,
+ * transactional), so no control protocol is needed.
+ *
+ * Commands are one table (name, handler, one-line help, usage); each
+ * handler parses its own options and prints its usage on --help.
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "xalloc.h"
+#include "cli.h"
+
+static const char *conf_path;
+
+/* Loaded on first use so `help` and `version` need no config. */
+struct sg_conf *
+sg_cli_conf(void)
+{
+	static struct sg_conf *c;
+	struct sg_conf_errors errs = { 0 };
+
+	if (c != NULL)
+		return c;
+	c = sg_conf_load(conf_path, &errs);
+	if (c == NULL) {
+		sg_conf_errors_print(&errs, stderr);
+		sg_conf_errors_clear(&errs);
+		exit(1);
+	}
+	sg_log_set_level((enum sg_log_level)c->log_level);
+	return c;
+}
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct sg_cli_cmd commands[] = {
+	{ "help", cmd_help, "list commands, or show one command's usage", "help [COMMAND]" },
+	{ "version", cmd_version, "print the version", "version" },
+	SG_CLI_COMMANDS
+};
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: supportgate [-c FILE] COMMAND [ARGS...]\n"
+		    "  -c FILE  configuration file (default %s)\n\ncommands:\n", sg_conf_default_path());
+	for (size_t i = 0; i < ncommands; i++)
+		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(fp, "\n'supportgate COMMAND --help' shows a command's usage.\n");
+}
+
+static const struct sg_cli_cmd *
+find(const char *name)
+{
+	for (size_t i = 0; i < ncommands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+sg_cli_usage(const char *name, int rc)
+{
+	const struct sg_cli_cmd *cmd = find(name);
+	FILE *fp = rc == 0 ? stdout : stderr;
+
+	if (cmd != NULL)
+		fprintf(fp, "usage: supportgate %s\n  %s\n", cmd->usage, cmd->help);
+	return rc;
+}
+
+int
+sg_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (find(argv[1]) == NULL) {
+			fprintf(stderr, "supportgate: unknown command '%s'\n", argv[1]);
+			return 2;
+		}
+		return sg_cli_usage(argv[1], 0);
+	}
+	usage(stdout);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("supportgate %s\n", PACKAGE_VERSION);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct sg_cli_cmd *cmd;
+	int i = 1;
+
+	sg_log_open_stderr("supportgate");
+	sg_log_set_level(SG_LOG_WARN);
+	conf_path = getenv("SUPPORTGATE_CONF");
+	if (conf_path == NULL)
+		conf_path = sg_conf_default_path();
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			conf_path = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+			return cmd_version(0, NULL);
+		} else {
+			fprintf(stderr, "supportgate: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = find(argv[i]);
+	if (cmd == NULL) {
+		fprintf(stderr, "supportgate: unknown command '%s' (try 'supportgate help')\n", argv[i]);
+		return 2;
+	}
+	if (cmd->fn != cmd_help && sg_cli_wants_help(argc - i, argv + i))
+		return sg_cli_usage(cmd->name, 0);
+	optind = 1;
+	return cmd->fn(argc - i, argv + i);
+}

@@ -1,0 +1,38 @@
+/*
+ * cli — shared pieces of the supportgate command-line tool. Each command
+ * lives in its own tools/cli-*.c and is listed in SG_CLI_COMMANDS.
+ */
+#ifndef SG_CLI_H
+#define SG_CLI_H
+
+struct sg_conf;
+
+struct sg_cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);   /* argv[0] is the command name */
+	const char *help;
+	const char *usage;
+};
+
+/* The configuration (-c), loaded on first call; exits 1 on errors. */
+struct sg_conf *sg_cli_conf(void);
+/* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
+int sg_cli_usage(const char *name, int rc);
+int sg_cli_wants_help(int argc, char **argv);
+
+/* Command handlers, one file each (tools/cli-NAME.c). */
+int sg_cmd_config(int argc, char **argv);
+int sg_cmd_tickets(int argc, char **argv);
+int sg_cmd_show(int argc, char **argv);
+int sg_cmd_ingest(int argc, char **argv);
+int sg_cmd_db(int argc, char **argv);
+
+#define SG_CLI_COMMANDS \
+	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
+	{ "tickets", sg_cmd_tickets, "list tickets", \
+	  "tickets [--status S] [--queue Q] [--customer ADDR] [--json]" }, \
+	{ "show", sg_cmd_show, "show one ticket with its timeline of messages and events", "show N [--json]" }, \
+	{ "ingest", sg_cmd_ingest, "feed one message through the ingest entry point (as the IMAP door does)", \
+	  "ingest FILE.eml|- [--from ADDR] [--to ADDR]..." }, \
+	{ "db", sg_cmd_db, "check, back up or recover the store", "db verify | db backup DIR | db recover" },
+#endif
