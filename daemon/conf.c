@@ -322,7 +322,6 @@ validate_cb(cfg_t *cfg, cfg_opt_t *opt)
 		if (v < p->min || v > p->max) {
 			add_err(cfg->filename, cfg->line, "%s: %ld is out of range %lld..%lld",
 				p->name, v, p->min, p->max);
-			return -1;
 		}
 		return 0;
 	}
@@ -330,9 +329,11 @@ validate_cb(cfg_t *cfg, cfg_opt_t *opt)
 		return 0;
 	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
 		const char *v = cfg_opt_getnstr(opt, i);
-		if (v != NULL && validate_value(cfg, p, v) < 0)
-			rc = -1;
+		if (v != NULL)
+			(void)validate_value(cfg, p, v);
 	}
+	/* Errors are collected, not returned: parsing goes on so that every
+	 * error in the file is reported at once. */
 	return rc;
 }
 

@@ -99,46 +99,63 @@ sg_log_get_level(void)
 	return cur_level;
 }
 
+/* Append to a line buffer, never past its end. */
+static void
+line_vadd(char *buf, size_t size, size_t *off, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void
+line_vadd(char *buf, size_t size, size_t *off, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (*off >= size - 1)
+		return;
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	if (n > 0)
+		*off = *off + (size_t)n < size ? *off + (size_t)n : size - 1;
+}
+
+static void line_add(char *buf, size_t size, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void
+line_add(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	line_vadd(buf, size, off, fmt, ap);
+	va_end(ap);
+}
+
 void
 sg_vlog(enum sg_log_level level, const char *module, const char *qid,
 	unsigned long long ticket, const char *fmt, va_list ap)
 {
 	char line[2048];
 	size_t off = 0;
-	int n;
 
 	if (level < cur_level && level < SG_LOG_FATAL)
 		return;
-	n = snprintf(line, sizeof(line), "%s: %s:", level_names[level], module);
-	if (n > 0)
-		off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	if (qid != NULL && *qid != '\0' && off < sizeof(line)) {
-		n = snprintf(line + off, sizeof(line) - off, " qid=%s", qid);
-		if (n > 0)
-			off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
-	}
-	if (ticket != 0 && off < sizeof(line)) {
-		n = snprintf(line + off, sizeof(line) - off, " ticket=%llu", ticket);
-		if (n > 0)
-			off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
-	}
-	if (off < sizeof(line) - 1) {
-		line[off++] = ' ';
-		line[off] = '\0';
-		vsnprintf(line + off, sizeof(line) - off, fmt, ap);
-	}
+	line[0] = '\0';
+	if (!use_syslog)
+		line_add(line, sizeof(line), &off, "%s[%ld]: ", prog, (long)getpid());
+	line_add(line, sizeof(line), &off, "%s: %s:", level_names[level], module);
+	if (qid != NULL && *qid != '\0')
+		line_add(line, sizeof(line), &off, " qid=%s", qid);
+	if (ticket != 0)
+		line_add(line, sizeof(line), &off, " ticket=%llu", ticket);
+	line_add(line, sizeof(line), &off, " ");
+	line_vadd(line, sizeof(line), &off, fmt, ap);
 	if (use_syslog) {
 		syslog(level_syslog[level], "%s", line);
-	} else {
-		/* One write per line so concurrent threads do not interleave. */
-		char out[2200];
-		n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", prog, (long)getpid(), line);
-		if (n > 0) {
-			size_t len = (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1;
-			if (write(STDERR_FILENO, out, len) < 0) {
-				/* nothing sensible to do */
-			}
-		}
+		return;
+	}
+	/* One write per line so concurrent threads do not interleave. */
+	line_add(line, sizeof(line), &off, "\n");
+	if (off == sizeof(line) - 1)
+		line[off - 1] = '\n';
+	if (write(STDERR_FILENO, line, off) < 0) {
+		/* nothing sensible to do */
 	}
 }
 

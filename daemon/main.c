@@ -233,9 +233,15 @@ main(int argc, char **argv)
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	sg_conf_swap(c);
 
-	/* SIGUSR1 is blocked in every thread created from here on. */
+	/* Blocked in every thread created from here on: SIGUSR1 is taken by
+	 * the reload thread, the stop signals by libmilter's signal thread
+	 * (sigwait); otherwise a stop signal could kill the process through
+	 * a thread that does not expect it. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -48,6 +48,8 @@
 #define SG_MAX_HEADERS 2000
 
 static struct sg_store *the_store;
+/* Set once we own the listening socket: only then may cleanup remove it. */
+static int socket_owned;
 
 struct sg_connctx {
 	char *conn_client;              /* client address, for logs and rules */
@@ -602,6 +604,7 @@ sg_milter_setup(const char *spec, int backlog)
 			 errno ? strerror(errno) : "address in use or not permitted");
 		return -1;
 	}
+	socket_owned = 1;
 	if (path != NULL)
 		(void)chmod(path, 0666);
 	else if (listener_nodelay() == 0)
@@ -627,6 +630,9 @@ sg_milter_cleanup(const char *spec)
 {
 	const char *path = unix_path(spec);
 
+	if (!socket_owned)
+		return;
+	socket_owned = 0;
 	if (path != NULL && unlink(path) != 0 && errno != ENOENT)
 		sg_warn(MOD, "cannot remove %s: %s", path, strerror(errno));
 }

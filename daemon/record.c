@@ -1,0 +1,362 @@
+/*
+ * record — see record.h for the format.
+ */
+#include "config.h"
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* Bound on list sizes read back: a corrupt count must not allocate wildly. */
+#define SG_REC_MAX_LIST 100000
+
+static void
+buf_need(struct sg_buf *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n)
+		cap *= 2;
+	b->data = sg_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+static void
+buf_put(struct sg_buf *b, const void *p, size_t n)
+{
+	buf_need(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void
+sg_buf_u8(struct sg_buf *b, uint8_t v)
+{
+	buf_put(b, &v, 1);
+}
+
+void
+sg_buf_u32(struct sg_buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 8), (unsigned char)v };
+	buf_put(b, x, 4);
+}
+
+void
+sg_buf_u64(struct sg_buf *b, uint64_t v)
+{
+	unsigned char x[8];
+	sg_key_u64(x, v);
+	buf_put(b, x, 8);
+}
+
+void
+sg_buf_i64(struct sg_buf *b, int64_t v)
+{
+	sg_buf_u64(b, (uint64_t)v);
+}
+
+void
+sg_buf_str(struct sg_buf *b, const char *s)
+{
+	if (s == NULL) {
+		sg_buf_u32(b, UINT32_MAX);
+		return;
+	}
+	size_t n = strlen(s);
+	if (n >= UINT32_MAX)
+		n = UINT32_MAX - 1;
+	sg_buf_u32(b, (uint32_t)n);
+	buf_put(b, s, n);
+}
+
+void
+sg_buf_list(struct sg_buf *b, const struct sg_strlist *l)
+{
+	sg_buf_u32(b, (uint32_t)l->n);
+	for (size_t i = 0; i < l->n; i++)
+		sg_buf_str(b, l->v[i]);
+}
+
+static const unsigned char *
+rd_take(struct sg_reader *r, size_t n)
+{
+	if (r->bad || n > r->len - r->off) {
+		r->bad = 1;
+		return NULL;
+	}
+	const unsigned char *p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+int
+sg_rd_u8(struct sg_reader *r, uint8_t *v)
+{
+	const unsigned char *p = rd_take(r, 1);
+	if (p == NULL)
+		return -1;
+	*v = p[0];
+	return 0;
+}
+
+int
+sg_rd_u32(struct sg_reader *r, uint32_t *v)
+{
+	const unsigned char *p = rd_take(r, 4);
+	if (p == NULL)
+		return -1;
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return 0;
+}
+
+int
+sg_rd_u64(struct sg_reader *r, uint64_t *v)
+{
+	const unsigned char *p = rd_take(r, 8);
+	if (p == NULL)
+		return -1;
+	*v = sg_key_get_u64(p);
+	return 0;
+}
+
+int
+sg_rd_i64(struct sg_reader *r, int64_t *v)
+{
+	uint64_t u;
+	if (sg_rd_u64(r, &u) < 0)
+		return -1;
+	*v = (int64_t)u;
+	return 0;
+}
+
+int
+sg_rd_str(struct sg_reader *r, char **s)
+{
+	uint32_t n;
+	const unsigned char *p;
+
+	*s = NULL;
+	if (sg_rd_u32(r, &n) < 0)
+		return -1;
+	if (n == UINT32_MAX)
+		return 0;
+	if ((p = rd_take(r, n)) == NULL)
+		return -1;
+	*s = sg_xmalloc((size_t)n + 1);
+	memcpy(*s, p, n);
+	(*s)[n] = '\0';
+	return 0;
+}
+
+int
+sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
+{
+	uint32_t n;
+	char *s;
+
+	if (sg_rd_u32(r, &n) < 0)
+		return -1;
+	if (n > SG_REC_MAX_LIST) {
+		r->bad = 1;
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (sg_rd_str(r, &s) < 0)
+			return -1;
+		sg_strlist_add(l, s ? s : "", 0);
+		free(s);
+	}
+	return 0;
+}
+
+void
+sg_key_u64(unsigned char out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+uint64_t
+sg_key_get_u64(const unsigned char in[8])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+void
+sg_key_row(unsigned char out[12], uint64_t ticket, uint32_t seq)
+{
+	sg_key_u64(out, ticket);
+	out[8] = (unsigned char)(seq >> 24);
+	out[9] = (unsigned char)(seq >> 16);
+	out[10] = (unsigned char)(seq >> 8);
+	out[11] = (unsigned char)seq;
+}
+
+static int
+rd_version(struct sg_reader *r)
+{
+	uint8_t v;
+	if (sg_rd_u8(r, &v) < 0 || v != SG_REC_VERSION) {
+		r->bad = 1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t)
+{
+	sg_buf_u8(b, SG_REC_VERSION);
+	sg_buf_u64(b, t->id);
+	sg_buf_u8(b, (uint8_t)t->status);
+	sg_buf_u8(b, (uint8_t)t->priority);
+	sg_buf_str(b, t->subject);
+	sg_buf_str(b, t->requestor);
+	sg_buf_str(b, t->requestor_name);
+	sg_buf_str(b, t->queue);
+	sg_buf_str(b, t->assignee);
+	sg_buf_str(b, t->sla_tier);
+	sg_buf_str(b, t->segment);
+	sg_buf_str(b, t->language);
+	sg_buf_list(b, &t->participants);
+	sg_buf_list(b, &t->tags);
+	sg_buf_i64(b, t->created);
+	sg_buf_i64(b, t->updated);
+	sg_buf_i64(b, t->closed_at);
+	sg_buf_i64(b, t->due);
+	sg_buf_u64(b, t->linked);
+	sg_buf_u32(b, t->nmessages);
+	sg_buf_u32(b, t->nevents);
+	sg_buf_u32(b, t->transfers);
+}
+
+int
+sg_rec_ticket_decode(const void *p, size_t len, struct sg_ticket *t)
+{
+	struct sg_reader r = { p, len, 0, 0 };
+	uint8_t st = 0, pr = 0;
+
+	memset(t, 0, sizeof(*t));
+	rd_version(&r);
+	sg_rd_u64(&r, &t->id);
+	sg_rd_u8(&r, &st);
+	sg_rd_u8(&r, &pr);
+	sg_rd_str(&r, &t->subject);
+	sg_rd_str(&r, &t->requestor);
+	sg_rd_str(&r, &t->requestor_name);
+	sg_rd_str(&r, &t->queue);
+	sg_rd_str(&r, &t->assignee);
+	sg_rd_str(&r, &t->sla_tier);
+	sg_rd_str(&r, &t->segment);
+	sg_rd_str(&r, &t->language);
+	sg_rd_list(&r, &t->participants);
+	sg_rd_list(&r, &t->tags);
+	sg_rd_i64(&r, &t->created);
+	sg_rd_i64(&r, &t->updated);
+	sg_rd_i64(&r, &t->closed_at);
+	sg_rd_i64(&r, &t->due);
+	sg_rd_u64(&r, &t->linked);
+	sg_rd_u32(&r, &t->nmessages);
+	sg_rd_u32(&r, &t->nevents);
+	sg_rd_u32(&r, &t->transfers);
+	if (r.bad || st >= SG_ST_COUNT || pr >= SG_PRIO_COUNT) {
+		sg_ticket_clear(t);
+		return -1;
+	}
+	t->status = (enum sg_status)st;
+	t->priority = (enum sg_priority)pr;
+	return 0;
+}
+
+void
+sg_rec_msg_encode(struct sg_buf *b, const struct sg_msgrec *m)
+{
+	sg_buf_u8(b, SG_REC_VERSION);
+	sg_buf_u64(b, m->ticket);
+	sg_buf_u32(b, m->seq);
+	sg_buf_u8(b, (uint8_t)m->direction);
+	sg_buf_u32(b, m->flags);
+	sg_buf_str(b, m->from);
+	sg_buf_str(b, m->message_id);
+	sg_buf_str(b, m->subject);
+	sg_buf_i64(b, m->date);
+	sg_buf_i64(b, m->received);
+	sg_buf_u64(b, m->size);
+}
+
+int
+sg_rec_msg_decode(const void *p, size_t len, struct sg_msgrec *m)
+{
+	struct sg_reader r = { p, len, 0, 0 };
+	uint8_t dir = 0;
+
+	memset(m, 0, sizeof(*m));
+	rd_version(&r);
+	sg_rd_u64(&r, &m->ticket);
+	sg_rd_u32(&r, &m->seq);
+	sg_rd_u8(&r, &dir);
+	sg_rd_u32(&r, &m->flags);
+	sg_rd_str(&r, &m->from);
+	sg_rd_str(&r, &m->message_id);
+	sg_rd_str(&r, &m->subject);
+	sg_rd_i64(&r, &m->date);
+	sg_rd_i64(&r, &m->received);
+	sg_rd_u64(&r, &m->size);
+	if (r.bad || dir > SG_DIR_INTERNAL) {
+		sg_msgrec_clear(m);
+		return -1;
+	}
+	m->direction = (enum sg_direction)dir;
+	return 0;
+}
+
+void
+sg_msgrec_clear(struct sg_msgrec *m)
+{
+	free(m->from);
+	free(m->message_id);
+	free(m->subject);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+sg_rec_event_encode(struct sg_buf *b, const struct sg_event *e)
+{
+	sg_buf_u8(b, SG_REC_VERSION);
+	sg_buf_u64(b, e->ticket);
+	sg_buf_u32(b, e->seq);
+	sg_buf_i64(b, e->time);
+	sg_buf_str(b, e->type);
+	sg_buf_str(b, e->actor);
+	sg_buf_str(b, e->detail);
+}
+
+int
+sg_rec_event_decode(const void *p, size_t len, struct sg_event *e)
+{
+	struct sg_reader r = { p, len, 0, 0 };
+
+	memset(e, 0, sizeof(*e));
+	rd_version(&r);
+	sg_rd_u64(&r, &e->ticket);
+	sg_rd_u32(&r, &e->seq);
+	sg_rd_i64(&r, &e->time);
+	sg_rd_str(&r, &e->type);
+	sg_rd_str(&r, &e->actor);
+	sg_rd_str(&r, &e->detail);
+	if (r.bad) {
+		sg_event_clear(e);
+		return -1;
+	}
+	return 0;
+}

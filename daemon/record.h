@@ -1,0 +1,97 @@
+/*
+ * record — the on-disk record format of the store, in one place.
+ *
+ * Every value the store writes starts with a format version byte
+ * (SG_REC_VERSION = 1) so a later release can read an older store. Fields
+ * follow in a fixed order per record type:
+ *   u8      one byte
+ *   u32/u64 big-endian unsigned; i64 big-endian two's complement
+ *   str     u32 length + bytes (no NUL); length 0xffffffff = NULL
+ *   list    u32 count + that many str
+ *
+ * Keys: ticket ids are u64 big-endian (so B-tree order is numeric order);
+ * per-ticket rows (messages, events) are u64 ticket + u32 seq.
+ *
+ * Ticket (tickets.db):  ver, u64 id, u8 status, u8 priority, str subject,
+ *   str requestor, str requestor_name, str queue, str assignee,
+ *   str sla_tier, str segment, str language, list participants, list tags,
+ *   i64 created, i64 updated, i64 closed_at, i64 due, u64 linked,
+ *   u32 nmessages, u32 nevents, u32 transfers
+ * Message summary (messages.db): ver, u64 ticket, u32 seq, u8 direction,
+ *   u32 flags, str from, str message_id, str subject, i64 date,
+ *   i64 received, u64 size (original size; raw.db may hold less when
+ *   SG_MSG_TRUNCATED is set)
+ * Event (events.db): ver, u64 ticket, u32 seq, i64 time, str type,
+ *   str actor, str detail
+ * Message-ID index (msgid.db): ver, u64 ticket, u32 seq
+ *
+ * Decoders never read past the buffer: truncated or corrupt input, or an
+ * unknown version, returns -1 and leaves nothing allocated.
+ */
+#ifndef SG_RECORD_H
+#define SG_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ticket.h"
+
+#define SG_REC_VERSION 1
+
+#define SG_MSG_TRUNCATED 0x1u
+
+/* Summary of one stored message (the raw bytes are kept apart). */
+struct sg_msgrec {
+	uint64_t ticket;
+	uint32_t seq;
+	enum sg_direction direction;
+	uint32_t flags;
+	char *from;
+	char *message_id;
+	char *subject;
+	int64_t date;
+	int64_t received;
+	uint64_t size;
+};
+
+/* A growing byte buffer; owned by the caller, free(b->data) when done. */
+struct sg_buf {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+void sg_buf_u8(struct sg_buf *b, uint8_t v);
+void sg_buf_u32(struct sg_buf *b, uint32_t v);
+void sg_buf_u64(struct sg_buf *b, uint64_t v);
+void sg_buf_i64(struct sg_buf *b, int64_t v);
+void sg_buf_str(struct sg_buf *b, const char *s);
+void sg_buf_list(struct sg_buf *b, const struct sg_strlist *l);
+
+/* A bounds-checked reader; every get returns 0 or -1 (and sets bad). */
+struct sg_reader {
+	const unsigned char *p;
+	size_t len, off;
+	int bad;
+};
+int sg_rd_u8(struct sg_reader *r, uint8_t *v);
+int sg_rd_u32(struct sg_reader *r, uint32_t *v);
+int sg_rd_u64(struct sg_reader *r, uint64_t *v);
+int sg_rd_i64(struct sg_reader *r, int64_t *v);
+int sg_rd_str(struct sg_reader *r, char **s);   /* new string or NULL */
+int sg_rd_list(struct sg_reader *r, struct sg_strlist *l);
+
+/* Key helpers */
+void sg_key_u64(unsigned char out[8], uint64_t v);
+uint64_t sg_key_get_u64(const unsigned char in[8]);
+void sg_key_row(unsigned char out[12], uint64_t ticket, uint32_t seq);
+
+/* Encoders append to b (which may be empty); decoders fill a zeroed struct. */
+void sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t);
+int sg_rec_ticket_decode(const void *p, size_t len, struct sg_ticket *t);
+void sg_rec_msg_encode(struct sg_buf *b, const struct sg_msgrec *m);
+int sg_rec_msg_decode(const void *p, size_t len, struct sg_msgrec *m);
+void sg_msgrec_clear(struct sg_msgrec *m);
+void sg_rec_event_encode(struct sg_buf *b, const struct sg_event *e);
+int sg_rec_event_decode(const void *p, size_t len, struct sg_event *e);
+
+#endif

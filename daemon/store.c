@@ -1,0 +1,720 @@
+/*
+ * store — see store.h.
+ */
+#include "config.h"
+#include "store.h"
+
+#include <db.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#define MOD "store"
+#define CHECKPOINT_EVERY 500
+
+enum { DB_TICKETS, DB_MESSAGES, DB_RAW, DB_MSGID, DB_CUSTOMERS, DB_EVENTS, DB_META, DB_COUNT };
+static const char *const db_files[DB_COUNT] = {
+	"tickets.db", "messages.db", "raw.db", "msgid.db", "customers.db", "events.db", "meta.db",
+};
+
+struct sg_store {
+	DB_ENV *env;
+	DB *db[DB_COUNT];
+	DB_SEQUENCE *seq;
+	char *home;
+	unsigned commits;
+};
+
+struct sg_txn {
+	struct sg_store *st;
+	DB_TXN *t;
+};
+
+static int
+map_err(int rc, const char *what)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case DB_NOTFOUND:
+		return SG_STORE_NOTFOUND;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		return SG_STORE_DEADLOCK;
+	default:
+		sg_error(MOD, "%s: %s", what, db_strerror(rc));
+		return SG_STORE_ERROR;
+	}
+}
+
+static DB_TXN *
+tx(struct sg_txn *txn)
+{
+	return txn != NULL ? txn->t : NULL;
+}
+
+static u_int32_t
+rmw(struct sg_txn *txn)
+{
+	return txn != NULL ? DB_RMW : 0;
+}
+
+static int
+is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void
+db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	(void)pfx;
+	sg_error(MOD, "berkeley db: %s", msg);
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char *d = sg_xstrdup(path);
+	int rc = 0;
+
+	for (char *p = d + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(d, 0750) != 0 && errno != EEXIST)
+				rc = -1;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(d);
+	return rc;
+}
+
+static int
+env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
+{
+	DB_ENV *env;
+	int rc;
+
+	if ((rc = db_env_create(&env, 0)) != 0)
+		return map_err(rc, "db_env_create");
+	env->set_errcall(env, db_errcall);
+	env->set_cachesize(env, 0, 32 * 1024 * 1024, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_thread_count(env, 256);
+	env->set_isalive(env, is_alive);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	env->set_lk_max_locks(env, 20000);
+	env->set_lk_max_objects(env, 20000);
+	if (flags & SG_STORE_NOSYNC)
+		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	rc = env->open(env, home, open_flags, 0640);
+	if (rc != 0) {
+		env->close(env, 0);
+		return map_err(rc, home);
+	}
+	*out = env;
+	return 0;
+}
+
+int
+sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
+{
+	struct sg_store *st = sg_xcalloc(1, sizeof(*st));
+	int rc;
+	DBT key;
+
+	*out = NULL;
+	st->home = sg_xasprintf("%s/db", state_dir);
+	if (mkdir_p(st->home) != 0) {
+		sg_error(MOD, "cannot create %s: %s", st->home, strerror(errno));
+		goto fail;
+	}
+	rc = env_create(st->home, flags,
+			DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+			DB_THREAD | DB_REGISTER | DB_RECOVER, &st->env);
+	if (rc != 0)
+		goto fail;
+	/* A process that died inside the environment leaves locks and
+	 * transactions behind: failchk releases or aborts them. */
+	if ((rc = st->env->failchk(st->env, 0)) != 0) {
+		map_err(rc, "failchk");
+		goto fail;
+	}
+	for (int i = 0; i < DB_COUNT; i++) {
+		if ((rc = db_create(&st->db[i], st->env, 0)) != 0) {
+			map_err(rc, "db_create");
+			goto fail;
+		}
+		if (i == DB_CUSTOMERS)
+			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
+		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
+				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
+		if (rc != 0) {
+			map_err(rc, db_files[i]);
+			goto fail;
+		}
+	}
+	if ((rc = db_sequence_create(&st->seq, st->db[DB_META], 0)) != 0) {
+		map_err(rc, "db_sequence_create");
+		goto fail;
+	}
+	st->seq->initial_value(st->seq, 1);
+	memset(&key, 0, sizeof(key));
+	key.data = "seq:ticket";
+	key.size = (u_int32_t)strlen("seq:ticket");
+	rc = st->seq->open(st->seq, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
+	if (rc != 0) {
+		map_err(rc, "sequence open");
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	sg_store_close(&st);
+	return SG_STORE_ERROR;
+}
+
+void
+sg_store_close(struct sg_store **stp)
+{
+	struct sg_store *st = *stp;
+
+	if (st == NULL)
+		return;
+	*stp = NULL;
+	if (st->seq != NULL)
+		st->seq->close(st->seq, 0);
+	for (int i = DB_COUNT - 1; i >= 0; i--)
+		if (st->db[i] != NULL)
+			st->db[i]->close(st->db[i], 0);
+	if (st->env != NULL) {
+		st->env->txn_checkpoint(st->env, 0, 0, 0);
+		st->env->close(st->env, 0);
+	}
+	free(st->home);
+	free(st);
+}
+
+int
+sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
+{
+	struct sg_txn *txn = sg_xcalloc(1, sizeof(*txn));
+	int rc = st->env->txn_begin(st->env, NULL, &txn->t, 0);
+
+	if (rc != 0) {
+		free(txn);
+		*out = NULL;
+		return map_err(rc, "txn_begin");
+	}
+	txn->st = st;
+	*out = txn;
+	return 0;
+}
+
+int
+sg_store_txn_commit(struct sg_txn **txnp)
+{
+	struct sg_txn *txn = *txnp;
+	int rc;
+
+	if (txn == NULL)
+		return SG_STORE_ERROR;
+	*txnp = NULL;
+	rc = txn->t->commit(txn->t, 0);
+	if (rc == 0 && ++txn->st->commits % CHECKPOINT_EVERY == 0)
+		txn->st->env->txn_checkpoint(txn->st->env, 0, 0, 0);
+	free(txn);
+	return map_err(rc, "commit");
+}
+
+void
+sg_store_txn_abort(struct sg_txn **txnp)
+{
+	struct sg_txn *txn = *txnp;
+
+	if (txn == NULL)
+		return;
+	*txnp = NULL;
+	txn->t->abort(txn->t);
+	free(txn);
+}
+
+static void
+dbt_set(DBT *d, const void *p, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (u_int32_t)n;
+}
+
+static void
+dbt_malloc(DBT *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_MALLOC;
+}
+
+int
+sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id)
+{
+	db_seq_t v;
+	int rc = st->seq->get(st->seq, tx(txn), 1, &v, 0);
+
+	if (rc != 0)
+		return map_err(rc, "sequence get");
+	*id = (uint64_t)v;
+	return 0;
+}
+
+int
+sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out)
+{
+	unsigned char k[8];
+	DBT key, val;
+	int rc;
+
+	sg_key_u64(k, id);
+	dbt_set(&key, k, 8);
+	dbt_malloc(&val);
+	rc = st->db[DB_TICKETS]->get(st->db[DB_TICKETS], tx(txn), &key, &val, rmw(txn));
+	if (rc != 0)
+		return map_err(rc, "ticket get");
+	rc = sg_rec_ticket_decode(val.data, val.size, out);
+	free(val.data);
+	if (rc != 0) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, id, "corrupt ticket record");
+		return SG_STORE_ERROR;
+	}
+	return 0;
+}
+
+int
+sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_ticket *t)
+{
+	unsigned char k[8];
+	struct sg_buf b = { 0 };
+	DBT key, val;
+	int rc;
+
+	sg_key_u64(k, t->id);
+	sg_rec_ticket_encode(&b, t);
+	dbt_set(&key, k, 8);
+	dbt_set(&val, b.data, b.len);
+	rc = st->db[DB_TICKETS]->put(st->db[DB_TICKETS], tx(txn), &key, &val, 0);
+	free(b.data);
+	return map_err(rc, "ticket put");
+}
+
+int
+sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg)
+{
+	DBC *c;
+	DBT key, val;
+	int rc, ret = 0;
+
+	if ((rc = st->db[DB_TICKETS]->cursor(st->db[DB_TICKETS], NULL, &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		struct sg_ticket t;
+		if (sg_rec_ticket_decode(val.data, val.size, &t) != 0) {
+			sg_error(MOD, "corrupt ticket record skipped");
+			continue;
+		}
+		ret = cb(&t, arg);
+		sg_ticket_clear(&t);
+		if (ret != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0)
+		return ret;
+	return rc == DB_NOTFOUND ? 0 : map_err(rc, "ticket walk");
+}
+
+/* Next per-ticket sequence number in a (ticket,seq)-keyed db: last + 1.
+ * Read with DB_RMW inside a transaction so two writers serialise. */
+static int
+next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, uint32_t *seq)
+{
+	unsigned char k[12];
+	DBC *c;
+	DBT key, val;
+	int rc;
+
+	if ((rc = st->db[which]->cursor(st->db[which], tx(txn), &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	sg_key_row(k, ticket + 1, 0);
+	memset(&key, 0, sizeof(key));
+	key.data = k;
+	key.size = 12;
+	key.ulen = 12;
+	key.flags = DB_DBT_USERMEM;
+	memset(&val, 0, sizeof(val));
+	val.flags = DB_DBT_PARTIAL;   /* keys only */
+	rc = c->get(c, &key, &val, DB_SET_RANGE | rmw(txn));
+	if (rc == 0)
+		rc = c->get(c, &key, &val, DB_PREV | rmw(txn));
+	else if (rc == DB_NOTFOUND)
+		rc = c->get(c, &key, &val, DB_LAST | rmw(txn));
+	*seq = 1;
+	if (rc == 0 && key.size == 12 && sg_key_get_u64(k) == ticket)
+		*seq = ((uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11]) + 1;
+	c->close(c);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return map_err(rc, "next seq");
+}
+
+int
+sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
+		     const char *raw, size_t rawlen)
+{
+	unsigned char k[12], ix[13];
+	struct sg_buf b = { 0 };
+	DBT key, val;
+	int rc;
+
+	if ((rc = next_seq(st, DB_MESSAGES, txn, m->ticket, &m->seq)) != 0)
+		return rc;
+	sg_key_row(k, m->ticket, m->seq);
+	dbt_set(&key, k, 12);
+	sg_rec_msg_encode(&b, m);
+	dbt_set(&val, b.data, b.len);
+	rc = st->db[DB_MESSAGES]->put(st->db[DB_MESSAGES], tx(txn), &key, &val, DB_NOOVERWRITE);
+	free(b.data);
+	if (rc == DB_KEYEXIST)
+		return SG_STORE_DEADLOCK;   /* a concurrent writer took the seq: retry */
+	if (rc != 0)
+		return map_err(rc, "message put");
+	dbt_set(&val, raw, rawlen);
+	if ((rc = st->db[DB_RAW]->put(st->db[DB_RAW], tx(txn), &key, &val, 0)) != 0)
+		return map_err(rc, "raw put");
+	if (m->message_id == NULL || m->message_id[0] == '\0')
+		return 0;
+	ix[0] = SG_REC_VERSION;
+	sg_key_row(ix + 1, m->ticket, m->seq);
+	dbt_set(&key, m->message_id, strlen(m->message_id));
+	dbt_set(&val, ix, sizeof(ix));
+	rc = st->db[DB_MSGID]->put(st->db[DB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
+	if (rc == DB_KEYEXIST) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, m->ticket, "Message-ID already indexed");
+		return SG_STORE_ERROR;
+	}
+	return map_err(rc, "msgid put");
+}
+
+int
+sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
+		     struct sg_msgrec *m, char **raw, size_t *rawlen)
+{
+	unsigned char k[12];
+	DBT key, val;
+	int rc;
+
+	sg_key_row(k, ticket, seq);
+	dbt_set(&key, k, 12);
+	dbt_malloc(&val);
+	if ((rc = st->db[DB_MESSAGES]->get(st->db[DB_MESSAGES], tx(txn), &key, &val, 0)) != 0)
+		return map_err(rc, "message get");
+	rc = sg_rec_msg_decode(val.data, val.size, m);
+	free(val.data);
+	if (rc != 0)
+		return SG_STORE_ERROR;
+	if (raw == NULL)
+		return 0;
+	dbt_malloc(&val);
+	if ((rc = st->db[DB_RAW]->get(st->db[DB_RAW], tx(txn), &key, &val, 0)) != 0) {
+		sg_msgrec_clear(m);
+		return map_err(rc, "raw get");
+	}
+	*raw = sg_xrealloc(val.data, val.size + 1);
+	(*raw)[val.size] = '\0';
+	*rawlen = val.size;
+	return 0;
+}
+
+/* Walk a (ticket,seq)-keyed db for one ticket. */
+static int
+walk_rows(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket,
+	  int (*each)(const void *, size_t, void *), void *arg)
+{
+	unsigned char k[12];
+	DBC *c;
+	DBT key, val;
+	int rc, ret = 0;
+	u_int32_t op = DB_SET_RANGE;
+
+	if ((rc = st->db[which]->cursor(st->db[which], tx(txn), &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	sg_key_row(k, ticket, 0);
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = 12;
+	key.ulen = 12;
+	key.flags = DB_DBT_USERMEM;
+	while ((rc = c->get(c, &key, &val, op)) == 0) {
+		op = DB_NEXT;
+		if (key.size != 12 || sg_key_get_u64(k) != ticket)
+			break;
+		if ((ret = each(val.data, val.size, arg)) != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0)
+		return ret;
+	return rc == 0 || rc == DB_NOTFOUND ? 0 : map_err(rc, "walk");
+}
+
+struct msg_walk {
+	int (*cb)(const struct sg_msgrec *, void *);
+	void *arg;
+};
+
+static int
+msg_each(const void *p, size_t n, void *arg)
+{
+	struct msg_walk *w = arg;
+	struct sg_msgrec m;
+	int ret;
+
+	if (sg_rec_msg_decode(p, n, &m) != 0)
+		return 0;
+	ret = w->cb(&m, w->arg);
+	sg_msgrec_clear(&m);
+	return ret;
+}
+
+int
+sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+			 int (*cb)(const struct sg_msgrec *, void *), void *arg)
+{
+	struct msg_walk w = { cb, arg };
+	return walk_rows(st, DB_MESSAGES, txn, ticket, msg_each, &w);
+}
+
+int
+sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid,
+		      uint64_t *ticket, uint32_t *seq)
+{
+	unsigned char ix[13];
+	DBT key, val;
+	int rc;
+
+	if (msgid == NULL || *msgid == '\0')
+		return SG_STORE_NOTFOUND;
+	dbt_set(&key, msgid, strlen(msgid));
+	memset(&val, 0, sizeof(val));
+	val.data = ix;
+	val.ulen = sizeof(ix);
+	val.flags = DB_DBT_USERMEM;
+	rc = st->db[DB_MSGID]->get(st->db[DB_MSGID], tx(txn), &key, &val, rmw(txn));
+	if (rc != 0)
+		return map_err(rc, "msgid get");
+	if (val.size != sizeof(ix) || ix[0] != SG_REC_VERSION)
+		return SG_STORE_ERROR;
+	*ticket = sg_key_get_u64(ix + 1);
+	*seq = (uint32_t)ix[9] << 24 | (uint32_t)ix[10] << 16 | (uint32_t)ix[11] << 8 | ix[12];
+	return 0;
+}
+
+int
+sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
+{
+	unsigned char k[8];
+	DBT key, val;
+	int rc;
+
+	sg_key_u64(k, id);
+	dbt_set(&key, addr, strlen(addr));
+	dbt_set(&val, k, 8);
+	rc = st->db[DB_CUSTOMERS]->put(st->db[DB_CUSTOMERS], tx(txn), &key, &val, DB_NODUPDATA);
+	return rc == DB_KEYEXIST ? 0 : map_err(rc, "customer put");
+}
+
+int
+sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *addr,
+			  uint64_t **ids, size_t *n)
+{
+	DBC *c;
+	DBT key, val;
+	int rc;
+	u_int32_t op = DB_SET;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = st->db[DB_CUSTOMERS]->cursor(st->db[DB_CUSTOMERS], tx(txn), &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	dbt_set(&key, addr, strlen(addr));
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, op)) == 0) {
+		op = DB_NEXT_DUP;
+		if (val.size != 8)
+			continue;
+		*ids = sg_xreallocarray(*ids, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = sg_key_get_u64(val.data);
+	}
+	c->close(c);
+	return rc == DB_NOTFOUND ? (*n ? 0 : SG_STORE_NOTFOUND) : map_err(rc, "customer walk");
+}
+
+int
+sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+		   const char *type, const char *actor, const char *detail)
+{
+	struct sg_event e = { 0 };
+	unsigned char k[12];
+	struct sg_buf b = { 0 };
+	DBT key, val;
+	int rc;
+
+	if ((rc = next_seq(st, DB_EVENTS, txn, ticket, &e.seq)) != 0)
+		return rc;
+	e.ticket = ticket;
+	e.time = (int64_t)time(NULL);
+	e.type = (char *)type;
+	e.actor = (char *)actor;
+	e.detail = (char *)detail;
+	sg_rec_event_encode(&b, &e);
+	sg_key_row(k, ticket, e.seq);
+	dbt_set(&key, k, 12);
+	dbt_set(&val, b.data, b.len);
+	rc = st->db[DB_EVENTS]->put(st->db[DB_EVENTS], tx(txn), &key, &val, DB_NOOVERWRITE);
+	free(b.data);
+	if (rc == DB_KEYEXIST)
+		return SG_STORE_DEADLOCK;
+	return map_err(rc, "event put");
+}
+
+struct ev_walk {
+	int (*cb)(const struct sg_event *, void *);
+	void *arg;
+};
+
+static int
+ev_each(const void *p, size_t n, void *arg)
+{
+	struct ev_walk *w = arg;
+	struct sg_event e;
+	int ret;
+
+	if (sg_rec_event_decode(p, n, &e) != 0)
+		return 0;
+	ret = w->cb(&e, w->arg);
+	sg_event_clear(&e);
+	return ret;
+}
+
+int
+sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+		       int (*cb)(const struct sg_event *, void *), void *arg)
+{
+	struct ev_walk w = { cb, arg };
+	return walk_rows(st, DB_EVENTS, txn, ticket, ev_each, &w);
+}
+
+int
+sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t *v)
+{
+	unsigned char buf[8];
+	DBT key, val;
+	int rc;
+
+	dbt_set(&key, name, strlen(name));
+	memset(&val, 0, sizeof(val));
+	val.data = buf;
+	val.ulen = 8;
+	val.flags = DB_DBT_USERMEM;
+	rc = st->db[DB_META]->get(st->db[DB_META], tx(txn), &key, &val, rmw(txn));
+	if (rc != 0)
+		return map_err(rc, "meta get");
+	if (val.size != 8)
+		return SG_STORE_ERROR;
+	*v = sg_key_get_u64(buf);
+	return 0;
+}
+
+int
+sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v)
+{
+	unsigned char buf[8];
+	DBT key, val;
+
+	sg_key_u64(buf, v);
+	dbt_set(&key, name, strlen(name));
+	dbt_set(&val, buf, 8);
+	return map_err(st->db[DB_META]->put(st->db[DB_META], tx(txn), &key, &val, 0), "meta put");
+}
+
+int
+sg_store_verify(const char *state_dir, FILE *fp)
+{
+	int bad = 0;
+
+	for (int i = 0; i < DB_COUNT; i++) {
+		char *path = sg_xasprintf("%s/db/%s", state_dir, db_files[i]);
+		DB *db;
+		int rc;
+
+		if (access(path, R_OK) != 0) {
+			fprintf(fp, "%s: missing\n", path);
+			bad = 1;
+			free(path);
+			continue;
+		}
+		if ((rc = db_create(&db, NULL, 0)) == 0)
+			rc = db->verify(db, path, NULL, NULL, 0);   /* verify frees the handle */
+		fprintf(fp, "%s: %s\n", db_files[i], rc == 0 ? "ok" : db_strerror(rc));
+		if (rc != 0)
+			bad = 1;
+		free(path);
+	}
+	return bad ? SG_STORE_ERROR : 0;
+}
+
+int
+sg_store_backup(struct sg_store *st, const char *dir)
+{
+	int rc;
+
+	if (mkdir_p(dir) != 0) {
+		sg_error(MOD, "cannot create %s: %s", dir, strerror(errno));
+		return SG_STORE_ERROR;
+	}
+	st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
+	rc = st->env->backup(st->env, dir, DB_CREATE | DB_BACKUP_CLEAN);
+	return map_err(rc, "backup");
+}
+
+int
+sg_store_recover(const char *state_dir)
+{
+	char *home = sg_xasprintf("%s/db", state_dir);
+	DB_ENV *env = NULL;
+	int rc;
+
+	rc = env_create(home, 0, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+			DB_INIT_MPOOL | DB_RECOVER_FATAL, &env);
+	free(home);
+	if (rc != 0)
+		return rc;
+	env->close(env, 0);
+	return 0;
+}

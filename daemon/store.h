@@ -1,0 +1,100 @@
+/*
+ * store — the ticket store: a transactional Berkeley DB environment in
+ * state_dir/db, shared by the daemon and the CLI (multi-process).
+ *
+ * Files in state_dir/db (all B-trees; formats in record.h):
+ *   tickets.db    u64 id            -> ticket record
+ *   messages.db   u64 ticket,u32 seq -> message summary
+ *   raw.db        u64 ticket,u32 seq -> raw message bytes
+ *   msgid.db      Message-ID (no <>) -> u64 ticket,u32 seq
+ *   customers.db  address (sorted duplicates) -> u64 ticket id
+ *   events.db     u64 ticket,u32 seq -> event record
+ *   meta.db       name -> u64 (counters, cursors; also the ticket-id
+ *                 DB_SEQUENCE under key "seq:ticket")
+ *
+ * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
+ * DB_RECOVER (recovery runs only when a process died holding the
+ * environment), failchk() after open, deadlock detection on every
+ * conflict (DB_LOCK_DEFAULT). Commits are synchronous unless
+ * SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the OS, not flushed).
+ * Log files no longer needed are removed automatically; a checkpoint runs
+ * every 500 commits.
+ *
+ * Return codes: 0, SG_STORE_NOTFOUND, SG_STORE_DEADLOCK (abort and retry
+ * the whole transaction), SG_STORE_ERROR (already logged). Functions that
+ * take a txn accept NULL for a read outside a transaction. Reads inside a
+ * transaction lock for write (DB_RMW) so read-modify-write cannot
+ * deadlock by lock upgrade. All functions block on disk and locks.
+ * Returned structs and strings belong to the caller.
+ */
+#ifndef SG_STORE_H
+#define SG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "record.h"
+#include "ticket.h"
+
+#define SG_STORE_NOTFOUND 1
+#define SG_STORE_DEADLOCK 2
+#define SG_STORE_ERROR    3
+
+#define SG_STORE_NOSYNC   0x1u
+
+struct sg_store;
+struct sg_txn;
+
+int sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out);
+void sg_store_close(struct sg_store **st);
+
+int sg_store_txn_begin(struct sg_store *st, struct sg_txn **txn);
+/* Commit (durable unless NOSYNC) and free; *txn is cleared either way. */
+int sg_store_txn_commit(struct sg_txn **txn);
+/* Abort and free; safe on NULL / cleared pointers. */
+void sg_store_txn_abort(struct sg_txn **txn);
+
+/* Next ticket id from the sequence (monotonic, starts at 1). */
+int sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id);
+int sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out);
+int sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_ticket *t);
+/* Calls cb for every ticket in id order, outside any transaction; a
+ * non-zero return from cb stops the walk and is returned. */
+int sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg);
+
+/* Store raw bytes and the summary; assigns m->seq (1, 2, ... per ticket)
+ * and indexes m->message_id unless empty. A Message-ID already indexed is
+ * SG_STORE_ERROR: callers look it up first. */
+int sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
+			 const char *raw, size_t rawlen);
+int sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
+			 struct sg_msgrec *m, char **raw, size_t *rawlen);
+int sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+			     int (*cb)(const struct sg_msgrec *, void *), void *arg);
+int sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid,
+			  uint64_t *ticket, uint32_t *seq);
+
+int sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id);
+/* *ids is a new array (caller frees) in ascending order. */
+int sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *addr,
+			      uint64_t **ids, size_t *n);
+
+/* Append an event (time = now) to a ticket's audit trail. */
+int sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+		       const char *type, const char *actor, const char *detail);
+int sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+			   int (*cb)(const struct sg_event *, void *), void *arg);
+
+int sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t *v);
+int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t v);
+
+/* Maintenance (CLI). verify: DB->verify of every file, report to fp;
+ * run it while no daemon writes. backup: DB_ENV->backup (hot, consistent:
+ * database files then logs) into dir, created if needed. recover: open
+ * the environment alone with DB_RECOVER_FATAL; no other process may use it. */
+int sg_store_verify(const char *state_dir, FILE *fp);
+int sg_store_backup(struct sg_store *st, const char *dir);
+int sg_store_recover(const char *state_dir);
+
+#endif
