@@ -448,11 +448,16 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 		return SG_ING_OK;
 	}
 	s.support_rcpt = support_base;
-
-	if (sg_message_parse(in->raw, in->len, &mi) != 0 || mi == NULL) {
-		sg_log_ctx(SG_LOG_WARN, MOD, in->queue_id, 0, "message cannot be parsed");
+	if (in->len == 0) {
+		sg_log_ctx(SG_LOG_WARN, MOD, in->queue_id, 0, "empty message");
 		free(support_base);
 		return SG_ING_EPARSE;
+	}
+
+	if (sg_message_parse(in->raw, in->len, &mi) != 0 || mi == NULL) {
+		/* Lose nothing: the raw bytes are still stored on a ticket. */
+		sg_log_ctx(SG_LOG_WARN, MOD, in->queue_id, 0, "message cannot be parsed; storing it raw");
+		mi = sg_msginfo_empty(in->len);
 	}
 	s.mi = mi;
 	if (mi->message_id != NULL && *mi->message_id != '\0') {

@@ -440,6 +440,17 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 	return 0;
 }
 
+struct sg_msginfo *
+sg_msginfo_empty(size_t size)
+{
+	struct sg_msginfo *mi = sg_xcalloc(1, sizeof(*mi));
+
+	mi->size = size;
+	mi->subject = sg_xstrdup("");
+	mi->body_text = sg_xstrdup("");
+	return mi;
+}
+
 void
 sg_msginfo_free(struct sg_msginfo **mip)
 {

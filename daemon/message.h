@@ -51,6 +51,8 @@ struct sg_msginfo {
 
 void sg_message_init(void);
 int sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out);
+/* An info with every field empty, for mail GMime cannot read at all. */
+struct sg_msginfo *sg_msginfo_empty(size_t size);
 void sg_msginfo_free(struct sg_msginfo **mi);
 /* First value of header name (case-insensitive), or NULL. */
 const char *sg_msginfo_header(const struct sg_msginfo *mi, const char *name);

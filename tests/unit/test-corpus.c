@@ -1,0 +1,182 @@
+/*
+ * test-corpus — every message of the real-world corpus goes through the
+ * parser and through ingest without a crash (run under ASan in CI), each
+ * yields exactly one ticket or a duplicate verdict, and decoded subjects
+ * are valid UTF-8 without line breaks.
+ *
+ * Corpora: tests/mail (always) and the shared corpus of the team when it
+ * exists (SG_CORPUS_DIR, default $top_srcdir/../shared/corpus); its
+ * absence is a skip, not a failure. One TAP point per directory.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "message.h"
+#include "store.h"
+#include "xalloc.h"
+#include "tap.h"
+
+#define MAX_FILE (32 * 1024 * 1024)
+
+static struct sg_store *st;
+static struct sg_conf *conf;
+
+struct tally {
+	size_t files, parsed, tickets, dups, ignored, bad_subject, errors;
+};
+
+static void
+one_file(const char *path, struct tally *t)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat sb;
+	char *buf;
+	size_t n;
+	struct sg_msginfo *mi = NULL;
+
+	if (fp == NULL)
+		return;
+	if (fstat(fileno(fp), &sb) != 0 || sb.st_size > MAX_FILE) {
+		fclose(fp);
+		return;
+	}
+	buf = sg_xmalloc((size_t)sb.st_size + 1);
+	n = fread(buf, 1, (size_t)sb.st_size, fp);
+	fclose(fp);
+	t->files++;
+	if (sg_message_parse(buf, n, &mi) == 0 && mi != NULL) {
+		t->parsed++;
+		if (!g_utf8_validate(mi->subject, -1, NULL) || strpbrk(mi->subject, "\r\n") != NULL) {
+			t->bad_subject++;
+			diag("bad subject from %s", path);
+		}
+	}
+	sg_msginfo_free(&mi);
+
+	const char *rcpt[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = buf, .len = n, .env_from = "", .env_rcpt = rcpt, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+	struct sg_decision d;
+	int rc = sg_ingest(st, conf, &in, &d);
+	if (rc == SG_ING_OK && (d.verdict == SG_V_NEW || d.verdict == SG_V_FOLLOWUP) && d.ticket > 0)
+		t->tickets++;
+	else if (rc == SG_ING_OK && d.verdict == SG_V_DUPLICATE)
+		t->dups++;
+	else if (rc == SG_ING_EPARSE)
+		t->ignored++;
+	else {
+		t->errors++;
+		diag("ingest of %s: rc %d verdict %d", path, rc, d.verdict);
+	}
+	sg_decision_clear(&d);
+	free(buf);
+}
+
+static void
+walk(const char *dir, struct tally *t, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL || depth > 6) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = sg_xasprintf("%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (stat(p, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode))
+				walk(p, t, depth + 1);
+			else if (S_ISREG(sb.st_mode) && !strstr(e->d_name, ".tsv") && !strstr(e->d_name, ".md"))
+				one_file(p, t);
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+static void
+check_dir(const char *label, const char *dir)
+{
+	struct tally t = { 0 };
+	clock_t c0 = clock();
+
+	walk(dir, &t, 0);
+	diag("%s: %zu files, %zu parsed, %zu ticketed, %zu duplicates, %zu unparsable, %.1fs",
+	     label, t.files, t.parsed, t.tickets, t.dups, t.ignored, (double)(clock() - c0) / CLOCKS_PER_SEC);
+	ok(t.files > 0 && t.errors == 0 && t.bad_subject == 0 && t.ignored == 0 && t.tickets + t.dups == t.files,
+	   "%s: every message ingested once (%zu files)", label, t.files);
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/sg-test-corpus.XXXXXX";
+	const char *top = getenv("top_srcdir");
+	struct sg_conf_errors errs = { 0 };
+
+	plan_lazy();
+	sg_log_open_stderr("test-corpus");
+	sg_log_set_level(SG_LOG_ERROR);
+	if (top == NULL)
+		top = ".";
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	char *cpath = sg_xasprintf("%s/sg.conf", tmpl);
+	FILE *fp = fopen(cpath, "w");
+	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmpl);
+	fclose(fp);
+	conf = sg_conf_load(cpath, &errs);
+	sg_conf_errors_print(&errs, stdout);
+	sg_conf_errors_clear(&errs);
+	free(cpath);
+	if (conf == NULL || sg_store_open(tmpl, SG_STORE_NOSYNC, &st) != 0)
+		return 1;
+
+	char *own = sg_xasprintf("%s/tests/mail", top);
+	check_dir("tests/mail", own);
+	free(own);
+
+	const char *shared = getenv("SG_CORPUS_DIR");
+	char *def = sg_xasprintf("%s/../shared/corpus", top);
+	struct stat sb;
+	if (shared == NULL)
+		shared = def;
+	if (stat(shared, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		DIR *d = opendir(shared);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			char *p = sg_xasprintf("%s/%s", shared, e->d_name);
+			if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+				check_dir(e->d_name, p);
+			free(p);
+		}
+		closedir(d);
+	} else {
+		skip(1, "shared corpus absent (set SG_CORPUS_DIR to a folder of .eml files)");
+	}
+	free(def);
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+	char *cmd = sg_xasprintf("rm -rf %s", tmpl);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}

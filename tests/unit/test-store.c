@@ -1,0 +1,285 @@
+/*
+ * test-store — the store on a real Berkeley DB environment in a temp dir:
+ * tickets, messages and the Message-ID index, customers, events, the id
+ * sequence across reopen, a process killed with SIGKILL before and after
+ * commit (recovery gives all or nothing), two processes writing at once,
+ * verify and hot backup.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sg-test-store.XXXXXX";
+
+/* One ticket + message + index + event in one transaction. */
+static int
+write_one(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *idp)
+{
+	struct sg_ticket t = { 0 };
+	struct sg_msgrec m = { 0 };
+	int rc;
+
+	if ((rc = sg_store_ticket_new_id(st, txn, &t.id)) != 0)
+		return rc;
+	t.subject = sg_xstrdup("subject");
+	t.requestor = sg_xstrdup("a@b.test");
+	t.nmessages = 1;
+	m.ticket = t.id;
+	m.message_id = (char *)msgid;
+	m.from = "a@b.test";
+	m.subject = "subject";
+	if ((rc = sg_store_message_add(st, txn, &m, "raw bytes", 9)) == 0 &&
+	    (rc = sg_store_event_add(st, txn, t.id, "created", "test", NULL)) == 0 &&
+	    (rc = sg_store_customer_add(st, txn, "a@b.test", t.id)) == 0)
+		rc = sg_store_ticket_put(st, txn, &t);
+	*idp = t.id;
+	sg_ticket_clear(&t);
+	return rc;
+}
+
+static int
+count_msgs(const struct sg_msgrec *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+collect_events(const struct sg_event *e, void *arg)
+{
+	char *buf = arg;
+	strcat(buf, e->type);
+	strcat(buf, ",");
+	return 0;
+}
+
+static int
+count_tickets(const struct sg_ticket *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Child: open, write in a txn, die by SIGKILL before or after commit. */
+static void
+crash_child(int commit, const char *msgid)
+{
+	struct sg_store *st;
+	struct sg_txn *txn;
+	uint64_t id;
+
+	if (sg_store_open(dir, 0, &st) != 0)
+		_exit(2);
+	if (sg_store_txn_begin(st, &txn) != 0 || write_one(st, txn, msgid, &id) != 0)
+		_exit(3);
+	if (commit && sg_store_txn_commit(&txn) != 0)
+		_exit(4);
+	kill(getpid(), SIGKILL);
+	_exit(5);
+}
+
+static void
+writer_child(int n, const char *tag)
+{
+	struct sg_store *st;
+
+	if (sg_store_open(dir, SG_STORE_NOSYNC, &st) != 0)
+		_exit(2);
+	for (int i = 0; i < n; i++) {
+		char *mid = sg_xasprintf("%s-%d@test", tag, i);
+		int rc = SG_STORE_DEADLOCK;
+		for (int a = 0; a < 20 && rc == SG_STORE_DEADLOCK; a++) {
+			struct sg_txn *txn;
+			uint64_t id;
+			if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+				break;
+			rc = write_one(st, txn, mid, &id);
+			if (rc == 0)
+				rc = sg_store_txn_commit(&txn);
+			else
+				sg_store_txn_abort(&txn);
+		}
+		free(mid);
+		if (rc != 0)
+			_exit(3);
+	}
+	sg_store_close(&st);
+	_exit(0);
+}
+
+static int
+run_child(void (*fn)(int, const char *), int a, const char *b)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		fn(a, b);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+int
+main(void)
+{
+	struct sg_store *st = NULL;
+	struct sg_txn *txn = NULL;
+	struct sg_ticket t = { 0 };
+	uint64_t id1, id2, tid;
+	uint32_t seq;
+	int status;
+
+	plan_lazy();
+	sg_log_open_stderr("test-store");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	ok(sg_store_open(dir, 0, &st) == 0, "environment created");
+
+	ok(sg_store_txn_begin(st, &txn) == 0 && write_one(st, txn, "one@test", &id1) == 0 &&
+	   sg_store_txn_commit(&txn) == 0, "first ticket committed");
+	is_int((long long)id1, 1, "ids start at 1");
+	ok(sg_store_ticket_get(st, NULL, id1, &t) == 0 && strcmp(t.subject, "subject") == 0, "ticket read back");
+	sg_ticket_clear(&t);
+	is_int(sg_store_ticket_get(st, NULL, 999, &t), SG_STORE_NOTFOUND, "missing ticket is NOTFOUND");
+	ok(sg_store_msgid_lookup(st, NULL, "one@test", &tid, &seq) == 0 && tid == id1 && seq == 1,
+	   "Message-ID index finds ticket and seq");
+	is_int(sg_store_msgid_lookup(st, NULL, "nope@test", &tid, &seq), SG_STORE_NOTFOUND, "unknown Message-ID");
+
+	/* second message on the same ticket, and a duplicate Message-ID */
+	struct sg_msgrec m = { .ticket = id1, .message_id = "two@test", .from = "x", .subject = "y" };
+	sg_store_txn_begin(st, &txn);
+	ok(sg_store_message_add(st, txn, &m, "second", 6) == 0 && m.seq == 2, "second message gets seq 2");
+	sg_store_txn_commit(&txn);
+	m.message_id = "one@test";
+	sg_store_txn_begin(st, &txn);
+	is_int(sg_store_message_add(st, txn, &m, "dup", 3), SG_STORE_ERROR, "indexed Message-ID cannot be added again");
+	sg_store_txn_abort(&txn);
+	int nm = 0;
+	sg_store_message_foreach(st, NULL, id1, count_msgs, &nm);
+	is_int(nm, 2, "ticket has two messages");
+	struct sg_msgrec got;
+	char *raw = NULL;
+	size_t rawlen = 0;
+	ok(sg_store_message_get(st, NULL, id1, 2, &got, &raw, &rawlen) == 0 && rawlen == 6 &&
+	   memcmp(raw, "second", 6) == 0, "raw bytes read back");
+	sg_msgrec_clear(&got);
+	free(raw);
+
+	/* events keep order */
+	sg_store_txn_begin(st, &txn);
+	sg_store_event_add(st, txn, id1, "status", "agent", "open -> pending");
+	sg_store_event_add(st, txn, id1, "note", "agent", NULL);
+	sg_store_txn_commit(&txn);
+	char evs[256] = "";
+	sg_store_event_foreach(st, NULL, id1, collect_events, evs);
+	is_str(evs, "created,status,note,", "events in order");
+
+	/* customer index */
+	sg_store_txn_begin(st, &txn);
+	write_one(st, txn, "three@test", &id2);
+	sg_store_txn_commit(&txn);
+	uint64_t *ids;
+	size_t n;
+	ok(sg_store_customer_tickets(st, NULL, "a@b.test", &ids, &n) == 0 && n == 2 && ids[0] == id1 && ids[1] == id2,
+	   "customer index lists both tickets in order");
+	free(ids);
+	is_int(sg_store_customer_tickets(st, NULL, "z@z", &ids, &n), SG_STORE_NOTFOUND, "unknown customer");
+
+	/* meta */
+	sg_store_txn_begin(st, &txn);
+	sg_store_meta_put(st, txn, "rr:billing", 3);
+	sg_store_txn_commit(&txn);
+	uint64_t v = 0;
+	ok(sg_store_meta_get(st, NULL, "rr:billing", &v) == 0 && v == 3, "meta value");
+
+	/* an aborted transaction leaves nothing */
+	sg_store_txn_begin(st, &txn);
+	write_one(st, txn, "aborted@test", &tid);
+	sg_store_txn_abort(&txn);
+	is_int(sg_store_msgid_lookup(st, NULL, "aborted@test", &tid, &seq), SG_STORE_NOTFOUND, "abort leaves no index");
+
+	/* sequence survives close/reopen */
+	sg_store_close(&st);
+	ok(sg_store_open(dir, 0, &st) == 0, "reopened");
+	sg_store_txn_begin(st, &txn);
+	write_one(st, txn, "four@test", &tid);
+	sg_store_txn_commit(&txn);
+	ok(tid > id2, "ids keep growing after reopen (%llu > %llu)", (unsigned long long)tid, (unsigned long long)id2);
+	sg_store_close(&st);
+
+	/* kill -9 inside a transaction: nothing of it survives */
+	status = run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed before commit");
+	ok(sg_store_open(dir, 0, &st) == 0, "environment opens after a crash (recovery)");
+	is_int(sg_store_msgid_lookup(st, NULL, "crash-before@test", &tid, &seq), SG_STORE_NOTFOUND,
+	       "uncommitted message absent");
+	int nt = 0;
+	sg_store_ticket_foreach(st, count_tickets, &nt);
+	is_int(nt, 3, "no half ticket either");
+	sg_store_close(&st);
+
+	/* kill -9 right after commit: all of it survives */
+	status = run_child((void (*)(int, const char *))crash_child, 1, "crash-after@test");
+	ok(WIFSIGNALED(status), "child killed after commit");
+	ok(sg_store_open(dir, 0, &st) == 0, "environment opens again");
+	ok(sg_store_msgid_lookup(st, NULL, "crash-after@test", &tid, &seq) == 0, "committed message present");
+	ok(sg_store_ticket_get(st, NULL, tid, &t) == 0 && t.nmessages == 1, "with its ticket");
+	sg_ticket_clear(&t);
+	sg_store_close(&st);
+
+	/* two processes at once */
+	pid_t a = fork();
+	if (a == 0)
+		writer_child(300, "pa");
+	pid_t b = fork();
+	if (b == 0)
+		writer_child(300, "pb");
+	int sa, sb;
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	ok(WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0,
+	   "two concurrent writers finish (%d, %d)", sa, sb);
+	sg_store_open(dir, 0, &st);
+	nt = 0;
+	sg_store_ticket_foreach(st, count_tickets, &nt);
+	is_int(nt, 4 + 600, "600 more distinct tickets");
+
+	/* backup and verify */
+	char *bdir = sg_xasprintf("%s/backup", dir);
+	ok(sg_store_backup(st, bdir) == 0, "hot backup");
+	sg_store_close(&st);
+	char *bstate = sg_xasprintf("%s/bstate", dir);
+	char *cmd = sg_xasprintf("mkdir -p %s && mv %s %s/db", bstate, bdir, bstate);
+	ok(system(cmd) == 0, "backup moved into a state dir");
+	free(cmd);
+	ok(sg_store_open(bstate, 0, &st) == 0, "backup opens as a store");
+	ok(st != NULL && sg_store_msgid_lookup(st, NULL, "pb-299@test", &tid, &seq) == 0, "backup holds the data");
+	sg_store_close(&st);
+	FILE *devnull = fopen("/dev/null", "w");
+	ok(sg_store_verify(dir, devnull) == 0, "verify passes");
+	fclose(devnull);
+	ok(sg_store_recover(dir) == 0, "catastrophic recovery runs");
+	ok(sg_store_open(dir, 0, &st) == 0 && sg_store_msgid_lookup(st, NULL, "one@test", &tid, &seq) == 0,
+	   "data intact after recovery");
+	sg_store_close(&st);
+	free(bdir);
+	free(bstate);
+
+	cmd = sg_xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}
