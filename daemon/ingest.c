@@ -299,10 +299,12 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 		return rc;
 	rc = sg_store_msgid_lookup(st, txn, s->msgid, &id, &seq);
 	if (rc == 0) {
+		/* Read the ticket so a retried copy is marked like the first. */
 		s->verdict = SG_V_DUPLICATE;
 		s->ticket = id;
+		rc = sg_store_ticket_get(st, txn, id, &s->t);
 		sg_store_txn_abort(&txn);
-		return 0;
+		return rc == SG_STORE_NOTFOUND ? 0 : rc;
 	}
 	if (rc != SG_STORE_NOTFOUND)
 		goto fail;
@@ -488,6 +490,8 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 	out->claimed = s.claimed;
 	if (s.verdict == SG_V_DUPLICATE) {
 		out->reason = sg_xasprintf("Message-ID <%s> already stored", s.msgid);
+		if (s.t.id != 0)
+			fill_decision(&s, out);
 	} else {
 		fill_decision(&s, out);
 		if (s.verdict == SG_V_NEW && s.linked)

@@ -45,7 +45,8 @@ struct sg_ingest_in {
 enum sg_verdict {
 	SG_V_NEW = 0,        /* a new ticket was opened */
 	SG_V_FOLLOWUP,       /* added to an existing ticket */
-	SG_V_DUPLICATE,      /* Message-ID already stored: nothing changed */
+	SG_V_DUPLICATE,      /* Message-ID already stored: nothing changed;
+	                        the decision still marks the copy like the first */
 	SG_V_IGNORED,        /* not support mail (no support recipient) */
 };
 

@@ -409,7 +409,9 @@ cb_eom(SMFICTX *ctx)
 	switch (rc) {
 	case SG_ING_OK:
 		strip_our_headers(ctx, m);
-		if (d.verdict == SG_V_NEW || d.verdict == SG_V_FOLLOWUP) {
+		/* A duplicate (the MTA retrying after a crash) is marked like
+		 * the first copy: no second ticket, same headers. */
+		if (d.verdict != SG_V_IGNORED) {
 			if (apply_decision(ctx, m, &d) < 0)
 				sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d.ticket,
 					   "the MTA refused a modification; mail passes with what was applied");

@@ -98,3 +98,177 @@ sg_wait_for() {
 	done
 	return 1
 }
+
+# ------------------------------------------------------------ capture sink
+sg_sink_start() {
+	local dir=$1 port=$2
+	mkdir -p "$dir"
+	python3 "${top_srcdir:-.}/tests/integration/sink.py" "$dir" "$port" >"$dir/sink.log" 2>&1 &
+	sg_wait_for "test -s $dir/sink.pid && (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null" 10
+}
+
+sg_sink_stop() {
+	local pid
+	[ -f "$1/sink.pid" ] || return 0
+	pid=$(cat "$1/sink.pid")
+	kill "$pid" 2>/dev/null
+	sg_wait_for "! kill -0 $pid" 5 || kill -9 "$pid" 2>/dev/null
+	rm -f "$1/sink.pid"
+}
+
+# Messages the sink holds (count)
+sg_sink_count() {
+	ls "$1"/msg-*.eml 2>/dev/null | wc -l
+}
+
+# --------------------------------------------------------- private Postfix
+# sg_postfix_start DIR SMTPD_PORT RELAY_PORT [MILTER]
+# A private instance: own config, queue and data dirs in DIR, smtpd on
+# 127.0.0.1:SMTPD_PORT, everything relayed to 127.0.0.1:RELAY_PORT, no
+# chroot, log in DIR/maillog. Never touches /etc/postfix.
+sg_postfix_start() {
+	local dir=$1 sport=$2 rport=$3 milter=${4:-}
+	mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
+	chown root:root "$dir" "$dir/etc" "$dir/queue"
+	chmod 755 "$dir" "$dir/etc" "$dir/queue"
+	chown postfix "$dir/data"
+	chmod 700 "$dir/data"
+	cat > "$dir/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.sg-test.example
+mydomain = sg-test.example
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+relay_domains =
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$rport
+smtp_dns_support_level = disabled
+disable_dns_lookups = yes
+local_transport = error:local delivery disabled
+alias_maps =
+alias_database =
+smtputf8_enable = no
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+smtp_connect_timeout = 5s
+smtpd_milters = $milter
+non_smtpd_milters =
+milter_protocol = 6
+milter_default_action = tempfail
+milter_connect_macros = j {daemon_name} v {client_addr}
+milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr}
+milter_rcpt_macros = i {rcpt_addr}
+milter_end_of_data_macros = i
+milter_connect_timeout = 5s
+milter_command_timeout = 10s
+milter_content_timeout = 30s
+CF
+	cat > "$dir/etc/master.cf" <<CF
+127.0.0.1:$sport inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+	postfix -c "$dir/etc" check >"$dir/check.log" 2>&1 || { cat "$dir/check.log" >&2; return 1; }
+	postfix -c "$dir/etc" start >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; return 1; }
+	sg_wait_for "(echo > /dev/tcp/127.0.0.1/$sport) 2>/dev/null" 15
+}
+
+sg_postfix_pid() {
+	head -1 "$1/queue/pid/master.pid" 2>/dev/null | tr -d ' '
+}
+
+sg_postfix_stop() {
+	local dir=$1 pid
+	pid=$(sg_postfix_pid "$dir")
+	postfix -c "$dir/etc" stop >/dev/null 2>&1
+	if [ -n "$pid" ]; then
+		sg_wait_for "! kill -0 $pid" 10 || kill -9 "$pid" 2>/dev/null
+	fi
+}
+
+sg_postfix_flush() {
+	postqueue -c "$1/etc" -f >/dev/null 2>&1
+}
+
+# Wait until the private queue is empty.
+sg_postfix_wait_empty() {
+	sg_wait_for "test -z \"\$(find $1/queue/incoming $1/queue/active $1/queue/deferred $1/queue/maildrop -type f 2>/dev/null)\"" "${2:-30}"
+}
+
+# Messages still queued (count)
+sg_postfix_queued() {
+	find "$1/queue/incoming" "$1/queue/active" "$1/queue/deferred" "$1/queue/maildrop" -type f 2>/dev/null | wc -l
+}
+
+# sg_send_mail PORT FROM TO FILE [COUNT] — COUNT copies over one SMTP
+# session (a fresh Message-ID per copy when COUNT > 1). TO may be a
+# comma-separated list. Exit 0 when every copy got 250.
+sg_send_mail() {
+	python3 - "$@" <<'PY'
+import smtplib, sys, re
+port, frm, to, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+count = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+rcpts = [t.strip() for t in to.split(",") if t.strip()]
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.ehlo("client.sg-test.example")
+bad = 0
+for i in range(count):
+    msg = data
+    if count > 1:
+        msg = re.sub(rb"(?im)^Message-ID:[^\n]*\n", b"", msg, count=1)
+        msg = b"Message-ID: <bulk-%d-%d@sg-test.example>\r\n" % (i, hash(path) & 0xffff) + msg
+    try:
+        s.sendmail(frm, rcpts, msg)
+    except smtplib.SMTPException as e:
+        print("send %d: %s" % (i, e), file=sys.stderr)
+        bad += 1
+s.quit()
+sys.exit(1 if bad else 0)
+PY
+}
+
+# Drop the Received headers an MTA prepends (for byte comparisons).
+sg_strip_received() {
+	python3 - "$1" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
+head, sep, body = data.partition(b"\n\n")
+out, skip = [], False
+for line in head.split(b"\n"):
+    if line[:1] in (b" ", b"\t") and skip:
+        continue
+    skip = line.lower().startswith(b"received:")
+    if not skip:
+        out.append(line)
+sys.stdout.buffer.write(b"\n".join(out) + sep + body)
+PY
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# t-postfix — supportgated behind a real, private Postfix on 127.0.0.1
+# (inet milter socket), relaying to a capture sink. A new support mail, a
+# reply, a non-support mail and one with forged X-Support headers; then
+# 200 messages over one SMTP session (the delayed-ACK pitfall).
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+: "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
+[ -x /usr/sbin/postfix ] || skip_all "postfix not installed (Debian package postfix)"
+[ "$(id -u)" -eq 0 ] || skip_all "a private Postfix instance needs root"
+mail=$top_srcdir/tests/mail/quickstart
+
+dir=$(sg_tmpdir)
+mport=$(sg_free_port); sport=$(sg_free_port); pport=$(sg_free_port)
+cat > "$dir/sg.conf" <<CONF
+socket = "inet:$mport@127.0.0.1"
+state_dir = "$dir/state"
+pid_file = "$dir/sg.pid"
+support_address = {"support@example.com"}
+ticket_tag = "ACME"
+CONF
+cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
+
+"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
+dpid=$!
+sg_at_exit "kill $dpid 2>/dev/null"
+sg_wait_for "grep -q ready $dir/daemon.log" 10
+sg_sink_start "$dir/sink" "$sport"
+sg_at_exit "sg_sink_stop $dir/sink"
+sg_postfix_start "$dir/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" || skip_all "private postfix did not start"
+sg_at_exit "sg_postfix_stop $dir/pf"
+ok "postfix, sink and daemon up" kill -0 "$dpid"
+
+send() { sg_send_mail "$pport" "$1" "$2" "$3"; }
+ok "new support mail accepted" send alice@customer.example support@example.com "$mail/01-new-en.eml"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 1" 20
+ok "reply accepted" send alice@customer.example support@example.com "$mail/03-reply-en.eml"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 2" 20
+ok "non-support mail accepted" send carol@partner.example sales@example.com "$mail/06-not-support.eml"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 3" 20
+ok "forged-header mail accepted" send mallory@elsewhere.example support@example.com "$mail/05-forged-header.eml"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 4" 20
+is "$(sg_sink_count "$dir/sink")" 4 "sink received 4 messages"
+
+by_id() { grep -l "^Message-ID: <$1>" "$dir"/sink/msg-*.eml | head -1; }
+m1=$(by_id qs-01.alice@customer.example)
+m3=$(by_id qs-03.alice@customer.example)
+m5=$(by_id qs-05.mallory@elsewhere.example)
+m6=$(by_id qs-06.carol@partner.example)
+hdr() { sed -n "s/^$2: //p" "$1" | tr -d '\r' | head -1; }
+is "$(hdr "$m1" Subject)" "[ACME #1] Invoice 2026-114 shows the wrong VAT rate" "new mail: subject carries the token"
+is "$(hdr "$m1" X-Support-Ticket)" 1 "new mail: X-Support-Ticket"
+is "$(hdr "$m1" X-Support-Queue)" default "new mail: X-Support-Queue"
+is "$(hdr "$m1" X-Support-Priority)" normal "new mail: X-Support-Priority"
+is "$(hdr "$m1" Reply-To)" support@example.com "new mail: Reply-To is the support address"
+is "$(hdr "$m3" X-Support-Ticket)" 1 "reply threads into ticket 1"
+is "$(hdr "$m3" Subject)" "[ACME #1] Re: Invoice 2026-114 shows the wrong VAT rate" "reply subject gets the token once"
+is "$(grep -c '^X-Support-Ticket:' "$m5")" 1 "forged: exactly one X-Support-Ticket"
+is "$(hdr "$m5" X-Support-Ticket)" 2 "forged: our ticket number, not the injected one"
+is "$(hdr "$m5" X-Support-Priority)" normal "forged: injected priority removed"
+is "$(grep -c '^X-Support-' "$m6")" 0 "non-support: no headers added"
+cmp_out=$(diff <(sg_strip_received "$m6") <(tr -d '\r' < "$mail/06-not-support.eml") 2>&1)
+is "$cmp_out" "" "non-support mail passes byte-identical (minus Received)"
+is "$(sed -n 's/^RCPT //p' "${m6%.eml}.env")" sales@example.com "non-support envelope untouched"
+is "$(sed -n 's/^RCPT //p' "${m1%.eml}.env")" support@example.com "support envelope delivered"
+
+json=$(cli tickets --json)
+is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 2 "store holds 2 tickets"
+is "$(python3 -c 'import json,sys; t=json.load(sys.stdin); print(t[0]["messages"], t[0]["requestor"])' <<<"$json")" \
+	"2 alice@customer.example" "ticket 1 has the mail and the reply"
+ok "daemon log carries queue id and ticket id" grep -qE 'qid=[0-9A-F]+ ticket=1 ' "$dir/daemon.log"
+
+# 200 messages over one SMTP session on an inet socket: no 40 ms stalls.
+start=$(date +%s%N)
+ok "200 messages over one session" sg_send_mail "$pport" bulk@customer.example support@example.com "$mail/01-new-en.eml" 200
+end=$(date +%s%N)
+per=$(( (end - start) / 200000000 ))
+diag "200 messages in $(( (end - start) / 1000000 )) ms: ${per} ms each (with a synced commit per message)"
+ok "well under 40 ms per message (${per} ms)" test "$per" -lt 20
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 204" 60
+is "$(sg_sink_count "$dir/sink")" 204 "all 200 delivered"
+is "$(cli tickets | tail -n +2 | wc -l)" 202 "200 more tickets"
+done_testing
