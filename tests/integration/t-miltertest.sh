@@ -1,0 +1,44 @@
+#!/bin/bash
+# t-miltertest — protocol-level cases with miltertest(8) against the real
+# daemon on a unix socket in a temp dir (tests/milter/*.lua). Note:
+# miltertest prints nothing on a Lua error() unless run with -v; its exit
+# status is what counts.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+: "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
+MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
+[ -n "$MILTERTEST" ] && [ -x "$MILTERTEST" ] || skip_all "miltertest not installed (Debian package miltertest)"
+
+dir=$(sg_tmpdir)
+cat > "$dir/sg.conf" <<CONF
+socket = "local:$dir/sg.sock"
+state_dir = "$dir/state"
+pid_file = "$dir/sg.pid"
+support_address = {"support@example.com"}
+ticket_tag = "ACME"
+milter_memory_limit = "4K"
+CONF
+"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
+dpid=$!
+sg_at_exit "kill $dpid 2>/dev/null"
+sg_wait_for "test -S $dir/sg.sock" 10
+export SG_SOCKET="unix:$dir/sg.sock"
+lua=$top_srcdir/tests/milter
+run() { "$MILTERTEST" -s "$lua/$1.lua" > "$dir/$1.out" 2>&1 || { "$MILTERTEST" -v -s "$lua/$1.lua" 2>&1 | tail -5 | sed 's/^/# /'; return 1; }; }
+cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
+
+ok "non-support recipient: accepted at DATA" run t-nonsupport
+is "$(cli tickets | tail -n +2 | wc -l)" 0 "no ticket for non-support mail"
+ok "support mail: token, headers, Reply-To, forged header removed" run t-support
+is "$(cli tickets | tail -n +2 | wc -l)" 1 "one ticket"
+ok "abort mid-message, then a whole one" run t-abort
+ok "aborted message left nothing" test -z "$(cli show 2 --json | grep 'lua-abort@')"
+is "$(cli tickets | tail -n +2 | wc -l)" 2 "only the completed message was ticketed"
+ok "big body spilled to disk and ticketed" run t-spill
+big=$(cli show 3 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"][0]["size"] > 200000)')
+is "$big" True "spilled message stored whole"
+ok "spill file does not linger" test -z "$(ls -A "$dir/state/spool" 2>/dev/null)"
+rm -rf "$dir/state/spool" && echo "not a directory" > "$dir/state/spool"
+ok "spill impossible: tempfail" run t-tempfail
+ok "resource error logged with the queue id" grep -q 'cannot create spill file' "$dir/daemon.log"
+is "$(cli tickets | tail -n +2 | wc -l)" 3 "tempfailed mail left no ticket"
+done_testing
