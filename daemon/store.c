@@ -113,7 +113,7 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return map_err(rc, "db_env_create");
 	env->set_errcall(env, db_errcall);
-	env->set_cachesize(env, 0, 32 * 1024 * 1024, 1);
+	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_thread_count(env, 256);
 	env->set_isalive(env, is_alive);

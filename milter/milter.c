@@ -50,6 +50,8 @@
 static struct sg_store *the_store;
 /* Set once we own the listening socket: only then may cleanup remove it. */
 static int socket_owned;
+/* libmilter keeps the socket spec pointer until it stops. */
+static char *listen_spec;
 
 struct sg_connctx {
 	char *conn_client;              /* client address, for logs and rules */
@@ -588,13 +590,12 @@ sg_milter_setup(const char *spec, int backlog)
 			return -1;
 	}
 	/* libmilter spells unix sockets "unix:" or "local:" and inet ones as we do. */
-	conn = sg_xstrdup(spec);
+	free(listen_spec);
+	listen_spec = conn = sg_xstrdup(spec);
 	if (smfi_setconn(conn) == MI_FAILURE) {
 		sg_error(MOD, "bad socket specification %s", spec);
-		free(conn);
 		return -1;
 	}
-	/* libmilter keeps the pointer: conn is intentionally not freed. */
 	if (smfi_register(sg_filter) == MI_FAILURE) {
 		sg_error(MOD, "smfi_register failed");
 		return -1;
@@ -632,8 +633,11 @@ sg_milter_cleanup(const char *spec)
 {
 	const char *path = unix_path(spec);
 
-	if (!socket_owned)
+	if (!socket_owned) {
+		sg_xfree(&listen_spec);
 		return;
+	}
+	sg_xfree(&listen_spec);
 	socket_owned = 0;
 	if (path != NULL && unlink(path) != 0 && errno != ENOENT)
 		sg_warn(MOD, "cannot remove %s: %s", path, strerror(errno));

@@ -1,0 +1,8 @@
+#!/bin/sh
+# run.sh — build (if needed) and run the benchmarks; figures are ratios
+# against baselines measured in the same run. Usage: tests/bench/run.sh [BUILD_DIR]
+set -e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$top/build}
+make -C "$build" tests/bench/bench-store >/dev/null
+"$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
