@@ -8,6 +8,8 @@
 #   - print the tickets and what the sink received
 # Everything it starts keeps running so you can look around; stop it with
 #   sh tools/quickstart.sh stop
+# Needs bash (the helpers use /dev/tcp); re-run under it when started by sh.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/run
