@@ -272,3 +272,74 @@ for line in head.split(b"\n"):
 sys.stdout.buffer.write(b"\n".join(out) + sep + body)
 PY
 }
+
+# ---------------------------------------------------------------- Sendmail
+# Debian's sendmail conflicts with postfix as a package, so the tests fetch
+# it with `apt-get download` and unpack it with `dpkg -x` into a cache
+# (never installed). It runs as root from there with a generated .cf, in
+# its own UTS namespace whose hostname is qualified (sendmail otherwise
+# sleeps a minute looking for its FQDN when DNS is unreachable).
+SG_SENDMAIL_ROOT=${SG_CACHE:-/var/cache/supportgate-tests}/sendmail
+
+sg_sendmail_fetch() {
+	local bin=$SG_SENDMAIL_ROOT/root/usr/libexec/sendmail/sendmail tmp
+	[ -x "$bin" ] && return 0
+	command -v apt-get >/dev/null && command -v dpkg >/dev/null && command -v m4 >/dev/null || return 1
+	mkdir -p "$SG_SENDMAIL_ROOT" || return 1
+	tmp=$(mktemp -d)
+	chmod 777 "$tmp"
+	(cd "$tmp" && apt-get download sendmail-bin sendmail-base sendmail-cf >/dev/null 2>&1) || { rm -rf "$tmp"; return 1; }
+	for f in "$tmp"/*.deb; do dpkg -x "$f" "$SG_SENDMAIL_ROOT/root" || return 1; done
+	rm -rf "$tmp"
+	[ -x "$bin" ]
+}
+
+# sg_sendmail_start DIR SMTP_PORT RELAY_PORT MILTER_PORT
+sg_sendmail_start() {
+	local dir=$1 sport=$2 rport=$3 mport=$4 cf=$SG_SENDMAIL_ROOT/root/usr/share/sendmail/cf
+	mkdir -p "$dir/mqueue"
+	chmod 700 "$dir/mqueue"
+	echo "hosts files" > "$dir/service.switch"
+	cat > "$dir/sg.mc" <<MC
+divert(-1)
+divert(0)dnl
+include(\`$cf/m4/cf.m4')dnl
+VERSIONID(\`supportgate integration test')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mx.sg-test.example')dnl
+define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h $rport')dnl
+define(\`RELAY_MAILER_ARGS', \`TCP \$h $rport')dnl
+define(\`QUEUE_DIR', \`$dir/mqueue')dnl
+define(\`confPID_FILE', \`$dir/sendmail.pid')dnl
+define(\`STATUS_FILE', \`$dir/statistics')dnl
+define(\`ALIAS_FILE', \`')dnl
+define(\`HELP_FILE', \`')dnl
+define(\`confHOST_STATUS_DIRECTORY', \`')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$dir/service.switch')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
+define(\`confTO_CONNECT', \`5s')dnl
+define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {client_addr}')dnl
+define(\`confMILTER_MACROS_ENVFROM', \`i, {auth_type}, {auth_authen}, {mail_addr}')dnl
+define(\`confMILTER_MACROS_EOM', \`{msg_id}, i')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`promiscuous_relay')dnl
+DAEMON_OPTIONS(\`Port=$sport, Addr=127.0.0.1, Name=MTA')dnl
+INPUT_MAIL_FILTER(\`supportgate', \`S=inet:$mport@127.0.0.1, F=T, T=S:30s;R:30s;E:5m')dnl
+MAILER(\`smtp')dnl
+MC
+	m4 "$dir/sg.mc" > "$dir/sg.cf" 2>"$dir/m4.err" || return 1
+	unshare -u sh -c "hostname mx.sg-test.example && exec $SG_SENDMAIL_ROOT/root/usr/libexec/sendmail/sendmail -C $dir/sg.cf -bd -q5s" \
+		>"$dir/sendmail.log" 2>&1 || return 1
+	sg_wait_for "(echo > /dev/tcp/127.0.0.1/$sport) 2>/dev/null" 15
+}
+
+sg_sendmail_stop() {
+	local pid
+	pid=$(head -1 "$1/sendmail.pid" 2>/dev/null)
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	sg_wait_for "! kill -0 $pid" 10 || kill -9 "$pid" 2>/dev/null
+}
