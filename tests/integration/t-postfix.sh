@@ -63,8 +63,16 @@ is "$cmp_out" "" "non-support mail passes byte-identical (minus Received)"
 is "$(sed -n 's/^RCPT //p' "${m6%.eml}.env")" sales@example.com "non-support envelope untouched"
 is "$(sed -n 's/^RCPT //p' "${m1%.eml}.env")" support@example.com "support envelope delivered"
 
+# Mixed recipients: ticketed, content left as it came for everyone.
+ok "mixed-recipient mail accepted" send dora@customer.example "support@example.com,sales@example.com" "$top_srcdir/tests/mail/multipart-attach.eml"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 5" 20
+m7=$(by_id att.1@customer.example)
+is "$(grep -c '^X-Support-' "$m7")" 0 "mixed: no headers added (other recipients get it unmodified)"
+is "$(hdr "$m7" Subject)" "Screenshot of the error" "mixed: subject unchanged"
+is "$(sed -n 's/^RCPT //p' "${m7%.eml}.env" | sort | tr '\n' ' ')" "sales@example.com support@example.com " "mixed: both recipients delivered"
+
 json=$(cli tickets --json)
-is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 2 "store holds 2 tickets"
+is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 3 "store holds 3 tickets (mixed one included)"
 is "$(python3 -c 'import json,sys; t=json.load(sys.stdin); print(t[0]["messages"], t[0]["requestor"])' <<<"$json")" \
 	"2 alice@customer.example" "ticket 1 has the mail and the reply"
 ok "daemon log carries queue id and ticket id" grep -qE 'qid=[0-9A-F]+ ticket=1 ' "$dir/daemon.log"
@@ -76,7 +84,7 @@ end=$(date +%s%N)
 per=$(( (end - start) / 200000000 ))
 diag "200 messages in $(( (end - start) / 1000000 )) ms: ${per} ms each (with a synced commit per message)"
 ok "well under 40 ms per message (${per} ms)" test "$per" -lt 20
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 204" 60
-is "$(sg_sink_count "$dir/sink")" 204 "all 200 delivered"
-is "$(cli tickets | tail -n +2 | wc -l)" 202 "200 more tickets"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 205" 60
+is "$(sg_sink_count "$dir/sink")" 205 "all 200 delivered"
+is "$(cli tickets | tail -n +2 | wc -l)" 203 "200 more tickets"
 done_testing
