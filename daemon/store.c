@@ -18,6 +18,8 @@
 
 #define MOD "store"
 #define CHECKPOINT_EVERY 500
+/* Longest wait for a lock (microseconds); bounds every store call. */
+#define SG_LOCK_TIMEOUT (5 * 1000000)
 
 enum { DB_TICKETS, DB_MESSAGES, DB_RAW, DB_MSGID, DB_CUSTOMERS, DB_EVENTS, DB_META, DB_COUNT };
 static const char *const db_files[DB_COUNT] = {
@@ -46,8 +48,12 @@ map_err(int rc, const char *what)
 	case DB_NOTFOUND:
 		return SG_STORE_NOTFOUND;
 	case DB_LOCK_DEADLOCK:
-	case DB_LOCK_NOTGRANTED:
 		return SG_STORE_DEADLOCK;
+	case DB_LOCK_NOTGRANTED:
+		/* Waited SG_LOCK_TIMEOUT for a lock another process holds: do
+		 * not retry (a milter callback must not stall), report. */
+		sg_error(MOD, "%s: lock wait timed out", what);
+		return SG_STORE_ERROR;
 	default:
 		sg_error(MOD, "%s: %s", what, db_strerror(rc));
 		return SG_STORE_ERROR;
@@ -115,6 +121,7 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	env->set_errcall(env, db_errcall);
 	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, SG_LOCK_TIMEOUT, DB_SET_LOCK_TIMEOUT);
 	env->set_thread_count(env, 256);
 	env->set_isalive(env, is_alive);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);

@@ -15,7 +15,8 @@
  * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
  * DB_RECOVER (recovery runs only when a process died holding the
  * environment), failchk() after open, deadlock detection on every
- * conflict (DB_LOCK_DEFAULT). Commits are synchronous unless
+ * conflict (DB_LOCK_DEFAULT), and no lock is waited for longer than 5 s
+ * (then SG_STORE_ERROR: a stuck process cannot stall the milter). Commits are synchronous unless
  * SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the OS, not flushed).
  * Log files no longer needed are removed automatically; a checkpoint runs
  * every 500 commits.
