@@ -78,6 +78,71 @@ clean_line(const char *s, size_t max)
 	return out;
 }
 
+/*
+ * Decode an unstructured header value (RFC 2047) one encoded word at a
+ * time. GMime 3.2 joins adjacent base64 words before decoding, so a word
+ * ending in '=' padding swallows the words after it ("=?UTF-8?B?0YI=?=
+ * =?UTF-8?B?INC+...?=" loses the second); its own encoder produces such
+ * pairs. Whitespace between two encoded words is dropped (RFC 2047 6.2).
+ */
+static char *
+decode_words(const char *raw)
+{
+	GString *out = g_string_new(NULL);
+	char *unfolded = sg_xstrdup(raw), *r;
+	size_t o = 0;
+	int last_was_word = 0;
+
+	for (size_t i = 0; unfolded[i]; i++)
+		if (unfolded[i] != '\r' && unfolded[i] != '\n')
+			unfolded[o++] = unfolded[i];
+	unfolded[o] = '\0';
+	const char *p = unfolded;
+	while (*p) {
+		const char *w = strstr(p, "=?");
+		const char *q1 = w ? strchr(w + 2, '?') : NULL;
+		const char *q2 = q1 && q1[1] && q1[2] == '?' ? q1 + 2 : NULL;
+		const char *end = q2 ? strstr(q2 + 1, "?=") : NULL;
+		if (end == NULL) {
+			char *d = g_mime_utils_header_decode_text(NULL, p);
+			g_string_append(out, d ? d : p);
+			g_free(d);
+			break;
+		}
+		/* text before the word: kept unless it is only blanks between words */
+		size_t gap = (size_t)(w - p);
+		int blank = strspn(p, " \t") >= gap;
+		if (gap > 0 && !(blank && last_was_word)) {
+			char *seg = g_strndup(p, gap);
+			char *d = g_mime_utils_header_decode_text(NULL, seg);
+			g_string_append(out, d ? d : seg);
+			g_free(d);
+			g_free(seg);
+		}
+		char *word = g_strndup(w, (gsize)(end + 2 - w));
+		char *d = g_mime_utils_header_decode_text(NULL, word);
+		g_string_append(out, d ? d : word);
+		g_free(d);
+		g_free(word);
+		last_was_word = 1;
+		p = end + 2;
+	}
+	free(unfolded);
+	r = sg_xstrdup(g_strchug(out->str));
+	g_string_free(out, TRUE);
+	return r;
+}
+
+static char *
+raw_header(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+	const char *rv = h ? g_mime_header_get_raw_value(h) : NULL;
+
+	return rv != NULL ? decode_words(rv) : NULL;
+}
+
 static void
 first_mailbox(InternetAddressList *l, char **addr, char **name)
 {
@@ -352,9 +417,17 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 
 	*out = NULL;
 	sg_message_init();
-	/* The stream only borrows raw; it must outlive the parse. */
-	stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_new());
-	g_mime_stream_write(stream, raw, len);
+	/* GMime 3.2 mis-decodes RFC 2047 words folded with CRLF (a word after
+	 * "\r\n " is dropped), so the parser sees LF line ends. The copy is
+	 * needed anyway: the stream must own its bytes. */
+	GByteArray *ba = g_byte_array_sized_new((guint)(len < G_MAXUINT ? len : 0));
+	for (size_t i = 0, start = 0; i <= len; i++) {
+		if (i == len || (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')) {
+			g_byte_array_append(ba, (const guint8 *)raw + start, (guint)(i - start));
+			start = i + 1;
+		}
+	}
+	stream = g_mime_stream_mem_new_with_byte_array(ba);
 	g_mime_stream_seek(stream, 0, GMIME_STREAM_SEEK_SET);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -367,7 +440,9 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 
 	mi = sg_xcalloc(1, sizeof(*mi));
 	mi->size = len;
-	mi->subject = clean_line(g_mime_message_get_subject(msg) ? g_mime_message_get_subject(msg) : "", SG_HDR_MAX);
+	char *subj = raw_header(obj, "Subject");
+	mi->subject = clean_line(subj ? subj : "", SG_HDR_MAX);
+	free(subj);
 	first_mailbox(g_mime_message_get_from(msg), &mi->from_addr, &mi->from_name);
 	first_mailbox(g_mime_message_get_reply_to(msg), &mi->reply_to_addr, NULL);
 	all_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), &mi->to, 0);
@@ -399,19 +474,19 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 	for (int i = 0; i < nh && i < SG_MAX_HEADERS; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		const char *name = g_mime_header_get_name(h);
-		const char *value = g_mime_header_get_value(h);
+		const char *value = g_mime_header_get_raw_value(h);
 		if (name == NULL)
 			continue;
 		if (strncasecmp(name, "List-", 5) == 0)
 			mi->has_list_headers = 1;
 		char *n = clean_line(name, 200);
-		char *dv = value ? g_mime_utils_header_decode_text(NULL, value) : NULL;
+		char *dv = value ? decode_words(value) : NULL;
 		char *v = clean_line(dv ? dv : "", SG_HDR_MAX);
 		sg_strlist_add(&mi->hdr_names, n, 0);
 		sg_strlist_add(&mi->hdr_values, v, 0);
 		free(n);
 		free(v);
-		g_free(dv);
+		free(dv);
 	}
 
 	GMimeObject *body = g_mime_message_get_mime_part(msg);

@@ -117,6 +117,17 @@ main(void)
 	ok(sg_message_parse("", 0, &mi) != 0 || mi != NULL, "empty input handled");
 	sg_msginfo_free(&mi);
 
+	/* GMime 3.2 joins adjacent base64 words; a padded first word used to
+	 * swallow the next one. */
+	const char *padded = "From: a@b.example\r\nSubject: =?UTF-8?B?0YI=?=\r\n =?UTF-8?B?INC+0L/Qu9Cw0YLQsA==?=\r\n\r\nx\r\n";
+	ok(sg_message_parse(padded, strlen(padded), &mi) == 0 && strcmp(mi->subject, "т оплата") == 0,
+	   "adjacent base64 words with padding both decoded: '%s'", mi ? mi->subject : "");
+	sg_msginfo_free(&mi);
+	const char *mixed = "From: a@b.example\r\nSubject: Re: =?ISO-8859-1?Q?Caf=E9?= bill  =?UTF-8?Q?=E2=82=AC?=\r\n\r\nx\r\n";
+	ok(sg_message_parse(mixed, strlen(mixed), &mi) == 0 && strcmp(mi->subject, "Re: Café bill  €") == 0,
+	   "text between words kept, charsets mixed: '%s'", mi ? mi->subject : "");
+	sg_msginfo_free(&mi);
+
 	/* header encoding is safe by construction */
 	s = sg_message_header_encode("x\r\nBcc: victim@example.com");
 	ok(clean(s), "CRLF cannot split an encoded header: %s", s);

@@ -1,0 +1,173 @@
+/*
+ * test-template — the shipped templates load and render in every
+ * language; unknown variables and bad files are load errors with
+ * file:line; header injection through values cannot split a header.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "message.h"
+#include "template.h"
+#include "xalloc.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sg-test-tmpl.XXXXXX";
+
+static void
+put(const char *rel, const char *text)
+{
+	char *p = sg_xasprintf("%s/%s", dir, rel);
+	char *d = sg_xstrdup(p);
+	*strrchr(d, '/') = '\0';
+	char *cmd = sg_xasprintf("mkdir -p %s", d);
+	if (system(cmd) != 0)
+		abort();
+	FILE *fp = fopen(p, "w");
+	fputs(text, fp);
+	fclose(fp);
+	free(cmd);
+	free(d);
+	free(p);
+}
+
+/* Count header lines (not continuation lines) named name. */
+static int
+count_headers(const char *msg, const char *name)
+{
+	int n = 0;
+	size_t l = strlen(name);
+	const char *end = strstr(msg, "\r\n\r\n");
+	for (const char *p = msg; p && p < end; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
+		if (strncasecmp(p, name, l) == 0 && p[l] == ':')
+			n++;
+	return n;
+}
+
+int
+main(void)
+{
+	struct sg_conf_errors errs = { 0 };
+	const char *top = getenv("top_srcdir");
+	struct sg_templates *ts;
+	struct sg_template_values tv = { 0 };
+	struct sg_mail_envelope env = {
+		.from_name = "ACME Support", .from_addr = "support@example.com",
+		.to_name = "Иван Петров", .to_addr = "ivan@klient.example",
+		.message_id = "sg.7.abc.x@example.com", .in_reply_to = "m1@klient.example",
+		.references = "<m0@klient.example> <m1@klient.example>", .loop_header = "support@example.com",
+		.auto_submitted = 1,
+	};
+	size_t len;
+	char *m;
+
+	plan_lazy();
+	char *tdir = sg_xasprintf("%s/templates", top ? top : ".");
+	ts = sg_templates_load(tdir, &errs);
+	sg_conf_errors_print(&errs, stdout);
+	ok(ts != NULL && errs.n == 0, "shipped templates load");
+	sg_conf_errors_clear(&errs);
+	free(tdir);
+	if (ts == NULL)
+		return done_testing();
+
+	sg_template_set(&tv, "token", "[ACME #7]");
+	sg_template_set(&tv, "subject", "Не работает оплата");
+	sg_template_set(&tv, "customer_name", "Иван");
+	sg_template_set(&tv, "support_name", "ACME Support");
+	sg_template_set(&tv, "excerpt", "Line one\nLine two");
+	sg_template_set(&tv, "status", "open");
+	static const char *langs[] = { "en", "ru" };
+	for (int l = 0; l < 2; l++) {
+		for (int i = 0; sg_template_names[i] != NULL; i++) {
+			ok(sg_templates_has(ts, langs[l], sg_template_names[i]), "%s/%s exists", langs[l], sg_template_names[i]);
+			m = sg_template_render(ts, langs[l], sg_template_names[i], &tv, &env, &len);
+			struct sg_msginfo *mi = NULL;
+			ok(m != NULL && sg_message_parse(m, len, &mi) == 0 && strstr(mi->subject, "[ACME #7]") != NULL &&
+			   strstr(m, "{{") == NULL, "%s/%s renders to a parsable message with the token", langs[l],
+			   sg_template_names[i]);
+			sg_msginfo_free(&mi);
+			free(m);
+		}
+	}
+	m = sg_template_render(ts, "ru", "ack", &tv, &env, &len);
+	struct sg_msginfo *mi = NULL;
+	sg_message_parse(m, len, &mi);
+	is_str(mi->subject, "[ACME #7] Ваше обращение принято: Не работает оплата", "Russian subject round-trips (RFC 2047)");
+	is_str(mi->in_reply_to, "m1@klient.example", "In-Reply-To");
+	is_int((long long)mi->references.n, 2, "References");
+	is_str(mi->auto_submitted, "auto-replied", "Auto-Submitted: auto-replied");
+	is_str(mi->x_loop, "support@example.com", "X-Loop");
+	is_str(mi->message_id, "sg.7.abc.x@example.com", "Message-ID");
+	ok(strstr(mi->body_text, "Здравствуйте, Иван!") != NULL, "Russian body decoded");
+	ok(strstr(m, "charset=utf-8") != NULL, "UTF-8 body");
+	ok(strstr(m, "\r\n") != NULL && strstr(m, "\n\n") == NULL, "CRLF line ends");
+	sg_msginfo_free(&mi);
+	free(m);
+	m = sg_template_render(ts, "de", "ack", &tv, &env, &len);
+	ok(m != NULL && strstr(m, "We received your request") != NULL, "unknown language falls back to en");
+	free(m);
+
+	/* injection through values */
+	sg_template_set(&tv, "subject", "x\r\nBcc: victim@example.com");
+	sg_template_set(&tv, "customer_name", "a\r\n\r\n<html>");
+	struct sg_mail_envelope evil = env;
+	evil.to_name = "Eve\r\nBcc: victim2@example.com";
+	m = sg_template_render(ts, "en", "ack", &tv, &evil, &len);
+	ok(m != NULL, "renders with hostile values");
+	is_int(count_headers(m, "Bcc"), 0, "CRLF in a value never makes a Bcc header");
+	is_int(count_headers(m, "Subject"), 1, "exactly one Subject");
+	is_int(count_headers(m, "To"), 1, "exactly one To");
+	free(m);
+	char nul[] = "pre\0post";
+	sg_template_set(&tv, "subject", nul);
+	m = sg_template_render(ts, "en", "ack", &tv, &env, &len);
+	ok(m != NULL && strlen(m) == len, "NUL in a value cannot cut the message");
+	free(m);
+	sg_templates_free(&ts);
+	ok(ts == NULL, "free clears");
+
+	/* load errors */
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	for (int i = 0; sg_template_names[i] != NULL; i++) {
+		char *rel = sg_xasprintf("en/%s.tmpl", sg_template_names[i]);
+		put(rel, "Subject: ok {{token}}\n\nbody\n");
+		free(rel);
+	}
+	ts = sg_templates_load(dir, &errs);
+	ok(ts != NULL, "a minimal set loads");
+	sg_templates_free(&ts);
+	put("en/ack.tmpl", "# comment\nSubject: hi {{tokn}}\n\nline\n{{ nope }}\n");
+	ts = sg_templates_load(dir, &errs);
+	ok(ts == NULL && errs.n == 2, "two errors reported");
+	ok(errs.n > 0 && strstr(errs.v[0], "en/ack.tmpl:2: unknown variable {{tokn}}") != NULL, "header error with line: %s",
+	   errs.n ? errs.v[0] : "");
+	ok(errs.n > 1 && strstr(errs.v[1], "en/ack.tmpl:5: unknown variable {{nope}}") != NULL, "body error with line: %s",
+	   errs.n > 1 ? errs.v[1] : "");
+	sg_conf_errors_clear(&errs);
+	put("en/ack.tmpl", "X-Note: no subject\n\nbody\n");
+	ts = sg_templates_load(dir, &errs);
+	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "no Subject header") != NULL, "Subject required");
+	sg_conf_errors_clear(&errs);
+	put("en/ack.tmpl", "Subject: a\nFrom: evil@x\n\nbody {{unterminated\n");
+	ts = sg_templates_load(dir, &errs);
+	ok(ts == NULL && errs.n == 2, "From refused and unterminated {{ reported");
+	sg_conf_errors_clear(&errs);
+	char *p = sg_xasprintf("%s/en/closed.tmpl", dir);
+	unlink(p);
+	free(p);
+	put("en/ack.tmpl", "Subject: a\n\nb\n");
+	ts = sg_templates_load(dir, &errs);
+	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "closed.tmpl") != NULL, "missing en template reported");
+	sg_conf_errors_clear(&errs);
+
+	char *cmd = sg_xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}
