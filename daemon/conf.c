@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "template.h"
 #include "xalloc.h"
 
 #ifndef SG_SYSCONFDIR
@@ -83,11 +84,32 @@ const struct sg_param sg_conf_params[] = {
 	  "action when a resource runs out (disk, spill file)" },
 	{ "on_internal_error", SG_PT_ENUM, "tempfail", 0, 0, ACTIONS, OFF(on_internal_error),
 	  "action on any other internal error" },
+	/* acknowledgements and outbound mail */
+	{ "support_from", SG_PT_STR, "", 0, 0, NULL, OFF(support_from),
+	  "sender of all our mail (empty: the first support_address)" },
+	{ "support_name", SG_PT_STR, "Support", 0, 0, NULL, OFF(support_name),
+	  "display name of support_from" },
+	{ "ack", SG_PT_BOOL, "true", 0, 0, NULL, OFF(ack),
+	  "acknowledge every new ticket to its requestor (loop guards and rate limits apply)" },
+	{ "default_language", SG_PT_STR, "en", 0, 0, NULL, OFF(default_language),
+	  "template language when neither the customer nor the message tells" },
+	{ "smtp_relay", SG_PT_STR, "smtp://127.0.0.1:25", 0, 0, NULL, OFF(smtp_relay),
+	  "where our mail is submitted: smtp://HOST:PORT (STARTTLS required unless HOST is loopback) or smtps://" },
+	{ "smtp_user", SG_PT_STR, "", 0, 0, NULL, OFF(smtp_user),
+	  "SMTP AUTH user for smtp_relay (empty: no authentication)" },
+	{ "smtp_password_file", SG_PT_STR, "", 0, 0, NULL, OFF(smtp_password_file),
+	  "file holding the SMTP AUTH password" },
+	{ "outbound_retry_min", SG_PT_INT, "60", 1, 3600, NULL, OFF(outbound_retry_min),
+	  "seconds before the first retry of a failed delivery; doubles per attempt up to an hour" },
+	{ "outbound_max_age", SG_PT_INT, "120", 1, 2400, NULL, OFF(outbound_max_age),
+	  "hours a message may wait for the relay before it becomes a dead letter" },
+	{ "ack_limit_global", SG_PT_INT, "1000", 1, 1000000, NULL, OFF(ack_limit_global),
+	  "acknowledgements per hour over all addresses; beyond it none are sent" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },
 	{ "template_dir", SG_PT_STR, SG_SYSCONFDIR "/templates", 0, 0, NULL, OFF(template_dir),
-	  "directory of message templates, one folder per language" },
+	  "directory of message templates, one folder per language (see TEMPLATES)" },
 };
 const size_t sg_conf_nparams = sizeof(sg_conf_params) / sizeof(sg_conf_params[0]);
 
@@ -338,7 +360,7 @@ validate_cb(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 static char *
-read_secret(const char *path, size_t *len, const char *cfgfile, int line)
+read_secret_min(const char *path, size_t *len, const char *cfgfile, int line, const char *key, size_t min)
 {
 	FILE *fp = fopen(path, "rb");
 	unsigned char buf[4096];
@@ -346,17 +368,17 @@ read_secret(const char *path, size_t *len, const char *cfgfile, int line)
 	struct stat sb;
 
 	if (fp == NULL) {
-		add_err(cfgfile, line, "token_secret_file: %s: %s", path, strerror(errno));
+		add_err(cfgfile, line, "%s: %s: %s", key, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & S_IROTH))
-		sg_warn("config", "token_secret_file %s is readable by everyone", path);
+		sg_warn("config", "%s %s is readable by everyone", key, path);
 	n = fread(buf, 1, sizeof(buf), fp);
 	fclose(fp);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
-	if (n < 16) {
-		add_err(cfgfile, line, "token_secret_file: %s holds %zu bytes, need at least 16", path, n);
+	if (n < min) {
+		add_err(cfgfile, line, "%s: %s holds %zu bytes, need at least %zu", key, path, n, min);
 		return NULL;
 	}
 	*len = n;
@@ -383,6 +405,11 @@ config_free(struct sg_conf *c)
 		memset(c->token_secret, 0, c->token_secret_len);
 		free(c->token_secret);
 	}
+	if (c->smtp_password != NULL) {
+		memset(c->smtp_password, 0, strlen(c->smtp_password));
+		free(c->smtp_password);
+	}
+	sg_templates_free(&c->templates);
 	free(c->path);
 	free(c);
 }
@@ -481,9 +508,27 @@ check_semantics(struct sg_conf *c, const char *path)
 	if (c->state_dir[0] != '/')
 		add_err(path, eof, "state_dir: '%s' must be an absolute path", c->state_dir);
 	if (c->token_secret_file[0] != '\0')
-		c->token_secret = (unsigned char *)read_secret(c->token_secret_file, &c->token_secret_len, path, eof);
+		c->token_secret = (unsigned char *)read_secret_min(c->token_secret_file, &c->token_secret_len, path, eof,
+								   "token_secret_file", 16);
 	if (c->rules_file[0] != '\0' && access(c->rules_file, R_OK) != 0)
 		add_err(path, eof, "rules_file: %s: %s", c->rules_file, strerror(errno));
+	if (strncmp(c->smtp_relay, "smtp://", 7) != 0 && strncmp(c->smtp_relay, "smtps://", 8) != 0)
+		add_err(path, eof, "smtp_relay: '%s' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]", c->smtp_relay);
+	if (c->smtp_password_file[0] != '\0') {
+		size_t n;
+		c->smtp_password = read_secret_min(c->smtp_password_file, &n, path, eof, "smtp_password_file", 1);
+	}
+	if (c->support_from[0] != '\0' && (strchr(c->support_from, '@') == NULL || strpbrk(c->support_from, " <>\r\n") != NULL))
+		add_err(path, eof, "support_from: '%s' is not a plain address", c->support_from);
+	/* Templates: a missing folder is an error unless it is the built-in
+	 * default (then acknowledgements are off, with a warning). */
+	struct stat tsb;
+	if (stat(c->template_dir, &tsb) != 0 && strcmp(c->template_dir, SG_SYSCONFDIR "/templates") == 0) {
+		if (c->ack)
+			sg_warn("config", "%s does not exist: no acknowledgements are sent", c->template_dir);
+	} else if (load_errs != NULL) {
+		c->templates = sg_templates_load(c->template_dir, load_errs);
+	}
 }
 
 struct sg_conf *

@@ -61,9 +61,22 @@ struct sg_conf {
 	enum sg_action on_parse_error;
 	enum sg_action on_resource_error;
 	enum sg_action on_internal_error;
+	/* acknowledgements and outbound mail */
+	char *support_from;                 /* "" = first support_address */
+	char *support_name;
+	int ack;
+	char *default_language;
+	char *smtp_relay;
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_password;                /* contents, or NULL */
+	long outbound_retry_min;            /* seconds */
+	long outbound_max_age;              /* hours */
+	long ack_limit_global;              /* per hour */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;
+	struct sg_templates *templates;     /* loaded from template_dir, or NULL */
 };
 
 enum sg_param_type {

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ack.h"
 #include "address.h"
 #include "log.h"
 #include "message.h"
@@ -100,6 +101,7 @@ struct ingest_state {
 	uint64_t linked;
 	const char *via;
 	char *why_refused;
+	size_t jobs;                    /* outbound jobs created */
 	struct sg_ticket t;
 };
 
@@ -357,6 +359,22 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 	    (rc = sg_store_event_add(st, txn, s->t.id, "token-refused", "system", s->why_refused)) != 0)
 		goto fail;
 	s->t.nmessages++;
+	s->jobs = 0;
+	if (newticket && c->ack) {
+		const char *why = sg_ack_suppressed(c, s->mi, s->in->env_from);
+		int queued = 0;
+		if (why != NULL) {
+			char *detail = sg_xasprintf("no acknowledgement: %s", why);
+			rc = sg_store_event_add(st, txn, s->t.id, "ack-suppressed", "system", detail);
+			sg_log_ctx(SG_LOG_INFO, MOD, s->in->queue_id, s->t.id, "%s", detail);
+			free(detail);
+		} else {
+			rc = sg_ack_queue(st, txn, c, &s->t, s->mi, s->msgid, now, &queued);
+		}
+		if (rc != 0)
+			goto fail;
+		s->jobs += (size_t)queued;
+	}
 	if ((rc = sg_store_ticket_put(st, txn, &s->t)) != 0)
 		goto fail;
 	return sg_store_txn_commit(&txn);
@@ -487,6 +505,7 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 
 	out->verdict = s.verdict;
 	out->ticket = s.ticket;
+	out->jobs = s.verdict == SG_V_DUPLICATE ? 0 : s.jobs;
 	out->claimed = s.claimed;
 	if (s.verdict == SG_V_DUPLICATE) {
 		out->reason = sg_xasprintf("Message-ID <%s> already stored", s.msgid);

@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "log.h"
 #include "milter.h"
+#include "outbound.h"
 #include "pidfile.h"
 #include "store.h"
 #include "xalloc.h"
@@ -282,6 +283,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sg_milter_set_store(st);
+	if (sg_outbound_start(st) != 0) {
+		sg_error(MOD, "cannot start the outbound worker");
+		goto out;
+	}
 	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
 		sg_error(MOD, "cannot start the reload thread");
 		goto out;
@@ -297,6 +302,7 @@ main(int argc, char **argv)
 	notify("STOPPING=1");
 	sg_info(MOD, "stopping");
 out:
+	sg_outbound_stop();
 	sg_store_close(&st);
 	c = sg_conf_current();
 	if (c != NULL) {

@@ -360,3 +360,66 @@ sg_rec_event_decode(const void *p, size_t len, struct sg_event *e)
 	}
 	return 0;
 }
+
+void
+sg_rec_job_encode(struct sg_buf *b, const struct sg_job *j)
+{
+	sg_buf_u8(b, SG_REC_VERSION);
+	sg_buf_u64(b, j->id);
+	sg_buf_u64(b, j->ticket);
+	sg_buf_u8(b, j->kind);
+	sg_buf_u8(b, j->state);
+	sg_buf_i64(b, j->created);
+	sg_buf_i64(b, j->due);
+	sg_buf_u32(b, j->attempts);
+	sg_buf_str(b, j->last_error);
+	sg_buf_str(b, j->what);
+	sg_buf_str(b, j->mail_from);
+	sg_buf_list(b, &j->rcpts);
+	sg_buf_u32(b, (uint32_t)j->payload_len);
+	buf_put(b, j->payload, j->payload_len);
+}
+
+int
+sg_rec_job_decode(const void *p, size_t len, struct sg_job *j)
+{
+	struct sg_reader r = { p, len, 0, 0 };
+	uint32_t plen = 0;
+	const unsigned char *pp;
+
+	memset(j, 0, sizeof(*j));
+	rd_version(&r);
+	sg_rd_u64(&r, &j->id);
+	sg_rd_u64(&r, &j->ticket);
+	sg_rd_u8(&r, &j->kind);
+	sg_rd_u8(&r, &j->state);
+	sg_rd_i64(&r, &j->created);
+	sg_rd_i64(&r, &j->due);
+	sg_rd_u32(&r, &j->attempts);
+	sg_rd_str(&r, &j->last_error);
+	sg_rd_str(&r, &j->what);
+	sg_rd_str(&r, &j->mail_from);
+	sg_rd_list(&r, &j->rcpts);
+	sg_rd_u32(&r, &plen);
+	pp = rd_take(&r, plen);
+	if (r.bad || pp == NULL) {
+		sg_job_clear(j);
+		return -1;
+	}
+	j->payload = sg_xmalloc((size_t)plen + 1);
+	memcpy(j->payload, pp, plen);
+	j->payload[plen] = '\0';
+	j->payload_len = plen;
+	return 0;
+}
+
+void
+sg_job_clear(struct sg_job *j)
+{
+	free(j->last_error);
+	free(j->what);
+	free(j->mail_from);
+	sg_strlist_clear(&j->rcpts);
+	free(j->payload);
+	memset(j, 0, sizeof(*j));
+}

@@ -24,6 +24,10 @@
  * Event (events.db): ver, u64 ticket, u32 seq, i64 time, str type,
  *   str actor, str detail
  * Message-ID index (msgid.db): ver, u64 ticket, u32 seq
+ * Outbound job (jobs.db, key u64 job id): ver, u64 id, u64 ticket,
+ *   u8 kind, u8 state, i64 created, i64 due, u32 attempts,
+ *   str last_error, str what, str mail_from, list rcpts, blob payload
+ *   (blob = u32 length + bytes)
  *
  * Decoders never read past the buffer: truncated or corrupt input, or an
  * unknown version, returns -1 and leaves nothing allocated.
@@ -52,6 +56,26 @@ struct sg_msgrec {
 	int64_t date;
 	int64_t received;
 	uint64_t size;
+};
+
+enum sg_job_kind { SG_JOB_SMTP = 0, SG_JOB_WEBHOOK = 1 };
+enum sg_job_state { SG_JOB_QUEUED = 0, SG_JOB_DEAD = 1 };
+
+/* An outbound job: a rendered message (or webhook payload) to deliver. */
+struct sg_job {
+	uint64_t id;
+	uint64_t ticket;
+	uint8_t kind;
+	uint8_t state;
+	int64_t created;
+	int64_t due;
+	uint32_t attempts;
+	char *last_error;
+	char *what;             /* "ack", "notice", ... for logs and events */
+	char *mail_from;
+	struct sg_strlist rcpts;
+	char *payload;          /* NUL-terminated copy, payload_len bytes */
+	size_t payload_len;
 };
 
 /* A growing byte buffer; owned by the caller, free(b->data) when done. */
@@ -92,6 +116,9 @@ void sg_rec_msg_encode(struct sg_buf *b, const struct sg_msgrec *m);
 int sg_rec_msg_decode(const void *p, size_t len, struct sg_msgrec *m);
 void sg_msgrec_clear(struct sg_msgrec *m);
 void sg_rec_event_encode(struct sg_buf *b, const struct sg_event *e);
+void sg_rec_job_encode(struct sg_buf *b, const struct sg_job *j);
+int sg_rec_job_decode(const void *p, size_t len, struct sg_job *j);
+void sg_job_clear(struct sg_job *j);
 int sg_rec_event_decode(const void *p, size_t len, struct sg_event *e);
 
 #endif

@@ -21,15 +21,16 @@
 /* Longest wait for a lock (microseconds); bounds every store call. */
 #define SG_LOCK_TIMEOUT (5 * 1000000)
 
-enum { DB_TICKETS, DB_MESSAGES, DB_RAW, DB_MSGID, DB_CUSTOMERS, DB_EVENTS, DB_META, DB_COUNT };
+enum { DB_TICKETS, DB_MESSAGES, DB_RAW, DB_MSGID, DB_CUSTOMERS, DB_EVENTS, DB_META, DB_JOBS, DB_COUNT };
 static const char *const db_files[DB_COUNT] = {
-	"tickets.db", "messages.db", "raw.db", "msgid.db", "customers.db", "events.db", "meta.db",
+	"tickets.db", "messages.db", "raw.db", "msgid.db", "customers.db", "events.db", "meta.db", "jobs.db",
 };
 
 struct sg_store {
 	DB_ENV *env;
 	DB *db[DB_COUNT];
 	DB_SEQUENCE *seq;
+	DB_SEQUENCE *jobseq;
 	char *home;
 	unsigned commits;
 };
@@ -189,6 +190,18 @@ sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 		map_err(rc, "sequence open");
 		goto fail;
 	}
+	if ((rc = db_sequence_create(&st->jobseq, st->db[DB_META], 0)) != 0) {
+		map_err(rc, "db_sequence_create");
+		goto fail;
+	}
+	st->jobseq->initial_value(st->jobseq, 1);
+	key.data = "seq:job";
+	key.size = (u_int32_t)strlen("seq:job");
+	rc = st->jobseq->open(st->jobseq, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
+	if (rc != 0) {
+		map_err(rc, "sequence open");
+		goto fail;
+	}
 	*out = st;
 	return 0;
 fail:
@@ -206,6 +219,8 @@ sg_store_close(struct sg_store **stp)
 	*stp = NULL;
 	if (st->seq != NULL)
 		st->seq->close(st->seq, 0);
+	if (st->jobseq != NULL)
+		st->jobseq->close(st->jobseq, 0);
 	for (int i = DB_COUNT - 1; i >= 0; i--)
 		if (st->db[i] != NULL)
 			st->db[i]->close(st->db[i], 0);
@@ -635,6 +650,121 @@ sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 {
 	struct ev_walk w = { cb, arg };
 	return walk_rows(st, DB_EVENTS, txn, ticket, ev_each, &w);
+}
+
+int
+sg_store_job_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
+{
+	db_seq_t v;
+	int rc = st->jobseq->get(st->jobseq, tx(txn), 1, &v, 0);
+
+	if (rc != 0)
+		return map_err(rc, "job sequence");
+	j->id = (uint64_t)v;
+	return sg_store_job_put(st, txn, j);
+}
+
+int
+sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_job *j)
+{
+	unsigned char k[8];
+	DBT key, val;
+	int rc;
+
+	sg_key_u64(k, id);
+	dbt_set(&key, k, 8);
+	dbt_malloc(&val);
+	if ((rc = st->db[DB_JOBS]->get(st->db[DB_JOBS], tx(txn), &key, &val, rmw(txn))) != 0)
+		return map_err(rc, "job get");
+	rc = sg_rec_job_decode(val.data, val.size, j);
+	free(val.data);
+	return rc == 0 ? 0 : SG_STORE_ERROR;
+}
+
+int
+sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
+{
+	unsigned char k[8];
+	struct sg_buf b = { 0 };
+	DBT key, val;
+	int rc;
+
+	sg_key_u64(k, j->id);
+	sg_rec_job_encode(&b, j);
+	dbt_set(&key, k, 8);
+	dbt_set(&val, b.data, b.len);
+	rc = st->db[DB_JOBS]->put(st->db[DB_JOBS], tx(txn), &key, &val, 0);
+	free(b.data);
+	return map_err(rc, "job put");
+}
+
+int
+sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id)
+{
+	unsigned char k[8];
+	DBT key;
+
+	sg_key_u64(k, id);
+	dbt_set(&key, k, 8);
+	return map_err(st->db[DB_JOBS]->del(st->db[DB_JOBS], tx(txn), &key, 0), "job del");
+}
+
+int
+sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg)
+{
+	DBC *c;
+	DBT key, val;
+	int rc, ret = 0;
+
+	if ((rc = st->db[DB_JOBS]->cursor(st->db[DB_JOBS], NULL, &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		struct sg_job j;
+		if (sg_rec_job_decode(val.data, val.size, &j) != 0)
+			continue;
+		ret = cb(&j, arg);
+		sg_job_clear(&j);
+		if (ret != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0)
+		return ret;
+	return rc == DB_NOTFOUND ? 0 : map_err(rc, "job walk");
+}
+
+int
+sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char **v, size_t *len)
+{
+	char *k = sg_xasprintf("kv:%s", name);
+	DBT key, val;
+	int rc;
+
+	dbt_set(&key, k, strlen(k));
+	dbt_malloc(&val);
+	rc = st->db[DB_META]->get(st->db[DB_META], tx(txn), &key, &val, rmw(txn));
+	free(k);
+	if (rc != 0)
+		return map_err(rc, "kv get");
+	*v = val.data;
+	*len = val.size;
+	return 0;
+}
+
+int
+sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *name, const void *v, size_t len)
+{
+	char *k = sg_xasprintf("kv:%s", name);
+	DBT key, val;
+	int rc;
+
+	dbt_set(&key, k, strlen(k));
+	dbt_set(&val, v, len);
+	rc = st->db[DB_META]->put(st->db[DB_META], tx(txn), &key, &val, 0);
+	free(k);
+	return map_err(rc, "kv put");
 }
 
 int

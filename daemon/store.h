@@ -10,7 +10,9 @@
  *   customers.db  address (sorted duplicates) -> u64 ticket id
  *   events.db     u64 ticket,u32 seq -> event record
  *   meta.db       name -> u64 (counters, cursors; also the ticket-id
- *                 DB_SEQUENCE under key "seq:ticket")
+ *                 and job-id DB_SEQUENCEs under "seq:ticket", "seq:job")
+ *                 and name -> bytes (sg_store_kv_*: ack rate windows)
+ *   jobs.db       u64 job id -> outbound job (record.h)
  *
  * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
  * DB_RECOVER (recovery runs only when a process died holding the
@@ -86,6 +88,18 @@ int sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 		       const char *type, const char *actor, const char *detail);
 int sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 			   int (*cb)(const struct sg_event *, void *), void *arg);
+
+/* Outbound jobs. add assigns j->id (monotonic: id order = creation order). */
+int sg_store_job_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j);
+int sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_job *j);
+int sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j);
+int sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id);
+/* Every job in id order, outside a transaction; cb's non-zero stops. */
+int sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg);
+
+/* Small byte values by name (in meta.db, keys prefixed "kv:"). */
+int sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *key, char **val, size_t *len);
+int sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *key, const void *val, size_t len);
 
 int sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t *v);
 int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t v);

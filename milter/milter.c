@@ -41,6 +41,7 @@
 #include "conf.h"
 #include "ingest.h"
 #include "log.h"
+#include "outbound.h"
 #include "xalloc.h"
 
 #define MOD "milter"
@@ -420,6 +421,8 @@ cb_eom(SMFICTX *ctx)
 		}
 		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d.ticket, "%s: %s", sg_verdict_name(d.verdict),
 			   d.reason ? d.reason : "");
+		if (d.jobs > 0)
+			sg_outbound_kick();
 		break;
 	case SG_ING_ESTORE:
 		st = action_status(ctx, m->msg_conf->on_store_error, "Support desk store unavailable, try later");

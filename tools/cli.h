@@ -26,6 +26,8 @@ int sg_cmd_tickets(int argc, char **argv);
 int sg_cmd_show(int argc, char **argv);
 int sg_cmd_ingest(int argc, char **argv);
 int sg_cmd_db(int argc, char **argv);
+int sg_cmd_queue(int argc, char **argv);
+int sg_cmd_template(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -34,5 +36,9 @@ int sg_cmd_db(int argc, char **argv);
 	{ "show", sg_cmd_show, "show one ticket with its timeline of messages and events", "show N [--json]" }, \
 	{ "ingest", sg_cmd_ingest, "feed one message through the ingest entry point (as the IMAP door does)", \
 	  "ingest FILE.eml|- [--from ADDR] [--to ADDR]..." }, \
-	{ "db", sg_cmd_db, "check, back up or recover the store", "db verify | db backup DIR | db recover" },
+	{ "db", sg_cmd_db, "check, back up or recover the store", "db verify | db backup DIR | db recover" }, \
+	{ "queue", sg_cmd_queue, "the outbound queue: list, show, retry, drop, deliver now", \
+	  "queue [list] | queue show ID | queue retry ID|--all | queue drop ID | queue run" }, \
+	{ "template", sg_cmd_template, "print the exact message a template gives (sample data or a ticket)", \
+	  "template render NAME [--ticket N] [--lang L]" },
 #endif

@@ -1,0 +1,344 @@
+/*
+ * outbound — see outbound.h.
+ */
+#include "config.h"
+#include "outbound.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define MOD "outbound"
+
+char *
+sg_outbound_crlf(const char *p, size_t len, size_t *outlen)
+{
+	char *out = sg_xmalloc(len * 2 + 3);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\r') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			if (i + 1 < len && p[i + 1] == '\n')
+				i++;
+		} else if (p[i] == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else {
+			out[o++] = p[i];
+		}
+	}
+	if (o < 2 || out[o - 2] != '\r' || out[o - 1] != '\n') {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+struct upload {
+	const char *p;
+	size_t len, off;
+};
+
+static size_t
+read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	size_t want = size * n, left = u->len - u->off;
+
+	if (want > left)
+		want = left;
+	memcpy(buf, u->p + u->off, want);
+	u->off += want;
+	return want;
+}
+
+static int
+is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
+int
+sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent)
+{
+	CURL *curl = curl_easy_init();
+	struct curl_slist *rcpts = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct upload u;
+	size_t len;
+	long code = 0;
+	CURLcode rc;
+	char *from;
+
+	*err = NULL;
+	*permanent = 0;
+	if (curl == NULL) {
+		*err = sg_xstrdup("curl_easy_init failed");
+		return -1;
+	}
+	u.p = sg_outbound_crlf(j->payload, j->payload_len, &len);
+	u.len = len;
+	u.off = 0;
+	from = sg_xasprintf("<%s>", j->mail_from ? j->mail_from : "");
+	for (size_t i = 0; i < j->rcpts.n; i++) {
+		char *r = sg_xasprintf("<%s>", j->rcpts.v[i]);
+		rcpts = curl_slist_append(rcpts, r);
+		free(r);
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, c->smtp_relay);
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (!is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
+		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (c->smtp_user[0] != '\0') {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, c->smtp_user);
+		if (c->smtp_password != NULL)
+			curl_easy_setopt(curl, CURLOPT_PASSWORD, c->smtp_password);
+	}
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		*err = sg_xasprintf("%s (reply code %ld)", errbuf[0] ? errbuf : curl_easy_strerror(rc), code);
+		/* a 5xx final answer is permanent; anything else is worth a retry */
+		*permanent = code >= 500 && code < 600;
+	}
+	curl_slist_free_all(rcpts);
+	curl_easy_cleanup(curl);
+	free(from);
+	free((char *)u.p);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+int64_t
+sg_outbound_backoff(const struct sg_conf *c, uint32_t attempts)
+{
+	int64_t wait = c->outbound_retry_min;
+
+	for (uint32_t i = 1; i < attempts && wait < 3600; i++)
+		wait *= 2;
+	if (wait > 3600)
+		wait = 3600;
+	/* +-20% jitter so many deferred jobs do not retry in lock-step */
+	int64_t span = wait / 5;
+	if (span > 0)
+		wait += (int64_t)(random() % (2 * span + 1)) - span;
+	return wait > 0 ? wait : 1;
+}
+
+struct due_list {
+	uint64_t *ids;
+	size_t n;
+	struct sg_strlist blocked;   /* tickets with an older job still waiting */
+	int64_t now;
+	unsigned waiting;
+};
+
+static int
+collect(const struct sg_job *j, void *arg)
+{
+	struct due_list *d = arg;
+	char key[32];
+
+	if (j->state != SG_JOB_QUEUED)
+		return 0;
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)j->ticket);
+	if (j->ticket != 0 && sg_strlist_has(&d->blocked, key)) {
+		d->waiting++;
+		return 0;
+	}
+	if (j->due > d->now) {
+		/* not due: later jobs of this ticket must wait behind it */
+		if (j->ticket != 0)
+			sg_strlist_add(&d->blocked, key, 1);
+		d->waiting++;
+		return 0;
+	}
+	d->ids = sg_xreallocarray(d->ids, d->n + 1, sizeof(*d->ids));
+	d->ids[d->n++] = j->id;
+	if (j->ticket != 0)
+		sg_strlist_add(&d->blocked, key, 1);   /* one per ticket per pass */
+	return 0;
+}
+
+/* Record the outcome of one delivery in one transaction. */
+static int
+finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const char *err, int permanent,
+       int64_t now, struct sg_outbound_stats *stats)
+{
+	int rc = SG_STORE_DEADLOCK;
+
+	for (int a = 0; a < 5 && rc == SG_STORE_DEADLOCK; a++) {
+		struct sg_txn *txn = NULL;
+		struct sg_job j;
+		char *detail = NULL;
+
+		if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+			break;
+		if ((rc = sg_store_job_get(st, txn, id, &j)) != 0) {
+			sg_store_txn_abort(&txn);
+			if (rc == SG_STORE_NOTFOUND)
+				rc = 0;   /* dropped meanwhile */
+			break;
+		}
+		if (ok) {
+			rc = sg_store_job_del(st, txn, id);
+			detail = sg_xasprintf("%s to %s delivered", j.what ? j.what : "mail", j.rcpts.n ? j.rcpts.v[0] : "?");
+			if (rc == 0 && j.ticket)
+				rc = sg_store_event_add(st, txn, j.ticket, "sent", "system", detail);
+		} else {
+			j.attempts++;
+			free(j.last_error);
+			j.last_error = sg_xstrdup(err ? err : "unknown error");
+			if (permanent || now - j.created > (int64_t)c->outbound_max_age * 3600) {
+				j.state = SG_JOB_DEAD;
+				detail = sg_xasprintf("%s to %s is a dead letter after %u attempt(s): %s", j.what ? j.what : "mail",
+						      j.rcpts.n ? j.rcpts.v[0] : "?", j.attempts, j.last_error);
+				rc = sg_store_job_put(st, txn, &j);
+				if (rc == 0 && j.ticket)
+					rc = sg_store_event_add(st, txn, j.ticket, "dead-letter", "system", detail);
+			} else {
+				j.due = now + sg_outbound_backoff(c, j.attempts);
+				rc = sg_store_job_put(st, txn, &j);
+			}
+		}
+		if (rc == 0)
+			rc = sg_store_txn_commit(&txn);
+		else
+			sg_store_txn_abort(&txn);
+		if (rc == 0) {
+			if (ok) {
+				stats->sent++;
+				sg_log_ctx(SG_LOG_INFO, MOD, NULL, j.ticket, "job %llu: %s", (unsigned long long)id, detail);
+			} else if (j.state == SG_JOB_DEAD) {
+				stats->dead++;
+				sg_log_ctx(SG_LOG_WARN, MOD, NULL, j.ticket, "job %llu: %s", (unsigned long long)id, detail);
+			} else {
+				stats->deferred++;
+				sg_log_ctx(SG_LOG_INFO, MOD, NULL, j.ticket, "job %llu deferred (attempt %u, next in %llds): %s",
+					   (unsigned long long)id, j.attempts, (long long)(j.due - now), j.last_error);
+			}
+		}
+		free(detail);
+		sg_job_clear(&j);
+	}
+	return rc;
+}
+
+int
+sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_outbound_stats *stats)
+{
+	struct due_list d = { 0 };
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	d.now = (int64_t)time(NULL);
+	if ((rc = sg_store_job_foreach(st, collect, &d)) != 0)
+		goto out;
+	for (size_t i = 0; i < d.n; i++) {
+		struct sg_job j;
+		char *err = NULL;
+		int permanent = 0, ok;
+
+		if (sg_store_job_get(st, NULL, d.ids[i], &j) != 0)
+			continue;
+		ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
+		sg_job_clear(&j);
+		rc = finish(st, c, d.ids[i], ok, err, permanent, (int64_t)time(NULL), stats);
+		free(err);
+		if (rc != 0)
+			break;
+	}
+out:
+	stats->waiting = d.waiting;
+	free(d.ids);
+	sg_strlist_clear(&d.blocked);
+	return rc;
+}
+
+static pthread_t worker;
+static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wcond = PTHREAD_COND_INITIALIZER;
+static int wstop, wkicked, wrunning;
+static struct sg_store *wstore;
+
+static void *
+worker_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&wlock);
+	while (!wstop) {
+		pthread_mutex_unlock(&wlock);
+		struct sg_conf *c = sg_conf_current();
+		struct sg_outbound_stats s;
+		if (c != NULL)
+			sg_outbound_run_once(wstore, c, &s);
+		sg_conf_unref(&c);
+		pthread_mutex_lock(&wlock);
+		if (wstop)
+			break;
+		if (!wkicked) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&wcond, &wlock, &ts);
+		}
+		wkicked = 0;
+	}
+	pthread_mutex_unlock(&wlock);
+	return NULL;
+}
+
+int
+sg_outbound_start(struct sg_store *st)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	wstore = st;
+	wstop = 0;
+	if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
+		return -1;
+	wrunning = 1;
+	return 0;
+}
+
+void
+sg_outbound_kick(void)
+{
+	pthread_mutex_lock(&wlock);
+	wkicked = 1;
+	pthread_cond_signal(&wcond);
+	pthread_mutex_unlock(&wlock);
+}
+
+void
+sg_outbound_stop(void)
+{
+	if (!wrunning)
+		return;
+	pthread_mutex_lock(&wlock);
+	wstop = 1;
+	pthread_cond_signal(&wcond);
+	pthread_mutex_unlock(&wlock);
+	pthread_join(worker, NULL);
+	wrunning = 0;
+}

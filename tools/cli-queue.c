@@ -1,0 +1,263 @@
+/*
+ * supportgate queue — the outbound queue: list, show, retry, drop, run;
+ * and supportgate template render.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ack.h"
+#include "cli.h"
+#include "conf.h"
+#include "outbound.h"
+#include "store.h"
+#include "template.h"
+#include "token.h"
+#include "xalloc.h"
+
+static struct sg_store *
+open_store(const struct sg_conf *c)
+{
+	struct sg_store *st = NULL;
+
+	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
+		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
+		exit(1);
+	}
+	return st;
+}
+
+static void
+when(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+}
+
+static int
+list_job(const struct sg_job *j, void *arg)
+{
+	char due[40];
+
+	(*(int *)arg)++;
+	when(j->due, due, sizeof(due));
+	printf("%6llu  %6llu  %-6s  %-20s  %3u  %-28.28s  %s\n", (unsigned long long)j->id,
+	       (unsigned long long)j->ticket, j->state == SG_JOB_DEAD ? "dead" : "queued", due, j->attempts,
+	       j->rcpts.n ? j->rcpts.v[0] : "", j->last_error ? j->last_error : "");
+	return 0;
+}
+
+static int
+parse_id(const char *s, uint64_t *id)
+{
+	char *end;
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *id > 0 ? 0 : -1;
+}
+
+/* retry: due now, state queued (a dead letter gets another chance). */
+static int
+retry_one(struct sg_store *st, uint64_t id)
+{
+	struct sg_txn *txn;
+	struct sg_job j;
+	int rc;
+
+	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sg_store_job_get(st, txn, id, &j)) == 0) {
+		j.due = (int64_t)time(NULL);
+		j.state = SG_JOB_QUEUED;
+		rc = sg_store_job_put(st, txn, &j);
+		sg_job_clear(&j);
+	}
+	if (rc == 0)
+		return sg_store_txn_commit(&txn);
+	sg_store_txn_abort(&txn);
+	return rc;
+}
+
+struct idlist {
+	uint64_t *v;
+	size_t n;
+};
+
+static int
+collect_ids(const struct sg_job *j, void *arg)
+{
+	struct idlist *l = arg;
+	l->v = sg_xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = j->id;
+	return 0;
+}
+
+int
+sg_cmd_queue(int argc, char **argv)
+{
+	const struct sg_conf *c = sg_cli_conf();
+	struct sg_store *st;
+	uint64_t id;
+	int rc = 0;
+
+	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
+		int n = 0;
+		st = open_store(c);
+		printf("%6s  %6s  %-6s  %-20s  %3s  %-28s  %s\n", "JOB", "TICKET", "STATE", "DUE", "TRY", "TO", "LAST ERROR");
+		rc = sg_store_job_foreach(st, list_job, &n);
+		sg_store_close(&st);
+		return rc == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "run") == 0 && argc == 2) {
+		struct sg_outbound_stats s;
+		st = open_store(c);
+		rc = sg_outbound_run_once(st, c, &s);
+		printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
+		sg_store_close(&st);
+		return rc == 0 ? 0 : 1;
+	}
+	if (argc != 3)
+		return sg_cli_usage("queue", 2);
+	st = open_store(c);
+	if (strcmp(argv[1], "retry") == 0 && strcmp(argv[2], "--all") == 0) {
+		struct idlist l = { 0 };
+		rc = sg_store_job_foreach(st, collect_ids, &l);
+		for (size_t i = 0; rc == 0 && i < l.n; i++)
+			rc = retry_one(st, l.v[i]);
+		printf("%zu job(s) due now\n", l.n);
+		free(l.v);
+	} else if (parse_id(argv[2], &id) != 0) {
+		fprintf(stderr, "supportgate: '%s' is not a job number\n", argv[2]);
+		rc = -2;
+	} else if (strcmp(argv[1], "show") == 0) {
+		struct sg_job j;
+		if ((rc = sg_store_job_get(st, NULL, id, &j)) == 0) {
+			char cr[40], du[40];
+			when(j.created, cr, sizeof(cr));
+			when(j.due, du, sizeof(du));
+			printf("Job %llu (%s) for ticket %llu: %s, created %s, due %s, %u attempt(s)\n",
+			       (unsigned long long)j.id, j.what ? j.what : "mail", (unsigned long long)j.ticket,
+			       j.state == SG_JOB_DEAD ? "dead letter" : "queued", cr, du, j.attempts);
+			printf("Last error: %s\nMAIL FROM:<%s>\n", j.last_error ? j.last_error : "-", j.mail_from ? j.mail_from : "");
+			for (size_t i = 0; i < j.rcpts.n; i++)
+				printf("RCPT TO:<%s>\n", j.rcpts.v[i]);
+			printf("\n");
+			fwrite(j.payload, 1, j.payload_len, stdout);
+			sg_job_clear(&j);
+		}
+	} else if (strcmp(argv[1], "retry") == 0) {
+		rc = retry_one(st, id);
+		if (rc == 0)
+			printf("job %llu due now\n", (unsigned long long)id);
+	} else if (strcmp(argv[1], "drop") == 0) {
+		struct sg_txn *txn;
+		if ((rc = sg_store_txn_begin(st, &txn)) == 0) {
+			if ((rc = sg_store_job_del(st, txn, id)) == 0)
+				rc = sg_store_txn_commit(&txn);
+			else
+				sg_store_txn_abort(&txn);
+		}
+		if (rc == 0)
+			printf("job %llu dropped\n", (unsigned long long)id);
+	} else {
+		rc = -2;
+	}
+	sg_store_close(&st);
+	if (rc == -2)
+		return sg_cli_usage("queue", 2);
+	if (rc == SG_STORE_NOTFOUND)
+		fprintf(stderr, "supportgate: no such job\n");
+	return rc == 0 ? 0 : 1;
+}
+
+int
+sg_cmd_template(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "ticket", required_argument, NULL, 't' }, { "lang", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *lang = NULL;
+	uint64_t tid = 0;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		if (opt == 't' && parse_id(optarg, &tid) == 0)
+			continue;
+		if (opt == 'l') {
+			lang = optarg;
+			continue;
+		}
+		return sg_cli_usage("template", 2);
+	}
+	if (optind + 2 != argc || strcmp(argv[optind], "render") != 0)
+		return sg_cli_usage("template", 2);
+	const char *name = argv[optind + 1];
+	const struct sg_conf *c = sg_cli_conf();
+	if (c->templates == NULL) {
+		fprintf(stderr, "supportgate: no templates loaded from %s\n", c->template_dir);
+		return 1;
+	}
+	struct sg_ticket t = { 0 };
+	if (tid != 0) {
+		struct sg_store *st = open_store(c);
+		int rc = sg_store_ticket_get(st, NULL, tid, &t);
+		sg_store_close(&st);
+		if (rc != 0) {
+			fprintf(stderr, "supportgate: no such ticket %llu\n", (unsigned long long)tid);
+			return 1;
+		}
+	} else {
+		/* sample data */
+		t.id = 1234;
+		t.subject = sg_xstrdup("Invoice 2026-114 shows the wrong VAT rate");
+		t.requestor = sg_xstrdup("alice@customer.example");
+		t.requestor_name = sg_xstrdup("Alice Martin");
+		t.created = (int64_t)time(NULL);
+	}
+	const char *from = c->support_from[0] ? c->support_from : c->support_address.n ? c->support_address.v[0] : "support@localhost";
+	char *token = sg_token_format(c->ticket_tag, t.id, c->token_secret, c->token_secret_len);
+	char idbuf[24], created[40];
+	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t.id);
+	when(t.created, created, sizeof(created));
+	struct sg_template_values tv = { 0 };
+	sg_template_set(&tv, "token", token);
+	sg_template_set(&tv, "id", idbuf);
+	sg_template_set(&tv, "subject", t.subject);
+	sg_template_set(&tv, "status", sg_status_name(t.status));
+	sg_template_set(&tv, "queue", t.queue ? t.queue : "default");
+	sg_template_set(&tv, "priority", sg_priority_name(t.priority));
+	sg_template_set(&tv, "customer_name", t.requestor_name ? t.requestor_name : t.requestor);
+	sg_template_set(&tv, "customer_address", t.requestor);
+	sg_template_set(&tv, "agent_name", t.assignee ? t.assignee : "");
+	sg_template_set(&tv, "support_address", from);
+	sg_template_set(&tv, "support_name", c->support_name);
+	sg_template_set(&tv, "created", created);
+	char *mid = sg_token_msgid_format(t.id, c->token_secret, c->token_secret_len, strchr(from, '@') ? strchr(from, '@') + 1 : "localhost");
+	struct sg_mail_envelope env = {
+		.from_name = c->support_name, .from_addr = from, .to_name = t.requestor_name,
+		.to_addr = t.requestor ? t.requestor : "customer@example.org", .message_id = mid,
+		.loop_header = from, .auto_submitted = 1,
+	};
+	size_t len;
+	char *msg = sg_template_render(c->templates, lang ? lang : t.language ? t.language : c->default_language, name,
+				       &tv, &env, &len);
+	int rc = 0;
+	if (msg == NULL) {
+		fprintf(stderr, "supportgate: no template '%s'\n", name);
+		rc = 1;
+	} else {
+		fwrite(msg, 1, len, stdout);
+	}
+	free(msg);
+	free(mid);
+	free(token);
+	sg_ticket_clear(&t);
+	return rc;
+}
