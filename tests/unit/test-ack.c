@@ -1,0 +1,187 @@
+/*
+ * test-ack — the acknowledgement of new tickets on a real store: the loop
+ * matrix (one case per suppression rule, plus the Auto-Submitted: no
+ * control), the job and the outbound copy, the per-address rate limit,
+ * no second ack for a duplicate, language choice.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "record.h"
+#include "store.h"
+#include "xalloc.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sg-test-ack.XXXXXX";
+static struct sg_store *st;
+static struct sg_conf *conf;
+static int seq;
+
+static int
+count_jobs_cb(const struct sg_job *j, void *arg)
+{
+	(void)j;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+jobs(void)
+{
+	int n = 0;
+	sg_store_job_foreach(st, count_jobs_cb, &n);
+	return n;
+}
+
+/* Ingest a new mail with extra headers; returns jobs created. */
+static int
+feed(const char *from, const char *env_from, const char *extra, const char *ctype, struct sg_decision *d)
+{
+	char *raw = sg_xasprintf("From: %s\r\nTo: support@example.com\r\nSubject: case %d\r\n"
+				 "Message-ID: <ack-%d@customer.example>\r\n%s%s\r\nHello, I need help.\r\n",
+				 from, seq, seq, extra, ctype ? ctype : "");
+	const char *rc[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+	seq++;
+	sg_decision_clear(d);
+	int r = sg_ingest(st, conf, &in, d);
+	free(raw);
+	return r == SG_ING_OK ? (int)d->jobs : -1;
+}
+
+int
+main(void)
+{
+	struct sg_conf_errors errs = { 0 };
+	struct sg_decision d = { 0 };
+	const char *top = getenv("top_srcdir");
+
+	plan_lazy();
+	sg_log_open_stderr("test-ack");
+	sg_log_set_level(SG_LOG_WARN);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	char *cpath = sg_xasprintf("%s/sg.conf", dir);
+	FILE *fp = fopen(cpath, "w");
+	fprintf(fp, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
+		    "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\nsupport_name = \"ACME Support\"\n",
+		dir, top ? top : ".");
+	fclose(fp);
+	conf = sg_conf_load(cpath, &errs);
+	sg_conf_errors_print(&errs, stdout);
+	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
+	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
+		return done_testing();
+
+	static const struct {
+		const char *name, *from, *env_from, *extra, *ctype;
+		int want;
+	} matrix[] = {
+		{ "plain customer mail", "alice@customer.example", "alice@customer.example", "", NULL, 1 },
+		{ "Auto-Submitted: no is a human", "al2@customer.example", "al2@customer.example", "Auto-Submitted: no\r\n", NULL, 1 },
+		{ "Auto-Submitted: auto-replied", "a3@customer.example", "a3@customer.example", "Auto-Submitted: auto-replied\r\n", NULL, 0 },
+		{ "Auto-Submitted: auto-generated", "a4@customer.example", "a4@customer.example", "Auto-Submitted: auto-generated\r\n", NULL, 0 },
+		{ "null return path", "a5@customer.example", "", "", NULL, 0 },
+		{ "MAILER-DAEMON", "MAILER-DAEMON@mx.example", "x@mx.example", "", NULL, 0 },
+		{ "postmaster", "postmaster@mx.example", "x@mx.example", "", NULL, 0 },
+		{ "owner-list", "owner-news@lists.example", "x@lists.example", "", NULL, 0 },
+		{ "list-request", "news-request@lists.example", "x@lists.example", "", NULL, 0 },
+		{ "noreply sender", "noreply@shop.example", "x@shop.example", "", NULL, 0 },
+		{ "List-Id header", "a6@customer.example", "a6@customer.example", "List-Id: <news.lists.example>\r\n", NULL, 0 },
+		{ "List-Unsubscribe header", "a7@customer.example", "a7@customer.example", "List-Unsubscribe: <mailto:x@y>\r\n", NULL, 0 },
+		{ "Precedence: bulk", "a8@customer.example", "a8@customer.example", "Precedence: bulk\r\n", NULL, 0 },
+		{ "Precedence: junk", "a9@customer.example", "a9@customer.example", "Precedence: junk\r\n", NULL, 0 },
+		{ "Precedence: list", "b1@customer.example", "b1@customer.example", "Precedence: list\r\n", NULL, 0 },
+		{ "X-Loop", "b2@customer.example", "b2@customer.example", "X-Loop: support@other.example\r\n", NULL, 0 },
+		{ "X-Auto-Response-Suppress: All", "b3@customer.example", "b3@customer.example", "X-Auto-Response-Suppress: All\r\n", NULL, 0 },
+		{ "X-Auto-Response-Suppress: OOF", "b4@customer.example", "b4@customer.example", "X-Auto-Response-Suppress: DR, OOF\r\n", NULL, 0 },
+		{ "X-Auto-Response-Suppress: AutoReply", "b5@customer.example", "b5@customer.example", "X-Auto-Response-Suppress: AutoReply\r\n", NULL, 0 },
+		{ "X-Auto-Response-Suppress: DR only", "b6@customer.example", "b6@customer.example", "X-Auto-Response-Suppress: DR\r\n", NULL, 1 },
+		{ "multipart/report DSN", "b7@customer.example", "b7@customer.example", "MIME-Version: 1.0\r\n",
+		  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"zz\"\r\n", 0 },
+		{ "our own support address", "help@example.com", "help@example.com", "", NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+		int before = jobs();
+		int got = feed(matrix[i].from, matrix[i].env_from, matrix[i].extra, matrix[i].ctype, &d);
+		ok(got == matrix[i].want && jobs() - before == matrix[i].want && d.verdict == SG_V_NEW,
+		   "%s: %s (ticket %llu)", matrix[i].name, matrix[i].want ? "acknowledged" : "ticketed, not acknowledged",
+		   (unsigned long long)d.ticket);
+	}
+
+	/* The job and the outbound copy of the first ack */
+	struct sg_job j;
+	ok(sg_store_job_get(st, NULL, 1, &j) == 0, "job 1 stored");
+	is_str(j.rcpts.n ? j.rcpts.v[0] : "", "alice@customer.example", "one recipient: the requestor");
+	is_str(j.mail_from, "support@example.com", "sent from the first support address");
+	ok(strstr(j.payload, "Auto-Submitted: auto-replied") && strstr(j.payload, "X-Loop: support@example.com") &&
+	   strstr(j.payload, "In-Reply-To: <ack-0@customer.example>") && strstr(j.payload, "[ACME #1]"),
+	   "ack is threaded, auto-submitted, looped and carries the token");
+	ok(strstr(j.payload, "From: ACME Support <support@example.com>") != NULL, "From uses support_name");
+	sg_job_clear(&j);
+	struct sg_ticket t;
+	sg_store_ticket_get(st, NULL, 1, &t);
+	is_int(t.nmessages, 2, "ticket holds the mail and the outbound ack");
+	sg_ticket_clear(&t);
+
+	/* A reply to the ack threads by its Message-ID */
+	sg_store_job_get(st, NULL, 1, &j);
+	char *mid = strstr(j.payload, "Message-Id: <");
+	char ourid[200] = "";
+	if (mid != NULL)
+		sscanf(mid, "Message-Id: <%199[^>]>", ourid);
+	sg_job_clear(&j);
+	char *reply = sg_xasprintf("From: alice@customer.example\r\nSubject: thanks\r\nMessage-ID: <r1@customer.example>\r\n"
+				   "In-Reply-To: <%s>\r\n\r\nok\r\n", ourid);
+	const char *rc1[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = reply, .len = strlen(reply), .env_from = "alice@customer.example",
+				   .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
+	sg_decision_clear(&d);
+	sg_ingest(st, conf, &in, &d);
+	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == 1 && d.jobs == 0, "reply to the ack threads into ticket 1, no new ack");
+	/* The same mail again (MTA retry): duplicate, no second ack */
+	int before = jobs();
+	sg_decision_clear(&d);
+	sg_ingest(st, conf, &in, &d);
+	ok(d.verdict == SG_V_DUPLICATE && jobs() == before, "duplicate: no second ack");
+	free(reply);
+
+	/* Rate limit: 10 per 10 minutes for one address */
+	int acked = 0;
+	for (int i = 0; i < 15; i++)
+		acked += feed("flood@customer.example", "flood@customer.example", "", NULL, &d) == 1;
+	is_int(acked, 10, "only 10 acks in 10 minutes to one address");
+
+	/* Language: Russian text gets the Russian template */
+	before = jobs();
+	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
+				"Message-ID: <ru-1@klient.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+				"\xd0\x9d\xd0\xb5 \xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd0\xb5\xd1\x82\r\n");
+	in.raw = ru;
+	in.len = strlen(ru);
+	in.env_from = "ivan@klient.example";
+	sg_decision_clear(&d);
+	sg_ingest(st, conf, &in, &d);
+	free(ru);
+	ok(jobs() == before + 1 && sg_store_job_get(st, NULL, (uint64_t)jobs(), &j) == 0, "Russian mail acknowledged");
+	ok(j.payload != NULL && strstr(j.payload, "=?UTF-8?") != NULL && strstr(j.payload, "charset=utf-8") != NULL,
+	   "Russian ack is encoded");
+	sg_job_clear(&j);
+
+	sg_decision_clear(&d);
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+	free(cpath);
+	char *cmd = sg_xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return done_testing();
+}
