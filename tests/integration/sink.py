@@ -5,7 +5,8 @@ Stands in for the mailbox server behind Postfix. Each message is written
 atomically as DIR/msg-NNNNNN.eml (the bytes as received, dot-unstuffed)
 with DIR/msg-NNNNNN.env holding "MAIL <from>" and one "RCPT <to>" line per
 recipient. While a file DIR/FAIL exists, every MAIL FROM is answered 451
-(a relay that is down); remove it and mail flows again.
+(a relay that is down); remove it and mail flows again. DIR/FAIL5 makes
+it answer 550 (a permanent refusal).
 
 Usage: sink.py DIR PORT   (listens on 127.0.0.1; writes DIR/sink.pid)
 Only the Python standard library is used.
@@ -64,6 +65,8 @@ async def session(reader, writer):
             elif verb == "MAIL":
                 if os.path.exists(os.path.join(DIR, "FAIL")):
                     send("451 4.3.0 sink is down (FAIL file present)")
+                elif os.path.exists(os.path.join(DIR, "FAIL5")):
+                    send("550 5.7.1 sink refuses (FAIL5 file present)")
                 else:
                     mail_from, rcpts = addr(cmd), []
                     send("250 2.1.0 ok")

@@ -1,0 +1,84 @@
+#!/bin/bash
+# t-outbound — acknowledgements delivered by the daemon's outbound worker
+# to a real SMTP peer on 127.0.0.1 (the capture sink): delivered bytes
+# (threading headers, lone dots survive SMTP), relay down -> retried ->
+# delivered, 550 -> dead letter recorded on the ticket -> retry by hand.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+: "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
+[ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
+
+dir=$(sg_tmpdir)
+sport=$(sg_free_port)
+# Templates: the shipped ones, with an ack whose body has SMTP-hostile lines.
+cp -r "$top_srcdir/templates" "$dir/templates"
+printf 'Subject: {{token}} received\n\nLine one\n.\n..\n.dot start\nend {{token}}\n' > "$dir/templates/en/ack.tmpl"
+cat > "$dir/sg.conf" <<CONF
+socket = "local:$dir/sg.sock"
+state_dir = "$dir/state"
+pid_file = "$dir/sg.pid"
+support_address = {"support@example.com"}
+ticket_tag = "ACME"
+template_dir = "$dir/templates"
+smtp_relay = "smtp://127.0.0.1:$sport"
+outbound_retry_min = 1
+CONF
+cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
+mail() {  # n: a new mail from customer n
+	printf 'From: Customer %s <c%s@customer.example>\nTo: support@example.com\nSubject: help %s\nMessage-ID: <out-%s@customer.example>\n\nPlease help.\n' "$1" "$1" "$1" "$1" > "$dir/m$1.eml"
+	cli ingest "$dir/m$1.eml" >/dev/null
+}
+sg_sink_start "$dir/sink" "$sport"
+sg_at_exit "sg_sink_stop $dir/sink"
+"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
+dpid=$!
+sg_at_exit "kill $dpid 2>/dev/null"
+sg_wait_for "grep -q ready $dir/daemon.log" 10
+
+mail 1
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 1" 15
+is "$(sg_sink_count "$dir/sink")" 1 "acknowledgement delivered by the worker"
+f=$dir/sink/msg-000001.eml
+is "$(sed -n 's/^RCPT //p' "${f%.eml}.env")" c1@customer.example "to the requestor"
+is "$(sed -n 's/^MAIL //p' "${f%.eml}.env")" support@example.com "from the support address"
+ok "threaded to the customer's mail" grep -q '^In-Reply-To: <out-1@customer.example>' "$f"
+ok "Auto-Submitted: auto-replied" grep -q '^Auto-Submitted: auto-replied' "$f"
+ok "lone dot line survives SMTP" grep -qx $'.\r' "$f"
+ok "double dot line survives SMTP" grep -qx $'..\r' "$f"
+ok "text after the dots arrived" grep -q 'end \[ACME #1\]' "$f"
+is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty after delivery"
+ok "sent event on the ticket" grep -q 'sent .*delivered' <(cli show 1)
+
+# Relay down: deferred, then delivered when it returns.
+touch "$dir/sink/FAIL"
+mail 2
+sg_wait_for "cli queue | grep -q '451'" 15
+ok "relay down: job deferred with the 451 text" grep -q '451' <(cli queue)
+rm -f "$dir/sink/FAIL"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 2" 20
+is "$(sg_sink_count "$dir/sink")" 2 "delivered once the relay is back"
+is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty again"
+
+# Permanent refusal: dead letter, recorded on the ticket; retry by hand.
+touch "$dir/sink/FAIL5"
+mail 3
+sg_wait_for "cli queue | grep -q dead" 15
+ok "550: dead letter" grep -q 'dead' <(cli queue)
+ok "dead letter recorded on the ticket with the reply" grep -q 'dead-letter.*550' <(cli show 3)
+rm -f "$dir/sink/FAIL5"
+job=$(cli queue | awk 'NR==2 {print $1}')
+ok "queue show prints the message" grep -q 'MAIL FROM:<support@example.com>' <(cli queue show "$job")
+ok "queue retry" cli queue retry "$job"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 3" 20
+is "$(sg_sink_count "$dir/sink")" 3 "retried dead letter delivered"
+
+# Per-ticket order and drop
+touch "$dir/sink/FAIL"
+mail 4
+sg_wait_for "cli queue | grep -q 451" 15
+job=$(cli queue | awk 'NR==2 {print $1}')
+ok "queue drop" cli queue drop "$job"
+is "$(cli queue | tail -n +2 | wc -l)" 0 "dropped job gone"
+rm -f "$dir/sink/FAIL"
+ok "template render with sample data" grep -q '^Subject: \[ACME #1234\] received' <(cli template render ack)
+ok "template render for a ticket" grep -q 'c1@customer.example' <(cli template render resolved --ticket 1)
+done_testing
