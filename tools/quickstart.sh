@@ -52,6 +52,12 @@ pid_file = "$run/supportgated.pid"
 support_address = {"support@example.com"}
 ticket_tag = "ACME"
 log_level = "info"
+support_name = "ACME Support"
+template_dir = "$top/templates"
+# Our acknowledgements go out through the same private Postfix; they are
+# not support mail, so the milter lets them pass at DATA.
+smtp_relay = "smtp://127.0.0.1:$pport"
+outbound_retry_min = 2
 CONF
 ln -sf "$top/build/supportgate" "$run/supportgate-bin"
 cat > "$run/supportgate" <<SH
@@ -77,17 +83,21 @@ for f in tests/mail/quickstart/*.eml; do
 done
 sg_postfix_flush "$run/postfix"
 sg_postfix_wait_empty "$run/postfix" 30
-sg_wait_for "test \$(ls $run/sink/*.eml 2>/dev/null | wc -l) -ge 6" 20
+# 6 sample mails + 3 acknowledgements (not for the out-of-office reply)
+sg_wait_for "test \$(ls $run/sink/*.eml 2>/dev/null | wc -l) -ge 9" 30
 
 echo
 echo "== Tickets (run/supportgate tickets)"
 "$run/supportgate" tickets
 echo
-echo "== What the support mailbox received (run/sink/)"
+echo "== What the relay delivered (run/sink/): mail to the support mailbox, and our acknowledgements"
 for m in "$run"/sink/*.eml; do
 	printf '%s\n' "--- $(basename "$m"): to $(sed -n 's/^RCPT //p' "${m%.eml}.env" | tr '\n' ' ')"
-	grep -E '^(Subject|X-Support-[A-Za-z]+|Reply-To):' "$m" | sed 's/^/    /'
+	grep -E '^(Subject|X-Support-[A-Za-z]+|Reply-To|Auto-Submitted|In-Reply-To):' "$m" | sed 's/^/    /'
 done
+echo
+echo "== Timeline of ticket 1 (run/supportgate show 1)"
+"$run/supportgate" show 1
 echo
 echo "quickstart: still running. Try: run/supportgate show 1"
 echo "quickstart: stop with: sh tools/quickstart.sh stop"
