@@ -201,10 +201,37 @@ sg_cmd_tickets(int argc, char **argv)
 	return 0;
 }
 
+struct tl_line {
+	int64_t time;
+	size_t order;
+	char *text;
+};
+
 struct show_ctx {
 	json_t *msgs, *events;
 	int text;
+	struct tl_line *tl;   /* text mode: one timeline, sorted by time */
+	size_t ntl;
 };
+
+static void
+tl_add(struct show_ctx *s, int64_t t, char *text)
+{
+	s->tl = sg_xreallocarray(s->tl, s->ntl + 1, sizeof(*s->tl));
+	s->tl[s->ntl].time = t;
+	s->tl[s->ntl].order = s->ntl;
+	s->tl[s->ntl].text = text;
+	s->ntl++;
+}
+
+static int
+tl_cmp(const void *a, const void *b)
+{
+	const struct tl_line *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
 
 static int
 show_msg(const struct sg_msgrec *m, void *arg)
@@ -214,9 +241,9 @@ show_msg(const struct sg_msgrec *m, void *arg)
 
 	rfc3339(m->received, when, sizeof(when));
 	if (s->text) {
-		printf("  %s  message %u %-8s from %s  <%s>%s\n      %s\n", when, m->seq,
-		       sg_direction_name(m->direction), m->from, m->message_id,
-		       (m->flags & SG_MSG_TRUNCATED) ? " (truncated)" : "", m->subject);
+		tl_add(s, m->received, sg_xasprintf("  %s  message %u %-8s from %s  <%s>%s\n      %s\n", when, m->seq,
+						    sg_direction_name(m->direction), m->from, m->message_id,
+						    (m->flags & SG_MSG_TRUNCATED) ? " (truncated)" : "", m->subject));
 		return 0;
 	}
 	json_t *o = json_object();
@@ -241,7 +268,8 @@ show_event(const struct sg_event *e, void *arg)
 
 	rfc3339(e->time, when, sizeof(when));
 	if (s->text) {
-		printf("  %s  event   %-14s by %s: %s\n", when, e->type, e->actor, e->detail ? e->detail : "");
+		tl_add(s, e->time, sg_xasprintf("  %s  event   %-14s by %s: %s\n", when, e->type, e->actor,
+						e->detail ? e->detail : ""));
 		return 0;
 	}
 	json_t *o = json_object();
@@ -335,6 +363,12 @@ sg_cmd_show(int argc, char **argv)
 		rc = sg_store_message_foreach(st, NULL, id, show_msg, &sc);
 		if (rc == 0)
 			rc = sg_store_event_foreach(st, NULL, id, show_event, &sc);
+		qsort(sc.tl, sc.ntl, sizeof(*sc.tl), tl_cmp);
+		for (size_t i = 0; i < sc.ntl; i++) {
+			fputs(sc.tl[i].text, stdout);
+			free(sc.tl[i].text);
+		}
+		free(sc.tl);
 	}
 	sg_ticket_clear(&t);
 	sg_store_close(&st);
