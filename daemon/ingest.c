@@ -102,6 +102,7 @@ struct ingest_state {
 	const char *via;
 	char *why_refused;
 	size_t jobs;                    /* outbound jobs created */
+	int bounce;                     /* a DSN about one of our messages */
 	struct sg_ticket t;
 };
 
@@ -110,6 +111,43 @@ is_participant(const struct sg_ticket *t, const char *addr)
 {
 	return addr != NULL && (sg_strlist_has(&t->participants, addr) ||
 				(t->requestor != NULL && strcasecmp(t->requestor, addr) == 0));
+}
+
+/* A delivery report about one of our own messages names its Message-ID
+ * in the returned headers: find it, so the bounce lands on that ticket
+ * as an event instead of opening a new one. */
+static int
+find_bounced(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s)
+{
+	const char *raw = s->in->raw, *end = raw + s->in->len;
+	int rc;
+
+	for (const char *p = raw; p < end && p - raw < 4 * 1024 * 1024; p++) {
+		if (*p != '\n' || end - p < 14 || strncasecmp(p + 1, "Message-ID:", 11) != 0)
+			continue;
+		const char *lt = memchr(p + 12, '<', (size_t)(end - p - 12 < 200 ? end - p - 12 : 200));
+		const char *gt = lt ? memchr(lt, '>', (size_t)(end - lt < 998 ? end - lt : 998)) : NULL;
+		if (lt == NULL || gt == NULL)
+			continue;
+		char *id = sg_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		uint64_t ticket;
+		uint32_t seq;
+		struct sg_msgrec m;
+		if (strcmp(id, s->msgid) != 0 && (rc = sg_store_msgid_lookup(st, txn, id, &ticket, &seq)) == 0 &&
+		    sg_store_message_get(st, txn, ticket, seq, &m, NULL, NULL) == 0) {
+			int ours = m.direction == SG_DIR_OUT;
+			sg_msgrec_clear(&m);
+			if (ours) {
+				s->ticket = ticket;
+				s->via = "bounce of our message";
+				s->bounce = 1;
+				free(id);
+				return 0;
+			}
+		}
+		free(id);
+	}
+	return 0;
 }
 
 /* Step 2: a referenced Message-ID we know. */
@@ -258,14 +296,24 @@ update_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, i
 	if (rc != 0)
 		return rc;
 	*newticket = 0;
-	if (t->status == SG_ST_CLOSED && t->closed_at != 0 &&
+	if (!s->bounce && t->status == SG_ST_CLOSED && t->closed_at != 0 &&
 	    now - t->closed_at > (int64_t)s->c->reopen_days * 86400) {
 		/* Too old to reopen: a new ticket linked to this one. */
 		s->linked = t->id;
 		*newticket = 1;
 		return 0;
 	}
-	if (t->status == SG_ST_RESOLVED || t->status == SG_ST_CLOSED || t->status == SG_ST_PENDING) {
+	if (s->bounce) {
+		/* Not the customer speaking: no reopen, just the record. */
+		char *detail = sg_xasprintf("delivery report: %.300s", s->mi->body_text ? s->mi->body_text : "");
+		for (char *q = detail; *q; q++)
+			if (*q == '\n' || *q == '\r')
+				*q = ' ';
+		rc = sg_store_event_add(st, txn, t->id, "bounce", s->sender ? s->sender : "system", detail);
+		free(detail);
+		if (rc != 0)
+			return rc;
+	} else if (t->status == SG_ST_RESOLVED || t->status == SG_ST_CLOSED || t->status == SG_ST_PENDING) {
 		char *detail = sg_xasprintf("%s -> open (customer reply)", sg_status_name(t->status));
 		rc = sg_store_event_add(st, txn, t->id, "status", s->sender ? s->sender : "system", detail);
 		free(detail);
@@ -310,7 +358,10 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 	}
 	if (rc != SG_STORE_NOTFOUND)
 		goto fail;
-	if ((rc = find_by_references(st, txn, s)) != 0)
+	s->bounce = 0;
+	if (s->mi->is_dsn && (rc = find_bounced(st, txn, s)) != 0)
+		goto fail;
+	if (s->ticket == 0 && (rc = find_by_references(st, txn, s)) != 0)
 		goto fail;
 	if (s->ticket == 0 && c->ticket_tag != NULL) {
 		int check;

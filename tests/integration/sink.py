@@ -6,7 +6,8 @@ atomically as DIR/msg-NNNNNN.eml (the bytes as received, dot-unstuffed)
 with DIR/msg-NNNNNN.env holding "MAIL <from>" and one "RCPT <to>" line per
 recipient. While a file DIR/FAIL exists, every MAIL FROM is answered 451
 (a relay that is down); remove it and mail flows again. DIR/FAIL5 makes
-it answer 550 (a permanent refusal).
+it answer 550 (a permanent refusal). DIR/SLOW delays the final 250 by
+3 seconds (after the message is stored).
 
 Usage: sink.py DIR PORT   (listens on 127.0.0.1; writes DIR/sink.pid)
 Only the Python standard library is used.
@@ -94,6 +95,10 @@ async def session(reader, writer):
                     chunks.append(l)
                 store(mail_from, rcpts, b"".join(chunks))
                 mail_from, rcpts = None, []
+                if os.path.exists(os.path.join(DIR, "SLOW")):
+                    # stored, but the answer comes late: lets a test kill
+                    # the sender between our 250 and its bookkeeping
+                    await asyncio.sleep(3)
                 send("250 2.0.0 stored")
             elif verb == "RSET":
                 mail_from, rcpts = None, []

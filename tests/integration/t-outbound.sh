@@ -79,6 +79,26 @@ job=$(cli queue | awk 'NR==2 {print $1}')
 ok "queue drop" cli queue drop "$job"
 is "$(cli queue | tail -n +2 | wc -l)" 0 "dropped job gone"
 rm -f "$dir/sink/FAIL"
+# kill -9 between the relay's acceptance and the job's removal: the same
+# message (same Message-ID) goes out once more after the restart.
+touch "$dir/sink/SLOW"
+before=$(sg_sink_count "$dir/sink")
+mail 5
+sg_wait_for "test \$(sg_sink_count $dir/sink) -gt $before" 15
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+rm -f "$dir/sink/SLOW"
+ok "job still queued after the crash" grep -q 'c5@customer.example' <(cli queue)
+"$SG_DAEMON" -f -c "$dir/sg.conf" 2>>"$dir/daemon.log" &
+dpid=$!
+sg_at_exit "kill $dpid 2>/dev/null"
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((before + 2))" 20
+sleep 1
+is "$(sg_sink_count "$dir/sink")" "$((before + 2))" "resent exactly once more"
+is "$(grep -h '^Message-Id:' $(grep -l 'c5@customer.example' "$dir"/sink/*.env | sed 's/\.env$/.eml/') | sort -u | wc -l)" 1 \
+	"both copies carry the same Message-ID"
+is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty after the resend"
+
 ok "template render with sample data" grep -q '^Subject: \[ACME #1234\] received' <(cli template render ack)
 ok "template render for a ticket" grep -q 'c1@customer.example' <(cli template render resolved --ticket 1)
 done_testing

@@ -159,6 +159,56 @@ main(void)
 		acked += feed("flood@customer.example", "flood@customer.example", "", NULL, &d) == 1;
 	is_int(acked, 10, "only 10 acks in 10 minutes to one address");
 
+	/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
+	 * every ack (without Auto-Submitted) in the thread: its replies are
+	 * follow-ups, never acknowledged. */
+	before = jobs();
+	feed("bot1@peer.example", "bot1@peer.example", "", NULL, &d);
+	uint64_t bot_ticket = d.ticket;
+	char last_ack[200] = "";
+	struct sg_job bj;
+	if (sg_store_job_get(st, NULL, (uint64_t)jobs(), &bj) == 0) {
+		char *p = strstr(bj.payload, "Message-Id: <");
+		if (p != NULL)
+			sscanf(p, "Message-Id: <%199[^>]>", last_ack);
+		sg_job_clear(&bj);
+	}
+	int followups = 0;
+	for (int i = 0; i < 1000; i++) {
+		char *pong = sg_xasprintf("From: bot1@peer.example\r\nSubject: Re: I am away\r\nMessage-ID: <pong-%d@peer.example>\r\n"
+					  "In-Reply-To: <%s>\r\n\r\nI am away.\r\n", i, last_ack);
+		in.raw = pong;
+		in.len = strlen(pong);
+		in.env_from = "bot1@peer.example";
+		sg_decision_clear(&d);
+		sg_ingest(st, conf, &in, &d);
+		followups += d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket;
+		free(pong);
+	}
+	is_int(followups, 1000, "1,000 threaded auto-replies are follow-ups");
+	is_int(jobs() - before, 1, "and get no acknowledgement (one ack in all)");
+	/* A peer that starts a fresh thread each time: the rate limit holds. */
+	before = jobs();
+	for (int i = 0; i < 1000; i++)
+		feed("bot2@peer.example", "bot2@peer.example", "", NULL, &d);
+	is_int(jobs() - before, 10, "1,000 fresh auto-mails: 10 acks (10 per 10 minutes)");
+
+	/* A delivery report about our ack lands on its ticket, not a new one */
+	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nTo: support@example.com\r\nSubject: Undelivered Mail\r\n"
+				 "Message-ID: <dsn-1@mx.example>\r\nMIME-Version: 1.0\r\n"
+				 "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+				 "--b\r\nContent-Type: text/plain\r\n\r\nmailbox unknown\r\n"
+				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.com\r\n"
+				 "Message-ID: <%s>\r\nSubject: ack\r\n--b--\r\n", last_ack);
+	in.raw = dsn;
+	in.len = strlen(dsn);
+	in.env_from = "";
+	sg_decision_clear(&d);
+	sg_ingest(st, conf, &in, &d);
+	free(dsn);
+	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket, "bounce of our ack attached to its ticket (%s)",
+	   d.reason ? d.reason : "");
+
 	/* Language: Russian text gets the Russian template */
 	before = jobs();
 	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
