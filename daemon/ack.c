@@ -184,6 +184,67 @@ excerpt(const char *body)
 	return e;
 }
 
+/* Tell admin_address once per address per hour that acks were stopped. */
+static int
+alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
+	    const char *to, const char *why, const char *from, int64_t now)
+{
+	char *key, *raw = NULL, *msg, *mid, *token;
+	size_t len = 0;
+	unsigned char buf[8];
+	int rc;
+
+	if (c->admin_address[0] == '\0' || c->templates == NULL || from == NULL)
+		return 0;
+	key = sg_xasprintf("alert:%s", to);
+	rc = sg_store_kv_get(st, txn, key, &raw, &len);
+	if (rc == 0 && len == 8 && now - (int64_t)sg_key_get_u64((unsigned char *)raw) < 3600) {
+		free(raw);
+		free(key);
+		return 0;
+	}
+	free(raw);
+	if (rc != 0 && rc != SG_STORE_NOTFOUND) {
+		free(key);
+		return rc;
+	}
+	sg_key_u64(buf, (uint64_t)now);
+	if ((rc = sg_store_kv_put(st, txn, key, buf, 8)) != 0) {
+		free(key);
+		return rc;
+	}
+	free(key);
+	token = sg_token_format(c->ticket_tag, t->id, c->token_secret, c->token_secret_len);
+	mid = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(from));
+	struct sg_template_values tv = { 0 };
+	sg_template_set(&tv, "token", token);
+	sg_template_set(&tv, "subject", t->subject);
+	sg_template_set(&tv, "customer_address", to);
+	sg_template_set(&tv, "error", why);
+	struct sg_mail_envelope env = {
+		.from_name = c->support_name, .from_addr = from, .to_addr = c->admin_address,
+		.message_id = mid, .loop_header = from, .auto_submitted = 1,
+	};
+	msg = sg_template_render(c->templates, c->default_language, "rate-alert", &tv, &env, &len);
+	if (msg != NULL) {
+		struct sg_job j = { 0 };
+		j.ticket = t->id;
+		j.kind = SG_JOB_SMTP;
+		j.created = j.due = now;
+		j.what = "rate-limit alert";
+		j.mail_from = (char *)from;
+		sg_strlist_add(&j.rcpts, c->admin_address, 0);
+		j.payload = msg;
+		j.payload_len = len;
+		rc = sg_store_job_add(st, txn, &j);
+		sg_strlist_clear(&j.rcpts);
+	}
+	free(msg);
+	free(mid);
+	free(token);
+	return rc;
+}
+
 int
 sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, struct sg_ticket *t,
 	     const struct sg_msginfo *mi, const char *msgid, int64_t now, int *queued)
@@ -209,8 +270,10 @@ sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, s
 	if (why != NULL) {
 		detail = sg_xasprintf("no acknowledgement: %s", why);
 		rc = sg_store_event_add(st, txn, t->id, "ack-suppressed", "system", detail);
-		sg_log_ctx(SG_LOG_INFO, MOD, NULL, t->id, "%s", detail);
+		sg_log_ctx(SG_LOG_WARN, MOD, NULL, t->id, "%s (to %s)", detail, to ? to : "?");
 		free(detail);
+		if (rc == 0 && to != NULL && strstr(why, "limit") != NULL)
+			rc = alert_admin(st, txn, c, t, to, why, from, now);
 		return rc;
 	}
 	if ((rc = rate_address(st, txn, to, now, &why, 1)) != 0 ||

@@ -105,6 +105,8 @@ const struct sg_param sg_conf_params[] = {
 	  "hours a message may wait for the relay before it becomes a dead letter" },
 	{ "ack_limit_global", SG_PT_INT, "1000", 1, 1000000, NULL, OFF(ack_limit_global),
 	  "acknowledgements per hour over all addresses; beyond it none are sent" },
+	{ "admin_address", SG_PT_STR, "", 0, 0, NULL, OFF(admin_address),
+	  "where alerts go (acknowledgement limits hit; at most one per address per hour); empty: none" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },

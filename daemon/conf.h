@@ -73,6 +73,7 @@ struct sg_conf {
 	long outbound_retry_min;            /* seconds */
 	long outbound_max_age;              /* hours */
 	long ack_limit_global;              /* per hour */
+	char *admin_address;                /* alerts, or "" */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

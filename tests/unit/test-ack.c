@@ -71,7 +71,8 @@ main(void)
 	char *cpath = sg_xasprintf("%s/sg.conf", dir);
 	FILE *fp = fopen(cpath, "w");
 	fprintf(fp, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
-		    "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\nsupport_name = \"ACME Support\"\n",
+		    "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\nsupport_name = \"ACME Support\"\n"
+		    "admin_address = \"postmaster@example.com\"\n",
 		dir, top ? top : ".");
 	fclose(fp);
 	conf = sg_conf_load(cpath, &errs);
@@ -158,6 +159,15 @@ main(void)
 	for (int i = 0; i < 15; i++)
 		acked += feed("flood@customer.example", "flood@customer.example", "", NULL, &d) == 1;
 	is_int(acked, 10, "only 10 acks in 10 minutes to one address");
+	int alerts = 0;
+	for (uint64_t id = 1; id <= (uint64_t)jobs() + 5; id++) {
+		struct sg_job aj;
+		if (sg_store_job_get(st, NULL, id, &aj) == 0) {
+			alerts += aj.rcpts.n && strcmp(aj.rcpts.v[0], "postmaster@example.com") == 0;
+			sg_job_clear(&aj);
+		}
+	}
+	is_int(alerts, 1, "one alert to admin_address for the flood, not five");
 
 	/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
 	 * every ack (without Auto-Submitted) in the thread: its replies are
@@ -191,7 +201,7 @@ main(void)
 	before = jobs();
 	for (int i = 0; i < 1000; i++)
 		feed("bot2@peer.example", "bot2@peer.example", "", NULL, &d);
-	is_int(jobs() - before, 10, "1,000 fresh auto-mails: 10 acks (10 per 10 minutes)");
+	is_int(jobs() - before, 11, "1,000 fresh auto-mails: 10 acks (10 per 10 minutes) and one admin alert");
 
 	/* A delivery report about our ack lands on its ticket, not a new one */
 	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nTo: support@example.com\r\nSubject: Undelivered Mail\r\n"
