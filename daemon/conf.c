@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rules.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -412,6 +413,7 @@ config_free(struct sg_conf *c)
 		free(c->smtp_password);
 	}
 	sg_templates_free(&c->templates);
+	sg_rules_free(&c->rules);
 	free(c->path);
 	free(c);
 }
@@ -512,8 +514,8 @@ check_semantics(struct sg_conf *c, const char *path)
 	if (c->token_secret_file[0] != '\0')
 		c->token_secret = (unsigned char *)read_secret_min(c->token_secret_file, &c->token_secret_len, path, eof,
 								   "token_secret_file", 16);
-	if (c->rules_file[0] != '\0' && access(c->rules_file, R_OK) != 0)
-		add_err(path, eof, "rules_file: %s: %s", c->rules_file, strerror(errno));
+	if (c->rules_file[0] != '\0' && load_errs != NULL)
+		c->rules = sg_rules_load(c->rules_file, load_errs);
 	if (strncmp(c->smtp_relay, "smtp://", 7) != 0 && strncmp(c->smtp_relay, "smtps://", 8) != 0)
 		add_err(path, eof, "smtp_relay: '%s' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]", c->smtp_relay);
 	if (c->smtp_password_file[0] != '\0') {

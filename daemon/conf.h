@@ -78,6 +78,7 @@ struct sg_conf {
 	char *rules_file;
 	char *template_dir;
 	struct sg_templates *templates;     /* loaded from template_dir, or NULL */
+	struct sg_rules *rules;             /* loaded from rules_file, or NULL */
 };
 
 enum sg_param_type {

@@ -28,6 +28,7 @@
 #include "address.h"
 #include "log.h"
 #include "message.h"
+#include "rules.h"
 #include "store.h"
 #include "token.h"
 #include "xalloc.h"
@@ -70,6 +71,7 @@ sg_decision_clear(struct sg_decision *d)
 	free(d->subject);
 	free(d->reply_to);
 	free(d->reason);
+	free(d->reject);
 	sg_strlist_clear(&d->rcpt_add);
 	sg_strlist_clear(&d->rcpt_del);
 	memset(d, 0, sizeof(*d));
@@ -103,6 +105,8 @@ struct ingest_state {
 	char *why_refused;
 	size_t jobs;                    /* outbound jobs created */
 	int bounce;                     /* a DSN about one of our messages */
+	struct sg_route route;          /* what the rules said (new tickets) */
+	int refused;                    /* rules said reject/tempfail: nothing stored */
 	struct sg_ticket t;
 };
 
@@ -237,6 +241,160 @@ add_participants(struct sg_ticket *t, const struct ingest_state *s)
 			sg_strlist_add(&t->participants, mi->to.v[i], 1);
 }
 
+/* Pick an agent of queue q by its strategy; away agents are skipped.
+ * Round-robin keeps a cursor per queue in the store; least-open takes the
+ * agent with the fewest open tickets (ties in round-robin order). */
+static int
+pick_agent(struct sg_store *st, struct sg_txn *txn, const struct sg_rules *r, const struct sg_queue_def *q,
+	   const char **agent)
+{
+	const char *cand[256];
+	size_t n = 0;
+	uint64_t cursor = 0;
+	char *key;
+	int rc;
+
+	*agent = NULL;
+	for (size_t i = 0; i < q->agents.n && n < 256; i++) {
+		const struct sg_agent_def *a = sg_rules_agent(r, q->agents.v[i]);
+		if (a != NULL && !a->away)
+			cand[n++] = a->address;
+	}
+	if (n == 0 || q->strategy == SG_STRAT_NONE)
+		return 0;
+	key = sg_xasprintf("rr:%s", q->name);
+	rc = sg_store_meta_get(st, txn, key, &cursor);
+	if (rc != 0 && rc != SG_STORE_NOTFOUND)
+		goto out;
+	size_t pick = (size_t)(cursor % n);
+	if (q->strategy == SG_STRAT_LEAST_OPEN) {
+		uint64_t best = UINT64_MAX;
+		for (size_t k = 0; k < n; k++) {
+			size_t idx = (size_t)((cursor + k) % n);
+			uint64_t open = 0;
+			char *ok = sg_xasprintf("open:%s", cand[idx]);
+			rc = sg_store_meta_get(st, txn, ok, &open);
+			free(ok);
+			if (rc != 0 && rc != SG_STORE_NOTFOUND)
+				goto out;
+			if (open < best) {
+				best = open;
+				pick = idx;
+			}
+		}
+	}
+	rc = sg_store_meta_put(st, txn, key, cursor + 1);
+	*agent = cand[pick];
+out:
+	free(key);
+	return rc == SG_STORE_NOTFOUND ? 0 : rc;
+}
+
+/* Count an assignment: open tickets and assignments per day per agent. */
+static int
+count_assignment(struct sg_store *st, struct sg_txn *txn, const char *agent, int64_t now, int delta)
+{
+	char *key = sg_xasprintf("open:%s", agent);
+	uint64_t v = 0;
+	int rc = sg_store_meta_get(st, txn, key, &v);
+
+	if (rc == 0 || rc == SG_STORE_NOTFOUND)
+		rc = sg_store_meta_put(st, txn, key, delta < 0 && v == 0 ? 0 : v + (uint64_t)(int64_t)delta);
+	free(key);
+	if (rc == 0 && delta > 0) {
+		time_t tt = (time_t)now;
+		struct tm tm;
+		char day[16];
+		strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&tt, &tm));
+		key = sg_xasprintf("day:%s:%s", agent, day);
+		v = 0;
+		rc = sg_store_meta_get(st, txn, key, &v);
+		if (rc == 0 || rc == SG_STORE_NOTFOUND)
+			rc = sg_store_meta_put(st, txn, key, v + 1);
+		free(key);
+	}
+	return rc;
+}
+
+/* Apply the rules' route to a new ticket, with events naming the rule. */
+static int
+route_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, int64_t now)
+{
+	const struct sg_rules *r = s->c->rules;
+	struct sg_ticket *t = &s->t;
+	struct sg_route *ro = &s->route;
+	char *actor, *detail;
+	int rc = 0;
+
+	sg_route_clear(&s->route);
+	if (r == NULL)
+		return 0;
+	struct sg_rule_input ri = {
+		.mi = s->mi, .env_from = s->in->env_from, .env_rcpt = s->in->env_rcpt, .nrcpt = s->in->nrcpt,
+		.door = sg_door_name(s->in->door), .auth = s->in->auth_user, .ticket = NULL, .size = s->in->len,
+	};
+	sg_rules_eval(r, &ri, ro, NULL);
+	actor = ro->matched.n ? sg_xasprintf("rule:%s", ro->matched.v[0]) : sg_xstrdup("system");
+	if (ro->queue != NULL && strcmp(ro->queue, "default") != 0) {
+		t->queue = sg_xstrdup(ro->queue);
+		detail = sg_xasprintf("default -> %s", ro->queue);
+		rc = sg_store_event_add(st, txn, t->id, "queue", actor, detail);
+		free(detail);
+	}
+	if (rc == 0 && ro->priority >= 0 && ro->priority != (int)t->priority) {
+		detail = sg_xasprintf("%s -> %s", sg_priority_name(t->priority), sg_priority_name(ro->priority));
+		t->priority = (enum sg_priority)ro->priority;
+		rc = sg_store_event_add(st, txn, t->id, "priority", actor, detail);
+		free(detail);
+	}
+	if (rc == 0 && ro->segment != NULL) {
+		t->segment = sg_xstrdup(ro->segment);
+		detail = sg_xasprintf("segment %s", ro->segment);
+		rc = sg_store_event_add(st, txn, t->id, "segment", actor, detail);
+		free(detail);
+	}
+	if (rc == 0 && ro->sla != NULL) {
+		long first, resolution;
+		t->sla_tier = sg_xstrdup(ro->sla);
+		if (sg_rules_sla(r, ro->sla, &first, &resolution) && resolution > 0)
+			t->due = t->created + resolution;
+		detail = sg_xasprintf("SLA tier %s", ro->sla);
+		rc = sg_store_event_add(st, txn, t->id, "sla", actor, detail);
+		free(detail);
+	}
+	for (size_t i = 0; rc == 0 && i < ro->tags.n; i++)
+		sg_strlist_add(&t->tags, ro->tags.v[i], 1);
+	if (rc == 0 && ro->tags.n > 0) {
+		GString *g = g_string_new("tags:");
+		for (size_t i = 0; i < ro->tags.n; i++)
+			g_string_append_printf(g, " %s", ro->tags.v[i]);
+		rc = sg_store_event_add(st, txn, t->id, "tags", actor, g->str);
+		g_string_free(g, TRUE);
+	}
+	if (rc == 0 && ro->language != NULL) {
+		free(t->language);
+		t->language = sg_xstrdup(ro->language);
+	}
+	const char *agent = ro->assign;
+	const char *how = "rule";
+	if (rc == 0 && agent == NULL && ro->assign_strategy && t->queue != NULL) {
+		const struct sg_queue_def *q = sg_rules_queue(r, t->queue);
+		if (q != NULL)
+			rc = pick_agent(st, txn, r, q, &agent);
+		how = q && q->strategy == SG_STRAT_LEAST_OPEN ? "least-open" : "round-robin";
+	}
+	if (rc == 0 && agent != NULL) {
+		t->assignee = sg_xstrdup(agent);
+		detail = sg_xasprintf("-> %s (%s)", agent, how);
+		rc = sg_store_event_add(st, txn, t->id, "assignee", actor, detail);
+		free(detail);
+		if (rc == 0)
+			rc = count_assignment(st, txn, agent, now, +1);
+	}
+	free(actor);
+	return rc;
+}
+
 static int
 create_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, int64_t now)
 {
@@ -270,6 +428,8 @@ create_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, i
 	free(detail);
 	if (rc == 0 && s->claimed != 0)
 		rc = sg_store_event_add(st, txn, t->id, "token-refused", "system", s->why_refused);
+	if (rc == 0)
+		rc = route_ticket(st, txn, s, now);
 	if (rc == 0 && s->linked != 0) {
 		detail = sg_xasprintf("continues #%llu (closed more than %ld days ago)",
 				      (unsigned long long)s->linked, s->c->reopen_days);
@@ -341,7 +501,9 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 
 	free(s->why_refused);
 	s->why_refused = NULL;
+	sg_route_clear(&s->route);
 	s->ticket = s->claimed = s->linked = 0;
+	s->refused = 0;
 	s->via = NULL;
 	sg_ticket_clear(&s->t);
 
@@ -381,6 +543,14 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 	}
 	if (newticket && (rc = create_ticket(st, txn, s, now)) != 0)
 		goto fail;
+	if (newticket && s->in->door == SG_DOOR_MILTER && (s->route.reject_text != NULL || s->route.tempfail)) {
+		/* The rules refuse the mail at SMTP time: no ticket at all, so
+		 * an MTA retry after tempfail is judged afresh. */
+		sg_store_txn_abort(&txn);
+		s->verdict = SG_V_IGNORED;
+		s->refused = 1;
+		return 0;
+	}
 
 	memset(&m, 0, sizeof(m));
 	m.ticket = s->t.id;
@@ -411,7 +581,7 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 		goto fail;
 	s->t.nmessages++;
 	s->jobs = 0;
-	if (newticket && c->ack) {
+	if (newticket && c->ack && !s->route.no_template) {
 		const char *why = sg_ack_suppressed(c, s->mi, s->in->env_from);
 		int queued = 0;
 		if (why != NULL) {
@@ -461,6 +631,24 @@ fill_decision(const struct ingest_state *s, struct sg_decision *d)
 	}
 	if (s->support_rcpt != NULL)
 		d->reply_to = sg_xstrdup(s->support_rcpt);
+	/* Re-route the support copy to the assignee or the queue's mailbox. */
+	const char *dest = t->assignee;
+	if (dest == NULL && c->rules != NULL && t->queue != NULL) {
+		const struct sg_queue_def *q = sg_rules_queue(c->rules, t->queue);
+		dest = q ? q->mailbox : NULL;
+	}
+	if (dest != NULL) {
+		for (size_t i = 0; i < s->in->nrcpt; i++)
+			if (sg_conf_is_support(c, s->in->env_rcpt[i], NULL))
+				sg_strlist_add(&d->rcpt_del, s->in->env_rcpt[i], 1);
+		char *br = sg_xasprintf("<%s>", dest);
+		sg_strlist_add(&d->rcpt_add, br, 1);
+		free(br);
+	}
+	if (s->route.reject_text != NULL)
+		d->reject = sg_xstrdup(s->route.reject_text);
+	d->tempfail = s->route.tempfail;
+	d->quarantine = s->route.quarantine;
 	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t->id);
 	add_header(d, c->header_prefix, "Ticket", idbuf);
 	add_header(d, c->header_prefix, "Queue", t->queue ? t->queue : "default");
@@ -558,7 +746,12 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 	out->ticket = s.ticket;
 	out->jobs = s.verdict == SG_V_DUPLICATE ? 0 : s.jobs;
 	out->claimed = s.claimed;
-	if (s.verdict == SG_V_DUPLICATE) {
+	if (s.refused) {
+		out->ticket = 0;
+		out->reject = s.route.reject_text ? sg_xstrdup(s.route.reject_text) : NULL;
+		out->tempfail = s.route.tempfail;
+		out->reason = sg_xasprintf("refused by rule %s", s.route.matched.n ? s.route.matched.v[0] : "?");
+	} else if (s.verdict == SG_V_DUPLICATE) {
 		out->reason = sg_xasprintf("Message-ID <%s> already stored", s.msgid);
 		if (s.t.id != 0)
 			fill_decision(&s, out);
@@ -581,6 +774,7 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 	}
 out:
 	sg_ticket_clear(&s.t);
+	sg_route_clear(&s.route);
 	free(s.why_refused);
 	sg_msginfo_free(&mi);
 	free(synth);

@@ -75,6 +75,9 @@ struct sg_decision {
 	struct sg_strlist rcpt_add;  /* envelope recipients to add */
 	struct sg_strlist rcpt_del;  /* envelope recipients to remove */
 	size_t jobs;                 /* outbound jobs created */
+	char *reject;                /* rule says reject with this text (milter door) */
+	int tempfail;                /* rule says tempfail (milter door) */
+	int quarantine;              /* rule says quarantine (milter door) */
 	char *reason;                /* one line explaining the verdict */
 };
 

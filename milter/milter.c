@@ -411,7 +411,21 @@ cb_eom(SMFICTX *ctx)
 	rc = sg_ingest(the_store, m->msg_conf, &in, &d);
 	switch (rc) {
 	case SG_ING_OK:
+		if (d.reject != NULL) {
+			sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "rejected: %s", d.reason ? d.reason : "");
+			smfi_setreply(ctx, "550", "5.7.1", d.reject);
+			st = SMFIS_REJECT;
+			break;
+		}
+		if (d.tempfail) {
+			sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "tempfailed: %s", d.reason ? d.reason : "");
+			smfi_setreply(ctx, "451", "4.7.1", "Please try again later");
+			st = SMFIS_TEMPFAIL;
+			break;
+		}
 		strip_our_headers(ctx, m);
+		if (d.quarantine)
+			(void)smfi_quarantine(ctx, "supportgate rule: quarantine");
 		/* A duplicate (the MTA retrying after a crash) is marked like
 		 * the first copy: no second ticket, same headers. */
 		if (d.verdict != SG_V_IGNORED) {

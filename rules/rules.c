@@ -1,0 +1,1262 @@
+/*
+ * rules — see rules.h. Tokenizer, parser (errors with line and column),
+ * compiled conditions (PCRE2 with JIT), evaluator.
+ */
+#include "config.h"
+#include "rules.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <glib.h>
+#include <libgen.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define MOD "rules"
+#define SG_RULES_MAX_LINE 65536
+#define SG_RULES_MAX_INCLUDE 8
+#define SG_RE_MATCH_LIMIT 200000
+#define SG_RE_DEPTH_LIMIT 2000
+#define SG_RE_HEAP_LIMIT 8192   /* KiB */
+
+enum tok_kind { T_END, T_WORD, T_STRING, T_REGEX, T_OP };
+struct tok {
+	enum tok_kind kind;
+	char *text;        /* word, string contents, regex body, operator */
+	char *flags;       /* regex flags */
+	int col;
+};
+
+enum field {
+	F_FROM, F_TO, F_CC, F_SUBJECT, F_BODY, F_ENV_FROM, F_ENV_RCPT, F_HEADER, F_ATT_NAME, F_ATT_TYPE,
+	F_SIZE, F_SEGMENT, F_QUEUE, F_STATUS, F_DOOR, F_AUTH,
+};
+static const char *const field_names[] = {
+	"from", "to", "cc", "subject", "body", "env-from", "env-rcpt", "header", "attachment-name",
+	"attachment-type", "size", "segment", "queue", "status", "door", "auth",
+};
+enum op { O_MATCH, O_NOMATCH, O_EQ, O_NE, O_IN, O_GT, O_LT };
+
+struct cond {
+	enum { C_ALWAYS, C_AND, C_OR, C_NOT, C_TEST } kind;
+	struct cond *a, *b;
+	enum field field;
+	char *header;
+	enum op op;
+	pcre2_code *re;
+	char *text;            /* regex source or string, for traces */
+	size_t list;           /* index into lists for O_IN */
+	unsigned long long num;
+};
+
+enum act_kind {
+	A_QUEUE, A_PRIORITY, A_SLA, A_SEGMENT, A_TAG, A_ASSIGN, A_TEMPLATE, A_LANGUAGE, A_NOTIFY, A_WEBHOOK,
+	A_REJECT, A_TEMPFAIL, A_QUARANTINE, A_STOP, A_CONTINUE,
+};
+static const char *const act_names[] = {
+	"queue", "priority", "sla", "segment", "tag", "assign", "template", "language", "notify", "webhook",
+	"reject", "tempfail", "quarantine", "stop", "continue",
+};
+
+struct action {
+	enum act_kind kind;
+	char *arg;
+};
+
+struct rule {
+	char *name;
+	struct cond *cond;
+	struct action *acts;
+	size_t nacts;
+	int line;
+};
+
+struct list_file {
+	char *path;
+	struct sg_strlist entries;
+};
+
+struct segment_def {
+	char *name;
+	size_t list;
+};
+
+struct sla_def {
+	char *name;
+	long first_response, resolution;   /* seconds */
+};
+
+struct sg_rules {
+	struct rule *rules;
+	size_t nrules;
+	struct sg_queue_def *queues;
+	size_t nqueues;
+	struct sg_agent_def *agents;
+	size_t nagents;
+	struct segment_def *segments;
+	size_t nsegments;
+	struct sla_def *slas;
+	size_t nslas;
+	struct list_file *lists;
+	size_t nlists;
+	pcre2_match_context *mctx;
+};
+
+/* ------------------------------------------------------------ errors */
+
+struct parser {
+	struct sg_rules *r;
+	struct sg_conf_errors *errs;
+	const char *path;
+	int line;
+	struct tok *toks;
+	size_t ntoks, pos;
+	int depth;
+};
+
+static void perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parser *p, int col, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->errs->v = sg_xreallocarray(p->errs->v, p->errs->n + 1, sizeof(char *));
+	p->errs->v[p->errs->n++] = sg_xasprintf("%s:%d:%d: %s", p->path, p->line, col, msg);
+}
+
+/* ------------------------------------------------------------ tokenizer */
+
+static int
+is_word_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '.' || c == '@' || c == '+' || c == '-' || c == ':' || c == '*' ||
+	       c >= 0x80;
+}
+
+static void
+toks_free(struct parser *p)
+{
+	for (size_t i = 0; i < p->ntoks; i++) {
+		free(p->toks[i].text);
+		free(p->toks[i].flags);
+	}
+	free(p->toks);
+	p->toks = NULL;
+	p->ntoks = p->pos = 0;
+}
+
+static void
+tok_push(struct parser *p, enum tok_kind k, char *text, char *flags, int col)
+{
+	p->toks = sg_xreallocarray(p->toks, p->ntoks + 1, sizeof(*p->toks));
+	p->toks[p->ntoks].kind = k;
+	p->toks[p->ntoks].text = text;
+	p->toks[p->ntoks].flags = flags;
+	p->toks[p->ntoks].col = col;
+	p->ntoks++;
+}
+
+static int
+tokenize(struct parser *p, const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		int col = (int)i + 1;
+		if (c == ' ' || c == '\t' || c == '\r') {
+			i++;
+		} else if (c == '#') {
+			break;
+		} else if (c == '"') {
+			GString *g = g_string_new(NULL);
+			i++;
+			while (i < n && s[i] != '"') {
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+				g_string_append_c(g, s[i++]);
+			}
+			if (i >= n) {
+				perr(p, col, "unterminated string");
+				g_string_free(g, TRUE);
+				return -1;
+			}
+			i++;
+			tok_push(p, T_STRING, sg_xstrdup(g->str), NULL, col);
+			g_string_free(g, TRUE);
+		} else if (c == '/') {
+			GString *g = g_string_new(NULL);
+			i++;
+			while (i < n && s[i] != '/') {
+				if (s[i] == '\\' && i + 1 < n && s[i + 1] == '/') {
+					g_string_append_c(g, '/');
+					i += 2;
+					continue;
+				}
+				if (s[i] == '\\' && i + 1 < n) {
+					g_string_append_c(g, s[i++]);
+				}
+				g_string_append_c(g, s[i++]);
+			}
+			if (i >= n) {
+				perr(p, col, "unterminated regex (missing closing /)");
+				g_string_free(g, TRUE);
+				return -1;
+			}
+			i++;
+			size_t f = i;
+			while (i < n && isalpha((unsigned char)s[i]))
+				i++;
+			tok_push(p, T_REGEX, sg_xstrdup(g->str), sg_xstrndup(s + f, i - f), col);
+			g_string_free(g, TRUE);
+		} else if (strncmp(s + i, "=>", 2) == 0 || strncmp(s + i, "!~", 2) == 0 || strncmp(s + i, "!=", 2) == 0) {
+			tok_push(p, T_OP, sg_xstrndup(s + i, 2), NULL, col);
+			i += 2;
+		} else if (strchr("~=<>,()", c) != NULL) {
+			tok_push(p, T_OP, sg_xstrndup(s + i, 1), NULL, col);
+			i++;
+		} else if (is_word_char(c)) {
+			size_t st = i;
+			while (i < n && is_word_char((unsigned char)s[i]))
+				i++;
+			tok_push(p, T_WORD, sg_xstrndup(s + st, i - st), NULL, col);
+		} else {
+			perr(p, col, "unexpected character '%c'", c);
+			return -1;
+		}
+	}
+	tok_push(p, T_END, sg_xstrdup(""), NULL, (int)n + 1);
+	return 0;
+}
+
+static struct tok *
+peek(struct parser *p)
+{
+	return &p->toks[p->pos];
+}
+
+static struct tok *
+next(struct parser *p)
+{
+	struct tok *t = &p->toks[p->pos];
+	if (t->kind != T_END)
+		p->pos++;
+	return t;
+}
+
+static int
+is_op(const struct tok *t, const char *op)
+{
+	return t->kind == T_OP && strcmp(t->text, op) == 0;
+}
+
+static int
+is_word(const struct tok *t, const char *w)
+{
+	return t->kind == T_WORD && strcasecmp(t->text, w) == 0;
+}
+
+/* ------------------------------------------------------------ lists */
+
+static char *
+resolve(const char *base, const char *file)
+{
+	if (file[0] == '/')
+		return sg_xstrdup(file);
+	char *b = sg_xstrdup(base);
+	char *d = dirname(b);
+	char *r = sg_xasprintf("%s/%s", d, file);
+	free(b);
+	return r;
+}
+
+static long
+load_list(struct parser *p, const char *file, int col)
+{
+	char *path = resolve(p->path, file);
+	struct sg_rules *r = p->r;
+
+	for (size_t i = 0; i < r->nlists; i++)
+		if (strcmp(r->lists[i].path, path) == 0) {
+			free(path);
+			return (long)i;
+		}
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		perr(p, col, "cannot read list %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	struct list_file lf = { path, { 0 } };
+	char buf[1024];
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		char *s = buf, *e;
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strcspn(s, " \t\r\n#");
+		*e = '\0';
+		if (*s == '\0')
+			continue;
+		for (char *q = s; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		sg_strlist_add(&lf.entries, s[0] == '@' ? s + 1 : s, 1);
+	}
+	fclose(fp);
+	r->lists = sg_xreallocarray(r->lists, r->nlists + 1, sizeof(*r->lists));
+	r->lists[r->nlists] = lf;
+	return (long)r->nlists++;
+}
+
+/* An address is in a list by itself or by its domain (or a parent domain). */
+static int
+list_has_addr(const struct list_file *l, const char *addr)
+{
+	char *a = sg_addr_normalize(addr);
+	int hit = 0;
+
+	if (a == NULL)
+		return 0;
+	if (sg_strlist_has(&l->entries, a))
+		hit = 1;
+	for (const char *d = sg_addr_domain(a); !hit && d != NULL;) {
+		if (sg_strlist_has(&l->entries, d))
+			hit = 1;
+		d = strchr(d, '.');
+		if (d != NULL)
+			d++;
+	}
+	free(a);
+	return hit;
+}
+
+/* ------------------------------------------------------------ conditions */
+
+static void
+cond_free(struct cond *c)
+{
+	if (c == NULL)
+		return;
+	cond_free(c->a);
+	cond_free(c->b);
+	if (c->re)
+		pcre2_code_free(c->re);
+	free(c->header);
+	free(c->text);
+	free(c);
+}
+
+static int
+parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static struct cond *parse_or(struct parser *p);
+
+static struct cond *
+parse_test(struct parser *p)
+{
+	struct tok *f = next(p);
+	struct cond *c;
+
+	if (is_word(f, "always"))
+		return memset(sg_xcalloc(1, sizeof(*c)), 0, sizeof(*c));
+	if (f->kind != T_WORD) {
+		perr(p, f->col, "expected a field (from, subject, body, header:NAME, ...)");
+		return NULL;
+	}
+	c = sg_xcalloc(1, sizeof(*c));
+	c->kind = C_TEST;
+	int fi = -1;
+	if (strncasecmp(f->text, "header:", 7) == 0 && f->text[7] != '\0') {
+		fi = F_HEADER;
+		c->header = sg_xstrdup(f->text + 7);
+	} else {
+		for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+			if (strcasecmp(f->text, field_names[i]) == 0 && i != F_HEADER)
+				fi = (int)i;
+	}
+	if (fi < 0) {
+		perr(p, f->col, "unknown field '%s'", f->text);
+		free(c->header);
+		free(c);
+		return NULL;
+	}
+	c->field = (enum field)fi;
+	struct tok *o = next(p), *v = next(p);
+	if (is_op(o, "~") || is_op(o, "!~")) {
+		c->op = is_op(o, "~") ? O_MATCH : O_NOMATCH;
+		if (v->kind != T_REGEX) {
+			perr(p, v->col, "expected /regex/ after %s", o->text);
+			goto bad;
+		}
+		uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+		for (const char *fl = v->flags; *fl; fl++) {
+			switch (*fl) {
+			case 'i': opts |= PCRE2_CASELESS; break;
+			case 'm': opts |= PCRE2_MULTILINE; break;
+			case 's': opts |= PCRE2_DOTALL; break;
+			case 'x': opts |= PCRE2_EXTENDED; break;
+			case 'u': opts |= PCRE2_UCP; break;
+			default:
+				perr(p, v->col, "unknown regex flag '%c' (i m s x u)", *fl);
+				goto bad;
+			}
+		}
+		int err;
+		PCRE2_SIZE off;
+		c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
+		if (c->re == NULL) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(err, msg, sizeof(msg));
+			perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
+			goto bad;
+		}
+		(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
+		c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
+	} else if (is_op(o, "=") || is_op(o, "!=")) {
+		c->op = is_op(o, "=") ? O_EQ : O_NE;
+		if (v->kind != T_STRING && v->kind != T_WORD) {
+			perr(p, v->col, "expected a \"string\" after %s", o->text);
+			goto bad;
+		}
+		c->text = sg_xstrdup(v->text);
+	} else if (is_word(o, "in")) {
+		c->op = O_IN;
+		if (v->kind != T_STRING) {
+			perr(p, v->col, "expected a \"file\" after in");
+			goto bad;
+		}
+		long li = load_list(p, v->text, v->col);
+		if (li < 0)
+			goto bad;
+		c->list = (size_t)li;
+		c->text = sg_xasprintf("\"%s\"", v->text);
+	} else if (is_op(o, ">") || is_op(o, "<")) {
+		c->op = is_op(o, ">") ? O_GT : O_LT;
+		if (c->field != F_SIZE || v->kind != T_WORD || parse_size(v->text, &c->num) < 0) {
+			perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
+			goto bad;
+		}
+		c->text = sg_xstrdup(v->text);
+	} else {
+		perr(p, o->col, "expected an operator (~ !~ = != in > <) after '%s'", f->text);
+		goto bad;
+	}
+	return c;
+bad:
+	cond_free(c);
+	return NULL;
+}
+
+static struct cond *
+parse_not(struct parser *p)
+{
+	if (++p->depth > 50) {
+		perr(p, peek(p)->col, "conditions nested too deep");
+		return NULL;
+	}
+	struct cond *c;
+	if (is_word(peek(p), "not")) {
+		next(p);
+		struct cond *in = parse_not(p);
+		if (in == NULL)
+			return NULL;
+		c = sg_xcalloc(1, sizeof(*c));
+		c->kind = C_NOT;
+		c->a = in;
+	} else if (is_op(peek(p), "(")) {
+		next(p);
+		c = parse_or(p);
+		if (c != NULL && !is_op(peek(p), ")")) {
+			perr(p, peek(p)->col, "expected )");
+			cond_free(c);
+			c = NULL;
+		} else if (c != NULL) {
+			next(p);
+		}
+	} else {
+		c = parse_test(p);
+	}
+	p->depth--;
+	return c;
+}
+
+static struct cond *
+parse_bin(struct parser *p, const char *word, int kind, struct cond *(*sub)(struct parser *))
+{
+	struct cond *l = sub(p);
+	while (l != NULL && is_word(peek(p), word)) {
+		next(p);
+		struct cond *r = sub(p);
+		if (r == NULL) {
+			cond_free(l);
+			return NULL;
+		}
+		struct cond *c = sg_xcalloc(1, sizeof(*c));
+		c->kind = kind;
+		c->a = l;
+		c->b = r;
+		l = c;
+	}
+	return l;
+}
+
+static struct cond *
+parse_and(struct parser *p)
+{
+	return parse_bin(p, "and", C_AND, parse_not);
+}
+
+static struct cond *
+parse_or(struct parser *p)
+{
+	return parse_bin(p, "or", C_OR, parse_and);
+}
+
+/* ------------------------------------------------------------ declarations */
+
+static int
+parse_duration(const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	long mul = 60;
+	if (end == s || v < 0)
+		return -1;
+	if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end != '\0')
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static void
+split_list(struct sg_strlist *l, const char *v, int lower)
+{
+	char *copy = sg_xstrdup(v);
+	for (char *s = strtok(copy, ","); s != NULL; s = strtok(NULL, ",")) {
+		while (*s == ' ')
+			s++;
+		if (lower)
+			for (char *q = s; *q; q++)
+				*q = (char)tolower((unsigned char)*q);
+		if (*s)
+			sg_strlist_add(l, s, 1);
+	}
+	free(copy);
+}
+
+/* key=value pairs after the declaration's name; values may be a word, a
+ * "string", or a comma list of words. Calls set() for each. */
+static int
+parse_kv(struct parser *p, int (*set)(struct parser *, void *, const char *, const char *, int), void *obj)
+{
+	while (peek(p)->kind != T_END) {
+		struct tok *k = next(p);
+		if (k->kind != T_WORD || !is_op(peek(p), "=")) {
+			perr(p, k->col, "expected key=value");
+			return -1;
+		}
+		next(p);
+		struct tok *v = next(p);
+		if (v->kind != T_WORD && v->kind != T_STRING) {
+			perr(p, v->col, "expected a value for %s", k->text);
+			return -1;
+		}
+		GString *g = g_string_new(v->text);
+		while (v->kind == T_WORD && is_op(peek(p), ",")) {
+			next(p);
+			struct tok *w = next(p);
+			if (w->kind != T_WORD) {
+				perr(p, w->col, "expected a word after ,");
+				g_string_free(g, TRUE);
+				return -1;
+			}
+			g_string_append_printf(g, ",%s", w->text);
+		}
+		int rc = set(p, obj, k->text, g->str, v->col);
+		g_string_free(g, TRUE);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+set_queue(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct sg_queue_def *q = obj;
+	if (strcmp(k, "mailbox") == 0) {
+		free(q->mailbox);
+		q->mailbox = sg_addr_normalize(v);
+		if (q->mailbox == NULL) {
+			perr(p, col, "mailbox: '%s' is not an address", v);
+			return -1;
+		}
+	} else if (strcmp(k, "agents") == 0) {
+		split_list(&q->agents, v, 1);
+	} else if (strcmp(k, "strategy") == 0) {
+		if (strcmp(v, "round-robin") == 0)
+			q->strategy = SG_STRAT_ROUND_ROBIN;
+		else if (strcmp(v, "least-open") == 0)
+			q->strategy = SG_STRAT_LEAST_OPEN;
+		else if (strcmp(v, "none") == 0)
+			q->strategy = SG_STRAT_NONE;
+		else {
+			perr(p, col, "strategy must be round-robin, least-open or none");
+			return -1;
+		}
+	} else if (strcmp(k, "sla") == 0) {
+		free(q->sla);
+		q->sla = sg_xstrdup(v);
+	} else if (strcmp(k, "manager") == 0) {
+		free(q->manager);
+		q->manager = sg_xstrdup(v);
+	} else {
+		perr(p, col - (int)strlen(k) - 1, "unknown queue setting '%s' (mailbox agents strategy sla manager)", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct sg_agent_def *a = obj;
+	if (strcmp(k, "name") == 0) {
+		free(a->name);
+		a->name = sg_xstrdup(v);
+	} else if (strcmp(k, "groups") == 0) {
+		split_list(&a->groups, v, 0);
+	} else if (strcmp(k, "away") == 0) {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+			perr(p, col, "away must be yes or no");
+			return -1;
+		}
+		a->away = strcmp(v, "yes") == 0;
+	} else {
+		perr(p, col, "unknown agent setting '%s' (name groups away)", k);
+		return -1;
+	}
+	return 0;
+}
+
+struct seg_tmp {
+	struct segment_def *s;
+};
+
+static int
+set_segment(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct segment_def *s = obj;
+	if (strcmp(k, "list") == 0) {
+		long li = load_list(p, v, col);
+		if (li < 0)
+			return -1;
+		s->list = (size_t)li;
+	} else if (strcmp(k, "domains") == 0) {
+		struct sg_rules *r = p->r;
+		struct list_file lf = { sg_xasprintf("(inline %s)", s->name), { 0 } };
+		split_list(&lf.entries, v, 1);
+		r->lists = sg_xreallocarray(r->lists, r->nlists + 1, sizeof(*r->lists));
+		r->lists[r->nlists] = lf;
+		s->list = r->nlists++;
+	} else {
+		perr(p, col, "unknown segment setting '%s' (list domains)", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct sla_def *s = obj;
+	long *dst = strcmp(k, "first-response") == 0 ? &s->first_response
+		  : strcmp(k, "resolution") == 0 ? &s->resolution : NULL;
+	if (dst == NULL) {
+		perr(p, col, "unknown sla setting '%s' (first-response resolution)", k);
+		return -1;
+	}
+	if (parse_duration(v, dst) < 0) {
+		perr(p, col, "'%s' is not a duration (30m, 4h, 2d)", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ rules */
+
+static int
+parse_rule(struct parser *p)
+{
+	struct tok *nt = next(p);
+	struct rule ru = { 0 };
+	char *name;
+
+	if (nt->kind != T_WORD && nt->kind != T_STRING) {
+		perr(p, nt->col, "expected a rule name");
+		return -1;
+	}
+	name = sg_xstrdup(nt->text);
+	size_t nl = strlen(name);
+	if (nt->kind == T_WORD && nl > 0 && name[nl - 1] == ':') {
+		name[nl - 1] = '\0';
+	} else if (peek(p)->kind == T_WORD && strcmp(peek(p)->text, ":") == 0) {
+		next(p);
+	} else {
+		perr(p, nt->col + (int)nl, "expected ':' after the rule name");
+		free(name);
+		return -1;
+	}
+	for (size_t i = 0; i < p->r->nrules; i++)
+		if (strcmp(p->r->rules[i].name, name) == 0) {
+			perr(p, nt->col, "rule '%s' defined twice (first at line %d)", name, p->r->rules[i].line);
+			free(name);
+			return -1;
+		}
+	ru.name = name;
+	ru.line = p->line;
+	ru.cond = parse_or(p);
+	if (ru.cond == NULL)
+		goto bad;
+	if (!is_op(peek(p), "=>")) {
+		perr(p, peek(p)->col, "expected => before the actions");
+		goto bad;
+	}
+	next(p);
+	do {
+		struct tok *a = next(p);
+		int ak = -1;
+		if (a->kind == T_WORD)
+			for (size_t i = 0; i < sizeof(act_names) / sizeof(act_names[0]); i++)
+				if (strcasecmp(a->text, act_names[i]) == 0)
+					ak = (int)i;
+		if (ak < 0) {
+			perr(p, a->col, "unknown action '%s'", a->text);
+			goto bad;
+		}
+		struct action act = { (enum act_kind)ak, NULL };
+		int needs = ak <= A_WEBHOOK || ak == A_REJECT;
+		int optional = ak == A_ASSIGN;
+		if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
+			act.arg = sg_xstrdup(next(p)->text);
+		} else if (needs && !optional) {
+			perr(p, peek(p)->col, "action %s needs an argument", act_names[ak]);
+			goto bad;
+		}
+		if (ak == A_PRIORITY && sg_priority_parse(act.arg) < 0) {
+			perr(p, a->col, "priority must be low, normal, high or urgent");
+			free(act.arg);
+			goto bad;
+		}
+		if (ak == A_QUEUE && sg_rules_queue(p->r, act.arg) == NULL && strcmp(act.arg, "default") != 0) {
+			perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act.arg);
+			free(act.arg);
+			goto bad;
+		}
+		if (ak == A_ASSIGN && act.arg != NULL && sg_rules_agent(p->r, act.arg) == NULL) {
+			perr(p, a->col + 7, "unknown agent '%s'", act.arg);
+			free(act.arg);
+			goto bad;
+		}
+		ru.acts = sg_xreallocarray(ru.acts, ru.nacts + 1, sizeof(*ru.acts));
+		ru.acts[ru.nacts++] = act;
+	} while (is_op(peek(p), ",") && next(p));
+	if (peek(p)->kind != T_END) {
+		perr(p, peek(p)->col, "unexpected '%s' after the actions", peek(p)->text);
+		goto bad;
+	}
+	p->r->rules = sg_xreallocarray(p->r->rules, p->r->nrules + 1, sizeof(*p->r->rules));
+	p->r->rules[p->r->nrules++] = ru;
+	return 0;
+bad:
+	cond_free(ru.cond);
+	for (size_t i = 0; i < ru.nacts; i++)
+		free(ru.acts[i].arg);
+	free(ru.acts);
+	free(ru.name);
+	return -1;
+}
+
+static void load_file(struct sg_rules *r, const char *path, struct sg_conf_errors *errs, int depth);
+
+static void
+parse_line(struct parser *p, const char *text)
+{
+	if (tokenize(p, text) < 0)
+		goto out;
+	struct tok *kw = next(p);
+	if (kw->kind == T_END)
+		goto out;
+	struct sg_rules *r = p->r;
+	if (is_word(kw, "rule")) {
+		parse_rule(p);
+	} else if (is_word(kw, "queue")) {
+		struct tok *n = next(p);
+		if (n->kind != T_WORD) {
+			perr(p, n->col, "expected a queue name");
+			goto out;
+		}
+		struct sg_queue_def q = { 0 };
+		q.name = sg_xstrdup(n->text);
+		q.strategy = SG_STRAT_ROUND_ROBIN;
+		if (sg_rules_queue(r, q.name) != NULL)
+			perr(p, n->col, "queue '%s' declared twice", q.name);
+		parse_kv(p, set_queue, &q);
+		r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
+		r->queues[r->nqueues++] = q;
+	} else if (is_word(kw, "agent")) {
+		struct tok *n = next(p);
+		char *addr = n->kind == T_WORD || n->kind == T_STRING ? sg_addr_normalize(n->text) : NULL;
+		if (addr == NULL) {
+			perr(p, n->col, "expected the agent's address");
+			goto out;
+		}
+		struct sg_agent_def a = { 0 };
+		a.address = addr;
+		parse_kv(p, set_agent, &a);
+		r->agents = sg_xreallocarray(r->agents, r->nagents + 1, sizeof(*r->agents));
+		r->agents[r->nagents++] = a;
+	} else if (is_word(kw, "segment")) {
+		struct tok *n = next(p);
+		if (n->kind != T_WORD) {
+			perr(p, n->col, "expected a segment name");
+			goto out;
+		}
+		struct segment_def s = { sg_xstrdup(n->text), (size_t)-1 };
+		parse_kv(p, set_segment, &s);
+		r->segments = sg_xreallocarray(r->segments, r->nsegments + 1, sizeof(*r->segments));
+		r->segments[r->nsegments++] = s;
+	} else if (is_word(kw, "sla")) {
+		struct tok *n = next(p);
+		if (n->kind != T_WORD) {
+			perr(p, n->col, "expected an SLA tier name");
+			goto out;
+		}
+		struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
+		parse_kv(p, set_sla, &s);
+		r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
+		r->slas[r->nslas++] = s;
+	} else if (is_word(kw, "include")) {
+		struct tok *f = next(p);
+		if (f->kind != T_STRING) {
+			perr(p, f->col, "expected include \"FILE\"");
+			goto out;
+		}
+		if (p->depth >= SG_RULES_MAX_INCLUDE) {
+			perr(p, f->col, "includes nested too deep");
+			goto out;
+		}
+		char *path = resolve(p->path, f->text);
+		load_file(r, path, p->errs, p->depth + 1);
+		free(path);
+	} else {
+		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
+	}
+out:
+	toks_free(p);
+}
+
+static void
+load_file(struct sg_rules *r, const char *path, struct sg_conf_errors *errs, int depth)
+{
+	FILE *fp = fopen(path, "r");
+	struct parser p = { .r = r, .errs = errs, .path = path, .depth = depth };
+	GString *logical = g_string_new(NULL);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, start = 0;
+
+	if (fp == NULL) {
+		p.line = 0;
+		perr(&p, 0, "cannot read: %s", strerror(errno));
+		g_string_free(logical, TRUE);
+		return;
+	}
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (logical->len == 0)
+			start = lineno;
+		int cont = n > 0 && line[n - 1] == '\\';
+		if (cont)
+			line[--n] = ' ';
+		g_string_append(logical, line);
+		if (logical->len > SG_RULES_MAX_LINE) {
+			p.line = start;
+			perr(&p, 1, "line longer than %d bytes", SG_RULES_MAX_LINE);
+			g_string_truncate(logical, 0);
+			continue;
+		}
+		if (cont)
+			continue;
+		p.line = start;
+		if (!g_utf8_validate(logical->str, -1, NULL))
+			perr(&p, 1, "not valid UTF-8");
+		else
+			parse_line(&p, logical->str);
+		g_string_truncate(logical, 0);
+	}
+	free(line);
+	fclose(fp);
+	g_string_free(logical, TRUE);
+}
+
+struct sg_rules *
+sg_rules_load(const char *path, struct sg_conf_errors *errs)
+{
+	struct sg_rules *r = sg_xcalloc(1, sizeof(*r));
+	size_t before = errs->n;
+
+	r->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
+	load_file(r, path, errs, 0);
+	/* cross checks */
+	for (size_t i = 0; i < r->nqueues; i++)
+		for (size_t j = 0; j < r->queues[i].agents.n; j++)
+			if (sg_rules_agent(r, r->queues[i].agents.v[j]) == NULL) {
+				struct parser p = { .errs = errs, .path = path, .line = 0 };
+				perr(&p, 0, "queue %s: agent %s is not declared", r->queues[i].name, r->queues[i].agents.v[j]);
+			}
+	if (errs->n > before) {
+		sg_rules_free(&r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+sg_rules_free(struct sg_rules **rp)
+{
+	struct sg_rules *r = *rp;
+
+	if (r == NULL)
+		return;
+	*rp = NULL;
+	for (size_t i = 0; i < r->nrules; i++) {
+		cond_free(r->rules[i].cond);
+		for (size_t j = 0; j < r->rules[i].nacts; j++)
+			free(r->rules[i].acts[j].arg);
+		free(r->rules[i].acts);
+		free(r->rules[i].name);
+	}
+	free(r->rules);
+	for (size_t i = 0; i < r->nqueues; i++) {
+		free(r->queues[i].name);
+		free(r->queues[i].mailbox);
+		free(r->queues[i].sla);
+		free(r->queues[i].manager);
+		sg_strlist_clear(&r->queues[i].agents);
+	}
+	free(r->queues);
+	for (size_t i = 0; i < r->nagents; i++) {
+		free(r->agents[i].address);
+		free(r->agents[i].name);
+		sg_strlist_clear(&r->agents[i].groups);
+	}
+	free(r->agents);
+	for (size_t i = 0; i < r->nsegments; i++)
+		free(r->segments[i].name);
+	free(r->segments);
+	for (size_t i = 0; i < r->nslas; i++)
+		free(r->slas[i].name);
+	free(r->slas);
+	for (size_t i = 0; i < r->nlists; i++) {
+		free(r->lists[i].path);
+		sg_strlist_clear(&r->lists[i].entries);
+	}
+	free(r->lists);
+	pcre2_match_context_free(r->mctx);
+	free(r);
+}
+
+/* ------------------------------------------------------------ lookups */
+
+size_t sg_rules_count(const struct sg_rules *r) { return r->nrules; }
+size_t sg_rules_nqueues(const struct sg_rules *r) { return r->nqueues; }
+size_t sg_rules_nagents(const struct sg_rules *r) { return r->nagents; }
+const struct sg_queue_def *sg_rules_queue_at(const struct sg_rules *r, size_t i) { return i < r->nqueues ? &r->queues[i] : NULL; }
+const struct sg_agent_def *sg_rules_agent_at(const struct sg_rules *r, size_t i) { return i < r->nagents ? &r->agents[i] : NULL; }
+
+const struct sg_queue_def *
+sg_rules_queue(const struct sg_rules *r, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < r->nqueues; i++)
+		if (strcasecmp(r->queues[i].name, name) == 0)
+			return &r->queues[i];
+	return NULL;
+}
+
+const struct sg_agent_def *
+sg_rules_agent(const struct sg_rules *r, const char *addr)
+{
+	for (size_t i = 0; addr != NULL && i < r->nagents; i++)
+		if (strcasecmp(r->agents[i].address, addr) == 0)
+			return &r->agents[i];
+	return NULL;
+}
+
+int
+sg_rules_sla(const struct sg_rules *r, const char *name, long *first, long *resolution)
+{
+	for (size_t i = 0; name != NULL && i < r->nslas; i++)
+		if (strcasecmp(r->slas[i].name, name) == 0) {
+			*first = r->slas[i].first_response;
+			*resolution = r->slas[i].resolution;
+			return 1;
+		}
+	*first = *resolution = 0;
+	return 0;
+}
+
+const char *
+sg_rules_segment_of(const struct sg_rules *r, const char *addr)
+{
+	for (size_t i = 0; addr != NULL && i < r->nsegments; i++)
+		if (r->segments[i].list < r->nlists && list_has_addr(&r->lists[r->segments[i].list], addr))
+			return r->segments[i].name;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+struct evalctx {
+	const struct sg_rules *r;
+	const struct sg_rule_input *in;
+	const struct sg_route *route;
+	const char *rule;
+	char why[256];
+};
+
+static int
+test_value(struct evalctx *e, const struct cond *c, const char *v)
+{
+	if (v == NULL)
+		v = "";
+	switch (c->op) {
+	case O_MATCH:
+	case O_NOMATCH: {
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
+		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, e->r->mctx);
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+			sg_warn(MOD, "rule %s: regex %s hit its limit on %s: counted as no match", e->rule, c->text,
+				field_names[c->field]);
+			rc = PCRE2_ERROR_NOMATCH;
+		}
+		if (rc > 0 && e->why[0] == '\0') {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			char safe[80];
+			char *m = sg_xstrndup(v + ov[0], ov[1] - ov[0] < 60 ? ov[1] - ov[0] : 60);
+			snprintf(e->why, sizeof(e->why), "%s%s%s ~ %s matched \"%s\"", field_names[c->field],
+				 c->header ? ":" : "", c->header ? c->header : "", c->text, sg_log_safe(safe, sizeof(safe), m, 60));
+			free(m);
+		}
+		pcre2_match_data_free(md);
+		return rc > 0;
+	}
+	case O_EQ:
+	case O_NE:
+		if (strcasecmp(v, c->text) == 0) {
+			if (e->why[0] == '\0')
+				snprintf(e->why, sizeof(e->why), "%s = \"%.80s\"", field_names[c->field], c->text);
+			return 1;
+		}
+		return 0;
+	case O_IN:
+		if (list_has_addr(&e->r->lists[c->list], v)) {
+			if (e->why[0] == '\0')
+				snprintf(e->why, sizeof(e->why), "%s %.80s in %s", field_names[c->field], v, c->text);
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+test_list(struct evalctx *e, const struct cond *c, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (test_value(e, c, v[i]))
+			return 1;
+	return 0;
+}
+
+static int
+eval_test(struct evalctx *e, const struct cond *c)
+{
+	const struct sg_rule_input *in = e->in;
+	const struct sg_msginfo *mi = in->mi;
+	int hit = 0;
+
+	if (c->op == O_GT || c->op == O_LT) {
+		hit = c->op == O_GT ? in->size > c->num : in->size < c->num;
+		if (hit && e->why[0] == '\0')
+			snprintf(e->why, sizeof(e->why), "size %zu %s %s", in->size, c->op == O_GT ? ">" : "<", c->text);
+		return hit;
+	}
+	switch (c->field) {
+	case F_FROM: hit = test_value(e, c, mi->from_addr); break;
+	case F_TO: hit = test_list(e, c, (const char *const *)mi->to.v, mi->to.n); break;
+	case F_CC: hit = test_list(e, c, (const char *const *)mi->cc.v, mi->cc.n); break;
+	case F_SUBJECT: hit = test_value(e, c, mi->subject); break;
+	case F_BODY: hit = test_value(e, c, mi->body_text); break;
+	case F_ENV_FROM: hit = test_value(e, c, in->env_from); break;
+	case F_ENV_RCPT: hit = test_list(e, c, in->env_rcpt, in->nrcpt); break;
+	case F_HEADER:
+		for (size_t i = 0; i < mi->hdr_names.n && !hit; i++)
+			if (strcasecmp(mi->hdr_names.v[i], c->header) == 0)
+				hit = test_value(e, c, mi->hdr_values.v[i]);
+		break;
+	case F_ATT_NAME: hit = test_list(e, c, (const char *const *)mi->attach_names.v, mi->attach_names.n); break;
+	case F_ATT_TYPE: hit = test_list(e, c, (const char *const *)mi->attach_types.v, mi->attach_types.n); break;
+	case F_SEGMENT: {
+		const char *seg = e->route->segment ? e->route->segment
+				: in->ticket && in->ticket->segment ? in->ticket->segment
+				: sg_rules_segment_of(e->r, mi->from_addr);
+		hit = test_value(e, c, seg);
+		break;
+	}
+	case F_QUEUE:
+		hit = test_value(e, c, e->route->queue ? e->route->queue : in->ticket && in->ticket->queue ? in->ticket->queue : "default");
+		break;
+	case F_STATUS: hit = test_value(e, c, in->ticket ? sg_status_name(in->ticket->status) : "new"); break;
+	case F_DOOR: hit = test_value(e, c, in->door); break;
+	case F_AUTH: hit = test_value(e, c, in->auth); break;
+	default: break;
+	}
+	return (c->op == O_NOMATCH || c->op == O_NE) ? !hit : hit;
+}
+
+static int
+eval(struct evalctx *e, const struct cond *c)
+{
+	switch (c->kind) {
+	case C_ALWAYS: return 1;
+	case C_AND: return eval(e, c->a) && eval(e, c->b);
+	case C_OR: return eval(e, c->a) || eval(e, c->b);
+	case C_NOT: return !eval(e, c->a);
+	case C_TEST: return eval_test(e, c);
+	}
+	return 0;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? sg_xstrdup(v) : NULL;
+}
+
+void
+sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace)
+{
+	memset(out, 0, sizeof(*out));
+	out->priority = -1;
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nrules; i++) {
+		const struct rule *ru = &r->rules[i];
+		struct evalctx e = { r, in, out, ru->name, "" };
+		int hit = eval(&e, ru->cond);
+		if (trace != NULL)
+			fprintf(trace, "rule %-20s line %-4d %s%s%s\n", ru->name, ru->line, hit ? "MATCH" : "no match",
+				hit && e.why[0] ? ": " : "", hit ? e.why : "");
+		if (!hit)
+			continue;
+		sg_strlist_add(&out->matched, ru->name, 0);
+		int cont = 0;
+		for (size_t j = 0; j < ru->nacts; j++) {
+			const struct action *a = &ru->acts[j];
+			switch (a->kind) {
+			case A_QUEUE: set_str(&out->queue, a->arg); break;
+			case A_PRIORITY: out->priority = sg_priority_parse(a->arg); break;
+			case A_SLA: set_str(&out->sla, a->arg); break;
+			case A_SEGMENT: set_str(&out->segment, a->arg); break;
+			case A_TAG: sg_strlist_add(&out->tags, a->arg, 1); break;
+			case A_ASSIGN:
+				set_str(&out->assign, a->arg);
+				out->assign_strategy = a->arg == NULL;
+				break;
+			case A_TEMPLATE:
+				out->no_template = strcmp(a->arg, "none") == 0;
+				set_str(&out->template_name, out->no_template ? NULL : a->arg);
+				break;
+			case A_LANGUAGE: set_str(&out->language, a->arg); break;
+			case A_NOTIFY: sg_strlist_add(&out->notify, a->arg, 1); break;
+			case A_WEBHOOK: sg_strlist_add(&out->webhooks, a->arg, 1); break;
+			case A_REJECT: set_str(&out->reject_text, a->arg); break;
+			case A_TEMPFAIL: out->tempfail = 1; break;
+			case A_QUARANTINE: out->quarantine = 1; break;
+			case A_STOP: cont = 0; break;
+			case A_CONTINUE: cont = 1; break;
+			}
+		}
+		if (!cont)
+			break;
+	}
+	if (out->segment == NULL && in->mi != NULL) {
+		const char *seg = sg_rules_segment_of(r, in->mi->from_addr);
+		if (seg != NULL)
+			out->segment = sg_xstrdup(seg);
+	}
+	if (out->sla == NULL && out->queue != NULL) {
+		const struct sg_queue_def *q = sg_rules_queue(r, out->queue);
+		if (q != NULL && q->sla != NULL)
+			out->sla = sg_xstrdup(q->sla);
+	}
+}
+
+void
+sg_route_clear(struct sg_route *r)
+{
+	free(r->queue);
+	free(r->sla);
+	free(r->segment);
+	free(r->template_name);
+	free(r->language);
+	free(r->assign);
+	free(r->reject_text);
+	sg_strlist_clear(&r->tags);
+	sg_strlist_clear(&r->notify);
+	sg_strlist_clear(&r->webhooks);
+	sg_strlist_clear(&r->matched);
+	memset(r, 0, sizeof(*r));
+	r->priority = -1;
+}

@@ -1,0 +1,98 @@
+/*
+ * rules — the rule language of supportgate (supportgate.rules(5)).
+ *
+ * A rules file is a list of lines (a trailing '\' continues a line; '#'
+ * starts a comment outside strings and regexes):
+ *
+ *   queue NAME [mailbox=ADDR] [agents=A,B] [strategy=round-robin|least-open|none]
+ *              [sla=TIER] [manager=ADDR]
+ *   agent ADDR [name="Full Name"] [groups=Q1,Q2] [away=yes|no]
+ *   segment NAME list="FILE" | domains=D1,D2
+ *   sla NAME first-response=4h resolution=2d
+ *   include "FILE"
+ *   rule NAME: CONDITION => ACTION, ACTION, ...
+ *
+ * CONDITION: FIELD OP VALUE combined with and, or, not and parentheses, or
+ * the word always. FIELDs: from to cc subject body env-from env-rcpt
+ * header:NAME attachment-name attachment-type size segment queue status
+ * door auth. OPs: ~ and !~ with /regex/flags (PCRE2, flags i m s x u),
+ * = and != with a "string", in "FILE" (one address or domain per line,
+ * relative to the rules file), > and < for size (K/M suffixes).
+ * ACTIONs: queue NAME, priority low|normal|high|urgent, sla NAME,
+ * segment NAME, tag WORD, assign [ADDR], template NAME|none,
+ * language CODE, notify ADDR, webhook NAME, reject "TEXT", tempfail,
+ * quarantine, stop, continue. Rules run in order; the first match stops
+ * unless its actions say continue.
+ *
+ * Compiled once with PCRE2 JIT and explicit match/depth/heap limits; a
+ * regex hitting a limit counts as no match and is logged with the rule.
+ * Errors: "file:line:col: message", all of them, load fails.
+ * A struct sg_rules is immutable after load; free with sg_rules_free().
+ */
+#ifndef SG_RULES_H
+#define SG_RULES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "message.h"
+#include "ticket.h"
+
+struct sg_rules;
+
+enum sg_strategy { SG_STRAT_NONE = 0, SG_STRAT_ROUND_ROBIN, SG_STRAT_LEAST_OPEN };
+
+struct sg_queue_def {
+	char *name, *mailbox, *sla, *manager;
+	struct sg_strlist agents;
+	enum sg_strategy strategy;
+};
+
+struct sg_agent_def {
+	char *address, *name;
+	struct sg_strlist groups;
+	int away;
+};
+
+/* What the rules decided for one message. */
+struct sg_route {
+	char *queue, *sla, *segment, *template_name, *language, *assign, *reject_text;
+	int priority;                  /* -1: unchanged */
+	int assign_strategy;           /* "assign" without an address */
+	int no_template;               /* template none */
+	int tempfail, quarantine;
+	struct sg_strlist tags, notify, webhooks, matched;
+};
+
+/* Facts the conditions look at. */
+struct sg_rule_input {
+	const struct sg_msginfo *mi;
+	const char *env_from;
+	const char *const *env_rcpt;
+	size_t nrcpt;
+	const char *door;              /* "milter", "imap", "cli" */
+	const char *auth;
+	const struct sg_ticket *ticket;  /* follow-ups, else NULL */
+	size_t size;
+};
+
+struct sg_rules *sg_rules_load(const char *path, struct sg_conf_errors *errs);
+void sg_rules_free(struct sg_rules **r);
+/* Evaluate; trace (may be NULL) gets one line per rule evaluated. */
+void sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace);
+void sg_route_clear(struct sg_route *r);
+
+size_t sg_rules_count(const struct sg_rules *r);
+const struct sg_queue_def *sg_rules_queue(const struct sg_rules *r, const char *name);
+const struct sg_queue_def *sg_rules_queue_at(const struct sg_rules *r, size_t i);
+size_t sg_rules_nqueues(const struct sg_rules *r);
+const struct sg_agent_def *sg_rules_agent(const struct sg_rules *r, const char *addr);
+const struct sg_agent_def *sg_rules_agent_at(const struct sg_rules *r, size_t i);
+size_t sg_rules_nagents(const struct sg_rules *r);
+/* SLA tier targets in seconds; 0 when the tier is unknown. */
+int sg_rules_sla(const struct sg_rules *r, const char *name, long *first_response, long *resolution);
+/* Segment of an address by the segment declarations, or NULL. */
+const char *sg_rules_segment_of(const struct sg_rules *r, const char *addr);
+
+#endif
