@@ -28,6 +28,10 @@ int sg_cmd_ingest(int argc, char **argv);
 int sg_cmd_db(int argc, char **argv);
 int sg_cmd_queue(int argc, char **argv);
 int sg_cmd_template(int argc, char **argv);
+int sg_cmd_rules(int argc, char **argv);
+int sg_cmd_queues(int argc, char **argv);
+int sg_cmd_agents(int argc, char **argv);
+int sg_cmd_set(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -40,5 +44,11 @@ int sg_cmd_template(int argc, char **argv);
 	{ "queue", sg_cmd_queue, "the outbound queue: list, show, retry, drop, deliver now", \
 	  "queue [list] | queue show ID | queue retry ID|--all | queue drop ID | queue run" }, \
 	{ "template", sg_cmd_template, "print the exact message a template gives (sample data or a ticket)", \
-	  "template render NAME [--ticket N] [--lang L]" },
+	  "template render NAME [--ticket N] [--lang L]" }, \
+	{ "rules", sg_cmd_rules, "check a rules file, or show how the rules route a message (store untouched)", \
+	  "rules check [FILE] | rules test MESSAGE.eml [--from ADDR] [--to ADDR] [--rules FILE]" }, \
+	{ "queues", sg_cmd_queues, "list the queues of the rules file", "queues" }, \
+	{ "agents", sg_cmd_agents, "agents with their load: open tickets, assigned today", "agents" }, \
+	{ "set", sg_cmd_set, "change a ticket by hand (an event is recorded)", \
+	  "set N status|priority|queue|assignee VALUE" },
 #endif

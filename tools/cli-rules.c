@@ -1,0 +1,339 @@
+/*
+ * supportgate rules check|test, agents, queues, set — the routing side
+ * of the CLI.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "address.h"
+#include "cli.h"
+#include "conf.h"
+#include "message.h"
+#include "rules.h"
+#include "store.h"
+#include "xalloc.h"
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = sg_xrealloc(buf, cap + 1);
+		}
+		r = fread(buf + n, 1, cap - n, fp);
+		n += r;
+	} while (r > 0);
+	if (fp != stdin)
+		fclose(fp);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static struct sg_store *
+open_store(const struct sg_conf *c)
+{
+	struct sg_store *st = NULL;
+	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
+		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
+		exit(1);
+	}
+	return st;
+}
+
+int
+sg_cmd_rules(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0 && argc <= 3) {
+		const char *path = argc == 3 ? argv[2] : sg_cli_conf()->rules_file;
+		struct sg_conf_errors errs = { 0 };
+		if (path == NULL || *path == '\0') {
+			fprintf(stderr, "supportgate: no rules_file configured; name a file\n");
+			return 2;
+		}
+		struct sg_rules *r = sg_rules_load(path, &errs);
+		sg_conf_errors_print(&errs, stderr);
+		sg_conf_errors_clear(&errs);
+		if (r == NULL)
+			return 1;
+		printf("%s: %zu rules, %zu queues, %zu agents: OK\n", path, sg_rules_count(r), sg_rules_nqueues(r),
+		       sg_rules_nagents(r));
+		sg_rules_free(&r);
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "test") == 0) {
+		static const struct option lopts[] = {
+			{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+			{ "rules", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+		};
+		const char *from = NULL, *rpath = NULL;
+		struct sg_strlist to = { 0 };
+		int opt;
+		optind = 2;
+		while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+			if (opt == 'f')
+				from = optarg;
+			else if (opt == 't')
+				sg_strlist_add(&to, optarg, 0);
+			else if (opt == 'r')
+				rpath = optarg;
+			else
+				return sg_cli_usage("rules", 2);
+		}
+		if (optind + 1 != argc)
+			return sg_cli_usage("rules", 2);
+		const struct sg_conf *c = sg_cli_conf();
+		struct sg_rules *own = NULL;
+		const struct sg_rules *r = c->rules;
+		if (rpath != NULL) {
+			struct sg_conf_errors errs = { 0 };
+			own = sg_rules_load(rpath, &errs);
+			sg_conf_errors_print(&errs, stderr);
+			sg_conf_errors_clear(&errs);
+			if (own == NULL)
+				return 1;
+			r = own;
+		}
+		if (r == NULL) {
+			fprintf(stderr, "supportgate: no rules loaded (rules_file or --rules FILE)\n");
+			return 1;
+		}
+		size_t len;
+		char *raw = slurp(argv[optind], &len);
+		if (raw == NULL) {
+			fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(errno));
+			return 1;
+		}
+		struct sg_msginfo *mi = NULL;
+		if (sg_message_parse(raw, len, &mi) != 0)
+			mi = sg_msginfo_empty(len);
+		if (to.n == 0 && c->support_address.n)
+			sg_strlist_add(&to, c->support_address.v[0], 0);
+		struct sg_rule_input in = {
+			.mi = mi, .env_from = from ? from : mi->from_addr, .env_rcpt = (const char *const *)to.v,
+			.nrcpt = to.n, .door = "milter", .size = len,
+		};
+		struct sg_route ro;
+		sg_rules_eval(r, &in, &ro, stdout);
+		printf("\nroute:\n  queue:     %s\n  priority:  %s\n  sla:       %s\n  segment:   %s\n  assign:    %s\n",
+		       ro.queue ? ro.queue : "default", ro.priority >= 0 ? sg_priority_name(ro.priority) : "normal",
+		       ro.sla ? ro.sla : "-", ro.segment ? ro.segment : "-",
+		       ro.assign ? ro.assign : ro.assign_strategy ? "(queue strategy)" : "-");
+		printf("  tags:     ");
+		for (size_t i = 0; i < ro.tags.n; i++)
+			printf(" %s", ro.tags.v[i]);
+		printf("\n  template:  %s\n", ro.no_template ? "none" : ro.template_name ? ro.template_name : "ack");
+		if (ro.reject_text)
+			printf("  reject:    %s\n", ro.reject_text);
+		if (ro.tempfail)
+			printf("  tempfail:  yes\n");
+		if (ro.quarantine)
+			printf("  quarantine: yes\n");
+		for (size_t i = 0; i < ro.notify.n; i++)
+			printf("  notify:    %s\n", ro.notify.v[i]);
+		sg_route_clear(&ro);
+		sg_msginfo_free(&mi);
+		free(raw);
+		sg_strlist_clear(&to);
+		sg_rules_free(&own);
+		return 0;
+	}
+	return sg_cli_usage("rules", 2);
+}
+
+int
+sg_cmd_queues(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return sg_cli_usage("queues", 2);
+	const struct sg_conf *c = sg_cli_conf();
+	if (c->rules == NULL) {
+		printf("no rules_file: every ticket goes to the queue 'default'\n");
+		return 0;
+	}
+	printf("%-16s %-30s %-12s %-8s %s\n", "QUEUE", "MAILBOX", "STRATEGY", "SLA", "AGENTS");
+	for (size_t i = 0; i < sg_rules_nqueues(c->rules); i++) {
+		const struct sg_queue_def *q = sg_rules_queue_at(c->rules, i);
+		printf("%-16s %-30s %-12s %-8s", q->name, q->mailbox ? q->mailbox : "-",
+		       q->strategy == SG_STRAT_ROUND_ROBIN ? "round-robin" : q->strategy == SG_STRAT_LEAST_OPEN ? "least-open" : "none",
+		       q->sla ? q->sla : "-");
+		for (size_t j = 0; j < q->agents.n; j++)
+			printf(" %s", q->agents.v[j]);
+		printf("\n");
+	}
+	return 0;
+}
+
+int
+sg_cmd_agents(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return sg_cli_usage("agents", 2);
+	const struct sg_conf *c = sg_cli_conf();
+	if (c->rules == NULL || sg_rules_nagents(c->rules) == 0) {
+		printf("no agents declared\n");
+		return 0;
+	}
+	struct sg_store *st = open_store(c);
+	time_t now = time(NULL);
+	struct tm tm;
+	char day[16];
+	strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&now, &tm));
+	printf("%-32s %-24s %-5s %6s %8s\n", "AGENT", "NAME", "AWAY", "OPEN", "TODAY");
+	for (size_t i = 0; i < sg_rules_nagents(c->rules); i++) {
+		const struct sg_agent_def *a = sg_rules_agent_at(c->rules, i);
+		uint64_t open = 0, today = 0;
+		char *k = sg_xasprintf("open:%s", a->address);
+		(void)sg_store_meta_get(st, NULL, k, &open);
+		free(k);
+		k = sg_xasprintf("day:%s:%s", a->address, day);
+		(void)sg_store_meta_get(st, NULL, k, &today);
+		free(k);
+		printf("%-32s %-24s %-5s %6llu %8llu\n", a->address, a->name ? a->name : "", a->away ? "yes" : "no",
+		       (unsigned long long)open, (unsigned long long)today);
+	}
+	sg_store_close(&st);
+	return 0;
+}
+
+/* supportgate set N status|priority|queue|assignee VALUE: a change by
+ * hand, with its event; queue and assignee changes count as transfers and
+ * more than two flag the ticket (ping-pong). */
+int
+sg_cmd_set(int argc, char **argv)
+{
+	if (argc != 4)
+		return sg_cli_usage("set", 2);
+	char *end;
+	errno = 0;
+	unsigned long long id = strtoull(argv[1], &end, 10);
+	if (errno || *end || id == 0) {
+		fprintf(stderr, "supportgate: '%s' is not a ticket number\n", argv[1]);
+		return 2;
+	}
+	const char *field = argv[2], *value = argv[3];
+	const struct sg_conf *c = sg_cli_conf();
+	struct sg_store *st = open_store(c);
+	struct sg_txn *txn = NULL;
+	struct sg_ticket t = { 0 };
+	char *detail = NULL;
+	const char *actor = getenv("USER") ? getenv("USER") : "cli";
+	int rc = sg_store_txn_begin(st, &txn), transfer = 0, usage = 0;
+
+	if (rc == 0)
+		rc = sg_store_ticket_get(st, txn, id, &t);
+	if (rc != 0)
+		goto out;
+	int was_open = t.status == SG_ST_NEW || t.status == SG_ST_OPEN || t.status == SG_ST_PENDING;
+	if (strcmp(field, "status") == 0) {
+		int s = sg_status_parse(value);
+		if (s < 0 || !sg_ticket_transition_ok(t.status, (enum sg_status)s)) {
+			fprintf(stderr, "supportgate: cannot go from %s to %s\n", sg_status_name(t.status), value);
+			usage = 1;
+			goto out;
+		}
+		detail = sg_xasprintf("%s -> %s", sg_status_name(t.status), sg_status_name(s));
+		t.status = (enum sg_status)s;
+		t.closed_at = s == SG_ST_CLOSED ? (int64_t)time(NULL) : 0;
+		int now_open = s == SG_ST_NEW || s == SG_ST_OPEN || s == SG_ST_PENDING;
+		if (t.assignee != NULL && was_open != now_open) {
+			char *k = sg_xasprintf("open:%s", t.assignee);
+			uint64_t v = 0;
+			(void)sg_store_meta_get(st, txn, k, &v);
+			v = now_open ? v + 1 : (v ? v - 1 : 0);
+			rc = sg_store_meta_put(st, txn, k, v);
+			free(k);
+		}
+	} else if (strcmp(field, "priority") == 0) {
+		int p = sg_priority_parse(value);
+		if (p < 0) {
+			fprintf(stderr, "supportgate: priority is low, normal, high or urgent\n");
+			usage = 1;
+			goto out;
+		}
+		detail = sg_xasprintf("%s -> %s", sg_priority_name(t.priority), sg_priority_name(p));
+		t.priority = (enum sg_priority)p;
+	} else if (strcmp(field, "queue") == 0) {
+		if (strcmp(value, "default") != 0 && (c->rules == NULL || sg_rules_queue(c->rules, value) == NULL)) {
+			fprintf(stderr, "supportgate: unknown queue '%s'\n", value);
+			usage = 1;
+			goto out;
+		}
+		detail = sg_xasprintf("%s -> %s", t.queue ? t.queue : "default", value);
+		free(t.queue);
+		t.queue = sg_xstrdup(value);
+		transfer = 1;
+	} else if (strcmp(field, "assignee") == 0) {
+		char *a = sg_addr_normalize(value);
+		if (a == NULL || c->rules == NULL || sg_rules_agent(c->rules, a) == NULL) {
+			fprintf(stderr, "supportgate: unknown agent '%s'\n", value);
+			free(a);
+			usage = 1;
+			goto out;
+		}
+		detail = sg_xasprintf("%s -> %s", t.assignee ? t.assignee : "-", a);
+		if (was_open) {
+			uint64_t v = 0;
+			char *k;
+			if (t.assignee != NULL) {
+				k = sg_xasprintf("open:%s", t.assignee);
+				(void)sg_store_meta_get(st, txn, k, &v);
+				rc = sg_store_meta_put(st, txn, k, v ? v - 1 : 0);
+				free(k);
+			}
+			v = 0;
+			k = sg_xasprintf("open:%s", a);
+			(void)sg_store_meta_get(st, txn, k, &v);
+			if (rc == 0)
+				rc = sg_store_meta_put(st, txn, k, v + 1);
+			free(k);
+		}
+		free(t.assignee);
+		t.assignee = a;
+		transfer = 1;
+	} else {
+		usage = 1;
+		goto out;
+	}
+	if (rc == 0)
+		rc = sg_store_event_add(st, txn, id, field, actor, detail);
+	if (rc == 0 && transfer && ++t.transfers > 2 && !sg_strlist_has(&t.tags, "ping-pong")) {
+		sg_strlist_add(&t.tags, "ping-pong", 1);
+		char *d2 = sg_xasprintf("flagged ping-pong: %u transfers", t.transfers);
+		rc = sg_store_event_add(st, txn, id, "ping-pong", "system", d2);
+		free(d2);
+	}
+	t.updated = (int64_t)time(NULL);
+	if (rc == 0)
+		rc = sg_store_ticket_put(st, txn, &t);
+	if (rc == 0) {
+		rc = sg_store_txn_commit(&txn);
+		if (rc == 0)
+			printf("ticket %llu: %s %s\n", id, field, detail);
+	}
+out:
+	sg_store_txn_abort(&txn);
+	sg_ticket_clear(&t);
+	free(detail);
+	sg_store_close(&st);
+	if (usage)
+		return sg_cli_usage("set", 2);
+	if (rc == SG_STORE_NOTFOUND)
+		fprintf(stderr, "supportgate: no such ticket %llu\n", id);
+	return rc == 0 ? 0 : 1;
+}
