@@ -24,11 +24,11 @@ done
 is "$extra" "" "no stale keys in the man page"
 
 if command -v man >/dev/null 2>&1; then
-	for page in supportgated.8 supportgate.1 supportgate.conf.5; do
+	for page in supportgated.8 supportgate.1 supportgate.conf.5 supportgate.rules.5; do
 		w=$(MANWIDTH=80 man --warnings -l "$top_srcdir/doc/$page" 2>&1 >/dev/null)
 		is "$w" "" "$page renders without warnings"
 	done
 else
-	skip 3 "man not installed (Debian package man-db)"
+	skip 4 "man not installed (Debian package man-db)"
 fi
 done_testing
