@@ -25,6 +25,9 @@
 #define SG_RE_MATCH_LIMIT 200000
 #define SG_RE_DEPTH_LIMIT 2000
 #define SG_RE_HEAP_LIMIT 8192   /* KiB */
+/* Body conditions see the first 64 KiB of the decoded text: the bound
+ * keeps 1,000 rules cheaper than parsing even for huge mails. */
+#define SG_RULES_BODY_MAX (64 * 1024)
 
 enum tok_kind { T_END, T_WORD, T_STRING, T_REGEX, T_OP };
 struct tok {
@@ -1057,6 +1060,8 @@ sg_rules_segment_of(const struct sg_rules *r, const char *addr)
 
 struct evalctx {
 	const struct sg_rules *r;
+	pcre2_match_data *md;          /* one per evaluation, reused by every test */
+	size_t body_len;               /* bounded length of the body text */
 	const struct sg_rule_input *in;
 	const struct sg_route *route;
 	const char *rule;
@@ -1064,21 +1069,23 @@ struct evalctx {
 };
 
 static int
-test_value(struct evalctx *e, const struct cond *c, const char *v)
+test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vlen)
 {
-	if (v == NULL)
+	if (v == NULL) {
 		v = "";
+		vlen = 0;
+	}
 	switch (c->op) {
 	case O_MATCH:
 	case O_NOMATCH: {
-		pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
-		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, e->r->mctx);
+		pcre2_match_data *md = e->md;
+		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, 0, md, e->r->mctx);
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
 			sg_warn(MOD, "rule %s: regex %s hit its limit on %s: counted as no match", e->rule, c->text,
 				field_names[c->field]);
 			rc = PCRE2_ERROR_NOMATCH;
 		}
-		if (rc > 0 && e->why[0] == '\0') {
+		if (rc >= 0 && e->why[0] == '\0') {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			char safe[80];
 			char *m = sg_xstrndup(v + ov[0], ov[1] - ov[0] < 60 ? ov[1] - ov[0] : 60);
@@ -1086,8 +1093,7 @@ test_value(struct evalctx *e, const struct cond *c, const char *v)
 				 c->header ? ":" : "", c->header ? c->header : "", c->text, sg_log_safe(safe, sizeof(safe), m, 60));
 			free(m);
 		}
-		pcre2_match_data_free(md);
-		return rc > 0;
+		return rc >= 0;
 	}
 	case O_EQ:
 	case O_NE:
@@ -1107,6 +1113,12 @@ test_value(struct evalctx *e, const struct cond *c, const char *v)
 	default:
 		return 0;
 	}
+}
+
+static int
+test_value(struct evalctx *e, const struct cond *c, const char *v)
+{
+	return test_value_len(e, c, v, v ? strlen(v) : 0);
 }
 
 static int
@@ -1136,7 +1148,9 @@ eval_test(struct evalctx *e, const struct cond *c)
 	case F_TO: hit = test_list(e, c, (const char *const *)mi->to.v, mi->to.n); break;
 	case F_CC: hit = test_list(e, c, (const char *const *)mi->cc.v, mi->cc.n); break;
 	case F_SUBJECT: hit = test_value(e, c, mi->subject); break;
-	case F_BODY: hit = test_value(e, c, mi->body_text); break;
+	case F_BODY:
+		hit = test_value_len(e, c, mi->body_text, e->body_len);
+		break;
 	case F_ENV_FROM: hit = test_value(e, c, in->env_from); break;
 	case F_ENV_RCPT: hit = test_list(e, c, in->env_rcpt, in->nrcpt); break;
 	case F_HEADER:
@@ -1191,9 +1205,20 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 	out->priority = -1;
 	if (r == NULL)
 		return;
+	/* Only the whole match is read, so one small ovector serves every
+	 * pattern (pcre2_match fills what fits and returns 0 for the rest). */
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (md == NULL)
+		sg_panic(MOD, "out of memory for match data");
+	size_t bl = in->mi && in->mi->body_text ? strnlen(in->mi->body_text, SG_RULES_BODY_MAX + 1) : 0;
+	if (bl > SG_RULES_BODY_MAX) {
+		bl = SG_RULES_BODY_MAX;
+		while (bl > 0 && ((unsigned char)in->mi->body_text[bl] & 0xC0) == 0x80)
+			bl--;
+	}
 	for (size_t i = 0; i < r->nrules; i++) {
 		const struct rule *ru = &r->rules[i];
-		struct evalctx e = { r, in, out, ru->name, "" };
+		struct evalctx e = { r, md, bl, in, out, ru->name, "" };
 		int hit = eval(&e, ru->cond);
 		if (trace != NULL)
 			fprintf(trace, "rule %-20s line %-4d %s%s%s\n", ru->name, ru->line, hit ? "MATCH" : "no match",
@@ -1231,6 +1256,7 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 		if (!cont)
 			break;
 	}
+	pcre2_match_data_free(md);
 	if (out->segment == NULL && in->mi != NULL) {
 		const char *seg = sg_rules_segment_of(r, in->mi->from_addr);
 		if (seg != NULL)

@@ -4,5 +4,7 @@
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
-make -C "$build" tests/bench/bench-store >/dev/null
+make -C "$build" tests/bench/bench-store tests/bench/bench-rules >/dev/null
 "$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
+echo
+top_srcdir=$top "$build/tests/bench/bench-rules"
