@@ -360,3 +360,60 @@ out:
 	free(token);
 	return rc;
 }
+
+int
+sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
+	      const char *addr, const char *why, const char *excerpt_text, int64_t now)
+{
+	const char *from = c->support_from[0] ? c->support_from : c->support_address.n ? c->support_address.v[0] : NULL;
+	char *to = sg_addr_normalize(addr);
+	int rc = 0;
+
+	if (c->templates == NULL || from == NULL || to == NULL) {
+		free(to);
+		return 0;
+	}
+	char *token = sg_token_format(c->ticket_tag, t->id, c->token_secret, c->token_secret_len);
+	char *mid = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(from));
+	char *ex = excerpt(excerpt_text);
+	struct sg_template_values tv = { 0 };
+	sg_template_set(&tv, "token", token);
+	sg_template_set(&tv, "subject", t->subject);
+	sg_template_set(&tv, "queue", t->queue ? t->queue : "default");
+	sg_template_set(&tv, "priority", sg_priority_name(t->priority));
+	sg_template_set(&tv, "agent_name", t->assignee ? t->assignee : "-");
+	sg_template_set(&tv, "customer_name", t->requestor_name ? t->requestor_name : t->requestor);
+	sg_template_set(&tv, "customer_address", t->requestor);
+	sg_template_set(&tv, "excerpt", ex);
+	sg_template_set(&tv, "error", why);
+	struct sg_mail_envelope env = {
+		.from_name = c->support_name, .from_addr = from, .to_addr = to,
+		.message_id = mid, .loop_header = from, .auto_submitted = 1,
+	};
+	size_t len = 0;
+	char *msg = sg_template_render(c->templates, c->default_language, "notify", &tv, &env, &len);
+	if (msg != NULL) {
+		struct sg_job j = { 0 };
+		j.ticket = t->id;
+		j.kind = SG_JOB_SMTP;
+		j.created = j.due = now;
+		j.what = "notice";
+		j.mail_from = (char *)from;
+		sg_strlist_add(&j.rcpts, to, 0);
+		j.payload = msg;
+		j.payload_len = len;
+		rc = sg_store_job_add(st, txn, &j);
+		sg_strlist_clear(&j.rcpts);
+		if (rc == 0) {
+			char *detail = sg_xasprintf("notice to %s: %s", to, why);
+			rc = sg_store_event_add(st, txn, t->id, "notify", "system", detail);
+			free(detail);
+		}
+	}
+	free(msg);
+	free(ex);
+	free(mid);
+	free(token);
+	free(to);
+	return rc;
+}

@@ -36,4 +36,9 @@ const char *sg_ack_language(const struct sg_conf *c, const struct sg_ticket *t, 
 int sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, struct sg_ticket *t,
 		 const struct sg_msginfo *mi, const char *msgid, int64_t now, int *queued);
 
+/* Queue a notice (template "notify") about ticket t to addr, saying why;
+ * inside the caller's transaction. No-op without templates. */
+int sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
+		  const char *addr, const char *why, const char *excerpt_text, int64_t now);
+
 #endif

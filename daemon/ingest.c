@@ -596,6 +596,14 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 			goto fail;
 		s->jobs += (size_t)queued;
 	}
+	for (size_t i = 0; newticket && i < s->route.notify.n; i++) {
+		char *why = sg_xasprintf("rule %s", s->route.matched.n ? s->route.matched.v[s->route.matched.n - 1] : "?");
+		rc = sg_ack_notice(st, txn, c, &s->t, s->route.notify.v[i], why, s->mi->body_text, now);
+		free(why);
+		if (rc != 0)
+			goto fail;
+		s->jobs++;
+	}
 	if ((rc = sg_store_ticket_put(st, txn, &s->t)) != 0)
 		goto fail;
 	return sg_store_txn_commit(&txn);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ack.h"
 #include "address.h"
 #include "cli.h"
 #include "conf.h"
@@ -317,6 +318,12 @@ sg_cmd_set(int argc, char **argv)
 		char *d2 = sg_xasprintf("flagged ping-pong: %u transfers", t.transfers);
 		rc = sg_store_event_add(st, txn, id, "ping-pong", "system", d2);
 		free(d2);
+		const struct sg_queue_def *q = c->rules && t.queue ? sg_rules_queue(c->rules, t.queue) : NULL;
+		if (rc == 0 && q != NULL && q->manager != NULL) {
+			char *why = sg_xasprintf("passed through %u hands (ping-pong)", t.transfers);
+			rc = sg_ack_notice(st, txn, c, &t, q->manager, why, NULL, (int64_t)time(NULL));
+			free(why);
+		}
 	}
 	t.updated = (int64_t)time(NULL);
 	if (rc == 0)

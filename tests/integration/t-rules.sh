@@ -17,6 +17,7 @@ support_address = {"support@example.com"}
 ticket_tag = "ACME"
 ack = false
 rules_file = "$dir/supportgate.rules"
+template_dir = "$top_srcdir/templates"
 CONF
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 m=$top_srcdir/tests/mail/quickstart
@@ -56,11 +57,18 @@ cli set 1 assignee chen@example.com >/dev/null
 ok "two transfers: not flagged yet" test -z "$(cli show 1 | grep ping-pong)"
 cli set 1 queue billing >/dev/null
 ok "third transfer: flagged ping-pong" grep -q 'ping-pong .*3 transfers' <(cli show 1)
+ok "the queue's manager is notified" grep -q 'finance-lead@example.com' <(cli queue)
 is "$(cli show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["transfers"])')" 3 "transfer counter"
 cli set 1 status closed >/dev/null
 ok "closing frees the agent's open count" grep -qE '^chen@example.com .* 0 +[0-9]+$' <(cli agents)
 cli set 1 status nonsense >/dev/null 2>&1
 is "$?" 2 "set with a bad status: exit 2"
+
+# notify action: a notice job to the named address
+printf 'rule n: subject ~ /refund/i => tag refund, notify ops@example.com\n' > "$dir/notify.rules"
+sed "s|$dir/supportgate.rules|$dir/notify.rules|" "$dir/sg.conf" > "$dir/notify.conf"
+"$SG_CLI" -c "$dir/notify.conf" ingest "$m/05-forged-header.eml" >/dev/null
+ok "notify action queues a notice" grep -q 'ops@example.com' <("$SG_CLI" -c "$dir/notify.conf" queue)
 
 # -n and SIGUSR1 with broken rules
 [ -x "$SG_DAEMON" ] || { skip 4 "supportgated not built"; done_testing; }
