@@ -184,6 +184,30 @@ excerpt(const char *body)
 	return e;
 }
 
+/* Make a delivery job for a rendered message (caller's transaction). */
+static int
+queue_mail(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, const char *what, const char *from,
+	   const char *to, char *msg, size_t len, int64_t now, uint64_t *job_id)
+{
+	struct sg_job j = { 0 };
+	int rc;
+
+	j.ticket = ticket;
+	j.kind = SG_JOB_SMTP;
+	j.state = SG_JOB_QUEUED;
+	j.created = j.due = now;
+	j.what = (char *)what;
+	j.mail_from = (char *)from;
+	sg_strlist_add(&j.rcpts, to, 0);
+	j.payload = msg;
+	j.payload_len = len;
+	rc = sg_store_job_add(st, txn, &j);
+	sg_strlist_clear(&j.rcpts);
+	if (job_id != NULL)
+		*job_id = j.id;
+	return rc;
+}
+
 /* Tell admin_address once per address per hour that acks were stopped. */
 static int
 alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
@@ -226,19 +250,8 @@ alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, co
 		.message_id = mid, .loop_header = from, .auto_submitted = 1,
 	};
 	msg = sg_template_render(c->templates, c->default_language, "rate-alert", &tv, &env, &len);
-	if (msg != NULL) {
-		struct sg_job j = { 0 };
-		j.ticket = t->id;
-		j.kind = SG_JOB_SMTP;
-		j.created = j.due = now;
-		j.what = "rate-limit alert";
-		j.mail_from = (char *)from;
-		sg_strlist_add(&j.rcpts, c->admin_address, 0);
-		j.payload = msg;
-		j.payload_len = len;
-		rc = sg_store_job_add(st, txn, &j);
-		sg_strlist_clear(&j.rcpts);
-	}
+	if (msg != NULL)
+		rc = queue_mail(st, txn, t->id, "rate-limit alert", from, c->admin_address, msg, len, now, NULL);
 	free(msg);
 	free(mid);
 	free(token);
@@ -334,21 +347,10 @@ sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, s
 		goto out;
 	t->nmessages++;
 
-	struct sg_job j = { 0 };
-	j.ticket = t->id;
-	j.kind = SG_JOB_SMTP;
-	j.state = SG_JOB_QUEUED;
-	j.created = now;
-	j.due = now;
-	j.what = "acknowledgement";
-	j.mail_from = (char *)from;
-	sg_strlist_add(&j.rcpts, to, 0);
-	j.payload = msg;
-	j.payload_len = len;
-	rc = sg_store_job_add(st, txn, &j);
-	sg_strlist_clear(&j.rcpts);
+	uint64_t job_id = 0;
+	rc = queue_mail(st, txn, t->id, "acknowledgement", from, to, msg, len, now, &job_id);
 	if (rc == 0) {
-		detail = sg_xasprintf("acknowledgement (%s) queued to %s as job %llu", lang, to, (unsigned long long)j.id);
+		detail = sg_xasprintf("acknowledgement (%s) queued to %s as job %llu", lang, to, (unsigned long long)job_id);
 		rc = sg_store_event_add(st, txn, t->id, "ack", "system", detail);
 		free(detail);
 	}
@@ -393,17 +395,7 @@ sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, 
 	size_t len = 0;
 	char *msg = sg_template_render(c->templates, c->default_language, "notify", &tv, &env, &len);
 	if (msg != NULL) {
-		struct sg_job j = { 0 };
-		j.ticket = t->id;
-		j.kind = SG_JOB_SMTP;
-		j.created = j.due = now;
-		j.what = "notice";
-		j.mail_from = (char *)from;
-		sg_strlist_add(&j.rcpts, to, 0);
-		j.payload = msg;
-		j.payload_len = len;
-		rc = sg_store_job_add(st, txn, &j);
-		sg_strlist_clear(&j.rcpts);
+		rc = queue_mail(st, txn, t->id, "notice", from, to, msg, len, now, NULL);
 		if (rc == 0) {
 			char *detail = sg_xasprintf("notice to %s: %s", to, why);
 			rc = sg_store_event_add(st, txn, t->id, "notify", "system", detail);

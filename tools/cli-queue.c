@@ -20,18 +20,6 @@
 #include "token.h"
 #include "xalloc.h"
 
-static struct sg_store *
-open_store(const struct sg_conf *c)
-{
-	struct sg_store *st = NULL;
-
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
-		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
-		exit(1);
-	}
-	return st;
-}
-
 static void
 when(int64_t t, char *buf, size_t len)
 {
@@ -108,7 +96,7 @@ sg_cmd_queue(int argc, char **argv)
 
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
 		int n = 0;
-		st = open_store(c);
+		st = sg_cli_store(c);
 		printf("%6s  %6s  %-6s  %-20s  %3s  %-28s  %s\n", "JOB", "TICKET", "STATE", "DUE", "TRY", "TO", "LAST ERROR");
 		rc = sg_store_job_foreach(st, list_job, &n);
 		sg_store_close(&st);
@@ -116,7 +104,7 @@ sg_cmd_queue(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0 && argc == 2) {
 		struct sg_outbound_stats s;
-		st = open_store(c);
+		st = sg_cli_store(c);
 		rc = sg_outbound_run_once(st, c, &s);
 		printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
 		sg_store_close(&st);
@@ -124,7 +112,7 @@ sg_cmd_queue(int argc, char **argv)
 	}
 	if (argc != 3)
 		return sg_cli_usage("queue", 2);
-	st = open_store(c);
+	st = sg_cli_store(c);
 	if (strcmp(argv[1], "retry") == 0 && strcmp(argv[2], "--all") == 0) {
 		struct idlist l = { 0 };
 		rc = sg_store_job_foreach(st, collect_ids, &l);
@@ -206,7 +194,7 @@ sg_cmd_template(int argc, char **argv)
 	}
 	struct sg_ticket t = { 0 };
 	if (tid != 0) {
-		struct sg_store *st = open_store(c);
+		struct sg_store *st = sg_cli_store(c);
 		int rc = sg_store_ticket_get(st, NULL, tid, &t);
 		sg_store_close(&st);
 		if (rc != 0) {

@@ -20,41 +20,6 @@
 #include "store.h"
 #include "xalloc.h"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (fp == NULL)
-		return NULL;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = sg_xrealloc(buf, cap + 1);
-		}
-		r = fread(buf + n, 1, cap - n, fp);
-		n += r;
-	} while (r > 0);
-	if (fp != stdin)
-		fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static struct sg_store *
-open_store(const struct sg_conf *c)
-{
-	struct sg_store *st = NULL;
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
-		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
-		exit(1);
-	}
-	return st;
-}
-
 int
 sg_cmd_rules(int argc, char **argv)
 {
@@ -113,7 +78,7 @@ sg_cmd_rules(int argc, char **argv)
 			return 1;
 		}
 		size_t len;
-		char *raw = slurp(argv[optind], &len);
+		char *raw = sg_cli_slurp(argv[optind], &len);
 		if (raw == NULL) {
 			fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(errno));
 			return 1;
@@ -190,7 +155,7 @@ sg_cmd_agents(int argc, char **argv)
 		printf("no agents declared\n");
 		return 0;
 	}
-	struct sg_store *st = open_store(c);
+	struct sg_store *st = sg_cli_store(c);
 	time_t now = time(NULL);
 	struct tm tm;
 	char day[16];
@@ -229,7 +194,7 @@ sg_cmd_set(int argc, char **argv)
 	}
 	const char *field = argv[2], *value = argv[3];
 	const struct sg_conf *c = sg_cli_conf();
-	struct sg_store *st = open_store(c);
+	struct sg_store *st = sg_cli_store(c);
 	struct sg_txn *txn = NULL;
 	struct sg_ticket t = { 0 };
 	char *detail = NULL;

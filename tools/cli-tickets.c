@@ -121,18 +121,6 @@ list_one(const struct sg_ticket *t, void *arg)
 	return 0;
 }
 
-static struct sg_store *
-open_store(const struct sg_conf *c)
-{
-	struct sg_store *st = NULL;
-
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
-		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
-		exit(1);
-	}
-	return st;
-}
-
 int
 sg_cmd_tickets(int argc, char **argv)
 {
@@ -163,7 +151,7 @@ sg_cmd_tickets(int argc, char **argv)
 	if (optind != argc)
 		return sg_cli_usage("tickets", 2);
 	f.c = sg_cli_conf();
-	struct sg_store *st = open_store(f.c);
+	struct sg_store *st = sg_cli_store(f.c);
 	if (json)
 		f.json = json_array();
 	else
@@ -308,7 +296,7 @@ sg_cmd_show(int argc, char **argv)
 		return 2;
 	}
 	const struct sg_conf *c = sg_cli_conf();
-	struct sg_store *st = open_store(c);
+	struct sg_store *st = sg_cli_store(c);
 	rc = sg_store_ticket_get(st, NULL, id, &t);
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: %s ticket %llu\n", rc == SG_STORE_NOTFOUND ? "no such" : "cannot read", id);
@@ -375,29 +363,6 @@ sg_cmd_show(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (fp == NULL)
-		return NULL;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = sg_xrealloc(buf, cap);
-		}
-		r = fread(buf + n, 1, cap - n, fp);
-		n += r;
-	} while (r > 0);
-	if (fp != stdin)
-		fclose(fp);
-	*len = n;
-	return buf;
-}
-
 int
 sg_cmd_ingest(int argc, char **argv)
 {
@@ -422,7 +387,7 @@ sg_cmd_ingest(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return sg_cli_usage("ingest", 2);
-	raw = slurp(argv[optind], &len);
+	raw = sg_cli_slurp(argv[optind], &len);
 	if (raw == NULL) {
 		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
@@ -440,7 +405,7 @@ sg_cmd_ingest(int argc, char **argv)
 	if (to.n == 0 && c->support_address.n > 0)
 		sg_strlist_add(&to, c->support_address.v[0], 0);
 
-	struct sg_store *st = open_store(c);
+	struct sg_store *st = sg_cli_store(c);
 	memset(&in, 0, sizeof(in));
 	in.raw = raw;
 	in.len = len;
@@ -480,7 +445,7 @@ sg_cmd_db(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "backup") == 0 && argc == 3) {
-		struct sg_store *st = open_store(c);
+		struct sg_store *st = sg_cli_store(c);
 		int rc = sg_store_backup(st, argv[2]);
 		sg_store_close(&st);
 		printf("%s\n", rc == 0 ? "backup: done" : "backup: FAILED");

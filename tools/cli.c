@@ -18,6 +18,7 @@
 #include "log.h"
 #include "xalloc.h"
 #include "cli.h"
+#include "store.h"
 
 static const char *conf_path;
 
@@ -38,6 +39,42 @@ sg_cli_conf(void)
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	return c;
+}
+
+struct sg_store *
+sg_cli_store(const struct sg_conf *c)
+{
+	struct sg_store *st = NULL;
+
+	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
+		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
+		exit(1);
+	}
+	return st;
+}
+
+char *
+sg_cli_slurp(const char *path, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = sg_xrealloc(buf, cap + 1);
+		}
+		r = fread(buf + n, 1, cap - n, fp);
+		n += r;
+	} while (r > 0);
+	if (fp != stdin)
+		fclose(fp);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 static int cmd_help(int argc, char **argv);

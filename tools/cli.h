@@ -5,6 +5,8 @@
 #ifndef SG_CLI_H
 #define SG_CLI_H
 
+#include <stddef.h>
+
 struct sg_conf;
 
 struct sg_cli_cmd {
@@ -16,6 +18,11 @@ struct sg_cli_cmd {
 
 /* The configuration (-c), loaded on first call; exits 1 on errors. */
 struct sg_conf *sg_cli_conf(void);
+struct sg_store;
+/* Open the configured store; exits 1 with a message when it cannot. */
+struct sg_store *sg_cli_store(const struct sg_conf *c);
+/* Read a whole file ("-" = standard input), NUL-terminated; NULL + errno. */
+char *sg_cli_slurp(const char *path, size_t *len);
 /* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
 int sg_cli_usage(const char *name, int rc);
 int sg_cli_wants_help(int argc, char **argv);
