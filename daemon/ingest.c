@@ -444,6 +444,47 @@ create_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, i
 	return rc;
 }
 
+/* Rules on a follow-up see the ticket (queue, status fields). They may
+ * add tags, raise the priority or refuse the mail; moving a ticket to
+ * another queue or agent is for people (`set`, agent commands), so queue
+ * and assign actions are ignored here. */
+static int
+route_followup(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s)
+{
+	const struct sg_rules *r = s->c->rules;
+	struct sg_ticket *t = &s->t;
+	struct sg_route *ro = &s->route;
+	int rc = 0;
+
+	sg_route_clear(ro);
+	if (r == NULL)
+		return 0;
+	struct sg_rule_input ri = {
+		.mi = s->mi, .env_from = s->in->env_from, .env_rcpt = s->in->env_rcpt, .nrcpt = s->in->nrcpt,
+		.door = sg_door_name(s->in->door), .auth = s->in->auth_user, .ticket = t, .size = s->in->len,
+	};
+	sg_rules_eval(r, &ri, ro, NULL);
+	char *actor = ro->matched.n ? sg_xasprintf("rule:%s", ro->matched.v[0]) : sg_xstrdup("system");
+	if (ro->priority > (int)t->priority) {
+		char *detail = sg_xasprintf("%s -> %s", sg_priority_name(t->priority), sg_priority_name(ro->priority));
+		t->priority = (enum sg_priority)ro->priority;
+		rc = sg_store_event_add(st, txn, t->id, "priority", actor, detail);
+		free(detail);
+	}
+	size_t before = t->tags.n;
+	for (size_t i = 0; i < ro->tags.n; i++)
+		sg_strlist_add(&t->tags, ro->tags.v[i], 1);
+	if (rc == 0 && t->tags.n > before) {
+		GString *g = g_string_new("tags:");
+		for (size_t i = before; i < t->tags.n; i++)
+			g_string_append_printf(g, " %s", t->tags.v[i]);
+		rc = sg_store_event_add(st, txn, t->id, "tags", actor, g->str);
+		g_string_free(g, TRUE);
+	}
+	free(actor);
+	return rc;
+}
+
 /* A follow-up: reopen when needed, learn new participants. */
 static int
 update_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, int64_t now, int *newticket)
@@ -485,7 +526,64 @@ update_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, i
 	add_participants(t, s);
 	t->updated = now;
 	s->verdict = SG_V_FOLLOWUP;
-	return 0;
+	return s->bounce ? 0 : route_followup(st, txn, s);
+}
+
+/* Where the support copy of this ticket's mail goes: the assignee, else
+ * the queue's mailbox, else nowhere (NULL). */
+static const char *
+destination(const struct sg_conf *c, const struct sg_ticket *t)
+{
+	if (t->assignee != NULL)
+		return t->assignee;
+	if (c->rules != NULL && t->queue != NULL) {
+		const struct sg_queue_def *q = sg_rules_queue(c->rules, t->queue);
+		return q ? q->mailbox : NULL;
+	}
+	return NULL;
+}
+
+/* The IMAP door (and `supportgate ingest`) has no envelope to re-route:
+ * the message is forwarded to the destination through the outbound queue,
+ * marked with the ticket headers, in the same transaction. */
+static int
+forward_copy(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, int64_t now)
+{
+	const struct sg_conf *c = s->c;
+	const char *dest = destination(c, &s->t);
+	const char *from = c->support_from[0] ? c->support_from : c->support_address.n ? c->support_address.v[0] : NULL;
+
+	if (dest == NULL || from == NULL)
+		return 0;
+	char *token = sg_token_format(c->ticket_tag, s->t.id, c->token_secret, c->token_secret_len);
+	char *head = sg_xasprintf("%sTicket: %llu\r\n%sQueue: %s\r\n%sPriority: %s\r\nX-Loop: %s\r\n", c->header_prefix,
+				  (unsigned long long)s->t.id, c->header_prefix, s->t.queue ? s->t.queue : "default",
+				  c->header_prefix, sg_priority_name(s->t.priority), from);
+	size_t hl = strlen(head), keep = s->in->len > c->max_message_size ? (size_t)c->max_message_size : s->in->len;
+	struct sg_job j = { 0 };
+	j.ticket = s->t.id;
+	j.kind = SG_JOB_SMTP;
+	j.created = j.due = now;
+	j.what = "forward";
+	j.mail_from = (char *)from;
+	sg_strlist_add(&j.rcpts, dest, 0);
+	j.payload = sg_xmalloc(hl + keep + 1);
+	memcpy(j.payload, head, hl);
+	memcpy(j.payload + hl, s->in->raw, keep);
+	j.payload[hl + keep] = '\0';
+	j.payload_len = hl + keep;
+	int rc = sg_store_job_add(st, txn, &j);
+	if (rc == 0) {
+		char *detail = sg_xasprintf("forwarded %s to %s", token, dest);
+		rc = sg_store_event_add(st, txn, s->t.id, "forward", "system", detail);
+		free(detail);
+		s->jobs++;
+	}
+	free(j.payload);
+	sg_strlist_clear(&j.rcpts);
+	free(head);
+	free(token);
+	return rc;
 }
 
 static int
@@ -543,7 +641,7 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 	}
 	if (newticket && (rc = create_ticket(st, txn, s, now)) != 0)
 		goto fail;
-	if (newticket && s->in->door == SG_DOOR_MILTER && (s->route.reject_text != NULL || s->route.tempfail)) {
+	if (s->in->door == SG_DOOR_MILTER && (s->route.reject_text != NULL || s->route.tempfail)) {
 		/* The rules refuse the mail at SMTP time: no ticket at all, so
 		 * an MTA retry after tempfail is judged afresh. */
 		sg_store_txn_abort(&txn);
@@ -596,6 +694,8 @@ run_txn(struct sg_store *st, struct ingest_state *s, int64_t now)
 			goto fail;
 		s->jobs += (size_t)queued;
 	}
+	if (s->in->door != SG_DOOR_MILTER && (rc = forward_copy(st, txn, s, now)) != 0)
+		goto fail;
 	for (size_t i = 0; newticket && i < s->route.notify.n; i++) {
 		char *why = sg_xasprintf("rule %s", s->route.matched.n ? s->route.matched.v[s->route.matched.n - 1] : "?");
 		rc = sg_ack_notice(st, txn, c, &s->t, s->route.notify.v[i], why, s->mi->body_text, now);
@@ -640,11 +740,7 @@ fill_decision(const struct ingest_state *s, struct sg_decision *d)
 	if (s->support_rcpt != NULL)
 		d->reply_to = sg_xstrdup(s->support_rcpt);
 	/* Re-route the support copy to the assignee or the queue's mailbox. */
-	const char *dest = t->assignee;
-	if (dest == NULL && c->rules != NULL && t->queue != NULL) {
-		const struct sg_queue_def *q = sg_rules_queue(c->rules, t->queue);
-		dest = q ? q->mailbox : NULL;
-	}
+	const char *dest = destination(c, t);
 	if (dest != NULL) {
 		for (size_t i = 0; i < s->in->nrcpt; i++)
 			if (sg_conf_is_support(c, s->in->env_rcpt[i], NULL))

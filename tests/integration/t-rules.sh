@@ -48,6 +48,13 @@ j2=$(cli show 2 --json)
 is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["queue"], d["assignee"])' <<<"$j2")" \
 	"billing boris@example.com" "ticket 2: next agent"
 ok "queue event names the rule" grep -q 'queue .*by rule:billing: default -> billing' <(cli show 1)
+ok "IMAP/CLI door: copy forwarded to the assignee through the queue" grep -q 'anna@example.com' <(cli queue)
+ok "forward event on the ticket" grep -q 'forward .*forwarded \[ACME #1\] to anna@example.com' <(cli show 1)
+printf 'From: alice@customer.example\nTo: support@example.com\nSubject: Re: URGENT invoice\nMessage-ID: <fu-1@customer.example>\nIn-Reply-To: <qs-01.alice@customer.example>\n\nPlease hurry.\n' > "$dir/fu.eml"
+out=$(cli ingest "$dir/fu.eml")
+ok "follow-up threads" grep -q '^follow-up ticket 2' <<<"$out"
+is "$(cli show 2 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["priority"], d["queue"], d["assignee"])')" \
+	"urgent billing boris@example.com" "rules on a follow-up raise the priority, queue and agent stay"
 ok "assignee event names the strategy" grep -q 'assignee .*-> anna@example.com (round-robin)' <(cli show 1)
 ok "queues lists billing" grep -q '^billing .*billing@example.com .*round-robin' <(cli queues)
 ok "agents shows load" grep -qE '^anna@example.com +Anna Berg +no +1 +1' <(cli agents)
