@@ -417,7 +417,7 @@ parse_test(struct parser *p)
 			perr(p, v->col, "expected /regex/ after %s", o->text);
 			goto bad;
 		}
-		uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+		uint32_t opts = PCRE2_UTF;
 		for (const char *fl = v->flags; *fl; fl++) {
 			switch (*fl) {
 			case 'i': opts |= PCRE2_CASELESS; break;
@@ -1079,7 +1079,7 @@ test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vl
 	case O_MATCH:
 	case O_NOMATCH: {
 		pcre2_match_data *md = e->md;
-		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, 0, md, e->r->mctx);
+		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, PCRE2_NO_UTF_CHECK, md, e->r->mctx);
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
 			sg_warn(MOD, "rule %s: regex %s hit its limit on %s: counted as no match", e->rule, c->text,
 				field_names[c->field]);
@@ -1115,8 +1115,22 @@ test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vl
 	}
 }
 
+/* Values that did not come through the UTF-8 cleaning of message.c
+ * (envelope, addresses, door, auth) are checked here once, because the
+ * patterns are matched with PCRE2_NO_UTF_CHECK. */
 static int
 test_value(struct evalctx *e, const struct cond *c, const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	if (v != NULL && !g_utf8_validate(v, (gssize)n, NULL))
+		return 0;
+	return test_value_len(e, c, v, n);
+}
+
+/* Trusted: made valid UTF-8 by message.c (subject, body, header values,
+ * attachment names). */
+static int
+test_text(struct evalctx *e, const struct cond *c, const char *v)
 {
 	return test_value_len(e, c, v, v ? strlen(v) : 0);
 }
@@ -1147,7 +1161,7 @@ eval_test(struct evalctx *e, const struct cond *c)
 	case F_FROM: hit = test_value(e, c, mi->from_addr); break;
 	case F_TO: hit = test_list(e, c, (const char *const *)mi->to.v, mi->to.n); break;
 	case F_CC: hit = test_list(e, c, (const char *const *)mi->cc.v, mi->cc.n); break;
-	case F_SUBJECT: hit = test_value(e, c, mi->subject); break;
+	case F_SUBJECT: hit = test_text(e, c, mi->subject); break;
 	case F_BODY:
 		hit = test_value_len(e, c, mi->body_text, e->body_len);
 		break;
@@ -1156,7 +1170,7 @@ eval_test(struct evalctx *e, const struct cond *c)
 	case F_HEADER:
 		for (size_t i = 0; i < mi->hdr_names.n && !hit; i++)
 			if (strcasecmp(mi->hdr_names.v[i], c->header) == 0)
-				hit = test_value(e, c, mi->hdr_values.v[i]);
+				hit = test_text(e, c, mi->hdr_values.v[i]);
 		break;
 	case F_ATT_NAME: hit = test_list(e, c, (const char *const *)mi->attach_names.v, mi->attach_names.n); break;
 	case F_ATT_TYPE: hit = test_list(e, c, (const char *const *)mi->attach_types.v, mi->attach_types.n); break;
