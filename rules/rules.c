@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "prefilter.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -54,6 +55,8 @@ struct cond {
 	char *header;
 	enum op op;
 	pcre2_code *re;
+	struct sg_prefilter *pf;  /* required literals, or NULL */
+	unsigned *lit_ids;        /* pf's literals as ids into the rules' literal table */
 	char *text;            /* regex source or string, for traces */
 	size_t list;           /* index into lists for O_IN */
 	unsigned long long num;
@@ -110,6 +113,8 @@ struct sg_rules {
 	struct list_file *lists;
 	size_t nlists;
 	pcre2_match_context *mctx;
+	GHashTable *lits;         /* literal -> id + 1, for the prefilter caches */
+	unsigned nlits;
 };
 
 /* ------------------------------------------------------------ errors */
@@ -355,6 +360,8 @@ cond_free(struct cond *c)
 	cond_free(c->b);
 	if (c->re)
 		pcre2_code_free(c->re);
+	sg_prefilter_free(&c->pf);
+	free(c->lit_ids);
 	free(c->header);
 	free(c->text);
 	free(c);
@@ -440,6 +447,22 @@ parse_test(struct parser *p)
 			goto bad;
 		}
 		(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
+		c->pf = sg_prefilter_build(v->text, v->flags);
+		if (c->pf != NULL) {
+			c->lit_ids = sg_xcalloc(c->pf->lits.n, sizeof(*c->lit_ids));
+			for (size_t li = 0; li < c->pf->lits.n; li++) {
+				/* caseless and exact literals are different entries */
+				char *k = sg_xasprintf("%c%s", c->pf->caseless ? 'i' : 'e', c->pf->lits.v[li]);
+				gpointer id = g_hash_table_lookup(p->r->lits, k);
+				if (id == NULL) {
+					id = GUINT_TO_POINTER(++p->r->nlits);
+					g_hash_table_insert(p->r->lits, k, id);
+				} else {
+					free(k);
+				}
+				c->lit_ids[li] = GPOINTER_TO_UINT(id) - 1;
+			}
+		}
 		c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
 	} else if (is_op(o, "=") || is_op(o, "!=")) {
 		c->op = is_op(o, "=") ? O_EQ : O_NE;
@@ -945,6 +968,7 @@ sg_rules_load(const char *path, struct sg_conf_errors *errs)
 	size_t before = errs->n;
 
 	r->mctx = pcre2_match_context_create(NULL);
+	r->lits = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
@@ -1005,6 +1029,8 @@ sg_rules_free(struct sg_rules **rp)
 	}
 	free(r->lists);
 	pcre2_match_context_free(r->mctx);
+	if (r->lits != NULL)
+		g_hash_table_destroy(r->lits);
 	free(r);
 }
 
@@ -1058,10 +1084,100 @@ sg_rules_segment_of(const struct sg_rules *r, const char *addr)
 
 /* ------------------------------------------------------------ evaluation */
 
+/* The texts tested in one evaluation, each case-folded at most once, with
+ * the answers for literals already searched in them: real rule sets repeat
+ * their keywords, so most searches become a hash lookup. */
+struct text_entry {
+	const char *src;
+	size_t srclen;
+	int caseless;
+	char *folded;            /* owned, when caseless */
+	const char *t;
+	size_t tl;
+	unsigned char *seen;     /* per literal id: 0 unknown, 1 absent, 2 present */
+};
+
+struct hdr_entry {
+	const char *name;        /* as written in a condition */
+	size_t *idx;             /* positions of that header in the message */
+	size_t n;
+};
+
+struct body_cache {
+	struct text_entry *v;
+	size_t n;
+	unsigned nlits;
+	struct hdr_entry *h;     /* header lookups done so far */
+	size_t nh;
+};
+
+/* Where header name occurs in the message; found once per evaluation. */
+static const struct hdr_entry *
+hdr_lookup(struct body_cache *bc, const struct sg_msginfo *mi, const char *name)
+{
+	for (size_t i = 0; i < bc->nh; i++)
+		if (strcasecmp(bc->h[i].name, name) == 0)
+			return &bc->h[i];
+	bc->h = sg_xreallocarray(bc->h, bc->nh + 1, sizeof(*bc->h));
+	struct hdr_entry *h = &bc->h[bc->nh++];
+	h->name = name;
+	h->idx = NULL;
+	h->n = 0;
+	for (size_t i = 0; i < mi->hdr_names.n; i++)
+		if (strcasecmp(mi->hdr_names.v[i], name) == 0) {
+			h->idx = sg_xreallocarray(h->idx, h->n + 1, sizeof(*h->idx));
+			h->idx[h->n++] = i;
+		}
+	return h;
+}
+
+/* Short texts are searched directly; remembering answers pays from here. */
+#define SG_PF_CACHE_MIN 256
+
+static struct text_entry *
+text_entry(struct body_cache *bc, const char *src, size_t len, int caseless)
+{
+	for (size_t i = 0; i < bc->n; i++)
+		if (bc->v[i].src == src && bc->v[i].srclen == len && bc->v[i].caseless == caseless)
+			return &bc->v[i];
+	bc->v = sg_xreallocarray(bc->v, bc->n + 1, sizeof(*bc->v));
+	struct text_entry *f = &bc->v[bc->n++];
+	f->src = src;
+	f->srclen = len;
+	f->caseless = caseless;
+	f->folded = caseless ? g_utf8_casefold(src, (gssize)len) : NULL;
+	f->t = caseless ? f->folded : src;
+	f->tl = caseless ? strlen(f->folded) : len;
+	f->seen = f->tl >= SG_PF_CACHE_MIN ? sg_xcalloc(bc->nlits ? bc->nlits : 1, 1) : NULL;
+	return f;
+}
+
+static int
+text_may_match(struct text_entry *f, const struct cond *c)
+{
+	const struct sg_prefilter *pf = c->pf;
+
+	for (size_t i = 0; i < pf->lits.n; i++) {
+		const char *lit = pf->lits.v[i];
+		if (f->seen == NULL) {
+			if (memmem(f->t, f->tl, lit, strlen(lit)) != NULL)
+				return 1;
+			continue;
+		}
+		unsigned char *v = &f->seen[c->lit_ids[i]];
+		if (*v == 0)
+			*v = memmem(f->t, f->tl, lit, strlen(lit)) != NULL ? 2 : 1;
+		if (*v == 2)
+			return 1;
+	}
+	return 0;
+}
+
 struct evalctx {
 	const struct sg_rules *r;
 	pcre2_match_data *md;          /* one per evaluation, reused by every test */
 	size_t body_len;               /* bounded length of the body text */
+	struct body_cache *bc;         /* case-folded body, made on first need */
 	const struct sg_rule_input *in;
 	const struct sg_route *route;
 	const char *rule;
@@ -1079,7 +1195,11 @@ test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vl
 	case O_MATCH:
 	case O_NOMATCH: {
 		pcre2_match_data *md = e->md;
-		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, PCRE2_NO_UTF_CHECK, md, e->r->mctx);
+		int rc;
+		/* skip the regex when none of its required literals occurs */
+		if (c->pf != NULL && !text_may_match(text_entry(e->bc, v, vlen, c->pf->caseless), c))
+			return 0;
+		rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, PCRE2_NO_UTF_CHECK, md, e->r->mctx);
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
 			sg_warn(MOD, "rule %s: regex %s hit its limit on %s: counted as no match", e->rule, c->text,
 				field_names[c->field]);
@@ -1167,11 +1287,12 @@ eval_test(struct evalctx *e, const struct cond *c)
 		break;
 	case F_ENV_FROM: hit = test_value(e, c, in->env_from); break;
 	case F_ENV_RCPT: hit = test_list(e, c, in->env_rcpt, in->nrcpt); break;
-	case F_HEADER:
-		for (size_t i = 0; i < mi->hdr_names.n && !hit; i++)
-			if (strcasecmp(mi->hdr_names.v[i], c->header) == 0)
-				hit = test_text(e, c, mi->hdr_values.v[i]);
+	case F_HEADER: {
+		const struct hdr_entry *h = hdr_lookup(e->bc, mi, c->header);
+		for (size_t i = 0; i < h->n && !hit; i++)
+			hit = test_text(e, c, mi->hdr_values.v[h->idx[i]]);
 		break;
+	}
 	case F_ATT_NAME: hit = test_list(e, c, (const char *const *)mi->attach_names.v, mi->attach_names.n); break;
 	case F_ATT_TYPE: hit = test_list(e, c, (const char *const *)mi->attach_types.v, mi->attach_types.n); break;
 	case F_SEGMENT: {
@@ -1230,9 +1351,10 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 		while (bl > 0 && ((unsigned char)in->mi->body_text[bl] & 0xC0) == 0x80)
 			bl--;
 	}
+	struct body_cache bc = { NULL, 0, r->nlits, NULL, 0 };
 	for (size_t i = 0; i < r->nrules; i++) {
 		const struct rule *ru = &r->rules[i];
-		struct evalctx e = { r, md, bl, in, out, ru->name, "" };
+		struct evalctx e = { r, md, bl, &bc, in, out, ru->name, "" };
 		int hit = eval(&e, ru->cond);
 		if (trace != NULL)
 			fprintf(trace, "rule %-20s line %-4d %s%s%s\n", ru->name, ru->line, hit ? "MATCH" : "no match",
@@ -1271,6 +1393,14 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 			break;
 	}
 	pcre2_match_data_free(md);
+	for (size_t i = 0; i < bc.n; i++) {
+		g_free(bc.v[i].folded);
+		free(bc.v[i].seen);
+	}
+	free(bc.v);
+	for (size_t i = 0; i < bc.nh; i++)
+		free(bc.h[i].idx);
+	free(bc.h);
 	if (out->segment == NULL && in->mi != NULL) {
 		const char *seg = sg_rules_segment_of(r, in->mi->from_addr);
 		if (seg != NULL)
