@@ -82,13 +82,6 @@ sg_buf_list(struct sg_buf *b, const struct sg_strlist *l)
 		sg_buf_str(b, l->v[i]);
 }
 
-void
-sg_buf_blob(struct sg_buf *b, const void *p, size_t n)
-{
-	sg_buf_u32(b, (uint32_t)n);
-	buf_put(b, p, n);
-}
-
 static const unsigned char *
 rd_take(struct sg_reader *r, size_t n)
 {
@@ -178,21 +171,6 @@ sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
 		sg_strlist_add(l, s ? s : "", 0);
 		free(s);
 	}
-	return 0;
-}
-
-int
-sg_rd_blob(struct sg_reader *r, const void **p, size_t *n)
-{
-	uint32_t len;
-	const unsigned char *q;
-
-	*p = NULL;
-	*n = 0;
-	if (sg_rd_u32(r, &len) < 0 || (q = rd_take(r, len)) == NULL)
-		return -1;
-	*p = q;
-	*n = len;
 	return 0;
 }
 
@@ -398,15 +376,16 @@ sg_rec_job_encode(struct sg_buf *b, const struct sg_job *j)
 	sg_buf_str(b, j->what);
 	sg_buf_str(b, j->mail_from);
 	sg_buf_list(b, &j->rcpts);
-	sg_buf_blob(b, j->payload, j->payload_len);
+	sg_buf_u32(b, (uint32_t)j->payload_len);
+	buf_put(b, j->payload, j->payload_len);
 }
 
 int
 sg_rec_job_decode(const void *p, size_t len, struct sg_job *j)
 {
 	struct sg_reader r = { p, len, 0, 0 };
-	size_t plen = 0;
-	const void *pp;
+	uint32_t plen = 0;
+	const unsigned char *pp;
 
 	memset(j, 0, sizeof(*j));
 	rd_version(&r);
@@ -421,11 +400,13 @@ sg_rec_job_decode(const void *p, size_t len, struct sg_job *j)
 	sg_rd_str(&r, &j->what);
 	sg_rd_str(&r, &j->mail_from);
 	sg_rd_list(&r, &j->rcpts);
-	if (sg_rd_blob(&r, &pp, &plen) < 0 || r.bad) {
+	sg_rd_u32(&r, &plen);
+	pp = rd_take(&r, plen);
+	if (r.bad || pp == NULL) {
 		sg_job_clear(j);
 		return -1;
 	}
-	j->payload = sg_xmalloc(plen + 1);
+	j->payload = sg_xmalloc((size_t)plen + 1);
 	memcpy(j->payload, pp, plen);
 	j->payload[plen] = '\0';
 	j->payload_len = plen;

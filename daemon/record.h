@@ -7,8 +7,7 @@
  *   u8      one byte
  *   u32/u64 big-endian unsigned; i64 big-endian two's complement
  *   str     u32 length + bytes (no NUL); length 0xffffffff = NULL
- *   blob    u32 length + bytes (binary, never NULL)
- *   list    u32 count + that many str (count at most 100000)
+ *   list    u32 count + that many str
  *
  * Keys: ticket ids are u64 big-endian (so B-tree order is numeric order);
  * per-ticket rows (messages, events) are u64 ticket + u32 seq.
@@ -28,19 +27,10 @@
  * Outbound job (jobs.db, key u64 job id): ver, u64 id, u64 ticket,
  *   u8 kind, u8 state, i64 created, i64 due, u32 attempts,
  *   str last_error, str what, str mail_from, list rcpts, blob payload
- * Raw message (raw.db): the message bytes as received, no header, no
- *   version byte (possibly cut short: see SG_MSG_TRUNCATED)
- * Customer index (customers.db): key address bytes, value u64 ticket id
- * Meta (meta.db): key name bytes; value u64 (sg_store_meta_*), or bytes
- *   (keys "kv:NAME", sg_store_kv_*), or a DB_SEQUENCE ("seq:ticket",
- *   "seq:job": Berkeley DB's own format)
+ *   (blob = u32 length + bytes)
  *
- * Message summary flags: SG_MSG_TRUNCATED (0x1) = raw.db holds only the
- * first bytes of a message of `size` bytes. Other bits are reserved (0).
- *
- * Decoders never read past the buffer: truncated or corrupt input, an
- * out-of-range enum, or an unknown version returns -1 and leaves nothing
- * allocated. Bytes after the last field are ignored.
+ * Decoders never read past the buffer: truncated or corrupt input, or an
+ * unknown version, returns -1 and leaves nothing allocated.
  */
 #ifndef SG_RECORD_H
 #define SG_RECORD_H
@@ -100,8 +90,6 @@ void sg_buf_u64(struct sg_buf *b, uint64_t v);
 void sg_buf_i64(struct sg_buf *b, int64_t v);
 void sg_buf_str(struct sg_buf *b, const char *s);
 void sg_buf_list(struct sg_buf *b, const struct sg_strlist *l);
-/* n must be below 2^32 - 1 (callers bound their sizes far below). */
-void sg_buf_blob(struct sg_buf *b, const void *p, size_t n);
 
 /* A bounds-checked reader; every get returns 0 or -1 (and sets bad). */
 struct sg_reader {
@@ -115,8 +103,6 @@ int sg_rd_u64(struct sg_reader *r, uint64_t *v);
 int sg_rd_i64(struct sg_reader *r, int64_t *v);
 int sg_rd_str(struct sg_reader *r, char **s);   /* new string or NULL */
 int sg_rd_list(struct sg_reader *r, struct sg_strlist *l);
-/* Points *p into the reader's buffer (no copy; valid while it is). */
-int sg_rd_blob(struct sg_reader *r, const void **p, size_t *n);
 
 /* Key helpers */
 void sg_key_u64(unsigned char out[8], uint64_t v);

@@ -6,7 +6,6 @@
 
 #include <db.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,27 +274,6 @@ sg_store_txn_abort(struct sg_txn **txnp)
 	*txnp = NULL;
 	txn->t->abort(txn->t);
 	free(txn);
-}
-
-int
-sg_store_txn_run(struct sg_store *st, int (*body)(struct sg_store *, struct sg_txn *, void *),
-		 void *arg)
-{
-	int rc = SG_STORE_DEADLOCK;
-
-	for (int attempt = 0; attempt < SG_STORE_RETRIES && rc == SG_STORE_DEADLOCK; attempt++) {
-		struct sg_txn *txn;
-
-		if ((rc = sg_store_txn_begin(st, &txn)) != 0)
-			break;
-		if ((rc = body(st, txn, arg)) == 0)
-			rc = sg_store_txn_commit(&txn);
-		else
-			sg_store_txn_abort(&txn);
-	}
-	if (rc == SG_STORE_DEADLOCK)
-		sg_error(MOD, "transaction still deadlocked after %d attempts", SG_STORE_RETRIES);
-	return rc;
 }
 
 static void
@@ -862,45 +840,12 @@ sg_store_backup(struct sg_store *st, const char *dir)
 	return map_err(rc, "backup");
 }
 
-/*
- * Does another process have the environment open? DB_REGISTER keeps one
- * fcntl byte lock per registered process on __db.register (released by
- * the kernel when it dies), so any lock held by someone else means a live
- * user. Our own locks are invisible to F_GETLK, which is right: callers
- * do not hold the store open themselves.
- */
-static int
-env_in_use(const char *home, long *pid)
-{
-	char *path = sg_xasprintf("%s/__db.register", home);
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	int busy = 0;
-
-	free(path);
-	if (fd < 0)
-		return 0;               /* never opened with DB_REGISTER: nobody */
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
-		busy = 1;
-		*pid = (long)fl.l_pid;
-	}
-	close(fd);
-	return busy;
-}
-
 int
 sg_store_recover(const char *state_dir)
 {
 	char *home = sg_xasprintf("%s/db", state_dir);
 	DB_ENV *env = NULL;
-	long pid = 0;
 	int rc;
-
-	if (env_in_use(home, &pid)) {
-		sg_error(MOD, "%s is in use (process %ld): stop it before recovery", home, pid);
-		free(home);
-		return SG_STORE_ERROR;
-	}
 
 	rc = env_create(home, 0, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
 			DB_INIT_MPOOL | DB_RECOVER_FATAL, &env);

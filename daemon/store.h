@@ -58,18 +58,6 @@ int sg_store_txn_commit(struct sg_txn **txn);
 /* Abort and free; safe on NULL / cleared pointers. */
 void sg_store_txn_abort(struct sg_txn **txn);
 
-/*
- * Run body in a transaction and commit it; on SG_STORE_DEADLOCK (from the
- * body or the commit) abort and run the body again, at most
- * SG_STORE_RETRIES times in all. body must therefore be repeatable: no
- * side effects outside the store before it returns 0. A non-zero return
- * from body aborts and is returned (SG_STORE_* or the body's own code).
- * Returns 0 once committed.
- */
-#define SG_STORE_RETRIES 5
-int sg_store_txn_run(struct sg_store *st, int (*body)(struct sg_store *, struct sg_txn *, void *),
-		     void *arg);
-
 /* Next ticket id from the sequence (monotonic, starts at 1). */
 int sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id);
 int sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out);
@@ -119,9 +107,7 @@ int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, 
 /* Maintenance (CLI). verify: DB->verify of every file, report to fp;
  * run it while no daemon writes. backup: DB_ENV->backup (hot, consistent:
  * database files then logs) into dir, created if needed. recover: open
- * the environment alone with DB_RECOVER_FATAL; refused (SG_STORE_ERROR,
- * nothing touched) while another process holds the environment open, as
- * seen by the fcntl locks on db/__db.register. */
+ * the environment alone with DB_RECOVER_FATAL; no other process may use it. */
 int sg_store_verify(const char *state_dir, FILE *fp);
 int sg_store_backup(struct sg_store *st, const char *dir);
 int sg_store_recover(const char *state_dir);

@@ -1131,9 +1131,6 @@ hdr_lookup(struct body_cache *bc, const struct sg_msginfo *mi, const char *name)
 	return h;
 }
 
-/* Short texts are searched directly; remembering answers pays from here. */
-#define SG_PF_CACHE_MIN 256
-
 static struct text_entry *
 text_entry(struct body_cache *bc, const char *src, size_t len, int caseless)
 {
@@ -1148,7 +1145,7 @@ text_entry(struct body_cache *bc, const char *src, size_t len, int caseless)
 	f->folded = caseless ? g_utf8_casefold(src, (gssize)len) : NULL;
 	f->t = caseless ? f->folded : src;
 	f->tl = caseless ? strlen(f->folded) : len;
-	f->seen = f->tl >= SG_PF_CACHE_MIN ? sg_xcalloc(bc->nlits ? bc->nlits : 1, 1) : NULL;
+	f->seen = sg_xcalloc(bc->nlits ? bc->nlits : 1, 1);
 	return f;
 }
 
@@ -1159,11 +1156,6 @@ text_may_match(struct text_entry *f, const struct cond *c)
 
 	for (size_t i = 0; i < pf->lits.n; i++) {
 		const char *lit = pf->lits.v[i];
-		if (f->seen == NULL) {
-			if (memmem(f->t, f->tl, lit, strlen(lit)) != NULL)
-				return 1;
-			continue;
-		}
 		unsigned char *v = &f->seen[c->lit_ids[i]];
 		if (*v == 0)
 			*v = memmem(f->t, f->tl, lit, strlen(lit)) != NULL ? 2 : 1;
