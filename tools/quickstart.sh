@@ -54,6 +54,8 @@ ticket_tag = "ACME"
 log_level = "info"
 support_name = "ACME Support"
 template_dir = "$top/templates"
+# The commented example rules: queues, agents, segments, EN/RU keywords.
+rules_file = "$top/rules/examples/supportgate.rules"
 # Our acknowledgements go out through the same private Postfix; they are
 # not support mail, so the milter lets them pass at DATA.
 smtp_relay = "smtp://127.0.0.1:$pport"
@@ -85,10 +87,14 @@ sg_postfix_flush "$run/postfix"
 sg_postfix_wait_empty "$run/postfix" 30
 # 6 sample mails + 3 acknowledgements (not for the out-of-office reply)
 sg_wait_for "test \$(ls $run/sink/*.eml 2>/dev/null | wc -l) -ge 9" 30
+sleep 1
 
 echo
 echo "== Tickets (run/supportgate tickets)"
 "$run/supportgate" tickets
+echo
+echo "== Agents (run/supportgate agents)"
+"$run/supportgate" agents
 echo
 echo "== What the relay delivered (run/sink/): mail to the support mailbox, and our acknowledgements"
 for m in "$run"/sink/*.eml; do
