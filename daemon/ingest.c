@@ -371,6 +371,14 @@ route_ticket(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, in
 		rc = sg_store_event_add(st, txn, t->id, "tags", actor, g->str);
 		g_string_free(g, TRUE);
 	}
+	/* Webhook delivery comes with the webhooks feature (I3); until then
+	 * the request is recorded, not silently dropped. */
+	for (size_t i = 0; rc == 0 && i < ro->webhooks.n; i++) {
+		detail = sg_xasprintf("webhook %s requested; no webhooks are configured, nothing sent", ro->webhooks.v[i]);
+		rc = sg_store_event_add(st, txn, t->id, "webhook", actor, detail);
+		sg_log_ctx(SG_LOG_WARN, MOD, s->in->queue_id, t->id, "%s", detail);
+		free(detail);
+	}
 	if (rc == 0 && ro->language != NULL) {
 		free(t->language);
 		t->language = sg_xstrdup(ro->language);

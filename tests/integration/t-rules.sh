@@ -72,10 +72,11 @@ cli set 1 status nonsense >/dev/null 2>&1
 is "$?" 2 "set with a bad status: exit 2"
 
 # notify action: a notice job to the named address
-printf 'rule n: subject ~ /refund/i => tag refund, notify ops@example.com\n' > "$dir/notify.rules"
+printf 'rule n: subject ~ /refund/i => tag refund, notify ops@example.com, webhook crm\n' > "$dir/notify.rules"
 sed "s|$dir/supportgate.rules|$dir/notify.rules|" "$dir/sg.conf" > "$dir/notify.conf"
 "$SG_CLI" -c "$dir/notify.conf" ingest "$m/05-forged-header.eml" >/dev/null
 ok "notify action queues a notice" grep -q 'ops@example.com' <("$SG_CLI" -c "$dir/notify.conf" queue)
+ok "webhook action is recorded on the ticket" grep -q 'webhook crm requested' <("$SG_CLI" -c "$dir/notify.conf" show 3)
 
 # -n and SIGUSR1 with broken rules
 [ -x "$SG_DAEMON" ] || { skip 4 "supportgated not built"; done_testing; }
