@@ -274,6 +274,7 @@ main(int argc, char **argv)
 				(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
 			if (pf != NULL)
 				(void)sg_pidfile_chown(pf, pw->pw_uid, pw->pw_gid);
+			(void)sg_milter_chown(pw->pw_uid, pw->pw_gid);
 		}
 	}
 	if (drop_privileges(c->user) != 0)

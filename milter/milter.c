@@ -53,6 +53,9 @@ static struct sg_store *the_store;
 static int socket_owned;
 /* libmilter keeps the socket spec pointer until it stops. */
 static char *listen_spec;
+/* The unix socket's directory when we created it (so it may be handed to
+ * the unprivileged user), else NULL. */
+static char *made_dir;
 
 struct sg_connctx {
 	char *conn_client;              /* client address, for logs and rules */
@@ -600,7 +603,10 @@ sg_milter_setup(const char *spec, int backlog)
 		char *slash = strrchr(dir, '/');
 		if (slash != NULL && slash != dir) {
 			*slash = '\0';
-			(void)mkdir(dir, 0755);
+			if (mkdir(dir, 0755) == 0) {
+				free(made_dir);
+				made_dir = sg_xstrdup(dir);
+			}
 		}
 		free(dir);
 		if (clear_stale_socket(path) != 0)
@@ -634,6 +640,23 @@ sg_milter_setup(const char *spec, int backlog)
 }
 
 int
+sg_milter_chown(uid_t uid, gid_t gid)
+{
+	const char *path = listen_spec ? unix_path(listen_spec) : NULL;
+	int rc = 0;
+
+	if (path == NULL)
+		return 0;
+	if (lchown(path, uid, gid) != 0)
+		rc = -1;
+	if (made_dir != NULL && chown(made_dir, uid, gid) != 0)
+		rc = -1;
+	if (rc != 0)
+		sg_warn(MOD, "cannot hand %s to the daemon user: %s (it may stay behind at exit)", path, strerror(errno));
+	return rc;
+}
+
+int
 sg_milter_run(void)
 {
 	return smfi_main() == MI_SUCCESS ? 0 : -1;
@@ -650,6 +673,7 @@ sg_milter_cleanup(const char *spec)
 {
 	const char *path = unix_path(spec);
 
+	sg_xfree(&made_dir);
 	if (!socket_owned) {
 		sg_xfree(&listen_spec);
 		return;

@@ -70,6 +70,29 @@ kill -TERM "$pid"
 wait "$pid"
 is "$?" 0 "second run exits 0"
 
+# Privilege drop: as root with user = nobody the daemon runs unprivileged,
+# and still removes its socket (in a directory it created) at exit.
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	cat > "$dir/drop.conf" <<CONF
+socket = "local:$dir/sockdir/sg.sock"
+state_dir = "$dir/dropstate"
+pid_file = "$dir/droprun/sg.pid"
+support_address = {"support@example.com"}
+user = "nobody"
+CONF
+	"$SG_DAEMON" -f -c "$dir/drop.conf" 2> "$dir/log6" &
+	pid=$!
+	sg_wait_for "grep -q ready $dir/log6" 10
+	is "$(ps -o user= -p "$pid" | tr -d ' ')" nobody "daemon runs as the configured user"
+	ok "state dir handed to the user" test "$(stat -c %U "$dir/dropstate")" = nobody
+	kill -TERM "$pid"
+	wait "$pid"
+	is "$?" 0 "unprivileged daemon exits 0"
+	ok "its socket is removed" test ! -e "$dir/sockdir/sg.sock"
+else
+	skip 4 "privilege drop needs root and a nobody user"
+fi
+
 # A regular file where the socket should be is not removed.
 echo keep > "$dir/sg.sock"
 "$SG_DAEMON" -f -c "$conf" 2> "$dir/log5"
