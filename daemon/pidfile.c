@@ -19,9 +19,12 @@
 
 struct sg_pidfile {
 	char *path;
+	char *made_dir;     /* the directory, when we created it */
 	int fd;
 };
 
+/* Returns 1 when the last component was created, 0 when it existed,
+ * -1 on error. */
 static int
 mkdir_p(const char *dir, mode_t mode)
 {
@@ -32,9 +35,13 @@ mkdir_p(const char *dir, mode_t mode)
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';
-			if (mkdir(d, mode) != 0 && errno != EEXIST) {
+			if (mkdir(d, mode) == 0) {
+				rc = 1;
+			} else if (errno != EEXIST) {
 				rc = -1;
 				break;
+			} else {
+				rc = 0;
 			}
 			*p = c;
 			if (c == '\0')
@@ -54,11 +61,15 @@ sg_pidfile_open(const char *path, struct sg_pidfile **out, pid_t *holder)
 	*out = NULL;
 	if (holder != NULL)
 		*holder = 0;
-	(void)mkdir_p(dirname(copy), 0755);
+	char *dir = dirname(copy);
+	int made = mkdir_p(dir, 0755) == 1;
+	char *made_dir = made ? sg_xstrdup(dir) : NULL;
 	free(copy);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (fd < 0) {
+		free(made_dir);
 		return -1;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		saved = errno;
 		if (holder != NULL) {
@@ -70,11 +81,13 @@ sg_pidfile_open(const char *path, struct sg_pidfile **out, pid_t *holder)
 			}
 		}
 		close(fd);
+		free(made_dir);
 		errno = saved;
 		return -1;
 	}
 	*out = sg_xcalloc(1, sizeof(**out));
 	(*out)->path = sg_xstrdup(path);
+	(*out)->made_dir = made_dir;
 	(*out)->fd = fd;
 	return 0;
 }
@@ -93,7 +106,13 @@ sg_pidfile_write(struct sg_pidfile *pf)
 int
 sg_pidfile_chown(struct sg_pidfile *pf, uid_t uid, gid_t gid)
 {
-	return fchown(pf->fd, uid, gid);
+	int rc = fchown(pf->fd, uid, gid);
+
+	/* A directory we made for the pid file goes along, so the file can
+	 * be removed at exit after privileges are dropped. */
+	if (rc == 0 && pf->made_dir != NULL)
+		rc = chown(pf->made_dir, uid, gid);
+	return rc;
 }
 
 void
@@ -108,5 +127,6 @@ sg_pidfile_remove(struct sg_pidfile **pfp)
 		sg_warn("pidfile", "cannot remove %s: %s", pf->path, strerror(errno));
 	close(pf->fd);
 	free(pf->path);
+	free(pf->made_dir);
 	free(pf);
 }

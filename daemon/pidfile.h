@@ -17,7 +17,8 @@ struct sg_pidfile;
 
 int sg_pidfile_open(const char *path, struct sg_pidfile **out, pid_t *holder);
 int sg_pidfile_write(struct sg_pidfile *pf);
-/* Let another user (after privilege drop) remove the file at exit. */
+/* Let another user (after privilege drop) remove the file at exit: the
+ * file, and its directory when sg_pidfile_open() created it. */
 int sg_pidfile_chown(struct sg_pidfile *pf, uid_t uid, gid_t gid);
 /* Unlink the file, release the lock and free; safe on NULL. */
 void sg_pidfile_remove(struct sg_pidfile **pf);

@@ -89,8 +89,9 @@ CONF
 	wait "$pid"
 	is "$?" 0 "unprivileged daemon exits 0"
 	ok "its socket is removed" test ! -e "$dir/sockdir/sg.sock"
+	ok "its pid file is removed" test ! -e "$dir/droprun/sg.pid"
 else
-	skip 4 "privilege drop needs root and a nobody user"
+	skip 5 "privilege drop needs root and a nobody user"
 fi
 
 # A regular file where the socket should be is not removed.
