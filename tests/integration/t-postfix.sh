@@ -135,7 +135,7 @@ ok "200 messages over one session" sg_send_mail "$pport" bulk@customer.example s
 end=$(date +%s%N)
 per=$(( (end - start) / 200000000 ))
 diag "200 messages in $(( (end - start) / 1000000 )) ms: ${per} ms each (with a synced commit per message)"
-ok "well under 40 ms per message (${per} ms)" test "$per" -lt 20
+ok "well under 40 ms per message (${per} ms; a delayed-ACK stall costs 40+)" test "$per" -lt 30
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 207" 60
 is "$(sg_sink_count "$dir/sink")" 207 "all 200 delivered"
 is "$(cli tickets | tail -n +2 | wc -l)" 205 "200 more tickets"
