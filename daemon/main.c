@@ -33,13 +33,13 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "conf.h"
-#include "log.h"
-#include "milter.h"
-#include "outbound.h"
-#include "pidfile.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "milter/milter.h"
+#include "outbound/outbound.h"
+#include "lib/pidfile.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 
 #define MOD "main"
 
@@ -106,7 +106,7 @@ reload_thread(void *arg)
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		struct sg_conf_errors errs = { 0 };
+		struct sg_diag errs = { 0 };
 		struct sg_conf *nc;
 
 		notify("RELOADING=1");
@@ -126,7 +126,7 @@ reload_thread(void *arg)
 			sg_conf_swap(nc);
 			sg_info(MOD, "configuration reloaded");
 		}
-		sg_conf_errors_clear(&errs);
+		sg_diag_clear(&errs);
 		notify("READY=1");
 	}
 	return NULL;
@@ -158,11 +158,11 @@ drop_privileges(const char *user)
 static int
 check_only(const char *path)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	struct sg_conf *c = sg_conf_load(path, &errs);
 
-	sg_conf_errors_print(&errs, stderr);
-	sg_conf_errors_clear(&errs);
+	sg_diag_print(&errs, stderr);
+	sg_diag_clear(&errs);
 	if (c == NULL)
 		return 1;
 	printf("%s: configuration OK\n", path);
@@ -198,7 +198,7 @@ int
 main(int argc, char **argv)
 {
 	int opt, foreground = 0, check = 0, rc = 1;
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	struct sg_conf *c;
 	struct sg_pidfile *pf = NULL;
 	struct sg_store *st = NULL;
@@ -227,8 +227,8 @@ main(int argc, char **argv)
 
 	c = sg_conf_load(conf_path, &errs);
 	if (c == NULL) {
-		sg_conf_errors_print(&errs, stderr);
-		sg_conf_errors_clear(&errs);
+		sg_diag_print(&errs, stderr);
+		sg_diag_clear(&errs);
 		return 1;
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);

@@ -20,7 +20,7 @@
  * mapped read-only and handed to sg_ingest().
  */
 #include "config.h"
-#include "milter.h"
+#include "milter/milter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +38,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "outbound.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "outbound/outbound.h"
+#include "lib/xalloc.h"
 
 #define MOD "milter"
 /* Headers per message and bytes per header we accept (bounds, rule 8). */

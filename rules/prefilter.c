@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "lib/xalloc.h"
 
 #define SG_PF_MIN 3          /* literals shorter than this filter too little */
 #define SG_PF_MAX_LITS 64

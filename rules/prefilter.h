@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "ticket.h"
+#include "model/ticket.h"
 
 struct sg_prefilter {
 	struct sg_strlist lits;   /* at least one occurs in every match */

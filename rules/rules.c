@@ -3,7 +3,7 @@
  * compiled conditions (PCRE2 with JIT), evaluator.
  */
 #include "config.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,10 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "address.h"
+#include "mail/address.h"
 #include "prefilter.h"
-#include "log.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 
 #define MOD "rules"
 #define SG_RULES_MAX_LINE 65536
@@ -121,7 +121,7 @@ struct sg_rules {
 
 struct parser {
 	struct sg_rules *r;
-	struct sg_conf_errors *errs;
+	struct sg_diag *errs;
 	const char *path;
 	int line;
 	struct tok *toks;
@@ -140,8 +140,7 @@ perr(struct parser *p, int col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p->errs->v = sg_xreallocarray(p->errs->v, p->errs->n + 1, sizeof(char *));
-	p->errs->v[p->errs->n++] = sg_xasprintf("%s:%d:%d: %s", p->path, p->line, col, msg);
+	sg_diag_add(p->errs, p->path, p->line, col, "%s", msg);
 }
 
 /* ------------------------------------------------------------ tokenizer */
@@ -835,7 +834,7 @@ bad:
 	return -1;
 }
 
-static void load_file(struct sg_rules *r, const char *path, struct sg_conf_errors *errs, int depth);
+static void load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth);
 
 static void
 parse_line(struct parser *p, const char *text)
@@ -915,7 +914,7 @@ out:
 }
 
 static void
-load_file(struct sg_rules *r, const char *path, struct sg_conf_errors *errs, int depth)
+load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth)
 {
 	FILE *fp = fopen(path, "r");
 	struct parser p = { .r = r, .errs = errs, .path = path, .depth = depth };
@@ -962,7 +961,7 @@ load_file(struct sg_rules *r, const char *path, struct sg_conf_errors *errs, int
 }
 
 struct sg_rules *
-sg_rules_load(const char *path, struct sg_conf_errors *errs)
+sg_rules_load(const char *path, struct sg_diag *errs)
 {
 	struct sg_rules *r = sg_xcalloc(1, sizeof(*r));
 	size_t before = errs->n;

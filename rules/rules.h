@@ -35,9 +35,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "conf.h"
-#include "message.h"
-#include "ticket.h"
+#include "lib/diag.h"
+#include "mail/message.h"
+#include "model/ticket.h"
 
 struct sg_rules;
 
@@ -77,7 +77,7 @@ struct sg_rule_input {
 	size_t size;
 };
 
-struct sg_rules *sg_rules_load(const char *path, struct sg_conf_errors *errs);
+struct sg_rules *sg_rules_load(const char *path, struct sg_diag *errs);
 void sg_rules_free(struct sg_rules **r);
 /* Evaluate; trace (may be NULL) gets one line per rule evaluated. */
 void sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace);

@@ -2,7 +2,7 @@
  * template — see template.h.
  */
 #include "config.h"
-#include "template.h"
+#include "templates/template.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "message.h"
-#include "xalloc.h"
+#include "mail/message.h"
+#include "lib/xalloc.h"
 
 #define SG_TMPL_MAX (256 * 1024)
 #define SG_TMPL_HEADERS 16
@@ -60,11 +60,11 @@ sg_template_set(struct sg_template_values *tv, const char *name, const char *val
 		tv->v[i] = value;
 }
 
-static void errf(struct sg_conf_errors *e, const char *path, int line, const char *fmt, ...)
+static void errf(struct sg_diag *e, const char *path, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void
-errf(struct sg_conf_errors *e, const char *path, int line, const char *fmt, ...)
+errf(struct sg_diag *e, const char *path, int line, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[512];
@@ -72,13 +72,12 @@ errf(struct sg_conf_errors *e, const char *path, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	e->v = sg_xreallocarray(e->v, e->n + 1, sizeof(char *));
-	e->v[e->n++] = sg_xasprintf("%s:%d: %s", path, line, msg);
+	sg_diag_add(e, path, line, 0, "%s", msg);
 }
 
 /* Check every {{var}} in s (which starts at line); report unknown ones. */
 static void
-check_vars(const char *s, const char *path, int line, struct sg_conf_errors *e)
+check_vars(const char *s, const char *path, int line, struct sg_diag *e)
 {
 	for (const char *p = s; *p; p++) {
 		if (*p == '\n')
@@ -105,7 +104,7 @@ check_vars(const char *s, const char *path, int line, struct sg_conf_errors *e)
 
 static int
 load_one(struct sg_templates *ts, const char *lang, const char *name, const char *path,
-	 struct sg_conf_errors *e)
+	 struct sg_diag *e)
 {
 	FILE *fp = fopen(path, "rb");
 	struct stat sb;
@@ -196,7 +195,7 @@ load_one(struct sg_templates *ts, const char *lang, const char *name, const char
 }
 
 struct sg_templates *
-sg_templates_load(const char *dir, struct sg_conf_errors *errs)
+sg_templates_load(const char *dir, struct sg_diag *errs)
 {
 	struct sg_templates *ts = sg_xcalloc(1, sizeof(*ts));
 	size_t before = errs->n;

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "conf.h"
+#include "lib/diag.h"
 
 struct sg_templates;
 
@@ -38,7 +38,7 @@ struct sg_template_values {
 int sg_template_var_index(const char *name);
 void sg_template_set(struct sg_template_values *tv, const char *name, const char *value);
 
-struct sg_templates *sg_templates_load(const char *dir, struct sg_conf_errors *errs);
+struct sg_templates *sg_templates_load(const char *dir, struct sg_diag *errs);
 void sg_templates_free(struct sg_templates **t);
 /* Is there a template NAME in language lang? */
 int sg_templates_has(const struct sg_templates *t, const char *lang, const char *name);

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "conf.h"
-#include "log.h"
+#include "conf/conf.h"
+#include "lib/log.h"
 
 static void
 print_value(const struct sg_conf *c, const struct sg_param *p)

@@ -11,14 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "ack.h"
+#include "notice/ack.h"
 #include "cli.h"
-#include "conf.h"
-#include "outbound.h"
-#include "store.h"
-#include "template.h"
-#include "token.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "outbound/outbound.h"
+#include "store/store.h"
+#include "templates/template.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 static void
 when(int64_t t, char *buf, size_t len)

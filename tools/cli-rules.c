@@ -11,28 +11,28 @@
 #include <string.h>
 #include <time.h>
 
-#include "ack.h"
-#include "address.h"
+#include "notice/ack.h"
+#include "mail/address.h"
 #include "cli.h"
-#include "conf.h"
-#include "message.h"
-#include "rules.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "mail/message.h"
+#include "rules/rules.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 
 int
 sg_cmd_rules(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0 && argc <= 3) {
 		const char *path = argc == 3 ? argv[2] : sg_cli_conf()->rules_file;
-		struct sg_conf_errors errs = { 0 };
+		struct sg_diag errs = { 0 };
 		if (path == NULL || *path == '\0') {
 			fprintf(stderr, "supportgate: no rules_file configured; name a file\n");
 			return 2;
 		}
 		struct sg_rules *r = sg_rules_load(path, &errs);
-		sg_conf_errors_print(&errs, stderr);
-		sg_conf_errors_clear(&errs);
+		sg_diag_print(&errs, stderr);
+		sg_diag_clear(&errs);
 		if (r == NULL)
 			return 1;
 		printf("%s: %zu rules, %zu queues, %zu agents: OK\n", path, sg_rules_count(r), sg_rules_nqueues(r),
@@ -65,10 +65,10 @@ sg_cmd_rules(int argc, char **argv)
 		struct sg_rules *own = NULL;
 		const struct sg_rules *r = c->rules;
 		if (rpath != NULL) {
-			struct sg_conf_errors errs = { 0 };
+			struct sg_diag errs = { 0 };
 			own = sg_rules_load(rpath, &errs);
-			sg_conf_errors_print(&errs, stderr);
-			sg_conf_errors_clear(&errs);
+			sg_diag_print(&errs, stderr);
+			sg_diag_clear(&errs);
 			if (own == NULL)
 				return 1;
 			r = own;

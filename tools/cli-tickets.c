@@ -19,15 +19,15 @@
 #include <strings.h>
 #include <time.h>
 
-#include "address.h"
+#include "mail/address.h"
 #include "cli.h"
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "message.h"
-#include "store.h"
-#include "token.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "store/store.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 static void
 rfc3339(int64_t t, char *buf, size_t len)

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "log.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 #include "cli.h"
-#include "store.h"
+#include "store/store.h"
 
 static const char *conf_path;
 
@@ -27,14 +27,14 @@ struct sg_conf *
 sg_cli_conf(void)
 {
 	static struct sg_conf *c;
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 
 	if (c != NULL)
 		return c;
 	c = sg_conf_load(conf_path, &errs);
 	if (c == NULL) {
-		sg_conf_errors_print(&errs, stderr);
-		sg_conf_errors_clear(&errs);
+		sg_diag_print(&errs, stderr);
+		sg_diag_clear(&errs);
 		exit(1);
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);

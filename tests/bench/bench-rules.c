@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "log.h"
-#include "message.h"
-#include "rules.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "rules/rules.h"
+#include "lib/xalloc.h"
 
 struct msgs {
 	char **raw;
@@ -91,10 +91,10 @@ main(int argc, char **argv)
 			i, fields[rand_r(&seed) % 5], a, b, 2 + i % 4, c, i, i % 50);
 	}
 	fclose(fp);
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	struct sg_rules *r = sg_rules_load(rf, &errs);
 	if (r == NULL) {
-		sg_conf_errors_print(&errs, stderr);
+		sg_diag_print(&errs, stderr);
 		return 1;
 	}
 	if (argc > 1) {

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "message.h"
-#include "store.h"
-#include "token.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "store/store.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 static double
 now_ns(void)
@@ -123,7 +123,7 @@ main(int argc, char **argv)
 	}
 
 	/* Ingest against parse, same message, same run. */
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	char *cpath = sg_xasprintf("%s/sg.conf", dir);
 	FILE *fp = fopen(cpath, "w");
 	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/ing\"\n", dir);

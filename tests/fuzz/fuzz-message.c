@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
-#include "xalloc.h"
+#include "mail/message.h"
+#include "lib/xalloc.h"
 
 #define SG_FUZZ_SEEDS "tests/mail tests/mail/quickstart"
 #include "replay.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "store/record.h"
 
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-record"
 #include "replay.h"

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "address.h"
-#include "token.h"
-#include "xalloc.h"
+#include "mail/address.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-token"
 #include "replay.h"

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "record.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-ack.XXXXXX";
@@ -59,7 +59,7 @@ feed(const char *from, const char *env_from, const char *extra, const char *ctyp
 int
 main(void)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	struct sg_decision d = { 0 };
 	const char *top = getenv("top_srcdir");
 
@@ -76,7 +76,7 @@ main(void)
 		dir, top ? top : ".");
 	fclose(fp);
 	conf = sg_conf_load(cpath, &errs);
-	sg_conf_errors_print(&errs, stdout);
+	sg_diag_print(&errs, stdout);
 	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
 	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
 		return done_testing();

@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "lib/size.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-config.XXXXXX";
@@ -34,7 +35,7 @@ write_file(const char *name, const char *text)
 static struct sg_conf *
 load(const char *text, char **errtext)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	char *path = write_file("t.conf", text);
 	struct sg_conf *c = sg_conf_load(path, &errs);
 	size_t len = 1;
@@ -46,7 +47,7 @@ load(const char *text, char **errtext)
 		strcat(*errtext, errs.v[i]);
 		strcat(*errtext, "; ");
 	}
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	free(path);
 	return c;
 }
@@ -186,19 +187,19 @@ main(void)
 	free(sec);
 
 	/* Missing file */
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	c = sg_conf_load("/nonexistent/supportgate.conf", &errs);
 	ok(c == NULL && errs.n == 1 && strstr(errs.v[0], "cannot read configuration") != NULL,
 	   "missing file is an error");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 
 	/* Sizes */
 	uint64_t v;
-	ok(sg_conf_parse_size("512K", &v) == 0 && v == 524288, "512K");
-	ok(sg_conf_parse_size("1G", &v) == 0 && v == 1073741824ULL, "1G");
-	ok(sg_conf_parse_size("12", &v) == 0 && v == 12, "plain bytes");
-	ok(sg_conf_parse_size("-1", &v) < 0, "negative refused");
-	ok(sg_conf_parse_size("99999999999999999999G", &v) < 0, "overflow refused");
+	ok(sg_size_parse("512K", &v) == 0 && v == 524288, "512K");
+	ok(sg_size_parse("1G", &v) == 0 && v == 1073741824ULL, "1G");
+	ok(sg_size_parse("12", &v) == 0 && v == 12, "plain bytes");
+	ok(sg_size_parse("-1", &v) < 0, "negative refused");
+	ok(sg_size_parse("99999999999999999999G", &v) < 0, "overflow refused");
 
 	/* Refcount and swap */
 	c = load(BASE, &err);

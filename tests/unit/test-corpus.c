@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "message.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 #define MAX_FILE (32 * 1024 * 1024)
@@ -127,7 +127,7 @@ main(void)
 {
 	char tmpl[] = "/tmp/sg-test-corpus.XXXXXX";
 	const char *top = getenv("top_srcdir");
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 
 	plan_lazy();
 	sg_log_open_stderr("test-corpus");
@@ -141,8 +141,8 @@ main(void)
 	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmpl);
 	fclose(fp);
 	conf = sg_conf_load(cpath, &errs);
-	sg_conf_errors_print(&errs, stdout);
-	sg_conf_errors_clear(&errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
 	free(cpath);
 	if (conf == NULL || sg_store_open(tmpl, SG_STORE_NOSYNC, &st) != 0)
 		return 1;

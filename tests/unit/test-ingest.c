@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-ingest.XXXXXX";
@@ -26,15 +26,15 @@ static struct sg_conf *conf;
 static struct sg_conf *
 make_conf(const char *extra)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	char *path = sg_xasprintf("%s/sg.conf", dir);
 	FILE *fp = fopen(path, "w");
 	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
 		    "ticket_tag = \"ACME\"\ndb_sync = false\n%s", dir, extra);
 	fclose(fp);
 	struct sg_conf *c = sg_conf_load(path, &errs);
-	sg_conf_errors_print(&errs, stdout);
-	sg_conf_errors_clear(&errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
 	free(path);
 	return c;
 }

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "address.h"
-#include "message.h"
-#include "xalloc.h"
+#include "mail/address.h"
+#include "mail/message.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static struct sg_msginfo *

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefilter.h"
+#include "rules/prefilter.h"
 #include "tap.h"
 
 static char *

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "xalloc.h"
+#include "store/record.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 int

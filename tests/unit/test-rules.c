@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "ingest.h"
-#include "log.h"
-#include "rules.h"
-#include "store.h"
-#include "xalloc.h"
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "rules/rules.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-rules.XXXXXX";
@@ -35,7 +35,7 @@ put(const char *name, const char *text)
 static struct sg_rules *
 load(const char *text, char **errtext)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	char *p = put("t.rules", text);
 	struct sg_rules *r = sg_rules_load(p, &errs);
 	GString *g = g_string_new(NULL);
@@ -43,7 +43,7 @@ load(const char *text, char **errtext)
 		g_string_append_printf(g, "%s; ", errs.v[i]);
 	*errtext = sg_xstrdup(g->str);
 	g_string_free(g, TRUE);
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	free(p);
 	return r;
 }
@@ -226,10 +226,10 @@ main(void)
 	/* The shipped examples load */
 	const char *top = getenv("top_srcdir");
 	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top ? top : ".");
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	r = sg_rules_load(ex, &errs);
 	ok(r != NULL && errs.n == 0, "rules/examples/supportgate.rules loads");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	sg_rules_free(&r);
 	free(ex);
 
@@ -247,8 +247,8 @@ main(void)
 		    "rules_file = \"%s/spread.rules\"\n", dir, dir);
 	fclose(fp);
 	struct sg_conf *c = sg_conf_load(cpath, &errs);
-	sg_conf_errors_print(&errs, stdout);
-	sg_conf_errors_clear(&errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
 	struct sg_store *st = NULL;
 	ok(c != NULL && c->rules != NULL && sg_store_open(c->state_dir, SG_STORE_NOSYNC, &st) == 0, "store with rules");
 	int count[6] = { 0 };

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "store.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-store.XXXXXX";

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "message.h"
-#include "template.h"
-#include "xalloc.h"
+#include "mail/message.h"
+#include "templates/template.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/sg-test-tmpl.XXXXXX";
@@ -50,7 +50,7 @@ count_headers(const char *msg, const char *name)
 int
 main(void)
 {
-	struct sg_conf_errors errs = { 0 };
+	struct sg_diag errs = { 0 };
 	const char *top = getenv("top_srcdir");
 	struct sg_templates *ts;
 	struct sg_template_values tv = { 0 };
@@ -67,9 +67,9 @@ main(void)
 	plan_lazy();
 	char *tdir = sg_xasprintf("%s/templates", top ? top : ".");
 	ts = sg_templates_load(tdir, &errs);
-	sg_conf_errors_print(&errs, stdout);
+	sg_diag_print(&errs, stdout);
 	ok(ts != NULL && errs.n == 0, "shipped templates load");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	free(tdir);
 	if (ts == NULL)
 		return done_testing();
@@ -148,22 +148,22 @@ main(void)
 	   errs.n ? errs.v[0] : "");
 	ok(errs.n > 1 && strstr(errs.v[1], "en/ack.tmpl:5: unknown variable {{nope}}") != NULL, "body error with line: %s",
 	   errs.n > 1 ? errs.v[1] : "");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	put("en/ack.tmpl", "X-Note: no subject\n\nbody\n");
 	ts = sg_templates_load(dir, &errs);
 	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "no Subject header") != NULL, "Subject required");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	put("en/ack.tmpl", "Subject: a\nFrom: evil@x\n\nbody {{unterminated\n");
 	ts = sg_templates_load(dir, &errs);
 	ok(ts == NULL && errs.n == 2, "From refused and unterminated {{ reported");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 	char *p = sg_xasprintf("%s/en/closed.tmpl", dir);
 	unlink(p);
 	free(p);
 	put("en/ack.tmpl", "Subject: a\n\nb\n");
 	ts = sg_templates_load(dir, &errs);
 	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "closed.tmpl") != NULL, "missing en template reported");
-	sg_conf_errors_clear(&errs);
+	sg_diag_clear(&errs);
 
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)

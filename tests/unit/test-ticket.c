@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "ticket.h"
+#include "model/ticket.h"
 #include "tap.h"
 
 int

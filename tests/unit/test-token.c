@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token.h"
-#include "xalloc.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 #include "tap.h"
 
 static const unsigned char secret[] = "0123456789abcdef-secret";

@@ -2,12 +2,12 @@
  * record — see record.h for the format.
  */
 #include "config.h"
-#include "record.h"
+#include "store/record.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "lib/xalloc.h"
 
 /* Bound on list sizes read back: a corrupt count must not allocate wildly. */
 #define SG_REC_MAX_LIST 100000

@@ -2,7 +2,7 @@
  * message — see message.h.
  */
 #include "config.h"
-#include "message.h"
+#include "mail/message.h"
 
 #include <ctype.h>
 #include <gmime/gmime.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "address.h"
-#include "xalloc.h"
+#include "mail/address.h"
+#include "lib/xalloc.h"
 
 #define SG_MIME_DEPTH 20
 #define SG_MIME_PARTS 200

@@ -2,7 +2,7 @@
  * store — see store.h.
  */
 #include "config.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <db.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 
 #define MOD "store"
 #define CHECKPOINT_EVERY 500

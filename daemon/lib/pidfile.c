@@ -2,7 +2,7 @@
  * pidfile — see pidfile.h.
  */
 #include "config.h"
-#include "pidfile.h"
+#include "lib/pidfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 
 struct sg_pidfile {
 	char *path;

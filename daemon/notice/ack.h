@@ -21,9 +21,9 @@
 
 #include <stdint.h>
 
-#include "conf.h"
-#include "message.h"
-#include "ticket.h"
+#include "conf/conf.h"
+#include "mail/message.h"
+#include "model/ticket.h"
 
 struct sg_store;
 struct sg_txn;

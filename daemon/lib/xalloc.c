@@ -2,7 +2,7 @@
  * xalloc — see xalloc.h. The one place where out-of-memory is handled.
  */
 #include "config.h"
-#include "xalloc.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
-#include "record.h"
+#include "conf/conf.h"
+#include "store/record.h"
 
 struct sg_store;
 

@@ -15,7 +15,7 @@
  * lock is held while GMime works.
  */
 #include "config.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 #include <ctype.h>
 #include <glib.h>
@@ -24,14 +24,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ack.h"
-#include "address.h"
-#include "log.h"
-#include "message.h"
-#include "rules.h"
-#include "store.h"
-#include "token.h"
-#include "xalloc.h"
+#include "notice/ack.h"
+#include "mail/address.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "rules/rules.h"
+#include "store/store.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 #define MOD "ingest"
 #define SG_DEADLOCK_RETRIES 8

@@ -21,7 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ticket.h"
+#include "lib/diag.h"
+#include "model/ticket.h"
 
 /* What to do when a class of error happens in the milter (STYLE.md rule 6). */
 enum sg_action {
@@ -103,20 +104,13 @@ struct sg_param {
 extern const struct sg_param sg_conf_params[];
 extern const size_t sg_conf_nparams;
 
-/* Errors collected while loading: "file:line: message" each. */
-struct sg_conf_errors {
-	char **v;
-	size_t n;
-};
-void sg_conf_errors_clear(struct sg_conf_errors *e);
-void sg_conf_errors_print(const struct sg_conf_errors *e, FILE *fp);
 
 /*
  * Load and validate path. Returns a new config (refs = 1) or NULL with at
  * least one entry in errs. Does not touch the global config. Reads the
  * token secret file. Never exits.
  */
-struct sg_conf *sg_conf_load(const char *path, struct sg_conf_errors *errs);
+struct sg_conf *sg_conf_load(const char *path, struct sg_diag *errs);
 struct sg_conf *sg_conf_ref(struct sg_conf *c);
 void sg_conf_unref(struct sg_conf **c);
 
@@ -125,8 +119,6 @@ void sg_conf_unref(struct sg_conf **c);
 struct sg_conf *sg_conf_current(void);
 void sg_conf_swap(struct sg_conf *c);
 
-/* Parse "25M"-style sizes; returns 0 or -1. */
-int sg_conf_parse_size(const char *s, uint64_t *out);
 const char *sg_action_name(enum sg_action a);
 
 /*

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
-#include "ticket.h"
+#include "conf/conf.h"
+#include "model/ticket.h"
 
 struct sg_store;
 

@@ -2,7 +2,7 @@
  * outbound — see outbound.h.
  */
 #include "config.h"
-#include "outbound.h"
+#include "outbound/outbound.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -11,9 +11,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "log.h"
-#include "store.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "store/store.h"
+#include "lib/xalloc.h"
 
 #define MOD "outbound"
 

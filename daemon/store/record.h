@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ticket.h"
+#include "model/ticket.h"
 
 #define SG_REC_VERSION 1
 

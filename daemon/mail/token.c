@@ -2,7 +2,7 @@
  * token — see token.h.
  */
 #include "config.h"
-#include "token.h"
+#include "mail/token.h"
 
 #include <ctype.h>
 #include <glib.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
+#include "lib/xalloc.h"
 
 #define SG_MAX_ID_DIGITS 18
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "ticket.h"
+#include "model/ticket.h"
 
 struct sg_msginfo {
 	char *subject;              /* decoded, "" when absent */

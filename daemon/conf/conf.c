@@ -3,7 +3,7 @@
  * of truth for keys, types, defaults, bounds and their one-line docs.
  */
 #include "config.h"
-#include "conf.h"
+#include "conf/conf.h"
 
 #include <confuse.h>
 #include <ctype.h>
@@ -19,10 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "rules.h"
-#include "template.h"
-#include "xalloc.h"
+#include "lib/log.h"
+#include "lib/size.h"
+#include "rules/rules.h"
+#include "templates/template.h"
+#include "lib/xalloc.h"
 
 #ifndef SG_SYSCONFDIR
 #define SG_SYSCONFDIR "/etc/supportgate"
@@ -120,7 +121,7 @@ static struct sg_conf *current;
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Loading is rare and serialised; the error sink is per load. */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sg_conf_errors *load_errs;
+static struct sg_diag *load_errs;
 
 const char *
 sg_conf_default_path(void)
@@ -139,44 +140,8 @@ sg_action_name(enum sg_action a)
 	return "?";
 }
 
-static void add_err(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-add_err(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (load_errs == NULL)
-		goto out;
-	load_errs->v = sg_xreallocarray(load_errs->v, load_errs->n + 1, sizeof(char *));
-	load_errs->v[load_errs->n++] = sg_xasprintf("%s:%d: %s", file ? file : "(config)",
-						    line, msg ? msg : "out of memory");
-out:
-	free(msg);
-}
-
-void
-sg_conf_errors_clear(struct sg_conf_errors *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		free(e->v[i]);
-	free(e->v);
-	e->v = NULL;
-	e->n = 0;
-}
-
-void
-sg_conf_errors_print(const struct sg_conf_errors *e, FILE *fp)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fprintf(fp, "%s\n", e->v[i]);
-}
+/* Every problem goes to the caller's list as "file:line: message". */
+#define add_err(file, line, ...) sg_diag_add(load_errs, (file) ? (file) : "(config)", (line), 0, __VA_ARGS__)
 
 static void
 confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
@@ -185,36 +150,6 @@ confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	add_err(cfg->filename, cfg->line, "%s", msg);
-}
-
-int
-sg_conf_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mul = 1024; end++; break;
-	case 'm': case 'M': mul = 1024 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024ULL * 1024 * 1024; end++; break;
-	default: return -1;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0' || v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 static const struct sg_param *
@@ -309,7 +244,7 @@ validate_value(cfg_t *cfg, const struct sg_param *p, const char *v)
 			snprintf(why, sizeof(why), "must be one of %s", p->choices);
 		break;
 	case SG_PT_SIZE:
-		if (sg_conf_parse_size(v, &size) < 0)
+		if (sg_size_parse(v, &size) < 0)
 			snprintf(why, sizeof(why), "'%s' is not a size (e.g. 512K, 25M, 1G)", v);
 		else if ((long long)size < p->min || (long long)size > p->max)
 			snprintf(why, sizeof(why), "%s is out of range %lld..%lld bytes", v, p->min, p->max);
@@ -463,7 +398,7 @@ fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
 			break;
 		case SG_PT_SIZE: {
 			uint64_t v = 0;
-			(void)sg_conf_parse_size(cfg_getstr(cfg, p->name), &v);
+			(void)sg_size_parse(cfg_getstr(cfg, p->name), &v);
 			*(uint64_t *)base = v;
 			break;
 		}
@@ -536,7 +471,7 @@ check_semantics(struct sg_conf *c, const char *path)
 }
 
 struct sg_conf *
-sg_conf_load(const char *path, struct sg_conf_errors *errs)
+sg_conf_load(const char *path, struct sg_diag *errs)
 {
 	cfg_opt_t *opts;
 	cfg_t *cfg;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/strlist.h"
+
 enum sg_status {
 	SG_ST_NEW = 0,
 	SG_ST_OPEN,
@@ -37,10 +39,6 @@ enum sg_direction {
 	SG_DIR_INTERNAL,     /* agent note, never sent to the customer */
 };
 
-struct sg_strlist {
-	char **v;
-	size_t n;
-};
 
 struct sg_ticket {
 	uint64_t id;
@@ -82,10 +80,6 @@ int sg_priority_parse(const char *name);        /* -1 when unknown */
 const char *sg_direction_name(enum sg_direction d);
 int sg_ticket_transition_ok(enum sg_status from, enum sg_status to);
 
-/* String lists: add copies s (no duplicates when unique is set). */
-void sg_strlist_add(struct sg_strlist *l, const char *s, int unique);
-int sg_strlist_has(const struct sg_strlist *l, const char *s);  /* case-insensitive */
-void sg_strlist_clear(struct sg_strlist *l);
 
 void sg_ticket_clear(struct sg_ticket *t);
 void sg_event_clear(struct sg_event *e);

@@ -2,8 +2,8 @@
  * ticket — see ticket.h.
  */
 #include "config.h"
-#include "ticket.h"
-#include "xalloc.h"
+#include "model/ticket.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,34 +78,6 @@ sg_ticket_transition_ok(enum sg_status from, enum sg_status to)
 		return to == SG_ST_OPEN;
 	}
 	return 0;
-}
-
-void
-sg_strlist_add(struct sg_strlist *l, const char *s, int unique)
-{
-	if (unique && sg_strlist_has(l, s))
-		return;
-	l->v = sg_xreallocarray(l->v, l->n + 1, sizeof(*l->v));
-	l->v[l->n++] = sg_xstrdup(s);
-}
-
-int
-sg_strlist_has(const struct sg_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-void
-sg_strlist_clear(struct sg_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
 }
 
 void

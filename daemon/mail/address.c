@@ -2,14 +2,14 @@
  * address — see address.h.
  */
 #include "config.h"
-#include "address.h"
+#include "mail/address.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
+#include "lib/xalloc.h"
 
 #define SG_ADDR_MAX 320
 

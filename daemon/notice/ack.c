@@ -2,7 +2,7 @@
  * ack — see ack.h.
  */
 #include "config.h"
-#include "ack.h"
+#include "notice/ack.h"
 
 #include <ctype.h>
 #include <glib.h>
@@ -10,13 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "address.h"
-#include "log.h"
-#include "record.h"
-#include "store.h"
-#include "template.h"
-#include "token.h"
-#include "xalloc.h"
+#include "mail/address.h"
+#include "lib/log.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "templates/template.h"
+#include "mail/token.h"
+#include "lib/xalloc.h"
 
 #define MOD "ack"
 #define SG_ACK_KEEP 64          /* send times remembered per address */

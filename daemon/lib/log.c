@@ -2,7 +2,7 @@
  * log — see log.h.
  */
 #include "config.h"
-#include "log.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -37,8 +37,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "record.h"
-#include "ticket.h"
+#include "store/record.h"
+#include "model/ticket.h"
 
 #define SG_STORE_NOTFOUND 1
 #define SG_STORE_DEADLOCK 2
