@@ -29,6 +29,8 @@ const char *const sg_template_vars[] = {
 	"customer_name", "customer_address", "excerpt", "status_url", "support_address",
 	"support_name", "error", "created", NULL,
 };
+_Static_assert(sizeof(sg_template_vars) / sizeof(sg_template_vars[0]) == SG_TV_COUNT + 1,
+	       "sg_template_vars and enum sg_tvar must list the same variables");
 
 struct tmpl {
 	char *lang, *name, *path;
@@ -53,11 +55,10 @@ sg_template_var_index(const char *name)
 }
 
 void
-sg_template_set(struct sg_template_values *tv, const char *name, const char *value)
+sg_template_set(struct sg_template_values *tv, enum sg_tvar var, const char *value)
 {
-	int i = sg_template_var_index(name);
-	if (i >= 0)
-		tv->v[i] = value;
+	if ((unsigned)var < SG_TV_COUNT)
+		tv->v[var] = value;
 }
 
 static void errf(struct sg_diag *e, const char *path, int line, const char *fmt, ...)

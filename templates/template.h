@@ -27,16 +27,39 @@ struct sg_templates;
 
 /* Names of the shipped templates (each language must have all of them). */
 extern const char *const sg_template_names[];
-/* Names of the variables templates may use. */
+/* Names of the variables templates may use ({{name}}). */
 extern const char *const sg_template_vars[];
 
+/* The variables, indexed like sg_template_vars: code names them by
+ * constant, so a misspelt variable is a compile error, never a blank. */
+enum sg_tvar {
+	SG_TV_TOKEN,
+	SG_TV_ID,
+	SG_TV_SUBJECT,
+	SG_TV_STATUS,
+	SG_TV_QUEUE,
+	SG_TV_PRIORITY,
+	SG_TV_DUE,
+	SG_TV_AGENT_NAME,
+	SG_TV_CUSTOMER_NAME,
+	SG_TV_CUSTOMER_ADDRESS,
+	SG_TV_EXCERPT,
+	SG_TV_STATUS_URL,
+	SG_TV_SUPPORT_ADDRESS,
+	SG_TV_SUPPORT_NAME,
+	SG_TV_ERROR,
+	SG_TV_CREATED,
+	SG_TV_COUNT
+};
+
 struct sg_template_values {
-	const char *v[32];   /* indexed like sg_template_vars; NULL = "" */
+	const char *v[SG_TV_COUNT];   /* NULL = "" */
 };
 
 /* Index of a variable name, or -1. */
 int sg_template_var_index(const char *name);
-void sg_template_set(struct sg_template_values *tv, const char *name, const char *value);
+/* Set variable var to value (not copied: it must outlive the render). */
+void sg_template_set(struct sg_template_values *tv, enum sg_tvar var, const char *value);
 
 struct sg_templates *sg_templates_load(const char *dir, struct sg_diag *errs);
 void sg_templates_free(struct sg_templates **t);

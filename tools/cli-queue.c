@@ -215,18 +215,18 @@ sg_cmd_template(int argc, char **argv)
 	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t.id);
 	when(t.created, created, sizeof(created));
 	struct sg_template_values tv = { 0 };
-	sg_template_set(&tv, "token", token);
-	sg_template_set(&tv, "id", idbuf);
-	sg_template_set(&tv, "subject", t.subject);
-	sg_template_set(&tv, "status", sg_status_name(t.status));
-	sg_template_set(&tv, "queue", t.queue ? t.queue : "default");
-	sg_template_set(&tv, "priority", sg_priority_name(t.priority));
-	sg_template_set(&tv, "customer_name", t.requestor_name ? t.requestor_name : t.requestor);
-	sg_template_set(&tv, "customer_address", t.requestor);
-	sg_template_set(&tv, "agent_name", t.assignee ? t.assignee : "");
-	sg_template_set(&tv, "support_address", from);
-	sg_template_set(&tv, "support_name", c->support_name);
-	sg_template_set(&tv, "created", created);
+	sg_template_set(&tv, SG_TV_TOKEN, token);
+	sg_template_set(&tv, SG_TV_ID, idbuf);
+	sg_template_set(&tv, SG_TV_SUBJECT, t.subject);
+	sg_template_set(&tv, SG_TV_STATUS, sg_status_name(t.status));
+	sg_template_set(&tv, SG_TV_QUEUE, t.queue ? t.queue : "default");
+	sg_template_set(&tv, SG_TV_PRIORITY, sg_priority_name(t.priority));
+	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, t.requestor_name ? t.requestor_name : t.requestor);
+	sg_template_set(&tv, SG_TV_CUSTOMER_ADDRESS, t.requestor);
+	sg_template_set(&tv, SG_TV_AGENT_NAME, t.assignee ? t.assignee : "");
+	sg_template_set(&tv, SG_TV_SUPPORT_ADDRESS, from);
+	sg_template_set(&tv, SG_TV_SUPPORT_NAME, c->support_name);
+	sg_template_set(&tv, SG_TV_CREATED, created);
 	char *mid = sg_token_msgid_format(t.id, c->token_secret, c->token_secret_len, strchr(from, '@') ? strchr(from, '@') + 1 : "localhost");
 	struct sg_mail_envelope env = {
 		.from_name = c->support_name, .from_addr = from, .to_name = t.requestor_name,

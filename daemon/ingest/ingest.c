@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "notice/ack.h"
+#include "outbound/queue.h"
 #include "mail/address.h"
 #include "lib/log.h"
 #include "mail/message.h"
@@ -580,7 +581,7 @@ forward_copy(struct sg_store *st, struct sg_txn *txn, struct ingest_state *s, in
 	memcpy(j.payload + hl, s->in->raw, keep);
 	j.payload[hl + keep] = '\0';
 	j.payload_len = hl + keep;
-	int rc = sg_store_job_add(st, txn, &j);
+	int rc = sg_queue_add(st, txn, &j);
 	if (rc == 0) {
 		char *detail = sg_xasprintf("forwarded %s to %s", token, dest);
 		rc = sg_store_event_add(st, txn, s->t.id, "forward", "system", detail);

@@ -12,6 +12,7 @@
 
 #include "mail/address.h"
 #include "lib/log.h"
+#include "outbound/queue.h"
 #include "store/record.h"
 #include "store/store.h"
 #include "templates/template.h"
@@ -184,30 +185,6 @@ excerpt(const char *body)
 	return e;
 }
 
-/* Make a delivery job for a rendered message (caller's transaction). */
-static int
-queue_mail(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, const char *what, const char *from,
-	   const char *to, char *msg, size_t len, int64_t now, uint64_t *job_id)
-{
-	struct sg_job j = { 0 };
-	int rc;
-
-	j.ticket = ticket;
-	j.kind = SG_JOB_SMTP;
-	j.state = SG_JOB_QUEUED;
-	j.created = j.due = now;
-	j.what = (char *)what;
-	j.mail_from = (char *)from;
-	sg_strlist_add(&j.rcpts, to, 0);
-	j.payload = msg;
-	j.payload_len = len;
-	rc = sg_store_job_add(st, txn, &j);
-	sg_strlist_clear(&j.rcpts);
-	if (job_id != NULL)
-		*job_id = j.id;
-	return rc;
-}
-
 /* Tell admin_address once per address per hour that acks were stopped. */
 static int
 alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
@@ -241,17 +218,17 @@ alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, co
 	token = sg_token_format(c->ticket_tag, t->id, c->token_secret, c->token_secret_len);
 	mid = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(from));
 	struct sg_template_values tv = { 0 };
-	sg_template_set(&tv, "token", token);
-	sg_template_set(&tv, "subject", t->subject);
-	sg_template_set(&tv, "customer_address", to);
-	sg_template_set(&tv, "error", why);
+	sg_template_set(&tv, SG_TV_TOKEN, token);
+	sg_template_set(&tv, SG_TV_SUBJECT, t->subject);
+	sg_template_set(&tv, SG_TV_CUSTOMER_ADDRESS, to);
+	sg_template_set(&tv, SG_TV_ERROR, why);
 	struct sg_mail_envelope env = {
 		.from_name = c->support_name, .from_addr = from, .to_addr = c->admin_address,
 		.message_id = mid, .loop_header = from, .auto_submitted = 1,
 	};
 	msg = sg_template_render(c->templates, c->default_language, "rate-alert", &tv, &env, &len);
 	if (msg != NULL)
-		rc = queue_mail(st, txn, t->id, "rate-limit alert", from, c->admin_address, msg, len, now, NULL);
+		rc = sg_queue_mail(st, txn, t->id, "rate-limit alert", from, c->admin_address, msg, len, now, NULL);
 	free(msg);
 	free(mid);
 	free(token);
@@ -299,17 +276,17 @@ sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, s
 	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t->id);
 	char *ex = excerpt(mi->body_text);
 	struct sg_template_values tv = { 0 };
-	sg_template_set(&tv, "token", token);
-	sg_template_set(&tv, "id", idbuf);
-	sg_template_set(&tv, "subject", t->subject);
-	sg_template_set(&tv, "status", sg_status_name(t->status));
-	sg_template_set(&tv, "queue", t->queue ? t->queue : "default");
-	sg_template_set(&tv, "priority", sg_priority_name(t->priority));
-	sg_template_set(&tv, "customer_name", t->requestor_name ? t->requestor_name : to);
-	sg_template_set(&tv, "customer_address", to);
-	sg_template_set(&tv, "excerpt", ex);
-	sg_template_set(&tv, "support_address", from);
-	sg_template_set(&tv, "support_name", c->support_name);
+	sg_template_set(&tv, SG_TV_TOKEN, token);
+	sg_template_set(&tv, SG_TV_ID, idbuf);
+	sg_template_set(&tv, SG_TV_SUBJECT, t->subject);
+	sg_template_set(&tv, SG_TV_STATUS, sg_status_name(t->status));
+	sg_template_set(&tv, SG_TV_QUEUE, t->queue ? t->queue : "default");
+	sg_template_set(&tv, SG_TV_PRIORITY, sg_priority_name(t->priority));
+	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, t->requestor_name ? t->requestor_name : to);
+	sg_template_set(&tv, SG_TV_CUSTOMER_ADDRESS, to);
+	sg_template_set(&tv, SG_TV_EXCERPT, ex);
+	sg_template_set(&tv, SG_TV_SUPPORT_ADDRESS, from);
+	sg_template_set(&tv, SG_TV_SUPPORT_NAME, c->support_name);
 
 	char *our_id = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(from));
 	GString *refs = g_string_new(NULL);
@@ -348,7 +325,7 @@ sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, s
 	t->nmessages++;
 
 	uint64_t job_id = 0;
-	rc = queue_mail(st, txn, t->id, "acknowledgement", from, to, msg, len, now, &job_id);
+	rc = sg_queue_mail(st, txn, t->id, "acknowledgement", from, to, msg, len, now, &job_id);
 	if (rc == 0) {
 		detail = sg_xasprintf("acknowledgement (%s) queued to %s as job %llu", lang, to, (unsigned long long)job_id);
 		rc = sg_store_event_add(st, txn, t->id, "ack", "system", detail);
@@ -379,15 +356,15 @@ sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, 
 	char *mid = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(from));
 	char *ex = excerpt(excerpt_text);
 	struct sg_template_values tv = { 0 };
-	sg_template_set(&tv, "token", token);
-	sg_template_set(&tv, "subject", t->subject);
-	sg_template_set(&tv, "queue", t->queue ? t->queue : "default");
-	sg_template_set(&tv, "priority", sg_priority_name(t->priority));
-	sg_template_set(&tv, "agent_name", t->assignee ? t->assignee : "-");
-	sg_template_set(&tv, "customer_name", t->requestor_name ? t->requestor_name : t->requestor);
-	sg_template_set(&tv, "customer_address", t->requestor);
-	sg_template_set(&tv, "excerpt", ex);
-	sg_template_set(&tv, "error", why);
+	sg_template_set(&tv, SG_TV_TOKEN, token);
+	sg_template_set(&tv, SG_TV_SUBJECT, t->subject);
+	sg_template_set(&tv, SG_TV_QUEUE, t->queue ? t->queue : "default");
+	sg_template_set(&tv, SG_TV_PRIORITY, sg_priority_name(t->priority));
+	sg_template_set(&tv, SG_TV_AGENT_NAME, t->assignee ? t->assignee : "-");
+	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, t->requestor_name ? t->requestor_name : t->requestor);
+	sg_template_set(&tv, SG_TV_CUSTOMER_ADDRESS, t->requestor);
+	sg_template_set(&tv, SG_TV_EXCERPT, ex);
+	sg_template_set(&tv, SG_TV_ERROR, why);
 	struct sg_mail_envelope env = {
 		.from_name = c->support_name, .from_addr = from, .to_addr = to,
 		.message_id = mid, .loop_header = from, .auto_submitted = 1,
@@ -395,7 +372,7 @@ sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, 
 	size_t len = 0;
 	char *msg = sg_template_render(c->templates, c->default_language, "notify", &tv, &env, &len);
 	if (msg != NULL) {
-		rc = queue_mail(st, txn, t->id, "notice", from, to, msg, len, now, NULL);
+		rc = sg_queue_mail(st, txn, t->id, "notice", from, to, msg, len, now, NULL);
 		if (rc == 0) {
 			char *detail = sg_xasprintf("notice to %s: %s", to, why);
 			rc = sg_store_event_add(st, txn, t->id, "notify", "system", detail);

@@ -74,12 +74,12 @@ main(void)
 	if (ts == NULL)
 		return done_testing();
 
-	sg_template_set(&tv, "token", "[ACME #7]");
-	sg_template_set(&tv, "subject", "Не работает оплата");
-	sg_template_set(&tv, "customer_name", "Иван");
-	sg_template_set(&tv, "support_name", "ACME Support");
-	sg_template_set(&tv, "excerpt", "Line one\nLine two");
-	sg_template_set(&tv, "status", "open");
+	sg_template_set(&tv, SG_TV_TOKEN, "[ACME #7]");
+	sg_template_set(&tv, SG_TV_SUBJECT, "Не работает оплата");
+	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, "Иван");
+	sg_template_set(&tv, SG_TV_SUPPORT_NAME, "ACME Support");
+	sg_template_set(&tv, SG_TV_EXCERPT, "Line one\nLine two");
+	sg_template_set(&tv, SG_TV_STATUS, "open");
 	static const char *langs[] = { "en", "ru" };
 	for (int l = 0; l < 2; l++) {
 		for (int i = 0; sg_template_names[i] != NULL; i++) {
@@ -112,8 +112,8 @@ main(void)
 	free(m);
 
 	/* injection through values */
-	sg_template_set(&tv, "subject", "x\r\nBcc: victim@example.com");
-	sg_template_set(&tv, "customer_name", "a\r\n\r\n<html>");
+	sg_template_set(&tv, SG_TV_SUBJECT, "x\r\nBcc: victim@example.com");
+	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, "a\r\n\r\n<html>");
 	struct sg_mail_envelope evil = env;
 	evil.to_name = "Eve\r\nBcc: victim2@example.com";
 	m = sg_template_render(ts, "en", "ack", &tv, &evil, &len);
@@ -123,7 +123,7 @@ main(void)
 	is_int(count_headers(m, "To"), 1, "exactly one To");
 	free(m);
 	char nul[] = "pre\0post";
-	sg_template_set(&tv, "subject", nul);
+	sg_template_set(&tv, SG_TV_SUBJECT, nul);
 	m = sg_template_render(ts, "en", "ack", &tv, &env, &len);
 	ok(m != NULL && strlen(m) == len, "NUL in a value cannot cut the message");
 	free(m);
