@@ -34,6 +34,7 @@
 #endif
 
 #include "conf/conf.h"
+#include "ingest/ingest.h"
 #include "lib/log.h"
 #include "milter/milter.h"
 #include "outbound/outbound.h"
@@ -284,6 +285,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sg_milter_set_store(st);
+	sg_ingest_init();   /* reactions to ticket events, before any thread */
 	if (sg_outbound_start(st) != 0) {
 		sg_error(MOD, "cannot start the outbound worker");
 		goto out;

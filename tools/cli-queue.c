@@ -13,6 +13,7 @@
 
 #include "notice/ack.h"
 #include "cli.h"
+#include "notice/compose.h"
 #include "conf/conf.h"
 #include "outbound/outbound.h"
 #include "store/store.h"
@@ -209,43 +210,25 @@ sg_cmd_template(int argc, char **argv)
 		t.requestor_name = sg_xstrdup("Alice Martin");
 		t.created = (int64_t)time(NULL);
 	}
-	const char *from = c->support_from[0] ? c->support_from : c->support_address.n ? c->support_address.v[0] : "support@localhost";
-	char *token = sg_token_format(c->ticket_tag, t.id, c->token_secret, c->token_secret_len);
-	char idbuf[24], created[40];
-	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t.id);
-	when(t.created, created, sizeof(created));
-	struct sg_template_values tv = { 0 };
-	sg_template_set(&tv, SG_TV_TOKEN, token);
-	sg_template_set(&tv, SG_TV_ID, idbuf);
-	sg_template_set(&tv, SG_TV_SUBJECT, t.subject);
-	sg_template_set(&tv, SG_TV_STATUS, sg_status_name(t.status));
-	sg_template_set(&tv, SG_TV_QUEUE, t.queue ? t.queue : "default");
-	sg_template_set(&tv, SG_TV_PRIORITY, sg_priority_name(t.priority));
-	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, t.requestor_name ? t.requestor_name : t.requestor);
-	sg_template_set(&tv, SG_TV_CUSTOMER_ADDRESS, t.requestor);
-	sg_template_set(&tv, SG_TV_AGENT_NAME, t.assignee ? t.assignee : "");
-	sg_template_set(&tv, SG_TV_SUPPORT_ADDRESS, from);
-	sg_template_set(&tv, SG_TV_SUPPORT_NAME, c->support_name);
-	sg_template_set(&tv, SG_TV_CREATED, created);
-	char *mid = sg_token_msgid_format(t.id, c->token_secret, c->token_secret_len, strchr(from, '@') ? strchr(from, '@') + 1 : "localhost");
-	struct sg_mail_envelope env = {
-		.from_name = c->support_name, .from_addr = from, .to_name = t.requestor_name,
-		.to_addr = t.requestor ? t.requestor : "customer@example.org", .message_id = mid,
-		.loop_header = from, .auto_submitted = 1,
+	/* The same composer as the daemon: the preview is what would be sent. */
+	struct sg_notice n = {
+		.template_name = name, .lang = lang, .to = t.requestor ? t.requestor : "customer@example.org",
+		.to_name = t.requestor_name,
 	};
-	size_t len;
-	char *msg = sg_template_render(c->templates, lang ? lang : t.language ? t.language : c->default_language, name,
-				       &tv, &env, &len);
+	struct sg_rendered r;
+	struct sg_conf view = *c;
+	if (sg_notice_from(c) == NULL)
+		view.support_from = "support@localhost";   /* sample sender when none is configured */
+	char *msg = sg_notice_render(&view, &t, &n, &r) == 0 ? r.msg : NULL;
+	size_t len = r.len;
 	int rc = 0;
 	if (msg == NULL) {
-		fprintf(stderr, "supportgate: no template '%s'\n", name);
+		fprintf(stderr, "supportgate: no template '%s' (%s)\n", name, r.why ? r.why : "?");
 		rc = 1;
 	} else {
 		fwrite(msg, 1, len, stdout);
 	}
-	free(msg);
-	free(mid);
-	free(token);
+	sg_rendered_clear(&r);
 	sg_ticket_clear(&t);
 	return rc;
 }

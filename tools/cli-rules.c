@@ -14,6 +14,8 @@
 #include "notice/ack.h"
 #include "mail/address.h"
 #include "cli.h"
+#include "ticket/assign.h"
+#include "ticket/ops.h"
 #include "conf/conf.h"
 #include "mail/message.h"
 #include "rules/rules.h"
@@ -156,20 +158,12 @@ sg_cmd_agents(int argc, char **argv)
 		return 0;
 	}
 	struct sg_store *st = sg_cli_store(c);
-	time_t now = time(NULL);
-	struct tm tm;
-	char day[16];
-	strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&now, &tm));
+	int64_t now = (int64_t)time(NULL);
 	printf("%-32s %-24s %-5s %6s %8s\n", "AGENT", "NAME", "AWAY", "OPEN", "TODAY");
 	for (size_t i = 0; i < sg_rules_nagents(c->rules); i++) {
 		const struct sg_agent_def *a = sg_rules_agent_at(c->rules, i);
 		uint64_t open = 0, today = 0;
-		char *k = sg_xasprintf("open:%s", a->address);
-		(void)sg_store_meta_get(st, NULL, k, &open);
-		free(k);
-		k = sg_xasprintf("day:%s:%s", a->address, day);
-		(void)sg_store_meta_get(st, NULL, k, &today);
-		free(k);
+		(void)sg_assign_load(st, a->address, now, &open, &today);
 		printf("%-32s %-24s %-5s %6llu %8llu\n", a->address, a->name ? a->name : "", a->away ? "yes" : "no",
 		       (unsigned long long)open, (unsigned long long)today);
 	}
@@ -177,9 +171,8 @@ sg_cmd_agents(int argc, char **argv)
 	return 0;
 }
 
-/* supportgate set N status|priority|queue|assignee VALUE: a change by
- * hand, with its event; queue and assignee changes count as transfers and
- * more than two flag the ticket (ping-pong). */
+/* supportgate set N FIELD VALUE: a change by hand through the ticket
+ * operations (the same the daemon and agents' commands use). */
 int
 sg_cmd_set(int argc, char **argv)
 {
@@ -192,120 +185,22 @@ sg_cmd_set(int argc, char **argv)
 		fprintf(stderr, "supportgate: '%s' is not a ticket number\n", argv[1]);
 		return 2;
 	}
-	const char *field = argv[2], *value = argv[3];
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
-	struct sg_txn *txn = NULL;
-	struct sg_ticket t = { 0 };
-	char *detail = NULL;
 	const char *actor = getenv("USER") ? getenv("USER") : "cli";
-	int rc = sg_store_txn_begin(st, &txn), transfer = 0, usage = 0;
+	char *done = NULL, *why = NULL;
+	int rc = sg_ticket_change(st, c, id, argv[2], argv[3], actor, &done, &why);
 
-	if (rc == 0)
-		rc = sg_store_ticket_get(st, txn, id, &t);
-	if (rc != 0)
-		goto out;
-	int was_open = t.status == SG_ST_NEW || t.status == SG_ST_OPEN || t.status == SG_ST_PENDING;
-	if (strcmp(field, "status") == 0) {
-		int s = sg_status_parse(value);
-		if (s < 0 || !sg_ticket_transition_ok(t.status, (enum sg_status)s)) {
-			fprintf(stderr, "supportgate: cannot go from %s to %s\n", sg_status_name(t.status), value);
-			usage = 1;
-			goto out;
-		}
-		detail = sg_xasprintf("%s -> %s", sg_status_name(t.status), sg_status_name(s));
-		t.status = (enum sg_status)s;
-		t.closed_at = s == SG_ST_CLOSED ? (int64_t)time(NULL) : 0;
-		int now_open = s == SG_ST_NEW || s == SG_ST_OPEN || s == SG_ST_PENDING;
-		if (t.assignee != NULL && was_open != now_open) {
-			char *k = sg_xasprintf("open:%s", t.assignee);
-			uint64_t v = 0;
-			(void)sg_store_meta_get(st, txn, k, &v);
-			v = now_open ? v + 1 : (v ? v - 1 : 0);
-			rc = sg_store_meta_put(st, txn, k, v);
-			free(k);
-		}
-	} else if (strcmp(field, "priority") == 0) {
-		int p = sg_priority_parse(value);
-		if (p < 0) {
-			fprintf(stderr, "supportgate: priority is low, normal, high or urgent\n");
-			usage = 1;
-			goto out;
-		}
-		detail = sg_xasprintf("%s -> %s", sg_priority_name(t.priority), sg_priority_name(p));
-		t.priority = (enum sg_priority)p;
-	} else if (strcmp(field, "queue") == 0) {
-		if (strcmp(value, "default") != 0 && (c->rules == NULL || sg_rules_queue(c->rules, value) == NULL)) {
-			fprintf(stderr, "supportgate: unknown queue '%s'\n", value);
-			usage = 1;
-			goto out;
-		}
-		detail = sg_xasprintf("%s -> %s", t.queue ? t.queue : "default", value);
-		free(t.queue);
-		t.queue = sg_xstrdup(value);
-		transfer = 1;
-	} else if (strcmp(field, "assignee") == 0) {
-		char *a = sg_addr_normalize(value);
-		if (a == NULL || c->rules == NULL || sg_rules_agent(c->rules, a) == NULL) {
-			fprintf(stderr, "supportgate: unknown agent '%s'\n", value);
-			free(a);
-			usage = 1;
-			goto out;
-		}
-		detail = sg_xasprintf("%s -> %s", t.assignee ? t.assignee : "-", a);
-		if (was_open) {
-			uint64_t v = 0;
-			char *k;
-			if (t.assignee != NULL) {
-				k = sg_xasprintf("open:%s", t.assignee);
-				(void)sg_store_meta_get(st, txn, k, &v);
-				rc = sg_store_meta_put(st, txn, k, v ? v - 1 : 0);
-				free(k);
-			}
-			v = 0;
-			k = sg_xasprintf("open:%s", a);
-			(void)sg_store_meta_get(st, txn, k, &v);
-			if (rc == 0)
-				rc = sg_store_meta_put(st, txn, k, v + 1);
-			free(k);
-		}
-		free(t.assignee);
-		t.assignee = a;
-		transfer = 1;
-	} else {
-		usage = 1;
-		goto out;
-	}
-	if (rc == 0)
-		rc = sg_store_event_add(st, txn, id, field, actor, detail);
-	if (rc == 0 && transfer && ++t.transfers > 2 && !sg_strlist_has(&t.tags, "ping-pong")) {
-		sg_strlist_add(&t.tags, "ping-pong", 1);
-		char *d2 = sg_xasprintf("flagged ping-pong: %u transfers", t.transfers);
-		rc = sg_store_event_add(st, txn, id, "ping-pong", "system", d2);
-		free(d2);
-		const struct sg_queue_def *q = c->rules && t.queue ? sg_rules_queue(c->rules, t.queue) : NULL;
-		if (rc == 0 && q != NULL && q->manager != NULL) {
-			char *why = sg_xasprintf("passed through %u hands (ping-pong)", t.transfers);
-			rc = sg_ack_notice(st, txn, c, &t, q->manager, why, NULL, (int64_t)time(NULL));
-			free(why);
-		}
-	}
-	t.updated = (int64_t)time(NULL);
-	if (rc == 0)
-		rc = sg_store_ticket_put(st, txn, &t);
-	if (rc == 0) {
-		rc = sg_store_txn_commit(&txn);
-		if (rc == 0)
-			printf("ticket %llu: %s %s\n", id, field, detail);
-	}
-out:
-	sg_store_txn_abort(&txn);
-	sg_ticket_clear(&t);
-	free(detail);
 	sg_store_close(&st);
-	if (usage)
-		return sg_cli_usage("set", 2);
-	if (rc == SG_STORE_NOTFOUND)
+	if (rc == 0)
+		printf("ticket %llu: %s %s\n", id, argv[2], done);
+	else if (rc == SG_OP_INVALID)
+		fprintf(stderr, "supportgate: %s\n", why);
+	else if (rc == SG_STORE_NOTFOUND)
 		fprintf(stderr, "supportgate: no such ticket %llu\n", id);
+	free(done);
+	free(why);
+	if (rc == SG_OP_INVALID)
+		return sg_cli_usage("set", 2);
 	return rc == 0 ? 0 : 1;
 }

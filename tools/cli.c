@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "ingest/ingest.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "cli.h"
@@ -50,6 +51,7 @@ sg_cli_store(const struct sg_conf *c)
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
 		exit(1);
 	}
+	sg_ingest_init();   /* a change made here reacts like one made by the daemon */
 	return st;
 }
 

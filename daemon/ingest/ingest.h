@@ -84,6 +84,11 @@ struct sg_decision {
 const char *sg_verdict_name(enum sg_verdict v);
 const char *sg_door_name(enum sg_door d);
 
+/* Register the reactions to ticket events (notices; next webhooks, SLA
+ * clocks) once at start-up, before threads: every program that changes
+ * tickets calls it (the daemon, the CLI, tests). */
+void sg_ingest_init(void);
+
 int sg_ingest(struct sg_store *st, const struct sg_conf *c,
 	      const struct sg_ingest_in *in, struct sg_decision *out);
 void sg_decision_clear(struct sg_decision *d);

@@ -1,44 +1,38 @@
 /*
  * ack — the acknowledgement of a new ticket (PRODUCT.md T5): whether to
- * send one (RFC 3834 loop guards, rate limits) and the job that sends it.
+ * send one (RFC 3834 loop guards), what it says, and queueing it within
+ * the rate limits (ratelimit.h).
  *
  * sg_ack_suppressed(): why this message must not be answered
  *   automatically (a static string), or NULL when a reply is fine.
- * sg_ack_queue(): inside the caller's transaction, check the rate limits
- *   for the recipient, render the ack from the templates, store it as an
- *   outbound message of the ticket (its Message-ID indexed, so a reply to
- *   the ack threads), create the delivery job and an event. Returns 0 (a
- *   job was made: *queued = 1, or suppressed with an event: *queued = 0)
- *   or a store error (the caller aborts and retries the transaction).
- *
- * Rate limits per recipient (sliding windows, RFC 3834 spirit; defaults
- * after Zammad and Znuny): 10 per 10 minutes, 25 per hour, 50 per 3
- * hours, 40 per day; plus ack_limit_global per hour over everyone. The
- * recent send times live in the store (kv "ack:ADDR" and "ack:*").
+ * sg_ack_recipient(): where an acknowledgement goes (Reply-To, else
+ *   From), or NULL.
+ * sg_ack_prepare(): BEFORE the write transaction, render the
+ *   acknowledgement (template template_name, "ack" unless a rule chose
+ *   another) for the draft ticket t, threaded under the customer's
+ *   message msgid. Returns 0, or -1 with r->why (nothing to send).
+ * sg_ack_queue(): inside op's transaction: check the rate limits, then
+ *   store r as an outbound message of t (a reply to it threads), make its
+ *   job and record SG_EV_ACK; or record SG_EV_ACK_SUPPRESSED with the
+ *   reason (r failed, or a limit was reached: then admin_address is told
+ *   once per address per hour). *queued = 1 when a job was made.
+ *   Returns 0 or a store code (the caller retries the transaction).
  */
 #ifndef SG_ACK_H
 #define SG_ACK_H
 
-#include <stdint.h>
-
-#include "conf/conf.h"
 #include "mail/message.h"
 #include "model/ticket.h"
+#include "notice/compose.h"
+#include "ticket/event.h"
 
-struct sg_store;
-struct sg_txn;
+struct sg_conf;
 
 const char *sg_ack_suppressed(const struct sg_conf *c, const struct sg_msginfo *mi, const char *env_from);
-
-/* Pick the template language: ticket preference, message hint, default. */
-const char *sg_ack_language(const struct sg_conf *c, const struct sg_ticket *t, const struct sg_msginfo *mi);
-
-int sg_ack_queue(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, struct sg_ticket *t,
-		 const struct sg_msginfo *mi, const char *msgid, int64_t now, int *queued);
-
-/* Queue a notice (template "notify") about ticket t to addr, saying why;
- * inside the caller's transaction. No-op without templates. */
-int sg_ack_notice(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const struct sg_ticket *t,
-		  const char *addr, const char *why, const char *excerpt_text, int64_t now);
+const char *sg_ack_recipient(const struct sg_msginfo *mi);
+int sg_ack_prepare(const struct sg_conf *c, const struct sg_ticket *t, const struct sg_msginfo *mi, const char *msgid,
+		   const char *template_name, struct sg_rendered *r);
+int sg_ack_queue(struct sg_op *op, struct sg_ticket *t, const struct sg_msginfo *mi, const struct sg_rendered *r,
+		 int *queued);
 
 #endif

@@ -1,0 +1,234 @@
+/*
+ * identify — which ticket a message claims, and whether the claim is
+ * granted (DESIGN.md "Who speaks in a ticket").
+ *
+ * Order:
+ *   1. a delivery report about one of our messages -> that ticket, as an
+ *      event only (bounce);
+ *   2. In-Reply-To / References to a Message-ID we know, or one of our
+ *      own keyed Message-IDs;
+ *   3. the subject token [TAG #N] (check valid when keys are on);
+ *   4. the plus-address support+N@ under the same rule;
+ *   5. otherwise a new ticket; a refused claim is recorded.
+ * Every lookup here is a read. sg_identify() runs once before the write
+ * transaction (txn NULL) to decide, and again inside it (txn set) to
+ * re-check: the answer must be the same, else ingest decides afresh.
+ */
+#include "config.h"
+#include "ingest/state.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/xalloc.h"
+#include "mail/address.h"
+#include "mail/token.h"
+#include "store/store.h"
+
+#define SG_DSN_SCAN_MAX (4 * 1024 * 1024)   /* bytes of a report searched for the returned Message-ID */
+
+int
+sg_identify_is_participant(const struct sg_ticket *t, const char *addr)
+{
+	return addr != NULL && (sg_strlist_has(&t->participants, addr) ||
+				(t->requestor != NULL && strcasecmp(t->requestor, addr) == 0));
+}
+
+void
+sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s)
+{
+	const struct sg_msginfo *mi = s->mi;
+
+	if (s->sender != NULL)
+		sg_strlist_add(&t->participants, s->sender, 1);
+	if (mi->reply_to_addr != NULL)
+		sg_strlist_add(&t->participants, mi->reply_to_addr, 1);
+	/* Cc'd colleagues (and To others than us) so their replies thread. */
+	for (size_t i = 0; i < mi->cc.n; i++)
+		if (!sg_conf_is_support(s->c, mi->cc.v[i], NULL))
+			sg_strlist_add(&t->participants, mi->cc.v[i], 1);
+	for (size_t i = 0; i < mi->to.n; i++)
+		if (!sg_conf_is_support(s->c, mi->to.v[i], NULL))
+			sg_strlist_add(&t->participants, mi->to.v[i], 1);
+}
+
+/* Messages without a Message-ID still need a stable identity so an MTA
+ * retry is recognised: hash the bytes. */
+char *
+sg_identify_synthetic_msgid(const char *raw, size_t len)
+{
+	gchar *h = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)raw, len);
+	char *id = sg_xasprintf("%.40s@nomsgid.supportgate", h);
+	g_free(h);
+	return id;
+}
+
+/* Support recipients: the first one's base address (for Reply-To) and a
+ * plus-address claim. Returns 1 when the mail is support mail. */
+int
+sg_identify_recipients(struct sg_ingest_state *s)
+{
+	const struct sg_conf *c = s->c;
+	const struct sg_ingest_in *in = s->in;
+
+	for (size_t i = 0; i < in->nrcpt; i++) {
+		char *detail = NULL;
+		if (!sg_conf_is_support(c, in->env_rcpt[i], &detail))
+			continue;
+		if (s->support_rcpt == NULL && (s->support_rcpt = sg_addr_normalize(in->env_rcpt[i])) != NULL &&
+		    detail != NULL) {
+			/* Reply-To is the base address, without +detail. */
+			char *at = strchr(s->support_rcpt, '@');
+			char *plus = at ? memchr(s->support_rcpt, '+', (size_t)(at - s->support_rcpt)) : NULL;
+			if (plus != NULL)
+				memmove(plus, at, strlen(at) + 1);
+		}
+		uint64_t id;
+		int check;
+		if (detail != NULL && s->plus_id == 0 &&
+		    sg_token_plus_parse(detail, c->token_secret, c->token_secret_len, &id, &check) == 1) {
+			s->plus_id = id;
+			s->plus_check = check;
+		}
+		free(detail);
+	}
+	return s->support_rcpt != NULL;
+}
+
+/* A Message-ID of ours: stored on a ticket or one of our keyed ids. */
+static int
+known_msgid(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, const char *id, uint64_t *ticket)
+{
+	uint32_t seq;
+	int rc = sg_store_msgid_lookup(st, txn, id, ticket, &seq);
+
+	if (rc != SG_STORE_NOTFOUND)
+		return rc;
+	return sg_token_msgid_parse(id, c->token_secret, c->token_secret_len, ticket) == 1 ? 0 : SG_STORE_NOTFOUND;
+}
+
+/* A delivery report names the Message-ID of the mail it returns in the
+ * returned headers. Anything we sent or relayed (acknowledgements,
+ * notices, alerts with our keyed ids; forwarded copies with the
+ * customer's id) lands on its ticket as an event, never as a new ticket. */
+static int
+find_bounced(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
+{
+	const char *raw = s->in->raw, *end = raw + s->in->len;
+	int rc;
+
+	for (const char *p = raw; p < end && p - raw < SG_DSN_SCAN_MAX; p++) {
+		if (*p != '\n' || end - p < 14 || strncasecmp(p + 1, "Message-ID:", 11) != 0)
+			continue;
+		const char *lt = memchr(p + 12, '<', (size_t)(end - p - 12 < 200 ? end - p - 12 : 200));
+		const char *gt = lt ? memchr(lt, '>', (size_t)(end - lt < 998 ? end - lt : 998)) : NULL;
+		if (lt == NULL || gt == NULL)
+			continue;
+		char *id = sg_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		uint64_t ticket = 0;
+		rc = strcmp(id, s->msgid) == 0 ? SG_STORE_NOTFOUND : known_msgid(st, txn, s->c, id, &ticket);
+		free(id);
+		if (rc == 0) {
+			s->ticket = ticket;
+			s->via = "bounce of our message";
+			s->bounce = 1;
+			return 0;
+		}
+		if (rc != SG_STORE_NOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+/* Step 2: a referenced Message-ID we know, In-Reply-To first, then
+ * References newest first. */
+static int
+find_by_references(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
+{
+	const struct sg_msginfo *mi = s->mi;
+	uint64_t id;
+	uint32_t seq;
+	int rc;
+
+	for (ssize_t i = -1; i < (ssize_t)mi->references.n; i++) {
+		const char *ref = i < 0 ? mi->in_reply_to : mi->references.v[mi->references.n - 1 - (size_t)i];
+		if (ref == NULL || *ref == '\0')
+			continue;
+		rc = sg_store_msgid_lookup(st, txn, ref, &id, &seq);
+		if (rc == 0) {
+			s->ticket = id;
+			s->via = "references";
+			return 0;
+		}
+		if (rc != SG_STORE_NOTFOUND)
+			return rc;
+		if (sg_token_msgid_parse(ref, s->c->token_secret, s->c->token_secret_len, &id) == 1) {
+			s->ticket = id;
+			s->via = "our message-id";
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Steps 3 and 4: a token is honoured only with a valid check (when keys
+ * are on) and from a participant; otherwise it is recorded as claimed. */
+static int
+try_token(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t id, int check,
+	  const char *via)
+{
+	struct sg_ticket t = { 0 };
+	int rc;
+
+	sg_xfree(&s->why_refused);   /* a later claim's reason replaces an earlier one */
+	if (s->c->token_secret != NULL && check != SG_CHECK_VALID) {
+		s->claimed = id;
+		s->why_refused = sg_xasprintf("%s #%llu refused: %s keyed check", via, (unsigned long long)id,
+					      check == SG_CHECK_NONE ? "missing" : "wrong");
+		return 0;
+	}
+	rc = sg_store_ticket_get(st, txn, id, &t);
+	if (rc == SG_STORE_NOTFOUND) {
+		s->claimed = id;
+		s->why_refused = sg_xasprintf("%s #%llu refused: no such ticket", via, (unsigned long long)id);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (!sg_identify_is_participant(&t, s->sender)) {
+		s->claimed = id;
+		s->why_refused = sg_xasprintf("%s #%llu refused: %s is not a participant", via, (unsigned long long)id,
+					      s->sender ? s->sender : "(no sender)");
+	} else {
+		s->ticket = id;
+		s->via = via;
+	}
+	sg_ticket_clear(&t);
+	return 0;
+}
+
+int
+sg_identify(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
+{
+	const struct sg_conf *c = s->c;
+	uint64_t id;
+	int check, rc = 0;
+
+	s->ticket = s->claimed = 0;
+	s->bounce = 0;
+	s->via = NULL;
+	sg_xfree(&s->why_refused);
+	if (s->mi->is_dsn && (rc = find_bounced(st, txn, s)) != 0)
+		return rc;
+	if (s->ticket == 0 && (rc = find_by_references(st, txn, s)) != 0)
+		return rc;
+	if (s->ticket == 0 && c->ticket_tag != NULL &&
+	    sg_token_find(s->mi->subject, c->ticket_tag, c->token_secret, c->token_secret_len, &id, &check) == 1 &&
+	    (rc = try_token(st, txn, s, id, check, "subject token")) != 0)
+		return rc;
+	if (s->ticket == 0 && s->plus_id != 0 && s->claimed != s->plus_id)
+		rc = try_token(st, txn, s, s->plus_id, s->plus_check, "plus-address");
+	return rc;
+}

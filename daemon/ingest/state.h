@@ -1,0 +1,75 @@
+/*
+ * state — what ingest knows about one message on its way through
+ * identify.c, route.c and ingest.c (internal to daemon/ingest).
+ *
+ * Filled in three steps:
+ *   1. facts of the message (parse, sender, support recipient, claims);
+ *   2. the decision, made BEFORE the write transaction with read-only
+ *      lookups: which ticket the message belongs to, what the rules say,
+ *      the rendered acknowledgement and notices, a ticket id for a new
+ *      ticket;
+ *   3. results of the transaction, which only re-checks and writes.
+ */
+#ifndef SG_INGEST_STATE_H
+#define SG_INGEST_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "mail/message.h"
+#include "model/ticket.h"
+#include "notice/compose.h"
+#include "rules/rules.h"
+
+struct sg_ingest_state {
+	/* 1. facts */
+	const struct sg_conf *c;
+	const struct sg_ingest_in *in;
+	struct sg_msginfo *mi;
+	const char *msgid;              /* the message's id or our synthetic one */
+	char *synth_msgid;
+	char *sender;                   /* normalised From (or envelope), or NULL */
+	char *support_rcpt;             /* first support recipient, base form */
+	uint64_t plus_id;               /* from support+N@, 0 none */
+	int plus_check;                 /* enum sg_check */
+	/* 2. identification (identify.c): the same lookups before and in the transaction */
+	uint64_t ticket;                /* granted claim, 0 = new ticket */
+	uint64_t claimed;               /* a claim refused, or 0 */
+	char *why_refused;
+	const char *via;                /* how the claim was made */
+	int bounce;                     /* a delivery report about our mail */
+	uint64_t linked;                /* closed too long ago: new ticket continues it */
+	uint64_t identified;            /* what identification answered before the transaction */
+	int identified_bounce;
+	/* 2. decision (route.c, ingest.c) */
+	struct sg_route route;
+	int refused;                    /* rules said reject/tempfail: nothing stored */
+	uint64_t new_id;                /* id taken for a new ticket */
+	struct sg_rendered ack;         /* rendered acknowledgement, or why not */
+	const char *ack_skip;           /* loop guard that suppresses it, or NULL */
+	int ack_wanted;
+	struct sg_rendered *notices;    /* rule "notify" notices, rendered */
+	size_t nnotices;
+	/* 3. results */
+	enum sg_verdict verdict;
+	struct sg_ticket t;
+	size_t jobs;
+};
+
+/* identify.c */
+int sg_identify_recipients(struct sg_ingest_state *s);
+int sg_identify(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s);
+int sg_identify_is_participant(const struct sg_ticket *t, const char *addr);
+void sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s);
+char *sg_identify_synthetic_msgid(const char *raw, size_t len);
+
+/* route.c */
+void sg_route_decide(struct sg_ingest_state *s, const struct sg_ticket *existing);
+int sg_route_apply_new(struct sg_op *op, struct sg_ingest_state *s);
+int sg_route_apply_followup(struct sg_op *op, struct sg_ingest_state *s);
+const char *sg_route_destination(const struct sg_conf *c, const struct sg_ticket *t);
+int sg_route_forward(struct sg_op *op, struct sg_ingest_state *s);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * ops — see ops.h.
+ */
+#include "config.h"
+#include "ticket/ops.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "lib/xalloc.h"
+#include "mail/address.h"
+#include "rules/rules.h"
+#include "store/store.h"
+#include "ticket/assign.h"
+
+#define SG_OP_RETRIES 8
+#define SG_PINGPONG_TRANSFERS 2   /* more than this many hands is ping-pong */
+
+static int
+is_open(enum sg_status s)
+{
+	return s == SG_ST_NEW || s == SG_ST_OPEN || s == SG_ST_PENDING;
+}
+
+int
+sg_op_status(struct sg_op *op, struct sg_ticket *t, enum sg_status to, const char *reason, const char **why)
+{
+	enum sg_status from = t->status;
+	int rc = 0;
+
+	if (from == to)
+		return 0;
+	if (!sg_ticket_transition_ok(from, to)) {
+		*why = "this status change is not allowed";
+		return SG_OP_INVALID;
+	}
+	t->status = to;
+	t->closed_at = to == SG_ST_CLOSED ? op->now : 0;
+	t->updated = op->now;
+	if (t->assignee != NULL && is_open(from) != is_open(to))
+		rc = sg_assign_count(op->st, op->txn, t->assignee, op->now, is_open(to) ? +1 : -1);
+	if (rc == 0)
+		rc = sg_event_emit(op, t, SG_EV_STATUS, sg_status_name(from), sg_status_name(to), "%s -> %s%s%s%s",
+				   sg_status_name(from), sg_status_name(to), reason ? " (" : "", reason ? reason : "",
+				   reason ? ")" : "");
+	return rc;
+}
+
+int
+sg_op_priority(struct sg_op *op, struct sg_ticket *t, enum sg_priority p)
+{
+	enum sg_priority from = t->priority;
+
+	if (from == p)
+		return 0;
+	t->priority = p;
+	t->updated = op->now;
+	return sg_event_emit(op, t, SG_EV_PRIORITY, sg_priority_name(from), sg_priority_name(p), "%s -> %s",
+			     sg_priority_name(from), sg_priority_name(p));
+}
+
+/* A queue or assignee change after routing: count it, flag ping-pong. */
+static int
+transfer(struct sg_op *op, struct sg_ticket *t, unsigned flags)
+{
+	if (flags & SG_OPF_ROUTING)
+		return 0;
+	if (++t->transfers <= SG_PINGPONG_TRANSFERS || sg_strlist_has(&t->tags, "ping-pong"))
+		return 0;
+	sg_strlist_add(&t->tags, "ping-pong", 1);
+	return sg_event_emit(op, t, SG_EV_PINGPONG, NULL, NULL, "flagged ping-pong: %u transfers", t->transfers);
+}
+
+int
+sg_op_queue(struct sg_op *op, struct sg_ticket *t, const char *queue, unsigned flags, const char **why)
+{
+	const char *from = t->queue ? t->queue : "default";
+	const struct sg_rules *r = op->c->rules;
+	int rc;
+
+	if (strcmp(queue, "default") != 0 && (r == NULL || sg_rules_queue(r, queue) == NULL)) {
+		*why = "unknown queue";
+		return SG_OP_INVALID;
+	}
+	if (strcmp(from, queue) == 0)
+		return 0;
+	char *old = sg_xstrdup(from);
+	free(t->queue);
+	t->queue = sg_xstrdup(queue);
+	t->updated = op->now;
+	rc = sg_event_emit(op, t, SG_EV_QUEUE, old, queue, "%s -> %s", old, queue);
+	free(old);
+	return rc ? rc : transfer(op, t, flags);
+}
+
+int
+sg_op_assign(struct sg_op *op, struct sg_ticket *t, const char *agent, const char *how, unsigned flags,
+	     const char **why)
+{
+	const struct sg_rules *r = op->c->rules;
+	int rc = 0;
+
+	if (agent != NULL && (r == NULL || sg_rules_agent(r, agent) == NULL)) {
+		*why = "unknown agent";
+		return SG_OP_INVALID;
+	}
+	if ((agent == NULL && t->assignee == NULL) ||
+	    (agent != NULL && t->assignee != NULL && strcasecmp(agent, t->assignee) == 0))
+		return 0;
+	char *old = t->assignee;
+	/* Taking an unassigned ticket hands nothing over: not a transfer. */
+	unsigned tflags = flags | (old == NULL ? SG_OPF_ROUTING : 0);
+	t->assignee = agent ? sg_xstrdup(agent) : NULL;
+	t->updated = op->now;
+	if (is_open(t->status)) {
+		if (old != NULL)
+			rc = sg_assign_count(op->st, op->txn, old, op->now, -1);
+		if (rc == 0 && agent != NULL)
+			rc = sg_assign_count(op->st, op->txn, agent, op->now, +1);
+	}
+	if (rc == 0)
+		rc = sg_event_emit(op, t, SG_EV_ASSIGNEE, old, agent, "%s -> %s (%s)", old ? old : "-",
+				   agent ? agent : "-", how ? how : "set");
+	free(old);
+	return rc ? rc : transfer(op, t, tflags);
+}
+
+int
+sg_op_tags(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags)
+{
+	size_t before = t->tags.n;
+
+	for (size_t i = 0; i < tags->n; i++)
+		sg_strlist_add(&t->tags, tags->v[i], 1);
+	if (t->tags.n == before)
+		return 0;
+	GString *g = g_string_new("tags:");
+	for (size_t i = before; i < t->tags.n; i++)
+		g_string_append_printf(g, " %s", t->tags.v[i]);
+	t->updated = op->now;
+	int rc = sg_event_emit(op, t, SG_EV_TAGS, NULL, NULL, "%s", g->str);
+	g_string_free(g, TRUE);
+	return rc;
+}
+
+int
+sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment)
+{
+	if (t->segment != NULL && strcmp(t->segment, segment) == 0)
+		return 0;
+	free(t->segment);
+	t->segment = sg_xstrdup(segment);
+	t->updated = op->now;
+	return sg_event_emit(op, t, SG_EV_SEGMENT, NULL, segment, "segment %s", segment);
+}
+
+int
+sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why)
+{
+	long first = 0, resolution = 0;
+
+	if (op->c->rules == NULL || !sg_rules_sla(op->c->rules, tier, &first, &resolution)) {
+		*why = "unknown SLA tier";
+		return SG_OP_INVALID;
+	}
+	if (t->sla_tier != NULL && strcmp(t->sla_tier, tier) == 0)
+		return 0;
+	free(t->sla_tier);
+	t->sla_tier = sg_xstrdup(tier);
+	if (resolution > 0)
+		t->due = t->created + resolution;
+	t->updated = op->now;
+	return sg_event_emit(op, t, SG_EV_SLA, NULL, tier, "SLA tier %s", tier);
+}
+
+int
+sg_op_note(struct sg_op *op, struct sg_ticket *t, const char *text)
+{
+	t->updated = op->now;
+	return sg_event_emit(op, t, SG_EV_NOTE, NULL, NULL, "%.2000s", text);
+}
+
+/* One field of `set`: parse value, call the operation. */
+static int
+apply_field(struct sg_op *op, struct sg_ticket *t, const char *field, const char *value, const char **why)
+{
+	if (strcmp(field, "status") == 0) {
+		int s = sg_status_parse(value);
+		if (s < 0) {
+			*why = "status is new, open, pending, resolved or closed";
+			return SG_OP_INVALID;
+		}
+		return sg_op_status(op, t, (enum sg_status)s, NULL, why);
+	}
+	if (strcmp(field, "priority") == 0) {
+		int p = sg_priority_parse(value);
+		if (p < 0) {
+			*why = "priority is low, normal, high or urgent";
+			return SG_OP_INVALID;
+		}
+		return sg_op_priority(op, t, (enum sg_priority)p);
+	}
+	if (strcmp(field, "queue") == 0)
+		return sg_op_queue(op, t, value, 0, why);
+	if (strcmp(field, "assignee") == 0 || strcmp(field, "assign") == 0) {
+		if (strcmp(value, "-") == 0 || strcmp(value, "none") == 0)
+			return sg_op_assign(op, t, NULL, "set", 0, why);
+		char *a = sg_addr_normalize(value);
+		int rc = a ? sg_op_assign(op, t, a, "set", 0, why) : (*why = "not an address", SG_OP_INVALID);
+		free(a);
+		return rc;
+	}
+	if (strcmp(field, "segment") == 0)
+		return sg_op_segment(op, t, value);
+	if (strcmp(field, "sla") == 0)
+		return sg_op_sla(op, t, value, why);
+	if (strcmp(field, "tag") == 0) {
+		struct sg_strlist l = { 0 };
+		sg_strlist_add(&l, value, 1);
+		int rc = sg_op_tags(op, t, &l);
+		sg_strlist_clear(&l);
+		return rc;
+	}
+	if (strcmp(field, "note") == 0)
+		return sg_op_note(op, t, value);
+	*why = "field is status, priority, queue, assignee, segment, sla, tag or note";
+	return SG_OP_INVALID;
+}
+
+static char *
+describe(const struct sg_ticket *before, const struct sg_ticket *t, const char *field, const char *value)
+{
+	if (strcmp(field, "status") == 0)
+		return sg_xasprintf("%s -> %s", sg_status_name(before->status), sg_status_name(t->status));
+	if (strcmp(field, "priority") == 0)
+		return sg_xasprintf("%s -> %s", sg_priority_name(before->priority), sg_priority_name(t->priority));
+	if (strcmp(field, "queue") == 0)
+		return sg_xasprintf("%s -> %s", before->queue ? before->queue : "default", t->queue ? t->queue : "default");
+	if (strcmp(field, "assignee") == 0 || strcmp(field, "assign") == 0)
+		return sg_xasprintf("%s -> %s", before->assignee ? before->assignee : "-", t->assignee ? t->assignee : "-");
+	return sg_xasprintf("%s", value);
+}
+
+int
+sg_ticket_change(struct sg_store *st, const struct sg_conf *c, uint64_t id, const char *field, const char *value,
+		 const char *actor, char **done, char **why)
+{
+	int rc = SG_STORE_DEADLOCK;
+
+	*done = *why = NULL;
+	for (int attempt = 0; attempt < SG_OP_RETRIES && rc == SG_STORE_DEADLOCK; attempt++) {
+		struct sg_op op = { .st = st, .c = c, .now = (int64_t)time(NULL), .actor = actor };
+		struct sg_ticket t = { 0 };
+		const char *w = NULL;
+		struct sg_ticket before = { 0 };
+
+		if ((rc = sg_store_txn_begin(st, &op.txn)) != 0)
+			break;
+		rc = sg_store_ticket_get(st, op.txn, id, &t);
+		if (rc == 0) {
+			before.status = t.status;
+			before.priority = t.priority;
+			before.queue = t.queue ? sg_xstrdup(t.queue) : NULL;
+			before.assignee = t.assignee ? sg_xstrdup(t.assignee) : NULL;
+			rc = apply_field(&op, &t, field, value, &w);
+		}
+		if (rc == 0)
+			rc = sg_store_ticket_put(st, op.txn, &t);
+		if (rc == 0)
+			rc = sg_store_txn_commit(&op.txn);
+		sg_store_txn_abort(&op.txn);
+		if (rc == 0)
+			*done = describe(&before, &t, field, value);
+		else if (rc == SG_OP_INVALID && strcmp(field, "status") == 0)
+			*why = sg_xasprintf("cannot go from %s to %s", sg_status_name(before.status), value);
+		else if (rc == SG_OP_INVALID)
+			*why = sg_xasprintf("%s: %s '%s'", field, w ? w : "not allowed", value);
+		sg_ticket_clear(&before);
+		sg_ticket_clear(&t);
+	}
+	return rc;
+}
