@@ -150,6 +150,9 @@ sg_notice_queue(struct sg_op *op, struct sg_ticket *t, const char *what, const c
 		if ((rc = sg_store_message_add(op->st, op->txn, &m, r->msg, r->len)) != 0)
 			return rc;
 		t->nmessages++;
+	} else if (r->message_id != NULL &&
+		   (rc = sg_store_msgid_add(op->st, op->txn, r->message_id, t->id)) != 0) {
+		return rc;   /* indexed all the same: a bounce of it finds the ticket */
 	}
 	rc = sg_queue_mail(op->st, op->txn, t->id, what, r->from, to, r->msg, r->len, op->now, job_id);
 	if (rc == 0)

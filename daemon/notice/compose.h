@@ -14,7 +14,9 @@
  * sg_notice_queue(): inside op's transaction, make the delivery job for a
  *   rendered mail (and, with SG_NOTICE_HISTORY, store it as an outbound
  *   message of the ticket with its Message-ID indexed, so a reply to it
- *   threads); counts op->jobs; *job_id (may be NULL) gets the job.
+ *   threads; without it only the Message-ID is indexed, so a bounce of a
+ *   notice still lands on its ticket); counts op->jobs; *job_id (may be
+ *   NULL) gets the job.
  *   Returns 0 or a store code. The event is the caller's (it knows why).
  * sg_notice_from(): the address we send from (support_from, else the
  *   first support_address), or NULL.

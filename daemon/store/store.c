@@ -404,11 +404,30 @@ next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, ui
 	return map_err(rc, "next seq");
 }
 
+static int
+msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket, uint32_t seq)
+{
+	unsigned char ix[13];
+	DBT key, val;
+	int rc;
+
+	ix[0] = SG_REC_VERSION;
+	sg_key_row(ix + 1, ticket, seq);
+	dbt_set(&key, msgid, strlen(msgid));
+	dbt_set(&val, ix, sizeof(ix));
+	rc = st->db[DB_MSGID]->put(st->db[DB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
+	if (rc == DB_KEYEXIST) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "Message-ID already indexed");
+		return SG_STORE_ERROR;
+	}
+	return map_err(rc, "msgid put");
+}
+
 int
 sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
 		     const char *raw, size_t rawlen)
 {
-	unsigned char k[12], ix[13];
+	unsigned char k[12];
 	struct sg_buf b = { 0 };
 	DBT key, val;
 	int rc;
@@ -430,16 +449,13 @@ sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *
 		return map_err(rc, "raw put");
 	if (m->message_id == NULL || m->message_id[0] == '\0')
 		return 0;
-	ix[0] = SG_REC_VERSION;
-	sg_key_row(ix + 1, m->ticket, m->seq);
-	dbt_set(&key, m->message_id, strlen(m->message_id));
-	dbt_set(&val, ix, sizeof(ix));
-	rc = st->db[DB_MSGID]->put(st->db[DB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
-	if (rc == DB_KEYEXIST) {
-		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, m->ticket, "Message-ID already indexed");
-		return SG_STORE_ERROR;
-	}
-	return map_err(rc, "msgid put");
+	return msgid_put(st, txn, m->message_id, m->ticket, m->seq);
+}
+
+int
+sg_store_msgid_add(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket)
+{
+	return msgid_put(st, txn, msgid, ticket, 0);
 }
 
 int

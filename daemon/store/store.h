@@ -77,6 +77,10 @@ int sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t t
 			     int (*cb)(const struct sg_msgrec *, void *), void *arg);
 int sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid,
 			  uint64_t *ticket, uint32_t *seq);
+/* Index the Message-ID of a mail we sent without keeping it in the
+ * ticket's history (notices, alerts): seq 0 means "ours, not stored", so
+ * a bounce or reply to it still finds the ticket. */
+int sg_store_msgid_add(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket);
 
 int sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id);
 /* *ids is a new array (caller frees) in ascending order. */

@@ -1,0 +1,374 @@
+/*
+ * test-ops — the ticket operations and typed events on a real store:
+ * event names are the store format, every operation records its event,
+ * illegal moves change nothing, agents' open counters follow status and
+ * assignee changes (also a customer's reopen), transfers and the
+ * ping-pong flag with the manager's notice (a subscriber in the same
+ * transaction), a failing subscriber rolls the whole change back, and the
+ * ingest path: rule "template NAME" honoured, bounces of our notices
+ * attach to their ticket, two racing copies of one message make one
+ * ticket.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+#include "ticket/assign.h"
+#include "ticket/event.h"
+#include "ticket/ops.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/sg-test-ops.XXXXXX";
+static struct sg_store *st;
+static struct sg_conf *conf;
+
+static const char rules_text[] =
+	"agent anna@example.com groups=billing\n"
+	"agent boris@example.com groups=billing\n"
+	"agent chen@example.com groups=technical\n"
+	"queue billing mailbox=billing@example.com agents=anna@example.com,boris@example.com "
+	"strategy=round-robin manager=lead@example.com\n"
+	"queue technical mailbox=tech@example.com agents=chen@example.com strategy=least-open\n"
+	"sla gold first-response=4h resolution=1d\n"
+	"rule vip: subject ~ /VIP/ => queue billing, assign, template notify\n"
+	"rule ask: subject ~ /invoice/i => queue billing, assign\n";
+
+static struct sg_conf *
+make_conf(void)
+{
+	struct sg_diag errs = { 0 };
+	const char *top = getenv("top_srcdir");
+	char *rpath = sg_xasprintf("%s/t.rules", dir), *path = sg_xasprintf("%s/sg.conf", dir);
+	FILE *fp = fopen(rpath, "w");
+	fputs(rules_text, fp);
+	fclose(fp);
+	fp = fopen(path, "w");
+	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+		    "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s\"\ntemplate_dir = \"%s/templates\"\n",
+		dir, rpath, top ? top : ".");
+	fclose(fp);
+	struct sg_conf *c = sg_conf_load(path, &errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	free(path);
+	free(rpath);
+	return c;
+}
+
+static uint64_t
+open_count(const char *agent)
+{
+	uint64_t open = 0, today = 0;
+	sg_assign_load(st, agent, (int64_t)time(NULL), &open, &today);
+	return open;
+}
+
+struct ev_count {
+	const char *type;
+	int n;
+};
+
+static int
+count_ev(const struct sg_event *e, void *arg)
+{
+	struct ev_count *ec = arg;
+	ec->n += ec->type == NULL || strcmp(e->type, ec->type) == 0;
+	return 0;
+}
+
+static int
+events(uint64_t id, const char *type)
+{
+	struct ev_count ec = { type, 0 };
+	sg_store_event_foreach(st, NULL, id, count_ev, &ec);
+	return ec.n;
+}
+
+struct job_count {
+	const char *to;
+	int n;
+};
+
+static int
+count_job(const struct sg_job *j, void *arg)
+{
+	struct job_count *jc = arg;
+	jc->n += j->rcpts.n && strcmp(j->rcpts.v[0], jc->to) == 0;
+	return 0;
+}
+
+static int
+jobs_to(const char *to)
+{
+	struct job_count jc = { to, 0 };
+	sg_store_job_foreach(st, count_job, &jc);
+	return jc.n;
+}
+
+static int ingest(const char *raw, const char *env_from, struct sg_decision *d);
+
+struct find_job {
+	const char *to;
+	char msgid[200];
+};
+
+static int
+find_job(const struct sg_job *j, void *arg)
+{
+	struct find_job *fj = arg;
+	const char *p;
+	if (j->rcpts.n && strcmp(j->rcpts.v[0], fj->to) == 0 && (p = strstr(j->payload, "Message-Id: <")) != NULL)
+		sscanf(p, "Message-Id: <%199[^>]>", fj->msgid);
+	return 0;
+}
+
+/* A delivery report for the mail queued to `to` (a notice, not kept in
+ * the ticket's history) lands on ticket id as a bounce event. */
+static void
+bounce_job_to(const char *to, uint64_t id)
+{
+	struct find_job fj = { to, "" };
+	struct sg_decision d = { 0 };
+
+	sg_store_job_foreach(st, find_job, &fj);
+	ok(fj.msgid[0] != '\0', "the notice to %s has our Message-ID", to);
+	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
+				 "Message-ID: <dsn-%s>\r\nContent-Type: multipart/report; report-type=delivery-status;"
+				 " boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <%s>\r\nSubject: x\r\n--b--\r\n",
+				 fj.msgid, fj.msgid);
+	int before = events(id, "bounce");
+	ingest(dsn, "", &d);
+	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "bounce of the notice to %s lands on ticket %llu", to,
+	   (unsigned long long)id);
+	is_int(events(id, "bounce"), before + 1, "as a bounce event, no junk ticket");
+	free(dsn);
+	sg_decision_clear(&d);
+}
+
+static int
+change(uint64_t id, const char *field, const char *value)
+{
+	char *done = NULL, *why = NULL;
+	int rc = sg_ticket_change(st, conf, id, field, value, "tester", &done, &why);
+	free(done);
+	free(why);
+	return rc;
+}
+
+static int
+ingest(const char *raw, const char *env_from, struct sg_decision *d)
+{
+	const char *rc1[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc1, .nrcpt = 1,
+				   .door = SG_DOOR_MILTER };
+	sg_decision_clear(d);
+	return sg_ingest(st, conf, &in, d);
+}
+
+static void
+test_event_names(void)
+{
+	int ok_all = 1;
+	for (int i = 0; i < SG_EV_COUNT; i++)
+		for (int k = 0; k < i; k++)
+			ok_all &= strcmp(sg_event_type_name(i), sg_event_type_name(k)) != 0;
+	ok(ok_all, "every event type has its own name");
+	is_str(sg_event_type_name(SG_EV_TOKEN_REFUSED), "token-refused", "names are the stored format");
+	is_str(sg_event_type_name(SG_EV_COUNT), "unknown", "out of range is 'unknown'");
+}
+
+static void
+test_ops_and_counters(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_ticket t = { 0 };
+
+	ingest("From: c1@customer.example\r\nSubject: invoice wrong\r\nMessage-ID: <o1@customer.example>\r\n\r\nhi\r\n",
+	       "c1@customer.example", &d);
+	uint64_t id = d.ticket;
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_str(t.assignee, "anna@example.com", "rule routes to billing, round-robin gives anna");
+	is_int((int)open_count("anna@example.com"), 1, "anna has one open ticket");
+	is_int(events(id, "queue"), 1, "routing recorded a queue event");
+	is_int((int)t.transfers, 0, "routing is not a transfer");
+	sg_ticket_clear(&t);
+
+	ok(change(id, "status", "resolved") == 0, "set status resolved");
+	is_int((int)open_count("anna@example.com"), 0, "resolved: anna's open count drops");
+	int before = events(id, NULL);
+	ok(change(id, "status", "pending") == SG_OP_INVALID, "resolved -> pending is refused");
+	is_int(events(id, NULL), before, "a refused change records nothing");
+	ok(change(id, "queue", "nowhere") == SG_OP_INVALID, "unknown queue is refused");
+	ok(change(id, "assignee", "ghost@example.com") == SG_OP_INVALID, "unknown agent is refused");
+
+	/* The customer replies: reopened, and the counter follows. */
+	ingest("From: c1@customer.example\r\nSubject: Re: invoice wrong\r\nMessage-ID: <o2@customer.example>\r\n"
+	       "In-Reply-To: <o1@customer.example>\r\n\r\nstill wrong\r\n", "c1@customer.example", &d);
+	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "reply threads");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_str(sg_status_name(t.status), "open", "customer reply reopens");
+	sg_ticket_clear(&t);
+	is_int((int)open_count("anna@example.com"), 1, "reopen counts as open again (no drift)");
+
+	/* Transfers: the third flags ping-pong and tells the manager. */
+	ok(change(id, "queue", "technical") == 0, "transfer 1: queue");
+	ok(change(id, "assignee", "chen@example.com") == 0, "transfer 2: assignee");
+	is_int((int)open_count("anna@example.com"), 0, "anna lost it");
+	is_int((int)open_count("chen@example.com"), 1, "chen has it");
+	is_int(events(id, "ping-pong"), 0, "two transfers: no flag");
+	ok(change(id, "queue", "billing") == 0, "transfer 3: queue");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_int((int)t.transfers, 3, "three transfers counted");
+	ok(sg_strlist_has(&t.tags, "ping-pong"), "tagged ping-pong");
+	sg_ticket_clear(&t);
+	is_int(events(id, "ping-pong"), 1, "ping-pong event");
+	is_int(jobs_to("lead@example.com"), 1, "the queue's manager is told (subscriber)");
+	ok(change(id, "assignee", "boris@example.com") == 0, "transfer 4");
+	is_int(jobs_to("lead@example.com"), 1, "flagged once: no second notice");
+	sg_decision_clear(&d);
+	bounce_job_to("lead@example.com", id);
+}
+
+static int
+failing(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	(void)op;
+	(void)t;
+	(void)ev;
+	++*(int *)arg;
+	return SG_STORE_ERROR;
+}
+
+static void
+test_subscriber_in_transaction(void)
+{
+	struct sg_decision d = { 0 };
+	int calls = 0;
+
+	ingest("From: c2@customer.example\r\nSubject: hello\r\nMessage-ID: <o3@customer.example>\r\n\r\nhi\r\n",
+	       "c2@customer.example", &d);
+	uint64_t id = d.ticket;
+	sg_event_subscribe(SG_EV_NOTE, failing, &calls);
+	int before = events(id, NULL);
+	ok(change(id, "note", "internal remark") == SG_STORE_ERROR, "a failing subscriber fails the change");
+	is_int(calls, 1, "the subscriber ran once");
+	is_int(events(id, NULL), before, "and nothing of the change was committed");
+	sg_event_unsubscribe_all();
+	sg_ingest_init();
+	ok(change(id, "note", "internal remark") == 0, "without it the note is recorded");
+	is_int(events(id, "note"), 1, "one note event");
+	sg_decision_clear(&d);
+}
+
+static void
+test_ingest_paths(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_job j = { 0 };
+
+	/* rule "template notify": the acknowledgement uses that template */
+	ingest("From: v@customer.example\r\nSubject: VIP order\r\nMessage-ID: <o4@customer.example>\r\n\r\nhi\r\n",
+	       "v@customer.example", &d);
+	uint64_t id = d.ticket;
+	ok(d.jobs == 1, "one job for the VIP ticket");
+	uint64_t last = 0;
+	for (uint64_t k = 1; k < 1000; k++)
+		if (sg_store_job_get(st, NULL, k, &j) == 0) {
+			if (j.ticket == id)
+				last = k;
+			sg_job_clear(&j);
+		}
+	ok(last != 0 && sg_store_job_get(st, NULL, last, &j) == 0, "its job is stored");
+	ok(j.payload && strstr(j.payload, "needs your attention") != NULL, "rule template 'notify' was used for the ack");
+	char ourid[200] = "";
+	char *mid = j.payload ? strstr(j.payload, "Message-Id: <") : NULL;
+	if (mid != NULL)
+		sscanf(mid, "Message-Id: <%199[^>]>", ourid);
+	sg_job_clear(&j);
+
+	/* A bounce of that mail: an event on the ticket, no new ticket. */
+	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
+				 "Message-ID: <dsn1@mx.example>\r\nContent-Type: multipart/report; report-type=delivery-status;"
+				 " boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <%s>\r\nSubject: x\r\n--b--\r\n",
+				 ourid);
+	ingest(dsn, "", &d);
+	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "bounce of our mail lands on its ticket");
+	is_int(events(id, "bounce"), 1, "as a bounce event");
+	free(dsn);
+	sg_decision_clear(&d);
+}
+
+struct racer {
+	struct sg_decision d;
+	int rc;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	r->rc = ingest("From: r@customer.example\r\nSubject: race\r\nMessage-ID: <race@customer.example>\r\n\r\nhi\r\n",
+		       "r@customer.example", &r->d);
+	return NULL;
+}
+
+static void
+test_racing_copies(void)
+{
+	struct racer r[4];
+	pthread_t th[4];
+	int news = 0, dups = 0;
+
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, race, &r[i]);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		news += r[i].rc == 0 && r[i].d.verdict == SG_V_NEW;
+		dups += r[i].rc == 0 && r[i].d.verdict == SG_V_DUPLICATE;
+	}
+	is_int(news, 1, "four racing copies: one new ticket");
+	is_int(dups, 3, "and three duplicates");
+	ok(r[0].d.ticket == r[1].d.ticket && r[1].d.ticket == r[2].d.ticket && r[2].d.ticket == r[3].d.ticket,
+	   "all marked with the same ticket");
+	for (int i = 0; i < 4; i++)
+		sg_decision_clear(&r[i].d);
+}
+
+int
+main(void)
+{
+	plan_lazy();
+	sg_log_open_stderr("test-ops");
+	sg_log_set_level(SG_LOG_ERROR);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	conf = make_conf();
+	ok(conf != NULL && conf->rules != NULL && conf->templates != NULL, "config with rules and templates");
+	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
+		return done_testing();
+	sg_ingest_init();
+	test_event_names();
+	test_ops_and_counters();
+	test_subscriber_in_transaction();
+	test_ingest_paths();
+	test_racing_copies();
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+	char *cmd = sg_xasprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+	free(cmd);
+	return done_testing();
+}
