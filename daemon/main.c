@@ -195,6 +195,108 @@ daemonize(void)
 	return 0;
 }
 
+/* Blocked in every thread created from here on: SIGUSR1 is taken by the
+ * reload thread, the stop signals by libmilter's signal thread (sigwait);
+ * otherwise a stop signal could kill the process through a thread that
+ * does not expect it. */
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Hand the state dir, pid file and socket to the daemon user, then drop. */
+static int
+become_user(const struct sg_conf *c, struct sg_pidfile *pf)
+{
+	if (c->user[0] != '\0') {
+		struct passwd *pw = getpwnam(c->user);
+		if (pw != NULL) {
+			if (mkdir(c->state_dir, 0750) == 0 || errno == EEXIST)
+				(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
+			if (pf != NULL)
+				(void)sg_pidfile_chown(pf, pw->pw_uid, pw->pw_gid);
+			(void)sg_milter_chown(pw->pw_uid, pw->pw_gid);
+		}
+	}
+	return drop_privileges(c->user);
+}
+
+/* The pid file first: a second daemon must touch nothing of the first. */
+static int
+lock_pidfile(const struct sg_conf *c, struct sg_pidfile **pf)
+{
+	pid_t holder = 0;
+
+	if (c->pid_file[0] == '\0' || sg_pidfile_open(c->pid_file, pf, &holder) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		sg_error(MOD, "another supportgated (pid %ld) holds %s", (long)holder, c->pid_file);
+	else
+		sg_error(MOD, "cannot open pid file %s: %s", c->pid_file, strerror(errno));
+	return -1;
+}
+
+/* Socket, daemon mode, pid file, privileges: everything before mail. */
+static int
+set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf)
+{
+	if (sg_milter_setup(c->socket, 128) != 0)
+		return -1;
+	if (!foreground) {
+		if (daemonize() != 0) {
+			sg_error(MOD, "cannot daemonise: %s", strerror(errno));
+			return -1;
+		}
+		if (sg_log_open_syslog("supportgated", c->syslog_facility) != 0)
+			sg_log_open_syslog("supportgated", "mail");
+	}
+	if (*pf != NULL && sg_pidfile_write(*pf) != 0) {
+		sg_error(MOD, "cannot write pid file: %s", strerror(errno));
+		return -1;
+	}
+	return become_user(c, *pf);
+}
+
+/* Store, reactions, worker threads; then the milter loop until a stop. */
+static int
+serve(const struct sg_conf *c, struct sg_store **st)
+{
+	pthread_t rt;
+
+	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, st) != 0) {
+		sg_error(MOD, "cannot open the store in %s", c->state_dir);
+		return -1;
+	}
+	sg_milter_set_store(*st);
+	sg_ingest_init();   /* reactions to ticket events, before any thread */
+	if (sg_outbound_start(*st) != 0) {
+		sg_error(MOD, "cannot start the outbound worker");
+		return -1;
+	}
+	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
+		sg_error(MOD, "cannot start the reload thread");
+		return -1;
+	}
+	pthread_detach(rt);
+	sg_info(MOD, "supportgated %s ready (pid %ld)", PACKAGE_VERSION, (long)getpid());
+	notify("READY=1");
+	int rc = sg_milter_run();
+	if (rc != 0)
+		sg_error(MOD, "milter loop failed");
+	notify("STOPPING=1");
+	sg_info(MOD, "stopping");
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,9 +305,6 @@ main(int argc, char **argv)
 	struct sg_conf *c;
 	struct sg_pidfile *pf = NULL;
 	struct sg_store *st = NULL;
-	pid_t holder = 0;
-	pthread_t rt;
-	sigset_t set;
 
 	conf_path = sg_conf_default_path();
 	while ((opt = getopt(argc, argv, "c:fnVh")) != -1) {
@@ -225,86 +324,18 @@ main(int argc, char **argv)
 	sg_log_open_stderr("supportgated");
 	if (check)
 		return check_only(conf_path);
-
-	c = sg_conf_load(conf_path, &errs);
-	if (c == NULL) {
+	if ((c = sg_conf_load(conf_path, &errs)) == NULL) {
 		sg_diag_print(&errs, stderr);
 		sg_diag_clear(&errs);
 		return 1;
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	sg_conf_swap(c);
-
-	/* Blocked in every thread created from here on: SIGUSR1 is taken by
-	 * the reload thread, the stop signals by libmilter's signal thread
-	 * (sigwait); otherwise a stop signal could kill the process through
-	 * a thread that does not expect it. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (c->pid_file[0] != '\0' && sg_pidfile_open(c->pid_file, &pf, &holder) != 0) {
-		if (errno == EWOULDBLOCK)
-			sg_error(MOD, "another supportgated (pid %ld) holds %s", (long)holder, c->pid_file);
-		else
-			sg_error(MOD, "cannot open pid file %s: %s", c->pid_file, strerror(errno));
+	block_signals();
+	if (lock_pidfile(c, &pf) != 0)
 		return 1;
-	}
-	if (sg_milter_setup(c->socket, 128) != 0)
-		goto out;
-	if (!foreground) {
-		if (daemonize() != 0) {
-			sg_error(MOD, "cannot daemonise: %s", strerror(errno));
-			goto out;
-		}
-		if (sg_log_open_syslog("supportgated", c->syslog_facility) != 0)
-			sg_log_open_syslog("supportgated", "mail");
-	}
-	if (pf != NULL && sg_pidfile_write(pf) != 0) {
-		sg_error(MOD, "cannot write pid file: %s", strerror(errno));
-		goto out;
-	}
-	if (c->user[0] != '\0') {
-		struct passwd *pw = getpwnam(c->user);
-		if (pw != NULL) {
-			if (mkdir(c->state_dir, 0750) == 0 || errno == EEXIST)
-				(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
-			if (pf != NULL)
-				(void)sg_pidfile_chown(pf, pw->pw_uid, pw->pw_gid);
-			(void)sg_milter_chown(pw->pw_uid, pw->pw_gid);
-		}
-	}
-	if (drop_privileges(c->user) != 0)
-		goto out;
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
-		sg_error(MOD, "cannot open the store in %s", c->state_dir);
-		goto out;
-	}
-	sg_milter_set_store(st);
-	sg_ingest_init();   /* reactions to ticket events, before any thread */
-	if (sg_outbound_start(st) != 0) {
-		sg_error(MOD, "cannot start the outbound worker");
-		goto out;
-	}
-	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
-		sg_error(MOD, "cannot start the reload thread");
-		goto out;
-	}
-	pthread_detach(rt);
-
-	sg_info(MOD, "supportgated %s ready (pid %ld)", PACKAGE_VERSION, (long)getpid());
-	notify("READY=1");
-	if (sg_milter_run() != 0)
-		sg_error(MOD, "milter loop failed");
-	else
+	if (set_up(c, foreground, &pf) == 0 && serve(c, &st) == 0)
 		rc = 0;
-	notify("STOPPING=1");
-	sg_info(MOD, "stopping");
-out:
 	sg_outbound_stop();
 	sg_store_close(&st);
 	c = sg_conf_current();

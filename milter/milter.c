@@ -362,26 +362,78 @@ apply_decision(SMFICTX *ctx, struct sg_msgctx *m, const struct sg_decision *d)
 	return rc;
 }
 
+/* An accepted decision: our headers, quarantine, the ticket's marks. */
+static sfsistat
+answer_ok(SMFICTX *ctx, struct sg_msgctx *m, const struct sg_decision *d)
+{
+	if (d->reject != NULL) {
+		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "rejected: %s", d->reason ? d->reason : "");
+		smfi_setreply(ctx, "550", "5.7.1", d->reject);
+		return SMFIS_REJECT;
+	}
+	if (d->tempfail) {
+		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "tempfailed: %s", d->reason ? d->reason : "");
+		smfi_setreply(ctx, "451", "4.7.1", "Please try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	strip_our_headers(ctx, m);
+	if (d->quarantine)
+		(void)smfi_quarantine(ctx, "supportgate rule: quarantine");
+	/* A duplicate (the MTA retrying after a crash) is marked like the
+	 * first copy: no second ticket, same headers. */
+	if (d->verdict != SG_V_IGNORED && apply_decision(ctx, m, d) < 0)
+		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d->ticket,
+			   "the MTA refused a modification; mail passes with what was applied");
+	sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d->ticket, "%s: %s", sg_verdict_name(d->verdict),
+		   d->reason ? d->reason : "");
+	if (d->jobs > 0)
+		sg_outbound_kick();
+	return SMFIS_ACCEPT;
+}
+
+/* Ingest failed: the configured action for its class (STYLE.md rule 6). */
+static sfsistat
+answer_error(SMFICTX *ctx, struct sg_msgctx *m, int rc)
+{
+	const struct sg_conf *c = m->msg_conf;
+	sfsistat st;
+
+	switch (rc) {
+	case SG_ING_ESTORE:
+		st = action_status(ctx, c->on_store_error, "Support desk store unavailable, try later");
+		break;
+	case SG_ING_EPARSE:
+		st = action_status(ctx, c->on_parse_error, "Message could not be parsed");
+		break;
+	case SG_ING_ERESOURCE:
+		st = action_status(ctx, c->on_resource_error, "Support desk out of resources, try later");
+		break;
+	default:
+		st = action_status(ctx, c->on_internal_error, "Support desk internal error, try later");
+		break;
+	}
+	sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "ingest failed (%d): answering %s", rc,
+		   st == SMFIS_ACCEPT ? "accept" : st == SMFIS_REJECT ? "reject" : "tempfail");
+	return st;
+}
+
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct sg_connctx *cc = conn_get(ctx);
 	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
-	struct sg_ingest_in in;
-	struct sg_decision d;
+	struct sg_decision d = { 0 };
 	const char *raw;
 	void *map = MAP_FAILED;
 	size_t len = 0;
-	sfsistat st = SMFIS_ACCEPT;
-	int rc;
+	sfsistat st;
 
 	if (m == NULL)
 		return SMFIS_ACCEPT;
 	if (m->msg_oversize) {
 		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "message of %llu bytes over milter_size_limit: %s",
 			   (unsigned long long)m->msg_size, sg_action_name(m->msg_conf->on_oversize));
-		st = action_status(ctx, m->msg_conf->on_oversize,
-				   "Message too large for the support desk");
+		st = action_status(ctx, m->msg_conf->on_oversize, "Message too large for the support desk");
 		goto out;
 	}
 	if (m->msg_fd >= 0) {
@@ -398,65 +450,14 @@ cb_eom(SMFICTX *ctx)
 		raw = m->msg_buf ? m->msg_buf : "";
 		len = m->msg_len;
 	}
-
-	memset(&in, 0, sizeof(in));
-	in.raw = raw;
-	in.len = len;
-	in.env_from = m->msg_from;
-	in.env_rcpt = (const char *const *)m->msg_rcpt.v;
-	in.nrcpt = m->msg_rcpt.n;
-	in.door = SG_DOOR_MILTER;
-	in.auth_user = m->msg_auth;
-	in.client_addr = cc->conn_client;
-	in.queue_id = m->msg_qid;
-	memset(&d, 0, sizeof(d));
-
-	rc = sg_ingest(the_store, m->msg_conf, &in, &d);
-	switch (rc) {
-	case SG_ING_OK:
-		if (d.reject != NULL) {
-			sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "rejected: %s", d.reason ? d.reason : "");
-			smfi_setreply(ctx, "550", "5.7.1", d.reject);
-			st = SMFIS_REJECT;
-			break;
-		}
-		if (d.tempfail) {
-			sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "tempfailed: %s", d.reason ? d.reason : "");
-			smfi_setreply(ctx, "451", "4.7.1", "Please try again later");
-			st = SMFIS_TEMPFAIL;
-			break;
-		}
-		strip_our_headers(ctx, m);
-		if (d.quarantine)
-			(void)smfi_quarantine(ctx, "supportgate rule: quarantine");
-		/* A duplicate (the MTA retrying after a crash) is marked like
-		 * the first copy: no second ticket, same headers. */
-		if (d.verdict != SG_V_IGNORED) {
-			if (apply_decision(ctx, m, &d) < 0)
-				sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d.ticket,
-					   "the MTA refused a modification; mail passes with what was applied");
-		}
-		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d.ticket, "%s: %s", sg_verdict_name(d.verdict),
-			   d.reason ? d.reason : "");
-		if (d.jobs > 0)
-			sg_outbound_kick();
-		break;
-	case SG_ING_ESTORE:
-		st = action_status(ctx, m->msg_conf->on_store_error, "Support desk store unavailable, try later");
-		break;
-	case SG_ING_EPARSE:
-		st = action_status(ctx, m->msg_conf->on_parse_error, "Message could not be parsed");
-		break;
-	case SG_ING_ERESOURCE:
-		st = action_status(ctx, m->msg_conf->on_resource_error, "Support desk out of resources, try later");
-		break;
-	default:
-		st = action_status(ctx, m->msg_conf->on_internal_error, "Support desk internal error, try later");
-		break;
-	}
-	if (rc != SG_ING_OK)
-		sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "ingest failed (%d): answering %s", rc,
-			   st == SMFIS_ACCEPT ? "accept" : st == SMFIS_REJECT ? "reject" : "tempfail");
+	struct sg_ingest_in in = {
+		.raw = raw, .len = len, .env_from = m->msg_from,
+		.env_rcpt = (const char *const *)m->msg_rcpt.v, .nrcpt = m->msg_rcpt.n,
+		.door = SG_DOOR_MILTER, .auth_user = m->msg_auth, .client_addr = cc->conn_client,
+		.queue_id = m->msg_qid,
+	};
+	int rc = sg_ingest(the_store, m->msg_conf, &in, &d);
+	st = rc == SG_ING_OK ? answer_ok(ctx, m, &d) : answer_error(ctx, m, rc);
 	sg_decision_clear(&d);
 out:
 	if (map != MAP_FAILED)
