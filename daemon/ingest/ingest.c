@@ -282,14 +282,8 @@ create_ticket(struct sg_op *op, struct sg_ingest_state *s)
 	op->actor = "system";
 	if (rc == 0 && s->claimed != 0)
 		rc = sg_event_emit(op, t, SG_EV_TOKEN_REFUSED, NULL, NULL, "%s", s->why_refused);
-	if (rc == 0) {
-		const char *actor = op->actor;
-		char *rule = s->route.matched.n ? sg_xasprintf("rule:%s", s->route.matched.v[0]) : NULL;
-		op->actor = rule ? rule : "system";
+	if (rc == 0)
 		rc = sg_route_apply_new(op, s);
-		op->actor = actor;
-		free(rule);
-	}
 	if (rc == 0 && s->linked != 0)
 		rc = sg_event_emit(op, t, SG_EV_LINKED, NULL, NULL, "continues #%llu (closed more than %ld days ago)",
 				   (unsigned long long)s->linked, s->c->reopen_days);
@@ -322,13 +316,7 @@ update_ticket(struct sg_op *op, struct sg_ingest_state *s)
 	if (rc != 0 || s->bounce)
 		return rc;
 	sg_identify_add_participants(t, s);
-	const char *actor = op->actor;
-	char *rule = s->route.matched.n ? sg_xasprintf("rule:%s", s->route.matched.v[0]) : NULL;
-	op->actor = rule ? rule : "system";
-	rc = sg_route_apply_followup(op, s);
-	op->actor = actor;
-	free(rule);
-	return rc;
+	return sg_route_apply_followup(op, s);
 }
 
 static int

@@ -72,8 +72,19 @@ assign_new(struct sg_op *op, struct sg_ingest_state *s)
 	return soft(op, t->id, sg_op_assign(op, t, agent, how, SG_OPF_ROUTING, &why), why);
 }
 
-int
-sg_route_apply_new(struct sg_op *op, struct sg_ingest_state *s)
+/* The events of what the rules did name the first matching rule. */
+static char *
+rule_actor(struct sg_op *op, const struct sg_ingest_state *s, const char **saved)
+{
+	char *rule = s->route.matched.n ? sg_xasprintf("rule:%s", s->route.matched.v[0]) : NULL;
+
+	*saved = op->actor;
+	op->actor = rule ? rule : "system";
+	return rule;
+}
+
+static int
+apply_new(struct sg_op *op, struct sg_ingest_state *s)
 {
 	const struct sg_route *ro = &s->route;
 	struct sg_ticket *t = &s->t;
@@ -107,7 +118,19 @@ sg_route_apply_new(struct sg_op *op, struct sg_ingest_state *s)
 }
 
 int
-sg_route_apply_followup(struct sg_op *op, struct sg_ingest_state *s)
+sg_route_apply_new(struct sg_op *op, struct sg_ingest_state *s)
+{
+	const char *saved;
+	char *rule = rule_actor(op, s, &saved);
+	int rc = apply_new(op, s);
+
+	op->actor = saved;
+	free(rule);
+	return rc;
+}
+
+static int
+apply_followup(struct sg_op *op, struct sg_ingest_state *s)
 {
 	const struct sg_route *ro = &s->route;
 	struct sg_ticket *t = &s->t;
@@ -117,6 +140,18 @@ sg_route_apply_followup(struct sg_op *op, struct sg_ingest_state *s)
 		rc = sg_op_priority(op, t, (enum sg_priority)ro->priority);
 	if (rc == 0 && ro->tags.n > 0)
 		rc = sg_op_tags(op, t, &ro->tags);
+	return rc;
+}
+
+int
+sg_route_apply_followup(struct sg_op *op, struct sg_ingest_state *s)
+{
+	const char *saved;
+	char *rule = rule_actor(op, s, &saved);
+	int rc = apply_followup(op, s);
+
+	op->actor = saved;
+	free(rule);
 	return rc;
 }
 
