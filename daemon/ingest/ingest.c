@@ -276,7 +276,7 @@ create_ticket(struct sg_op *op, struct sg_ingest_state *s)
 		rc = sg_store_customer_add(op->st, op->txn, s->sender, t->id);
 	op->actor = s->sender ? s->sender : "system";   /* the customer opens it */
 	if (rc == 0)
-		rc = sg_event_emit(op, t, SG_EV_CREATED, NULL, NULL, "via %s%s%s from %s", sg_door_name(s->in->door),
+		rc = sg_event_emit(op, t, SG_EV_CREATED, NULL, NULL, "via %s%s%s from %s", s->door,
 				   s->in->queue_id ? " qid " : "", s->in->queue_id ? s->in->queue_id : "",
 				   s->sender ? s->sender : "(unknown)");
 	op->actor = "system";
@@ -514,7 +514,7 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 int
 sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
 {
-	struct sg_ingest_state s = { .c = c, .in = in };
+	struct sg_ingest_state s = { .c = c, .in = in, .door = sg_door_name(in->door) };
 	int rc;
 
 	memset(out, 0, sizeof(*out));

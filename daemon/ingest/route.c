@@ -36,7 +36,7 @@ sg_route_decide(struct sg_ingest_state *s, const struct sg_ticket *existing)
 		return;
 	struct sg_rule_input ri = {
 		.mi = s->mi, .env_from = s->in->env_from, .env_rcpt = s->in->env_rcpt, .nrcpt = s->in->nrcpt,
-		.door = sg_door_name(s->in->door), .auth = s->in->auth_user, .ticket = existing, .size = s->in->len,
+		.door = s->door, .auth = s->in->auth_user, .ticket = existing, .size = s->in->len,
 	};
 	sg_rules_eval(s->c->rules, &ri, &s->route, NULL);
 }

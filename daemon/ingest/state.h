@@ -27,6 +27,7 @@ struct sg_ingest_state {
 	/* 1. facts */
 	const struct sg_conf *c;
 	const struct sg_ingest_in *in;
+	const char *door;               /* sg_door_name(in->door), for rules and events */
 	struct sg_msginfo *mi;
 	const char *msgid;              /* the message's id or our synthetic one */
 	char *synth_msgid;
