@@ -3,13 +3,26 @@
  * granted (DESIGN.md "Who speaks in a ticket").
  *
  * Order:
- *   1. a delivery report about one of our messages -> that ticket, as an
- *      event only (bounce);
+ *   1. a delivery report (multipart/report from the null sender) about a
+ *      mail we sent -> that ticket, as an event only (bounce);
  *   2. In-Reply-To / References to a Message-ID we know, or one of our
  *      own keyed Message-IDs;
  *   3. the subject token [TAG #N] (check valid when keys are on);
  *   4. the plus-address support+N@ under the same rule;
- *   5. otherwise a new ticket; a refused claim is recorded.
+ *   5. otherwise a new ticket.
+ * Steps 2-4 are only claims: one is granted when the sender is a
+ * participant of the claimed ticket or a proven agent (SMTP AUTH identity
+ * of a declared agent). A refused claim opens a new ticket linked to the
+ * claimed one, with an event on both: nobody enters, reopens or reads a
+ * ticket by knowing an id. The first granted claim wins; the first
+ * refused one is the one recorded.
+ *
+ * Participants (DESIGN.md rule 4): the sender always joins (a proven
+ * agent does not: agents are not participants); the other addresses of
+ * a mail (Reply-To, To, Cc other than ours) join only on a new ticket or
+ * when the sender is the requestor; at most SG_TICKET_MAX_PARTICIPANTS
+ * per ticket (the caller records an event when the cap drops one);
+ * a bounce adds nobody.
  * Every lookup here is a read. sg_identify() runs once before the write
  * transaction (txn NULL) to decide, and again inside it (txn set) to
  * re-check: the answer must be the same, else ingest decides afresh.
@@ -18,6 +31,8 @@
 #include "ingest/state.h"
 
 #include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,22 +51,37 @@ sg_identify_is_participant(const struct sg_ticket *t, const char *addr)
 				(t->requestor != NULL && strcasecmp(t->requestor, addr) == 0));
 }
 
-void
-sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s)
+static void
+join(struct sg_ticket *t, const char *addr, size_t *dropped)
+{
+	if (addr == NULL || sg_strlist_has(&t->participants, addr))
+		return;
+	if (t->participants.n >= SG_TICKET_MAX_PARTICIPANTS)
+		++*dropped;
+	else
+		sg_strlist_add(&t->participants, addr, 1);
+}
+
+size_t
+sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s, int newticket)
 {
 	const struct sg_msginfo *mi = s->mi;
+	size_t dropped = 0;
 
-	if (s->sender != NULL)
-		sg_strlist_add(&t->participants, s->sender, 1);
-	if (mi->reply_to_addr != NULL)
-		sg_strlist_add(&t->participants, mi->reply_to_addr, 1);
-	/* Cc'd colleagues (and To others than us) so their replies thread. */
+	if (s->bounce || s->agent != NULL)
+		return 0;
+	join(t, s->sender, &dropped);
+	if (!newticket && (s->sender == NULL || t->requestor == NULL || strcasecmp(s->sender, t->requestor) != 0))
+		return dropped;
+	/* The requestor brings people in: Reply-To, Cc'd colleagues, To others than us. */
+	join(t, mi->reply_to_addr, &dropped);
 	for (size_t i = 0; i < mi->cc.n; i++)
 		if (!sg_conf_is_support(s->c, mi->cc.v[i], NULL))
-			sg_strlist_add(&t->participants, mi->cc.v[i], 1);
+			join(t, mi->cc.v[i], &dropped);
 	for (size_t i = 0; i < mi->to.n; i++)
 		if (!sg_conf_is_support(s->c, mi->to.v[i], NULL))
-			sg_strlist_add(&t->participants, mi->to.v[i], 1);
+			join(t, mi->to.v[i], &dropped);
+	return dropped;
 }
 
 /* Messages without a Message-ID still need a stable identity so an MTA
@@ -142,6 +172,51 @@ find_bounced(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
 	return 0;
 }
 
+/* Record a refused claim (the first one is kept: it is the strongest). */
+static void refuse(struct sg_ingest_state *s, uint64_t id, int exists, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct sg_ingest_state *s, uint64_t id, int exists, const char *fmt, ...)
+{
+	va_list ap;
+	char *why = NULL;
+
+	if (s->claimed != 0)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) < 0)
+		why = NULL;
+	va_end(ap);
+	s->claimed = id;
+	s->claimed_exists = exists;
+	s->why_refused = why ? why : sg_xstrdup("claim refused");
+}
+
+/* A claim on ticket id: granted to its participants and proven agents. */
+static int
+claim(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t id, const char *via)
+{
+	struct sg_ticket t = { 0 };
+	int rc = sg_store_ticket_get(st, txn, id, &t);
+
+	if (rc == SG_STORE_NOTFOUND) {
+		refuse(s, id, 0, "%s #%llu refused: no such ticket", via, (unsigned long long)id);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (s->agent != NULL || sg_identify_is_participant(&t, s->sender)) {
+		s->ticket = id;
+		s->via = via;
+	} else {
+		refuse(s, id, 1, "%s #%llu refused: %s is not a participant", via, (unsigned long long)id,
+		       s->sender ? s->sender : "(no sender)");
+	}
+	sg_ticket_clear(&t);
+	return 0;
+}
+
 /* Step 2: a referenced Message-ID we know, In-Reply-To first, then
  * References newest first. */
 static int
@@ -152,61 +227,63 @@ find_by_references(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_sta
 	uint32_t seq;
 	int rc;
 
-	for (ssize_t i = -1; i < (ssize_t)mi->references.n; i++) {
+	for (ssize_t i = -1; i < (ssize_t)mi->references.n && s->ticket == 0; i++) {
 		const char *ref = i < 0 ? mi->in_reply_to : mi->references.v[mi->references.n - 1 - (size_t)i];
 		if (ref == NULL || *ref == '\0')
 			continue;
 		rc = sg_store_msgid_lookup(st, txn, ref, &id, &seq);
-		if (rc == 0) {
-			s->ticket = id;
-			s->via = "references";
-			return 0;
-		}
-		if (rc != SG_STORE_NOTFOUND)
+		if (rc == 0)
+			rc = claim(st, txn, s, id, "references");
+		else if (rc == SG_STORE_NOTFOUND &&
+			 sg_token_msgid_parse(ref, s->c->token_secret, s->c->token_secret_len, &id) == 1)
+			rc = claim(st, txn, s, id, "our message-id");
+		else if (rc == SG_STORE_NOTFOUND)
+			rc = 0;
+		if (rc != 0)
 			return rc;
-		if (sg_token_msgid_parse(ref, s->c->token_secret, s->c->token_secret_len, &id) == 1) {
-			s->ticket = id;
-			s->via = "our message-id";
-			return 0;
-		}
 	}
 	return 0;
 }
 
-/* Steps 3 and 4: a token is honoured only with a valid check (when keys
- * are on) and from a participant; otherwise it is recorded as claimed. */
+/* Steps 3 and 4: a token with a wrong or missing keyed check (when keys
+ * are on) is refused before any lookup. */
 static int
 try_token(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t id, int check,
 	  const char *via)
 {
-	struct sg_ticket t = { 0 };
-	int rc;
-
-	sg_xfree(&s->why_refused);   /* a later claim's reason replaces an earlier one */
 	if (s->c->token_secret != NULL && check != SG_CHECK_VALID) {
-		s->claimed = id;
-		s->why_refused = sg_xasprintf("%s #%llu refused: %s keyed check", via, (unsigned long long)id,
-					      check == SG_CHECK_NONE ? "missing" : "wrong");
+		refuse(s, id, 0, "%s #%llu refused: %s keyed check", via, (unsigned long long)id,
+		       check == SG_CHECK_NONE ? "missing" : "wrong");
 		return 0;
 	}
-	rc = sg_store_ticket_get(st, txn, id, &t);
-	if (rc == SG_STORE_NOTFOUND) {
-		s->claimed = id;
-		s->why_refused = sg_xasprintf("%s #%llu refused: no such ticket", via, (unsigned long long)id);
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (!sg_identify_is_participant(&t, s->sender)) {
-		s->claimed = id;
-		s->why_refused = sg_xasprintf("%s #%llu refused: %s is not a participant", via, (unsigned long long)id,
-					      s->sender ? s->sender : "(no sender)");
-	} else {
-		s->ticket = id;
-		s->via = via;
-	}
-	sg_ticket_clear(&t);
-	return 0;
+	return claim(st, txn, s, id, via);
+}
+
+/* Only the null sender sends delivery reports (RFC 3464); a door without
+ * an envelope (CLI, IMAP) goes by the Return-Path the MTA wrote. */
+static int
+from_null_sender(const struct sg_ingest_state *s)
+{
+	const char *e = s->in->env_from;
+
+	if (e != NULL)
+		return e[0] == '\0' || strcmp(e, "<>") == 0;
+	return s->mi->return_path != NULL && strstr(s->mi->return_path, "<>") != NULL;
+}
+
+/* A proven agent: the MTA's SMTP AUTH identity is a declared agent. A
+ * From header alone proves nothing. */
+static const char *
+proven_agent(const struct sg_ingest_state *s)
+{
+	const struct sg_rules *r = s->c->rules;
+
+	if (r == NULL || s->in->auth_user == NULL || s->in->auth_user[0] == '\0')
+		return NULL;
+	char *a = sg_addr_normalize(s->in->auth_user);
+	const struct sg_agent_def *ag = a ? sg_rules_agent(r, a) : NULL;
+	free(a);
+	return ag ? ag->address : NULL;
 }
 
 int
@@ -217,10 +294,11 @@ sg_identify(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
 	int check, rc = 0;
 
 	s->ticket = s->claimed = 0;
-	s->bounce = 0;
+	s->claimed_exists = s->bounce = 0;
 	s->via = NULL;
 	sg_xfree(&s->why_refused);
-	if (s->mi->is_dsn && (rc = find_bounced(st, txn, s)) != 0)
+	s->agent = proven_agent(s);
+	if (s->mi->is_dsn && from_null_sender(s) && (rc = find_bounced(st, txn, s)) != 0)
 		return rc;
 	if (s->ticket == 0 && (rc = find_by_references(st, txn, s)) != 0)
 		return rc;

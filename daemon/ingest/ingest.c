@@ -152,8 +152,8 @@ ticket_base(const struct sg_ingest_state *s, struct sg_ticket *t, int64_t now)
 	t->requestor_name = mi->from_name ? sg_xstrdup(mi->from_name) : NULL;
 	t->language = mi->language_hint ? sg_xstrdup(mi->language_hint) : NULL;
 	t->created = t->updated = now;
-	t->linked = s->linked;
-	sg_identify_add_participants(t, s);
+	/* continues a ticket closed too long ago, or the one it claimed in vain */
+	t->linked = s->linked ? s->linked : s->claimed_exists ? s->claimed : 0;
 }
 
 /* The new ticket as the rules will make it, for rendering only. */
@@ -164,6 +164,7 @@ ticket_draft(const struct sg_ingest_state *s, struct sg_ticket *t, int64_t now)
 	long first, resolution;
 
 	ticket_base(s, t, now);
+	(void)sg_identify_add_participants(t, s, 1);
 	if (ro->queue != NULL)
 		t->queue = sg_xstrdup(ro->queue);
 	if (ro->priority >= 0)
@@ -266,12 +267,21 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 /* ---------------------------------------------------- 3. the transaction */
 
 static int
+participants_capped(struct sg_op *op, struct sg_ticket *t, size_t dropped)
+{
+	return sg_event_emit(op, t, SG_EV_PARTICIPANTS, NULL, NULL,
+			     "%zu address(es) not added: a ticket has at most %d participants", dropped,
+			     SG_TICKET_MAX_PARTICIPANTS);
+}
+
+static int
 create_ticket(struct sg_op *op, struct sg_ingest_state *s)
 {
 	struct sg_ticket *t = &s->t;
 	int rc = 0;
 
 	ticket_base(s, t, op->now);
+	size_t dropped = sg_identify_add_participants(t, s, 1);
 	if (s->sender != NULL)
 		rc = sg_store_customer_add(op->st, op->txn, s->sender, t->id);
 	op->actor = s->sender ? s->sender : "system";   /* the customer opens it */
@@ -282,6 +292,12 @@ create_ticket(struct sg_op *op, struct sg_ingest_state *s)
 	op->actor = "system";
 	if (rc == 0 && s->claimed != 0)
 		rc = sg_event_emit(op, t, SG_EV_TOKEN_REFUSED, NULL, NULL, "%s", s->why_refused);
+	if (rc == 0 && s->claimed_exists && !s->linked)
+		rc = sg_event_emit_id(op, s->claimed, SG_EV_TOKEN_REFUSED, "%s claimed this ticket and is not one of "
+				      "its people: new ticket #%llu", s->sender ? s->sender : "(no sender)",
+				      (unsigned long long)t->id);
+	if (rc == 0 && dropped > 0)
+		rc = participants_capped(op, t, dropped);
 	if (rc == 0)
 		rc = sg_route_apply_new(op, s);
 	if (rc == 0 && s->linked != 0)
@@ -315,7 +331,9 @@ update_ticket(struct sg_op *op, struct sg_ingest_state *s)
 	op->actor = "system";
 	if (rc != 0 || s->bounce)
 		return rc;
-	sg_identify_add_participants(t, s);
+	size_t dropped = sg_identify_add_participants(t, s, 0);
+	if (dropped > 0 && (rc = participants_capped(op, t, dropped)) != 0)
+		return rc;
 	return sg_route_apply_followup(op, s);
 }
 

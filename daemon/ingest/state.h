@@ -38,6 +38,8 @@ struct sg_ingest_state {
 	/* 2. identification (identify.c): the same lookups before and in the transaction */
 	uint64_t ticket;                /* granted claim, 0 = new ticket */
 	uint64_t claimed;               /* a claim refused, or 0 */
+	int claimed_exists;             /* ... on a ticket that exists */
+	const char *agent;              /* the proven agent who writes, or NULL */
 	char *why_refused;
 	const char *via;                /* how the claim was made */
 	int bounce;                     /* a delivery report about our mail */
@@ -63,7 +65,9 @@ struct sg_ingest_state {
 int sg_identify_recipients(struct sg_ingest_state *s);
 int sg_identify(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s);
 int sg_identify_is_participant(const struct sg_ticket *t, const char *addr);
-void sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s);
+#define SG_TICKET_MAX_PARTICIPANTS 25
+/* Returns how many addresses the cap kept out. */
+size_t sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s, int newticket);
 char *sg_identify_synthetic_msgid(const char *raw, size_t len);
 
 /* route.c */

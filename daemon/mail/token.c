@@ -184,42 +184,94 @@ sg_token_plus_format(const char *support_addr, uint64_t id, const unsigned char 
 	return out;
 }
 
+/* The keyed check of our Message-IDs: 65 bits (13 base32 characters) of
+ * HMAC-SHA256(secret, "msgid:" id "." random). It covers the random
+ * part, so nothing a customer sees (a subject token, another ticket's
+ * Message-ID) helps to forge one. */
+#define SG_MSGID_RND 16
+#define SG_MSGID_MAC 13
+
+static void
+msgid_mac(uint64_t id, const char *rnd, size_t rndlen, const unsigned char *secret, size_t secretlen,
+	  char out[SG_MSGID_MAC + 1])
+{
+	char num[32];
+	guint8 dig[32];
+	gsize dlen = sizeof(dig);
+	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, secret, secretlen);
+
+	snprintf(num, sizeof(num), "msgid:%llu.", (unsigned long long)id);
+	g_hmac_update(h, (const guchar *)num, (gssize)strlen(num));
+	g_hmac_update(h, (const guchar *)rnd, (gssize)rndlen);
+	g_hmac_get_digest(h, dig, &dlen);
+	g_hmac_unref(h);
+	for (int i = 0; i < SG_MSGID_MAC; i++) {   /* 5 bits each from the digest's bit stream */
+		unsigned bit = (unsigned)i * 5, byte = bit / 8, sh = bit % 8;
+		unsigned v = ((unsigned)dig[byte] << 8 | dig[byte + 1]) >> (11 - sh);
+		out[i] = b32[v & 31];
+	}
+	out[SG_MSGID_MAC] = '\0';
+}
+
 char *
 sg_token_msgid_format(uint64_t id, const unsigned char *secret, size_t secretlen, const char *domain)
 {
-	char rnd[13];
-	char *chk = sg_token_check(id, secret, secretlen);
-	char *out;
+	char rnd[SG_MSGID_RND + 1], mac[SG_MSGID_MAC + 1] = "x";
 
-	for (int i = 0; i < 12; i++)
+	for (int i = 0; i < SG_MSGID_RND; i++)
 		rnd[i] = b32[g_random_int_range(0, 32)];
-	rnd[12] = '\0';
-	out = sg_xasprintf("sg.%llu.%s.%s@%s", (unsigned long long)id, rnd, chk ? chk : "x",
-			   domain ? domain : "localhost");
-	free(chk);
-	return out;
+	rnd[SG_MSGID_RND] = '\0';
+	if (secret != NULL && secretlen > 0)
+		msgid_mac(id, rnd, SG_MSGID_RND, secret, secretlen, mac);
+	return sg_xasprintf("sg2.%llu.%s.%s@%s", (unsigned long long)id, rnd, mac, domain ? domain : "localhost");
 }
 
-int
-sg_token_msgid_parse(const char *msgid, const unsigned char *secret, size_t secretlen, uint64_t *id)
+/* Mail in the wild still carries the first format, sg.ID.RANDOM.CHK@,
+ * whose 15-bit check covers only the id: read as a claim like any other
+ * (the sender must still be one of the ticket's people). */
+static int
+msgid_parse_v1(const char *msgid, const unsigned char *secret, size_t secretlen, uint64_t *id)
 {
-	const char *p, *dot, *chk, *c2;
-	size_t cl, n;
+	const char *p = msgid + 3, *dot, *chk, *c2;
+	size_t cl, n = parse_num(p, id, &c2, &cl);
 
-	if (msgid == NULL || secret == NULL || strncmp(msgid, "sg.", 3) != 0)
-		return 0;
-	p = msgid + 3;
-	n = parse_num(p, id, &c2, &cl);
-	if (n == 0 || p[n] != '.')
-		return 0;
-	dot = strchr(p + n + 1, '.');
-	if (dot == NULL)
+	if (n == 0 || p[n] != '.' || (dot = strchr(p + n + 1, '.')) == NULL)
 		return 0;
 	chk = dot + 1;
 	cl = strcspn(chk, "@");
 	if (chk[cl] != '@')
 		return 0;
 	return check_state(*id, chk, cl, secret, secretlen) == SG_CHECK_VALID;
+}
+
+int
+sg_token_msgid_parse(const char *msgid, const unsigned char *secret, size_t secretlen, uint64_t *id)
+{
+	const char *p, *c2;
+	size_t cl, n;
+	char mac[SG_MSGID_MAC + 1];
+
+	if (msgid == NULL || secret == NULL || secretlen == 0)
+		return 0;
+	if (strncmp(msgid, "sg.", 3) == 0)
+		return msgid_parse_v1(msgid, secret, secretlen, id);
+	if (strncmp(msgid, "sg2.", 4) != 0)
+		return 0;
+	p = msgid + 4;
+	if ((n = parse_num(p, id, &c2, &cl)) == 0 || p[n] != '.')
+		return 0;
+	const char *rnd = p + n + 1;
+	if (strspn(rnd, b32) != SG_MSGID_RND || rnd[SG_MSGID_RND] != '.')
+		return 0;
+	const char *got = rnd + SG_MSGID_RND + 1;
+	if (strspn(got, b32) != SG_MSGID_MAC || got[SG_MSGID_MAC] != '@')
+		return 0;
+	msgid_mac(*id, rnd, SG_MSGID_RND, secret, secretlen, mac);
+	/* constant time: the comparison leaks nothing about the right check */
+	unsigned diff = 0;
+	for (int i = 0; i < SG_MSGID_MAC; i++)
+		diff |= (unsigned)(mac[i] ^ got[i]);
+	return diff == 0;
 }
 
 int

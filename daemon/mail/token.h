@@ -3,11 +3,13 @@
  *
  *   subject token   [TAG #1234]       or keyed [TAG #1234-k7q]
  *   plus-address    support+1234@     or keyed support+1234-k7q@
- *   Message-ID      sg.1234.<random>.<check>@domain
+ *   Message-ID      sg2.1234.<random>.<mac>@domain   (older: sg.1234.<random>.<check>@)
  *
- * The keyed check is the first 3 characters (base32, a-z2-7) of
- * HMAC-SHA256(secret, decimal id); it exists only when a secret is
- * configured. Finding is tolerant the way Request Tracker's is: the token
+ * The keyed check of tokens is the first 3 characters (base32, a-z2-7)
+ * of HMAC-SHA256(secret, decimal id); it exists only when a secret is
+ * configured. Our Message-IDs carry their own 65-bit MAC over the id AND
+ * the 16-character random part, so a leaked token or Message-ID does not
+ * help to forge another. Finding is tolerant the way Request Tracker's is: the token
  * may sit anywhere (after Re:, AW:, Fwd:, WG:, VS:, Отв: ... prefixes),
  * with blanks around '#' and inside the brackets (a folded long subject),
  * and the tag compares case-insensitively.

@@ -65,6 +65,7 @@ enum sg_event_type {
 	SG_EV_PINGPONG,         /* "ping-pong": more than two transfers */
 	SG_EV_SENT,             /* "sent": an outbound job delivered */
 	SG_EV_DEAD_LETTER,      /* "dead-letter" */
+	SG_EV_PARTICIPANTS,     /* "participants": the cap kept someone out */
 	SG_EV_COUNT
 };
 

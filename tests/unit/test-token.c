@@ -95,7 +95,7 @@ main(void)
 
 	/* Message-IDs */
 	s = sg_token_msgid_format(1234, secret, SL, "example.com");
-	ok(strncmp(s, "sg.1234.", 8) == 0 && strstr(s, "@example.com") != NULL, "msgid shape: %s", s);
+	ok(strncmp(s, "sg2.1234.", 9) == 0 && strstr(s, "@example.com") != NULL, "msgid shape: %s", s);
 	ok(sg_token_msgid_parse(s, secret, SL, &id) == 1 && id == 1234, "our msgid recognised");
 	ok(sg_token_msgid_parse(s, NULL, 0, &id) == 0, "without a secret msgids are not trusted");
 	char *forged = sg_xstrdup(s);
