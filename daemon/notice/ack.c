@@ -35,35 +35,60 @@ list_has(const char *list, const char *word)
 	return 0;
 }
 
+/* Auto-Submitted allows a reply only when it says exactly "no", perhaps
+ * with a comment (RFC 3834 5: any other value is automatic). */
+static int
+auto_submitted_no(const char *v)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = strcspn(v, " \t;(");
+	if (n != 2 || strncasecmp(v, "no", 2) != 0)
+		return 0;
+	v += n + strspn(v + n, " \t");
+	return *v == '\0' || *v == '(';   /* nothing but a comment may follow */
+}
+
+/* An address we must never answer: a robot, or ourselves. */
+static const char *
+bad_recipient(const struct sg_conf *c, const char *addr)
+{
+	if (sg_addr_is_robot(addr))
+		return "sender is a robot (mailer-daemon, postmaster, owner-, -request, noreply)";
+	if (sg_conf_is_support(c, addr, NULL) || (c->support_from[0] != '\0' && strcasecmp(c->support_from, addr) == 0))
+		return "sender is one of our own addresses";
+	return NULL;
+}
+
 const char *
 sg_ack_suppressed(const struct sg_conf *c, const struct sg_msginfo *mi, const char *env_from)
 {
-	const char *from = mi->from_addr;
+	const char *to = sg_ack_recipient(mi), *why;
 
-	if (mi->auto_submitted != NULL && strncasecmp(mi->auto_submitted, "no", 2) != 0)
+	if (mi->auto_submitted != NULL && !auto_submitted_no(mi->auto_submitted))
 		return "Auto-Submitted is not 'no'";
 	if (env_from != NULL && (env_from[0] == '\0' || strcmp(env_from, "<>") == 0))
 		return "null return path";
-	if (from == NULL)
+	if (mi->from_addr == NULL || to == NULL)
 		return "no usable From address";
-	if (sg_addr_is_robot(from) || (mi->return_path != NULL && strstr(mi->return_path, "<>") != NULL))
-		return "sender is a robot (mailer-daemon, postmaster, owner-, -request, noreply)";
-	if (mi->has_list_headers)
-		return "List-* header present";
+	/* Both the author and the address the reply would go to. */
+	if ((why = bad_recipient(c, mi->from_addr)) != NULL || (why = bad_recipient(c, to)) != NULL)
+		return why;
+	if (mi->return_path != NULL && strstr(mi->return_path, "<>") != NULL)
+		return "null return path";
+	if (mi->has_list_headers || sg_msginfo_header(mi, "Mailing-List") != NULL)
+		return "List-* or Mailing-List header present";
 	if (mi->precedence != NULL &&
 	    (list_has(mi->precedence, "bulk") || list_has(mi->precedence, "junk") || list_has(mi->precedence, "list")))
 		return "Precedence bulk/junk/list";
-	if (mi->x_loop != NULL)
-		return "X-Loop present";
+	if (mi->x_loop != NULL || sg_msginfo_header(mi, "X-No-Loop") != NULL)
+		return "X-Loop or X-No-Loop present";
 	if (mi->x_auto_response_suppress != NULL &&
 	    (list_has(mi->x_auto_response_suppress, "All") || list_has(mi->x_auto_response_suppress, "OOF") ||
 	     list_has(mi->x_auto_response_suppress, "AutoReply")))
 		return "X-Auto-Response-Suppress";
 	if (mi->is_dsn)
 		return "delivery status notification";
-	if (sg_conf_is_support(c, from, NULL) ||
-	    (c->support_from[0] != '\0' && strcasecmp(c->support_from, from) == 0))
-		return "sender is one of our own addresses";
 	return NULL;
 }
 
@@ -83,17 +108,22 @@ sg_ack_prepare(const struct sg_conf *c, const struct sg_ticket *t, const struct 
 	for (size_t i = start; i < mi->references.n; i++)
 		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", mi->references.v[i]);
 	g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", msgid);
+	/* The body is quoted back only to its author: a Reply-To elsewhere
+	 * must not turn the acknowledgement into a reflector of any text. */
+	const char *to = sg_ack_recipient(mi);
+	int to_author = to != NULL && mi->from_addr != NULL && strcasecmp(to, mi->from_addr) == 0;
 	struct sg_notice n = {
 		.template_name = template_name ? template_name : "ack",
-		.to = sg_ack_recipient(mi), .to_name = t->requestor_name,
-		.excerpt_text = mi->body_text, .in_reply_to = msgid, .references = refs->str,
+		.to = to, .to_name = to_author ? t->requestor_name : NULL,
+		.excerpt_text = to_author ? mi->body_text : NULL, .in_reply_to = msgid, .references = refs->str,
 	};
 	int rc = sg_notice_render(c, t, &n, r);
 	g_string_free(refs, TRUE);
 	return rc;
 }
 
-/* Tell admin_address once per address per hour that acks were stopped.
+/* Tell admin_address once per address (once for the global cap) per
+ * hour that acks were stopped.
  * Rendered here, under the write lock: it happens at most once an hour
  * per address, never on the common path. */
 static int
@@ -105,7 +135,9 @@ alert_admin(struct sg_op *op, struct sg_ticket *t, const char *to, const char *w
 
 	if (c->admin_address[0] == '\0' || c->templates == NULL)
 		return 0;
-	if ((rc = sg_ratelimit_alert_due(op->st, op->txn, to, op->now, &due)) != 0 || !due)
+	/* The global cap is one event for the admin, not one per sender. */
+	const char *about = strstr(why, "global") != NULL ? "*" : to;
+	if ((rc = sg_ratelimit_alert_due(op->st, op->txn, about, op->now, &due)) != 0 || !due)
 		return rc;
 	struct sg_notice n = {
 		.template_name = "rate-alert", .lang = c->default_language, .to = c->admin_address, .error = why,

@@ -4,13 +4,20 @@
  * the rate limits (ratelimit.h).
  *
  * sg_ack_suppressed(): why this message must not be answered
- *   automatically (a static string), or NULL when a reply is fine.
+ *   automatically (a static string), or NULL when a reply is fine. The
+ *   checks (RFC 3834) apply to the author AND to the address the reply
+ *   would go to (Reply-To): Auto-Submitted other than exactly "no",
+ *   null return path, robots, our own addresses, List-* or Mailing-List,
+ *   Precedence bulk/junk/list, X-Loop/X-No-Loop,
+ *   X-Auto-Response-Suppress, delivery reports.
  * sg_ack_recipient(): where an acknowledgement goes (Reply-To, else
  *   From), or NULL.
  * sg_ack_prepare(): BEFORE the write transaction, render the
  *   acknowledgement (template template_name, "ack" unless a rule chose
  *   another) for the draft ticket t, threaded under the customer's
- *   message msgid. Returns 0, or -1 with r->why (nothing to send).
+ *   message msgid. The body is quoted only when the reply goes to the
+ *   author (a Reply-To elsewhere gets no excerpt). Returns 0, or -1 with
+ *   r->why (nothing to send).
  * sg_ack_queue(): inside op's transaction: check the rate limits, then
  *   store r as an outbound message of t (a reply to it threads), make its
  *   job and record SG_EV_ACK; or record SG_EV_ACK_SUPPRESSED with the
