@@ -47,6 +47,7 @@
 #define MOD "milter"
 /* Headers per message and bytes per header we accept (bounds, rule 8). */
 #define SG_MAX_HEADERS 2000
+#define SG_MAX_OURS 64              /* forged X-Support-* headers we remove per message */
 
 static struct sg_store *the_store;
 /* Set once we own the listening socket: only then may cleanup remove it. */
@@ -78,6 +79,8 @@ struct sg_msgctx {
 	int msg_fd;
 	uint64_t msg_size;              /* total bytes seen */
 	int msg_oversize;
+	int msg_spool_failed;           /* the copy could not be kept: decided at eom */
+	int msg_ours_overflow;          /* too many of our headers to remove: never accept */
 };
 
 void
@@ -126,18 +129,40 @@ macro_dup(SMFICTX *ctx, const char *name)
 }
 
 static sfsistat
-action_status(SMFICTX *ctx, enum sg_action a, const char *why)
+tempfail(SMFICTX *ctx, const char *why)
+{
+	smfi_setreply(ctx, "451", "4.3.0", (char *)why);
+	return SMFIS_TEMPFAIL;
+}
+
+static int strip_our_headers(SMFICTX *ctx, struct sg_msgctx *m);
+
+/* Every accept path removes our headers first: a forged X-Support-Ticket
+ * never reaches a mailbox. When that fails, the MTA keeps the mail. */
+static sfsistat
+accept_clean(SMFICTX *ctx, struct sg_msgctx *m)
+{
+	if (m->msg_ours_overflow || strip_our_headers(ctx, m) != 0) {
+		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "cannot remove forged %s headers: tempfail",
+			   m->msg_conf->header_prefix);
+		return tempfail(ctx, "Support desk cannot clean this message, try later");
+	}
+	return SMFIS_ACCEPT;
+}
+
+/* At end of message only (headers can be changed there alone). */
+static sfsistat
+action_status(SMFICTX *ctx, struct sg_msgctx *m, enum sg_action a, const char *why)
 {
 	switch (a) {
 	case SG_ACT_ACCEPT:
-		return SMFIS_ACCEPT;
+		return accept_clean(ctx, m);
 	case SG_ACT_REJECT:
 		smfi_setreply(ctx, "550", "5.7.1", (char *)why);
 		return SMFIS_REJECT;
 	case SG_ACT_TEMPFAIL:
 	default:
-		smfi_setreply(ctx, "451", "4.3.0", (char *)why);
-		return SMFIS_TEMPFAIL;
+		return tempfail(ctx, why);
 	}
 }
 
@@ -284,20 +309,24 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (m == NULL)
 		return SMFIS_CONTINUE;
+	pfx = m->msg_conf->header_prefix;
+	if (strncasecmp(name, pfx, strlen(pfx)) == 0) {
+		/* Remember it for removal at end of message, also past the
+		 * header limit; do not store it in the raw copy either, so it
+		 * can never steer ingest. */
+		if (m->msg_ours.n < SG_MAX_OURS)
+			sg_strlist_add(&m->msg_ours, name, 0);
+		else
+			m->msg_ours_overflow = 1;
+		return SMFIS_CONTINUE;
+	}
 	if (++m->msg_nheaders > SG_MAX_HEADERS) {
 		m->msg_oversize = 1;
 		return SMFIS_CONTINUE;
 	}
-	pfx = m->msg_conf->header_prefix;
-	if (strncasecmp(name, pfx, strlen(pfx)) == 0) {
-		/* Remember it for removal at end of message; do not store it in
-		 * the raw copy either, so it can never steer ingest. */
-		sg_strlist_add(&m->msg_ours, name, 0);
-		return SMFIS_CONTINUE;
-	}
 	if (msg_append(m, name, strlen(name)) < 0 || msg_append(m, ": ", 2) < 0 ||
 	    msg_append(m, value, strlen(value)) < 0 || msg_append(m, "\r\n", 2) < 0)
-		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+		m->msg_spool_failed = 1;
 	return SMFIS_CONTINUE;
 }
 
@@ -308,7 +337,7 @@ cb_eoh(SMFICTX *ctx)
 	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
 
 	if (m != NULL && msg_append(m, "\r\n", 2) < 0)
-		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+		m->msg_spool_failed = 1;
 	return SMFIS_CONTINUE;
 }
 
@@ -318,25 +347,30 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	struct sg_connctx *cc = conn_get(ctx);
 	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
 
-	if (m != NULL && msg_append(m, p, n) < 0)
-		return action_status(ctx, m->msg_conf->on_resource_error, "cannot spool message");
+	if (m != NULL && !m->msg_spool_failed && msg_append(m, p, n) < 0)
+		m->msg_spool_failed = 1;
 	return SMFIS_CONTINUE;
 }
 
 /* Remove every incoming header with our prefix: a customer must not be
  * able to inject X-Support-Ticket and the like. Indexes count per name. */
-static void
+static int
 strip_our_headers(SMFICTX *ctx, struct sg_msgctx *m)
 {
+	int rc = 0;
+
 	/* Delete from the last occurrence backwards so indexes stay valid. */
 	for (size_t i = m->msg_ours.n; i-- > 0;) {
 		int idx = 0;
 		for (size_t j = 0; j <= i; j++)
 			if (strcasecmp(m->msg_ours.v[j], m->msg_ours.v[i]) == 0)
 				idx++;
-		if (smfi_chgheader(ctx, m->msg_ours.v[i], idx, NULL) != MI_SUCCESS)
+		if (smfi_chgheader(ctx, m->msg_ours.v[i], idx, NULL) != MI_SUCCESS) {
 			sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "cannot remove header %s", m->msg_ours.v[i]);
+			rc = -1;
+		}
 	}
+	return rc;
 }
 
 static int
@@ -376,14 +410,19 @@ answer_ok(SMFICTX *ctx, struct sg_msgctx *m, const struct sg_decision *d)
 		smfi_setreply(ctx, "451", "4.7.1", "Please try again later");
 		return SMFIS_TEMPFAIL;
 	}
-	strip_our_headers(ctx, m);
 	if (d->quarantine)
 		(void)smfi_quarantine(ctx, "supportgate rule: quarantine");
 	/* A duplicate (the MTA retrying after a crash) is marked like the
-	 * first copy: no second ticket, same headers. */
-	if (d->verdict != SG_V_IGNORED && apply_decision(ctx, m, d) < 0)
-		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d->ticket,
-			   "the MTA refused a modification; mail passes with what was applied");
+	 * first copy: no second ticket, same headers. A modification the MTA
+	 * refuses could leave the support copy going nowhere: tempfail, and
+	 * the retry (a duplicate by then) applies the same marks. */
+	sfsistat st = accept_clean(ctx, m);
+	if (st == SMFIS_ACCEPT && d->verdict != SG_V_IGNORED && apply_decision(ctx, m, d) < 0) {
+		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), d->ticket, "the MTA refused a modification: tempfail");
+		st = tempfail(ctx, "Support desk could not mark this message, try later");
+	}
+	if (st != SMFIS_ACCEPT)
+		return st;
 	sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d->ticket, "%s: %s", sg_verdict_name(d->verdict),
 		   d->reason ? d->reason : "");
 	if (d->jobs > 0)
@@ -400,16 +439,16 @@ answer_error(SMFICTX *ctx, struct sg_msgctx *m, int rc)
 
 	switch (rc) {
 	case SG_ING_ESTORE:
-		st = action_status(ctx, c->on_store_error, "Support desk store unavailable, try later");
+		st = action_status(ctx, m, c->on_store_error, "Support desk store unavailable, try later");
 		break;
 	case SG_ING_EPARSE:
-		st = action_status(ctx, c->on_parse_error, "Message could not be parsed");
+		st = action_status(ctx, m, c->on_parse_error, "Message could not be parsed");
 		break;
 	case SG_ING_ERESOURCE:
-		st = action_status(ctx, c->on_resource_error, "Support desk out of resources, try later");
+		st = action_status(ctx, m, c->on_resource_error, "Support desk out of resources, try later");
 		break;
 	default:
-		st = action_status(ctx, c->on_internal_error, "Support desk internal error, try later");
+		st = action_status(ctx, m, c->on_internal_error, "Support desk internal error, try later");
 		break;
 	}
 	sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "ingest failed (%d): answering %s", rc,
@@ -433,7 +472,13 @@ cb_eom(SMFICTX *ctx)
 	if (m->msg_oversize) {
 		sg_log_ctx(SG_LOG_WARN, MOD, qid_of(m), 0, "message of %llu bytes over milter_size_limit: %s",
 			   (unsigned long long)m->msg_size, sg_action_name(m->msg_conf->on_oversize));
-		st = action_status(ctx, m->msg_conf->on_oversize, "Message too large for the support desk");
+		st = action_status(ctx, m, m->msg_conf->on_oversize, "Message too large for the support desk");
+		goto out;
+	}
+	if (m->msg_spool_failed) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot spool message: %s",
+			   sg_action_name(m->msg_conf->on_resource_error));
+		st = action_status(ctx, m, m->msg_conf->on_resource_error, "cannot spool message");
 		goto out;
 	}
 	if (m->msg_fd >= 0) {
@@ -441,7 +486,7 @@ cb_eom(SMFICTX *ctx)
 		if (fstat(m->msg_fd, &sb) != 0 || sb.st_size == 0 ||
 		    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, m->msg_fd, 0)) == MAP_FAILED) {
 			sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot map spill file: %s", strerror(errno));
-			st = action_status(ctx, m->msg_conf->on_resource_error, "cannot read spooled message");
+			st = action_status(ctx, m, m->msg_conf->on_resource_error, "cannot read spooled message");
 			goto out;
 		}
 		raw = map;

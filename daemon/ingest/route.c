@@ -20,6 +20,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "mail/headers.h"
 #include "mail/token.h"
 #include "outbound/queue.h"
 #include "store/store.h"
@@ -182,7 +183,11 @@ sg_route_forward(struct sg_op *op, struct sg_ingest_state *s)
 	char *head = sg_xasprintf("%sTicket: %llu\r\n%sQueue: %s\r\n%sPriority: %s\r\nX-Loop: %s\r\n", c->header_prefix,
 				  (unsigned long long)s->t.id, c->header_prefix, s->t.queue ? s->t.queue : "default",
 				  c->header_prefix, sg_priority_name(s->t.priority), from);
-	size_t hl = strlen(head), keep = s->in->len > c->max_message_size ? (size_t)c->max_message_size : s->in->len;
+	/* The sender's own X-Support-* fields do not travel with our copy. */
+	size_t rawlen, keep;
+	char *raw = sg_headers_strip_prefix(s->in->raw, s->in->len, c->header_prefix, &rawlen, NULL);
+	size_t hl = strlen(head);
+	keep = rawlen > c->max_message_size ? (size_t)c->max_message_size : rawlen;
 	struct sg_job j = { 0 };
 	j.ticket = s->t.id;
 	j.kind = SG_JOB_SMTP;
@@ -192,7 +197,8 @@ sg_route_forward(struct sg_op *op, struct sg_ingest_state *s)
 	sg_strlist_add(&j.rcpts, dest, 0);
 	j.payload = sg_xmalloc(hl + keep + 1);
 	memcpy(j.payload, head, hl);
-	memcpy(j.payload + hl, s->in->raw, keep);
+	memcpy(j.payload + hl, raw, keep);
+	free(raw);
 	j.payload[hl + keep] = '\0';
 	j.payload_len = hl + keep;
 	int rc = sg_queue_add(op->st, op->txn, &j);

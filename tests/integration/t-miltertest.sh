@@ -39,6 +39,11 @@ is "$big" True "spilled message stored whole"
 ok "spill file does not linger" test -z "$(ls -A "$dir/state/spool" 2>/dev/null)"
 rm -rf "$dir/state/spool" && echo "not a directory" > "$dir/state/spool"
 ok "spill impossible: tempfail" run t-tempfail
+ok "too many headers: tempfail by default" run t-oversize-tempfail
+echo 'on_oversize = "accept"' >> "$dir/sg.conf"
+kill -USR1 "$dpid"
+sg_wait_for "grep -q 'configuration reloaded' $dir/daemon.log" 10
+ok "too many headers, on_oversize accept: passes with the forged header removed" run t-oversize-accept
 ok "resource error logged with the queue id" grep -q 'cannot create spill file' "$dir/daemon.log"
 is "$(cli tickets | tail -n +2 | wc -l)" 3 "tempfailed mail left no ticket"
 done_testing

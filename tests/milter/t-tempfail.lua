@@ -12,8 +12,11 @@ assert(mt.header(conn, "Subject", "no room to spill") == nil)
 assert(mt.header(conn, "Message-ID", "<lua-tempfail@customer.example>") == nil)
 assert(mt.eoh(conn) == nil)
 assert(mt.bodystring(conn, string.rep("0123456789abcdef\r\n", 1200)) == nil)
--- The filter answers at the body stage with its 451 text (a reply code,
--- SMFIR_REPLYCODE, carries the tempfail) and ends the message there.
+if mt.getreply(conn) ~= SMFIR_CONTINUE then error("the body stage decides nothing") end
+-- The filter answers at end of message (the only place where it could
+-- still remove forged headers) with its 451 text (a reply code,
+-- SMFIR_REPLYCODE, carries the tempfail).
+assert(mt.eom(conn) == nil)
 local r = mt.getreply(conn)
 if r ~= SMFIR_REPLYCODE and r ~= SMFIR_TEMPFAIL then
 	error("expected tempfail, got " .. tostring(r))

@@ -296,6 +296,28 @@ test_ingest_paths(void)
 		sscanf(mid, "Message-Id: <%199[^>]>", ourid);
 	sg_job_clear(&j);
 
+	/* The IMAP/CLI door forwards the copy; a sender's X-Support-* stay behind. */
+	const char *rc1[1] = { "support@example.com" };
+	const char *fwd = "From: f@customer.example\r\nSubject: invoice copy\r\nMessage-ID: <o5@customer.example>\r\n"
+			  "X-Support-Ticket: 999\r\nX-Support-Queue: vip\r\n\r\nhi\r\n";
+	struct sg_ingest_in in = { .raw = fwd, .len = strlen(fwd), .env_from = "f@customer.example", .env_rcpt = rc1,
+				   .nrcpt = 1, .door = SG_DOOR_CLI };
+	sg_decision_clear(&d);
+	sg_ingest(st, conf, &in, &d);
+	struct sg_job fj = { 0 };
+	uint64_t fid = 0;
+	for (uint64_t k = 1; k < 1000; k++)
+		if (sg_store_job_get(st, NULL, k, &fj) == 0) {
+			if (fj.ticket == d.ticket && strcmp(fj.what, "forward") == 0)
+				fid = k;
+			sg_job_clear(&fj);
+		}
+	ok(fid != 0 && sg_store_job_get(st, NULL, fid, &fj) == 0, "the CLI door forwards a copy to the assignee");
+	ok(fj.payload && strstr(fj.payload, "X-Support-Ticket: 999") == NULL && strstr(fj.payload, "vip") == NULL,
+	   "the sender's X-Support-* fields are not forwarded");
+	ok(fj.payload && strstr(fj.payload, "X-Support-Queue: billing") != NULL, "ours are");
+	sg_job_clear(&fj);
+
 	/* A bounce of that mail: an event on the ticket, no new ticket. */
 	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
 				 "Message-ID: <dsn1@mx.example>\r\nContent-Type: multipart/report; report-type=delivery-status;"
