@@ -22,6 +22,7 @@
 
 #include "ingest/state.h"
 #include "lib/log.h"
+#include "lib/lograte.h"
 #include "lib/xalloc.h"
 #include "mail/address.h"
 #include "mail/token.h"
@@ -377,7 +378,10 @@ outgoing(struct sg_op *op, struct sg_ingest_state *s)
 
 	if (s->verdict == SG_V_NEW && s->ack_wanted) {
 		if (s->ack_skip != NULL) {
-			sg_log_ctx(SG_LOG_INFO, MOD, op->queue_id, s->t.id, "no acknowledgement: %s", s->ack_skip);
+			char *key = sg_xasprintf("skip:%s:%s", s->sender ? s->sender : "?", s->ack_skip);
+			if (sg_lograte_allow(key, op->now, 3600, NULL))
+				sg_log_ctx(SG_LOG_INFO, MOD, op->queue_id, s->t.id, "no acknowledgement: %s", s->ack_skip);
+			free(key);
 			rc = sg_event_emit(op, &s->t, SG_EV_ACK_SUPPRESSED, NULL, NULL, "no acknowledgement: %s", s->ack_skip);
 		} else {
 			rc = sg_ack_queue(op, &s->t, s->mi, &s->ack, &queued);

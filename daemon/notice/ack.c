@@ -13,6 +13,7 @@
 #include "mail/address.h"
 #include "conf/conf.h"
 #include "lib/log.h"
+#include "lib/lograte.h"
 #include "lib/xalloc.h"
 #include "notice/ratelimit.h"
 
@@ -165,7 +166,13 @@ sg_ack_queue(struct sg_op *op, struct sg_ticket *t, const struct sg_msginfo *mi,
 	if (why == NULL && (rc = sg_ratelimit_check(op->st, op->txn, to, op->c->ack_limit_global, op->now, &why, 1)) != 0)
 		return rc;
 	if (why != NULL) {
-		sg_log_ctx(SG_LOG_WARN, MOD, op->queue_id, t->id, "no acknowledgement: %s (to %s)", why, to ? to : "?");
+		/* Once per address and hour in the log; every time in the trail. */
+		char *key = sg_xasprintf("ack:%s:%s", to ? to : "?", why);
+		unsigned held = 0;
+		if (sg_lograte_allow(key, op->now, 3600, &held))
+			sg_log_ctx(SG_LOG_WARN, MOD, op->queue_id, t->id, "no acknowledgement: %s (to %s; %u more since)",
+				   why, to ? to : "?", held);
+		free(key);
 		rc = sg_event_emit(op, t, SG_EV_ACK_SUPPRESSED, NULL, NULL, "no acknowledgement: %s", why);
 		if (rc == 0 && to != NULL && strstr(why, "limit") != NULL)
 			rc = alert_admin(op, t, to, why);
