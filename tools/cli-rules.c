@@ -164,10 +164,10 @@ sg_cmd_agents(int argc, char **argv)
 	for (size_t i = 0; i < sg_rules_nagents(c->rules); i++) {
 		const struct sg_agent_def *a = sg_rules_agent_at(c->rules, i);
 		uint64_t open = 0, today = 0;
-		char *k = sg_xasprintf("open:%s", a->address);
+		char *k = sg_xasprintf(SG_META_OPEN, a->address);
 		(void)sg_store_meta_get(st, NULL, k, &open);
 		free(k);
-		k = sg_xasprintf("day:%s:%s", a->address, day);
+		k = sg_xasprintf(SG_META_DAY, a->address, day);
 		(void)sg_store_meta_get(st, NULL, k, &today);
 		free(k);
 		printf("%-32s %-24s %-5s %6llu %8llu\n", a->address, a->name ? a->name : "", a->away ? "yes" : "no",
@@ -218,7 +218,7 @@ sg_cmd_set(int argc, char **argv)
 		t.closed_at = s == SG_ST_CLOSED ? (int64_t)time(NULL) : 0;
 		int now_open = s == SG_ST_NEW || s == SG_ST_OPEN || s == SG_ST_PENDING;
 		if (t.assignee != NULL && was_open != now_open) {
-			char *k = sg_xasprintf("open:%s", t.assignee);
+			char *k = sg_xasprintf(SG_META_OPEN, t.assignee);
 			uint64_t v = 0;
 			(void)sg_store_meta_get(st, txn, k, &v);
 			v = now_open ? v + 1 : (v ? v - 1 : 0);
@@ -257,13 +257,13 @@ sg_cmd_set(int argc, char **argv)
 			uint64_t v = 0;
 			char *k;
 			if (t.assignee != NULL) {
-				k = sg_xasprintf("open:%s", t.assignee);
+				k = sg_xasprintf(SG_META_OPEN, t.assignee);
 				(void)sg_store_meta_get(st, txn, k, &v);
 				rc = sg_store_meta_put(st, txn, k, v ? v - 1 : 0);
 				free(k);
 			}
 			v = 0;
-			k = sg_xasprintf("open:%s", a);
+			k = sg_xasprintf(SG_META_OPEN, a);
 			(void)sg_store_meta_get(st, txn, k, &v);
 			if (rc == 0)
 				rc = sg_store_meta_put(st, txn, k, v + 1);

@@ -263,7 +263,7 @@ pick_agent(struct sg_store *st, struct sg_txn *txn, const struct sg_rules *r, co
 	}
 	if (n == 0 || q->strategy == SG_STRAT_NONE)
 		return 0;
-	key = sg_xasprintf("rr:%s", q->name);
+	key = sg_xasprintf(SG_META_RR, q->name);
 	rc = sg_store_meta_get(st, txn, key, &cursor);
 	if (rc != 0 && rc != SG_STORE_NOTFOUND)
 		goto out;
@@ -273,7 +273,7 @@ pick_agent(struct sg_store *st, struct sg_txn *txn, const struct sg_rules *r, co
 		for (size_t k = 0; k < n; k++) {
 			size_t idx = (size_t)((cursor + k) % n);
 			uint64_t open = 0;
-			char *ok = sg_xasprintf("open:%s", cand[idx]);
+			char *ok = sg_xasprintf(SG_META_OPEN, cand[idx]);
 			rc = sg_store_meta_get(st, txn, ok, &open);
 			free(ok);
 			if (rc != 0 && rc != SG_STORE_NOTFOUND)
@@ -295,7 +295,7 @@ out:
 static int
 count_assignment(struct sg_store *st, struct sg_txn *txn, const char *agent, int64_t now, int delta)
 {
-	char *key = sg_xasprintf("open:%s", agent);
+	char *key = sg_xasprintf(SG_META_OPEN, agent);
 	uint64_t v = 0;
 	int rc = sg_store_meta_get(st, txn, key, &v);
 
@@ -307,7 +307,7 @@ count_assignment(struct sg_store *st, struct sg_txn *txn, const char *agent, int
 		struct tm tm;
 		char day[16];
 		strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&tt, &tm));
-		key = sg_xasprintf("day:%s:%s", agent, day);
+		key = sg_xasprintf(SG_META_DAY, agent, day);
 		v = 0;
 		rc = sg_store_meta_get(st, txn, key, &v);
 		if (rc == 0 || rc == SG_STORE_NOTFOUND)

@@ -93,7 +93,7 @@ sg_ack_language(const struct sg_conf *c, const struct sg_ticket *t, const struct
 static int
 rate_address(struct sg_store *st, struct sg_txn *txn, const char *addr, int64_t now, const char **why, int record)
 {
-	char *key = sg_xasprintf("ack:%s", addr), *raw = NULL;
+	char *key = sg_xasprintf(SG_KV_ACK, addr), *raw = NULL;
 	size_t len = 0, n;
 	int64_t times[SG_ACK_KEEP + 1];
 	unsigned char buf[(SG_ACK_KEEP + 1) * 8];
@@ -138,7 +138,7 @@ rate_global(struct sg_store *st, struct sg_txn *txn, long max, int64_t now, cons
 	size_t len = 0;
 	uint64_t hour = (uint64_t)now / 3600, count = 0;
 	unsigned char buf[16];
-	int rc = sg_store_kv_get(st, txn, "ack-global", &raw, &len);
+	int rc = sg_store_kv_get(st, txn, SG_KV_ACK_GLOBAL, &raw, &len);
 
 	if (rc != 0 && rc != SG_STORE_NOTFOUND)
 		return rc;
@@ -153,7 +153,7 @@ rate_global(struct sg_store *st, struct sg_txn *txn, long max, int64_t now, cons
 		return 0;
 	sg_key_u64(buf, hour);
 	sg_key_u64(buf + 8, count + 1);
-	return sg_store_kv_put(st, txn, "ack-global", buf, 16);
+	return sg_store_kv_put(st, txn, SG_KV_ACK_GLOBAL, buf, 16);
 }
 
 static char *
@@ -197,7 +197,7 @@ alert_admin(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, co
 
 	if (c->admin_address[0] == '\0' || c->templates == NULL || from == NULL)
 		return 0;
-	key = sg_xasprintf("alert:%s", to);
+	key = sg_xasprintf(SG_KV_ALERT, to);
 	rc = sg_store_kv_get(st, txn, key, &raw, &len);
 	if (rc == 0 && len == 8 && now - (int64_t)sg_key_get_u64((unsigned char *)raw) < 3600) {
 		free(raw);
