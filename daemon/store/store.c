@@ -744,7 +744,7 @@ is_index(enum sg_table t)
 {
 	if (t == SG_TB_DUE || t == SG_TB_JOBTICKET)
 		return 1;
-	sg_log(SG_LOG_PANIC, MOD, "table %d is not an index", (int)t);
+	sg_error(MOD, "table %d is not an index", (int)t);
 	return 0;
 }
 
@@ -779,7 +779,7 @@ sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, co
 	DBC *c;
 	DBT key, val;
 	int rc, ret = 0;
-	u_int32_t op = DB_SET_RANGE;
+	u_int32_t op = flen > 0 ? DB_SET_RANGE : DB_FIRST;
 
 	if (!is_index(t))
 		return SG_STORE_ERROR;
