@@ -12,12 +12,21 @@
  * once more: at-least-once, deduplicated by the receiving side's
  * threading. Temporary failures retry with exponential backoff and
  * jitter; a 5xx answer or outbound_max_age makes the job a dead letter
- * (kept, shown by `supportgate queue`, recorded on the ticket).
- * Per ticket, jobs go out in creation order: a job waits while an older
- * one of the same ticket is still queued.
+ * (kept, shown by `supportgate queue`, recorded on the ticket). Every
+ * change of a job goes through queue.h, in one transaction with its index
+ * entries.
  *
  * sg_outbound_run_once() makes one pass (blocking network I/O) and is
- * what the daemon's worker thread and `supportgate queue run` call.
+ * what the daemon's worker thread and `supportgate queue run` call. A pass
+ * reads only the due jobs, from the due-time index (sched/due.h), at most
+ * SG_OUTBOUND_BATCH of them in due order (stats->more: the batch was full,
+ * pass again at once); deferred jobs that are not due cost nothing, so a
+ * pass costs the same with 100,000 of them as with 10. Per ticket, jobs go
+ * out in creation order: a due job whose ticket has an older queued job
+ * (one lookup in the (ticket, job) index) is counted in stats->waiting and
+ * not tried; it is rescheduled to the older job's due time so it is not
+ * read again before then. The first pass on a store written before the
+ * index existed indexes its jobs (sg_queue_reindex).
  */
 #ifndef SG_OUTBOUND_H
 #define SG_OUTBOUND_H
@@ -30,8 +39,12 @@
 
 struct sg_store;
 
+#define SG_OUTBOUND_BATCH 1000
+
 struct sg_outbound_stats {
-	unsigned sent, deferred, dead, waiting;
+	unsigned sent, deferred, dead;
+	unsigned waiting;   /* due, but held behind an older job of their ticket */
+	unsigned more;      /* 1: the batch was full, more may be due */
 };
 
 /* Deliver one job. Returns 0 on success; else -1 with *err (new string)
