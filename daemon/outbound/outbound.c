@@ -4,7 +4,9 @@
 #include "config.h"
 #include "outbound/outbound.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +67,43 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return want;
 }
 
+/* A literal loopback address or exactly "localhost" (any case). Names
+ * that merely start like one (localhost.evil.example, 127.0.0.1.evil.
+ * example) resolve through DNS to anywhere: they are not loopback. */
 static int
-is_loopback(const char *url)
+host_is_loopback(const char *host)
 {
-	const char *h = strstr(url, "://");
-	h = h ? h + 3 : url;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof(buf))
+		return 0;
+	memcpy(buf, host + 1, n - 2);
+	buf[n - 2] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+sg_outbound_is_loopback(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int local = 0;
+
+	if (u == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		local = host_is_loopback(host);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return local;
 }
 
 int
@@ -111,7 +144,7 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (!is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
+	if (!sg_outbound_is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (c->smtp_user[0] != '\0') {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, c->smtp_user);

@@ -27,6 +27,11 @@
  * not tried; it is rescheduled to the older job's due time so it is not
  * read again before then. The first pass on a store written before the
  * index existed indexes its jobs (sg_queue_reindex).
+ *
+ * sg_outbound_is_loopback(url): 1 when the URL's host (libcurl's URL
+ * parser) is an address in 127.0.0.0/8, [::1], or exactly "localhost":
+ * only then may a plain smtp:// relay go without STARTTLS. Any other name,
+ * however it starts, and any unparsable URL: 0.
  */
 #ifndef SG_OUTBOUND_H
 #define SG_OUTBOUND_H
@@ -54,6 +59,7 @@ int sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **
 char *sg_outbound_crlf(const char *p, size_t len, size_t *outlen);
 /* Seconds to wait before attempt n+1 (n >= 1), with +-20% jitter. */
 int64_t sg_outbound_backoff(const struct sg_conf *c, uint32_t attempts);
+int sg_outbound_is_loopback(const char *url);
 
 int sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_outbound_stats *stats);
 /* The worker thread: a pass every second, or at once after a kick. */
