@@ -246,6 +246,11 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 				rc = 0;   /* dropped meanwhile */
 			break;
 		}
+		if (j.state != SG_JOB_QUEUED) {   /* another worker's dead letter meanwhile */
+			sg_store_txn_abort(&txn);
+			sg_job_clear(&j);
+			break;
+		}
 		rc = record_outcome(st, txn, c, &j, ok, err, permanent, now, &detail);
 		if (rc == 0)
 			rc = sg_store_txn_commit(&txn);
@@ -268,6 +273,13 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 		sg_job_clear(&j);
 	}
 	return rc;
+}
+
+/* Is e the entry of job j as stored? (due.db keeps a negative due as 0.) */
+static int
+entry_of(const struct sg_job *j, const struct sg_due_entry *e)
+{
+	return j != NULL && j->state == SG_JOB_QUEUED && (j->due > 0 ? j->due : 0) == e->due;
 }
 
 /* One transaction on the job of a due entry; fn gets the job as stored
@@ -303,11 +315,12 @@ with_job(struct sg_store *st, const struct sg_due_entry *e,
 }
 
 /* An entry whose job is gone, dead or due at another time: remove it.
- * (Only a crash-free bug or an older release writing jobs leaves one.) */
+ * (Only a bug, or an older release changing jobs behind the index's back,
+ * leaves one: every change in this release goes through queue.c.) */
 static int
 drop_entry(struct sg_store *st, struct sg_txn *txn, const struct sg_due_entry *e, struct sg_job *j)
 {
-	if (j != NULL && j->state == SG_JOB_QUEUED && j->due == e->due)
+	if (entry_of(j, e))
 		return 0;   /* repaired meanwhile */
 	sg_warn(MOD, "job %llu: stale due-index entry removed", (unsigned long long)e->id);
 	int rc = sg_due_del(st, txn, SG_DUE_JOB, e->id, e->due);
@@ -324,7 +337,7 @@ hold(struct sg_store *st, struct sg_txn *txn, const struct sg_due_entry *e, stru
 	uint64_t head;
 	int rc;
 
-	if (j == NULL || j->state != SG_JOB_QUEUED || j->due != e->due)
+	if (!entry_of(j, e))
 		return 0;
 	if ((rc = sg_queue_head(st, txn, j->ticket, &head)) != 0 || head == j->id)
 		return rc == SG_STORE_NOTFOUND ? 0 : rc;
@@ -358,7 +371,7 @@ run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry 
 	}
 	if ((rc = sg_store_job_get(st, NULL, e->id, &j)) != 0 && rc != SG_STORE_NOTFOUND)
 		return rc;
-	if (rc != 0 || j.state != SG_JOB_QUEUED || j.due != e->due) {
+	if (rc != 0 || !entry_of(&j, e)) {
 		if (rc == 0)
 			sg_job_clear(&j);
 		return with_job(st, e, drop_entry);

@@ -23,6 +23,14 @@ absent_ok(int rc)
 	return rc == SG_STORE_NOTFOUND ? 0 : rc;
 }
 
+/* Due times are at least 1: sg_due_set() reads an old due of 0 as "no
+ * entry", so an entry at 0 could never be moved. */
+static int64_t
+due_time(int64_t t)
+{
+	return t > 0 ? t : 1;
+}
+
 static int
 ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
 {
@@ -55,6 +63,7 @@ sg_queue_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
 	int rc;
 
 	j->state = SG_JOB_QUEUED;
+	j->due = due_time(j->due);
 	if ((rc = sg_store_job_add(st, txn, j)) != 0 || (rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, 0, j->due, j->ticket)) != 0)
 		return rc;
 	return ticket_put(st, txn, j);
@@ -91,6 +100,7 @@ sg_queue_defer(struct sg_store *st, struct sg_txn *txn, struct sg_job *j, int64_
 		sg_error(MOD, "job %llu: deferral of a dead letter", (unsigned long long)j->id);
 		return SG_STORE_ERROR;
 	}
+	due = due_time(due);
 	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, j->due, due, j->ticket)) != 0)
 		return rc;
 	j->due = due;
@@ -114,6 +124,7 @@ sg_queue_retry(struct sg_store *st, struct sg_txn *txn, struct sg_job *j, int64_
 	int64_t old = j->state == SG_JOB_QUEUED ? j->due : 0;
 	int rc;
 
+	now = due_time(now);
 	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, old, now, j->ticket)) != 0 ||
 	    (rc = ticket_put(st, txn, j)) != 0)
 		return rc;
