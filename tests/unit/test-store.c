@@ -274,20 +274,17 @@ run_child(void (*fn)(int, const char *), int a, const char *b)
 	return status;
 }
 
-int
-main(void)
+/* Tickets, messages and the Message-ID index, events, customers, meta,
+ * abort, the id sequence across reopen. */
+static void
+test_tables(void)
 {
 	struct sg_store *st = NULL;
 	struct sg_txn *txn = NULL;
 	struct sg_ticket t = { 0 };
 	uint64_t id1, id2, tid;
 	uint32_t seq;
-	int status;
 
-	plan_lazy();
-	sg_log_open_stderr("test-store");
-	if (mkdtemp(dir) == NULL)
-		return 1;
 	ok(sg_store_open(dir, 0, &st) == 0, "environment created");
 
 	ok(sg_store_txn_begin(st, &txn) == 0 && write_one(st, txn, "one@test", &id1) == 0 &&
@@ -361,6 +358,17 @@ main(void)
 	sg_store_txn_commit(&txn);
 	ok(tid > id2, "ids keep growing after reopen (%llu > %llu)", (unsigned long long)tid, (unsigned long long)id2);
 	sg_store_close(&st);
+}
+
+/* kill -9 before and after commit: recovery gives all or nothing. */
+static void
+test_crash(void)
+{
+	struct sg_store *st = NULL;
+	struct sg_ticket t = { 0 };
+	uint64_t tid;
+	uint32_t seq;
+	int status;
 
 	/* kill -9 inside a transaction: nothing of it survives */
 	status = run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
@@ -381,6 +389,16 @@ main(void)
 	ok(sg_store_ticket_get(st, NULL, tid, &t) == 0 && t.nmessages == 1, "with its ticket");
 	sg_ticket_clear(&t);
 	sg_store_close(&st);
+}
+
+/* Two processes writing at once, hot backup, verify, recovery. */
+static void
+test_concurrent_backup(void)
+{
+	struct sg_store *st = NULL;
+	uint64_t tid;
+	uint32_t seq;
+	int nt;
 
 	/* two processes at once */
 	pid_t a = fork();
@@ -419,7 +437,20 @@ main(void)
 	sg_store_close(&st);
 	free(bdir);
 	free(bstate);
+}
 
+int
+main(void)
+{
+	char *cmd;
+
+	plan_lazy();
+	sg_log_open_stderr("test-store");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_tables();
+	test_crash();
+	test_concurrent_backup();
 	test_due_index();
 	test_old_store();
 
