@@ -16,6 +16,7 @@
 #include "notice/compose.h"
 #include "conf/conf.h"
 #include "outbound/outbound.h"
+#include "outbound/queue.h"
 #include "store/store.h"
 #include "templates/template.h"
 #include "mail/token.h"
@@ -62,9 +63,27 @@ retry_one(struct sg_store *st, uint64_t id)
 	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
 		return rc;
 	if ((rc = sg_store_job_get(st, txn, id, &j)) == 0) {
-		j.due = (int64_t)time(NULL);
-		j.state = SG_JOB_QUEUED;
-		rc = sg_store_job_put(st, txn, &j);
+		rc = sg_queue_retry(st, txn, &j, (int64_t)time(NULL));
+		sg_job_clear(&j);
+	}
+	if (rc == 0)
+		return sg_store_txn_commit(&txn);
+	sg_store_txn_abort(&txn);
+	return rc;
+}
+
+/* drop: the job and its index entries go. */
+static int
+drop_one(struct sg_store *st, uint64_t id)
+{
+	struct sg_txn *txn;
+	struct sg_job j;
+	int rc;
+
+	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sg_store_job_get(st, txn, id, &j)) == 0) {
+		rc = sg_queue_remove(st, txn, &j);
 		sg_job_clear(&j);
 	}
 	if (rc == 0)
@@ -145,13 +164,7 @@ sg_cmd_queue(int argc, char **argv)
 		if (rc == 0)
 			printf("job %llu due now\n", (unsigned long long)id);
 	} else if (strcmp(argv[1], "drop") == 0) {
-		struct sg_txn *txn;
-		if ((rc = sg_store_txn_begin(st, &txn)) == 0) {
-			if ((rc = sg_store_job_del(st, txn, id)) == 0)
-				rc = sg_store_txn_commit(&txn);
-			else
-				sg_store_txn_abort(&txn);
-		}
+		rc = drop_one(st, id);
 		if (rc == 0)
 			printf("job %llu dropped\n", (unsigned long long)id);
 	} else {

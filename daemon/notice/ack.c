@@ -167,7 +167,7 @@ sg_ack_queue(struct sg_op *op, struct sg_ticket *t, const struct sg_msginfo *mi,
 		return rc;
 	if (why != NULL) {
 		/* Once per address and hour in the log; every time in the trail. */
-		char *key = sg_xasprintf("ack:%s:%s", to ? to : "?", why);
+		char *key = sg_xasprintf("log-ack:%s:%s", to ? to : "?", why);
 		unsigned held = 0;
 		if (sg_lograte_allow(key, op->now, 3600, &held))
 			sg_log_ctx(SG_LOG_WARN, MOD, op->queue_id, t->id, "no acknowledgement: %s (to %s; %u more since)",

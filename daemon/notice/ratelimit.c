@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #define SG_RATE_KEEP 64          /* send times remembered per address (largest limit is 50) */
@@ -22,7 +23,7 @@ static const struct {
 static int
 rate_address(struct sg_store *st, struct sg_txn *txn, const char *addr, int64_t now, const char **why, int record)
 {
-	char *key = sg_xasprintf("ack:%s", addr), *raw = NULL;
+	char *key = sg_xasprintf(SG_KV_ACK, addr), *raw = NULL;
 	size_t len = 0, n;
 	int64_t times[SG_RATE_KEEP + 1];
 	unsigned char buf[(SG_RATE_KEEP + 1) * 8];
@@ -67,7 +68,7 @@ rate_global(struct sg_store *st, struct sg_txn *txn, long max, int64_t now, cons
 	size_t len = 0;
 	uint64_t hour = (uint64_t)now / 3600, count = 0;
 	unsigned char buf[16];
-	int rc = sg_store_kv_get(st, txn, "ack-global", &raw, &len);
+	int rc = sg_store_kv_get(st, txn, SG_KV_ACK_GLOBAL, &raw, &len);
 
 	if (rc != 0 && rc != SG_STORE_NOTFOUND)
 		return rc;
@@ -82,7 +83,7 @@ rate_global(struct sg_store *st, struct sg_txn *txn, long max, int64_t now, cons
 		return 0;
 	sg_key_u64(buf, hour);
 	sg_key_u64(buf + 8, count + 1);
-	return sg_store_kv_put(st, txn, "ack-global", buf, 16);
+	return sg_store_kv_put(st, txn, SG_KV_ACK_GLOBAL, buf, 16);
 }
 
 int
@@ -105,7 +106,7 @@ sg_ratelimit_check(struct sg_store *st, struct sg_txn *txn, const char *addr, lo
 int
 sg_ratelimit_alert_due(struct sg_store *st, struct sg_txn *txn, const char *addr, int64_t now, int *due)
 {
-	char *key = sg_xasprintf("alert:%s", addr), *raw = NULL;
+	char *key = sg_xasprintf(SG_KV_ALERT, addr), *raw = NULL;
 	size_t len = 0;
 	unsigned char buf[8];
 	int rc = sg_store_kv_get(st, txn, key, &raw, &len);

@@ -4,7 +4,9 @@
 #include "config.h"
 #include "outbound/outbound.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,10 @@
 #include <time.h>
 
 #include "lib/log.h"
-#include "store/store.h"
 #include "lib/xalloc.h"
+#include "outbound/queue.h"
+#include "sched/due.h"
+#include "store/store.h"
 
 #define MOD "outbound"
 
@@ -63,12 +67,43 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return want;
 }
 
+/* A literal loopback address or exactly "localhost" (any case). Names
+ * that merely start like one (localhost.evil.example, 127.0.0.1.evil.
+ * example) resolve through DNS to anywhere: they are not loopback. */
 static int
-is_loopback(const char *url)
+host_is_loopback(const char *host)
 {
-	const char *h = strstr(url, "://");
-	h = h ? h + 3 : url;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof(buf))
+		return 0;
+	memcpy(buf, host + 1, n - 2);
+	buf[n - 2] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+sg_outbound_is_loopback(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int local = 0;
+
+	if (u == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		local = host_is_loopback(host);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return local;
 }
 
 int
@@ -109,7 +144,7 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (!is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
+	if (!sg_outbound_is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (c->smtp_user[0] != '\0') {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, c->smtp_user);
@@ -147,38 +182,48 @@ sg_outbound_backoff(const struct sg_conf *c, uint32_t attempts)
 }
 
 struct due_list {
-	uint64_t *ids;
+	struct sg_due_entry *v;
 	size_t n;
-	struct sg_strlist blocked;   /* tickets with an older job still waiting */
-	int64_t now;
-	unsigned waiting;
 };
 
 static int
-collect(const struct sg_job *j, void *arg)
+collect(const struct sg_due_entry *e, void *arg)
 {
 	struct due_list *d = arg;
-	char key[32];
 
-	if (j->state != SG_JOB_QUEUED)
-		return 0;
-	snprintf(key, sizeof(key), "%llu", (unsigned long long)j->ticket);
-	if (j->ticket != 0 && sg_strlist_has(&d->blocked, key)) {
-		d->waiting++;
-		return 0;
-	}
-	if (j->due > d->now) {
-		/* not due: later jobs of this ticket must wait behind it */
-		if (j->ticket != 0)
-			sg_strlist_add(&d->blocked, key, 1);
-		d->waiting++;
-		return 0;
-	}
-	d->ids = sg_xreallocarray(d->ids, d->n + 1, sizeof(*d->ids));
-	d->ids[d->n++] = j->id;
-	if (j->ticket != 0)
-		sg_strlist_add(&d->blocked, key, 1);   /* one per ticket per pass */
+	d->v = sg_xreallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = *e;
 	return 0;
+}
+
+/* Apply one delivery outcome to job j (read in txn); *detail (new
+ * string) describes it for the ticket's events and the log. */
+static int
+record_outcome(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c, struct sg_job *j, int ok,
+	       const char *err, int permanent, int64_t now, char **detail)
+{
+	const char *what = j->what ? j->what : "mail", *to = j->rcpts.n ? j->rcpts.v[0] : "?";
+	int rc;
+
+	if (ok) {
+		*detail = sg_xasprintf("%s to %s delivered", what, to);
+		rc = sg_queue_remove(st, txn, j);
+		if (rc == 0 && j->ticket)
+			rc = sg_store_event_add(st, txn, j->ticket, "sent", "system", *detail);
+		return rc;
+	}
+	j->attempts++;
+	free(j->last_error);
+	j->last_error = sg_xstrdup(err ? err : "unknown error");
+	if (permanent || now - j->created > (int64_t)c->outbound_max_age * 3600) {
+		*detail = sg_xasprintf("%s to %s is a dead letter after %u attempt(s): %s", what, to, j->attempts,
+				       j->last_error);
+		rc = sg_queue_dead(st, txn, j);
+		if (rc == 0 && j->ticket)
+			rc = sg_store_event_add(st, txn, j->ticket, "dead-letter", "system", *detail);
+		return rc;
+	}
+	return sg_queue_defer(st, txn, j, now + sg_outbound_backoff(c, j->attempts));
 }
 
 /* Record the outcome of one delivery in one transaction. */
@@ -201,27 +246,12 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 				rc = 0;   /* dropped meanwhile */
 			break;
 		}
-		if (ok) {
-			rc = sg_store_job_del(st, txn, id);
-			detail = sg_xasprintf("%s to %s delivered", j.what ? j.what : "mail", j.rcpts.n ? j.rcpts.v[0] : "?");
-			if (rc == 0 && j.ticket)
-				rc = sg_store_event_add(st, txn, j.ticket, "sent", "system", detail);
-		} else {
-			j.attempts++;
-			free(j.last_error);
-			j.last_error = sg_xstrdup(err ? err : "unknown error");
-			if (permanent || now - j.created > (int64_t)c->outbound_max_age * 3600) {
-				j.state = SG_JOB_DEAD;
-				detail = sg_xasprintf("%s to %s is a dead letter after %u attempt(s): %s", j.what ? j.what : "mail",
-						      j.rcpts.n ? j.rcpts.v[0] : "?", j.attempts, j.last_error);
-				rc = sg_store_job_put(st, txn, &j);
-				if (rc == 0 && j.ticket)
-					rc = sg_store_event_add(st, txn, j.ticket, "dead-letter", "system", detail);
-			} else {
-				j.due = now + sg_outbound_backoff(c, j.attempts);
-				rc = sg_store_job_put(st, txn, &j);
-			}
+		if (j.state != SG_JOB_QUEUED) {   /* another worker's dead letter meanwhile */
+			sg_store_txn_abort(&txn);
+			sg_job_clear(&j);
+			break;
 		}
+		rc = record_outcome(st, txn, c, &j, ok, err, permanent, now, &detail);
 		if (rc == 0)
 			rc = sg_store_txn_commit(&txn);
 		else
@@ -245,6 +275,114 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 	return rc;
 }
 
+/* Is e the entry of job j as stored? (due.db keeps a negative due as 0.) */
+static int
+entry_of(const struct sg_job *j, const struct sg_due_entry *e)
+{
+	return j != NULL && j->state == SG_JOB_QUEUED && (j->due > 0 ? j->due : 0) == e->due;
+}
+
+/* One transaction on the job of a due entry; fn gets the job as stored
+ * (NULL when it is gone) and changes it through queue.c. */
+static int
+with_job(struct sg_store *st, const struct sg_due_entry *e,
+	 int (*fn)(struct sg_store *, struct sg_txn *, const struct sg_due_entry *, struct sg_job *))
+{
+	int rc = SG_STORE_DEADLOCK;
+
+	for (int a = 0; a < 5 && rc == SG_STORE_DEADLOCK; a++) {
+		struct sg_txn *txn = NULL;
+		struct sg_job j;
+		int got;
+
+		if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+			break;
+		got = sg_store_job_get(st, txn, e->id, &j);
+		if (got != 0 && got != SG_STORE_NOTFOUND) {
+			sg_store_txn_abort(&txn);
+			rc = got;
+			continue;
+		}
+		rc = fn(st, txn, e, got == 0 ? &j : NULL);
+		if (got == 0)
+			sg_job_clear(&j);
+		if (rc == 0)
+			rc = sg_store_txn_commit(&txn);
+		else
+			sg_store_txn_abort(&txn);
+	}
+	return rc;
+}
+
+/* An entry whose job is gone, dead or due at another time: remove it.
+ * (Only a bug, or an older release changing jobs behind the index's back,
+ * leaves one: every change in this release goes through queue.c.) */
+static int
+drop_entry(struct sg_store *st, struct sg_txn *txn, const struct sg_due_entry *e, struct sg_job *j)
+{
+	if (entry_of(j, e))
+		return 0;   /* repaired meanwhile */
+	sg_warn(MOD, "job %llu: stale due-index entry removed", (unsigned long long)e->id);
+	int rc = sg_due_del(st, txn, SG_DUE_JOB, e->id, e->due);
+	return rc == SG_STORE_NOTFOUND ? 0 : rc;
+}
+
+/* A due job held behind an older queued job of its ticket: it waits at
+ * least until that one is due again, so that later passes do not read it
+ * again and again meanwhile. */
+static int
+hold(struct sg_store *st, struct sg_txn *txn, const struct sg_due_entry *e, struct sg_job *j)
+{
+	struct sg_job h;
+	uint64_t head;
+	int rc;
+
+	if (!entry_of(j, e))
+		return 0;
+	if ((rc = sg_queue_head(st, txn, j->ticket, &head)) != 0 || head == j->id)
+		return rc == SG_STORE_NOTFOUND ? 0 : rc;
+	if ((rc = sg_store_job_get(st, txn, head, &h)) != 0)
+		return rc == SG_STORE_NOTFOUND ? 0 : rc;
+	if (h.due > j->due)
+		rc = sg_queue_defer(st, txn, j, h.due);
+	sg_job_clear(&h);
+	return rc;
+}
+
+/* Try the job of one due entry: order check, delivery, outcome. */
+static int
+run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry *e, struct sg_outbound_stats *stats)
+{
+	struct sg_job j;
+	char *err = NULL;
+	uint64_t head;
+	int rc, permanent = 0, ok;
+
+	/* Per ticket, creation order: only the ticket's oldest queued job
+	 * may go (e->aux is the ticket). */
+	if (e->aux != 0) {
+		rc = sg_queue_head(st, NULL, e->aux, &head);
+		if (rc != 0 && rc != SG_STORE_NOTFOUND)
+			return rc;
+		if (rc == 0 && head != e->id) {
+			stats->waiting++;
+			return with_job(st, e, hold);
+		}
+	}
+	if ((rc = sg_store_job_get(st, NULL, e->id, &j)) != 0 && rc != SG_STORE_NOTFOUND)
+		return rc;
+	if (rc != 0 || !entry_of(&j, e)) {
+		if (rc == 0)
+			sg_job_clear(&j);
+		return with_job(st, e, drop_entry);
+	}
+	ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
+	sg_job_clear(&j);
+	rc = finish(st, c, e->id, ok, err, permanent, (int64_t)time(NULL), stats);
+	free(err);
+	return rc;
+}
+
 int
 sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_outbound_stats *stats)
 {
@@ -252,27 +390,13 @@ sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_out
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
-	d.now = (int64_t)time(NULL);
-	if ((rc = sg_store_job_foreach(st, collect, &d)) != 0)
-		goto out;
-	for (size_t i = 0; i < d.n; i++) {
-		struct sg_job j;
-		char *err = NULL;
-		int permanent = 0, ok;
-
-		if (sg_store_job_get(st, NULL, d.ids[i], &j) != 0)
-			continue;
-		ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
-		sg_job_clear(&j);
-		rc = finish(st, c, d.ids[i], ok, err, permanent, (int64_t)time(NULL), stats);
-		free(err);
-		if (rc != 0)
-			break;
-	}
-out:
-	stats->waiting = d.waiting;
-	free(d.ids);
-	sg_strlist_clear(&d.blocked);
+	if ((rc = sg_queue_reindex(st)) != 0)
+		return rc;
+	rc = sg_due_scan(st, SG_DUE_JOB, (int64_t)time(NULL), SG_OUTBOUND_BATCH, collect, &d);
+	stats->more = d.n == SG_OUTBOUND_BATCH;
+	for (size_t i = 0; rc == 0 && i < d.n; i++)
+		rc = run_one(st, c, &d.v[i], stats);
+	free(d.v);
 	return rc;
 }
 
@@ -291,13 +415,14 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&wlock);
 		struct sg_conf *c = sg_conf_current();
 		struct sg_outbound_stats s;
+		s.more = 0;
 		if (c != NULL)
 			sg_outbound_run_once(wstore, c, &s);
 		sg_conf_unref(&c);
 		pthread_mutex_lock(&wlock);
 		if (wstop)
 			break;
-		if (!wkicked) {
+		if (!wkicked && !s.more) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;

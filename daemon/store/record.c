@@ -174,34 +174,6 @@ sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
 	return 0;
 }
 
-void
-sg_key_u64(unsigned char out[8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		out[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-uint64_t
-sg_key_get_u64(const unsigned char in[8])
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
-}
-
-void
-sg_key_row(unsigned char out[12], uint64_t ticket, uint32_t seq)
-{
-	sg_key_u64(out, ticket);
-	out[8] = (unsigned char)(seq >> 24);
-	out[9] = (unsigned char)(seq >> 16);
-	out[10] = (unsigned char)(seq >> 8);
-	out[11] = (unsigned char)seq;
-}
-
 static int
 rd_version(struct sg_reader *r)
 {

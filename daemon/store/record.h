@@ -9,8 +9,8 @@
  *   str     u32 length + bytes (no NUL); length 0xffffffff = NULL
  *   list    u32 count + that many str
  *
- * Keys: ticket ids are u64 big-endian (so B-tree order is numeric order);
- * per-ticket rows (messages, events) are u64 ticket + u32 seq.
+ * Files and key layouts: schema.h (included here; the sg_key_* helpers
+ * also serve for the big-endian numbers inside values).
  *
  * Ticket (tickets.db):  ver, u64 id, u8 status, u8 priority, str subject,
  *   str requestor, str requestor_name, str queue, str assignee,
@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "model/ticket.h"
+#include "store/schema.h"
 
 #define SG_REC_VERSION 1
 
@@ -103,11 +104,6 @@ int sg_rd_u64(struct sg_reader *r, uint64_t *v);
 int sg_rd_i64(struct sg_reader *r, int64_t *v);
 int sg_rd_str(struct sg_reader *r, char **s);   /* new string or NULL */
 int sg_rd_list(struct sg_reader *r, struct sg_strlist *l);
-
-/* Key helpers */
-void sg_key_u64(unsigned char out[8], uint64_t v);
-uint64_t sg_key_get_u64(const unsigned char in[8]);
-void sg_key_row(unsigned char out[12], uint64_t ticket, uint32_t seq);
 
 /* Encoders append to b (which may be empty); decoders fill a zeroed struct. */
 void sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t);

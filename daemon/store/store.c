@@ -21,14 +21,16 @@
 /* Longest wait for a lock (microseconds); bounds every store call. */
 #define SG_LOCK_TIMEOUT (5 * 1000000)
 
-enum { DB_TICKETS, DB_MESSAGES, DB_RAW, DB_MSGID, DB_CUSTOMERS, DB_EVENTS, DB_META, DB_JOBS, DB_COUNT };
-static const char *const db_files[DB_COUNT] = {
-	"tickets.db", "messages.db", "raw.db", "msgid.db", "customers.db", "events.db", "meta.db", "jobs.db",
+static const char *const db_files[SG_TB_COUNT] = {
+	[SG_TB_TICKETS] = SG_FILE_TICKETS, [SG_TB_MESSAGES] = SG_FILE_MESSAGES, [SG_TB_RAW] = SG_FILE_RAW,
+	[SG_TB_MSGID] = SG_FILE_MSGID, [SG_TB_CUSTOMERS] = SG_FILE_CUSTOMERS, [SG_TB_EVENTS] = SG_FILE_EVENTS,
+	[SG_TB_META] = SG_FILE_META, [SG_TB_JOBS] = SG_FILE_JOBS, [SG_TB_DUE] = SG_FILE_DUE,
+	[SG_TB_JOBTICKET] = SG_FILE_JOBTICKET,
 };
 
 struct sg_store {
 	DB_ENV *env;
-	DB *db[DB_COUNT];
+	DB *db[SG_TB_COUNT];
 	DB_SEQUENCE *seq;
 	DB_SEQUENCE *jobseq;
 	char *home;
@@ -139,12 +141,48 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	return 0;
 }
 
+/* Open (creating if missing) every table: a store from an older release
+ * that lacks one gets it, empty, in the same environment. */
+static int
+open_tables(struct sg_store *st)
+{
+	int rc;
+
+	for (int i = 0; i < SG_TB_COUNT; i++) {
+		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
+			return map_err(rc, "db_create");
+		if (i == SG_TB_CUSTOMERS)
+			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
+		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
+				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
+		if (rc != 0)
+			return map_err(rc, db_files[i]);
+	}
+	return 0;
+}
+
+/* A DB_SEQUENCE in meta.db under name, starting at 1. */
+static int
+open_sequence(struct sg_store *st, const char *name, DB_SEQUENCE **out)
+{
+	DBT key;
+	int rc;
+
+	if ((rc = db_sequence_create(out, st->db[SG_TB_META], 0)) != 0)
+		return map_err(rc, "db_sequence_create");
+	(*out)->initial_value(*out, 1);
+	memset(&key, 0, sizeof(key));
+	key.data = (void *)name;
+	key.size = (u_int32_t)strlen(name);
+	rc = (*out)->open(*out, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
+	return map_err(rc, "sequence open");
+}
+
 int
 sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 {
 	struct sg_store *st = sg_xcalloc(1, sizeof(*st));
 	int rc;
-	DBT key;
 
 	*out = NULL;
 	st->home = sg_xasprintf("%s/db", state_dir);
@@ -163,45 +201,9 @@ sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 		map_err(rc, "failchk");
 		goto fail;
 	}
-	for (int i = 0; i < DB_COUNT; i++) {
-		if ((rc = db_create(&st->db[i], st->env, 0)) != 0) {
-			map_err(rc, "db_create");
-			goto fail;
-		}
-		if (i == DB_CUSTOMERS)
-			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
-		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
-				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
-		if (rc != 0) {
-			map_err(rc, db_files[i]);
-			goto fail;
-		}
-	}
-	if ((rc = db_sequence_create(&st->seq, st->db[DB_META], 0)) != 0) {
-		map_err(rc, "db_sequence_create");
+	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
 		goto fail;
-	}
-	st->seq->initial_value(st->seq, 1);
-	memset(&key, 0, sizeof(key));
-	key.data = "seq:ticket";
-	key.size = (u_int32_t)strlen("seq:ticket");
-	rc = st->seq->open(st->seq, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
-	if (rc != 0) {
-		map_err(rc, "sequence open");
-		goto fail;
-	}
-	if ((rc = db_sequence_create(&st->jobseq, st->db[DB_META], 0)) != 0) {
-		map_err(rc, "db_sequence_create");
-		goto fail;
-	}
-	st->jobseq->initial_value(st->jobseq, 1);
-	key.data = "seq:job";
-	key.size = (u_int32_t)strlen("seq:job");
-	rc = st->jobseq->open(st->jobseq, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
-	if (rc != 0) {
-		map_err(rc, "sequence open");
-		goto fail;
-	}
 	*out = st;
 	return 0;
 fail:
@@ -221,7 +223,7 @@ sg_store_close(struct sg_store **stp)
 		st->seq->close(st->seq, 0);
 	if (st->jobseq != NULL)
 		st->jobseq->close(st->jobseq, 0);
-	for (int i = DB_COUNT - 1; i >= 0; i--)
+	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
 		if (st->db[i] != NULL)
 			st->db[i]->close(st->db[i], 0);
 	if (st->env != NULL) {
@@ -313,7 +315,7 @@ sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct
 	sg_key_u64(k, id);
 	dbt_set(&key, k, 8);
 	dbt_malloc(&val);
-	rc = st->db[DB_TICKETS]->get(st->db[DB_TICKETS], tx(txn), &key, &val, rmw(txn));
+	rc = st->db[SG_TB_TICKETS]->get(st->db[SG_TB_TICKETS], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
 		return map_err(rc, "ticket get");
 	rc = sg_rec_ticket_decode(val.data, val.size, out);
@@ -337,7 +339,7 @@ sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_tic
 	sg_rec_ticket_encode(&b, t);
 	dbt_set(&key, k, 8);
 	dbt_set(&val, b.data, b.len);
-	rc = st->db[DB_TICKETS]->put(st->db[DB_TICKETS], tx(txn), &key, &val, 0);
+	rc = st->db[SG_TB_TICKETS]->put(st->db[SG_TB_TICKETS], tx(txn), &key, &val, 0);
 	free(b.data);
 	return map_err(rc, "ticket put");
 }
@@ -349,7 +351,7 @@ sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *,
 	DBT key, val;
 	int rc, ret = 0;
 
-	if ((rc = st->db[DB_TICKETS]->cursor(st->db[DB_TICKETS], NULL, &c, 0)) != 0)
+	if ((rc = st->db[SG_TB_TICKETS]->cursor(st->db[SG_TB_TICKETS], NULL, &c, 0)) != 0)
 		return map_err(rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -397,7 +399,7 @@ next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, ui
 		rc = c->get(c, &key, &val, DB_LAST | rmw(txn));
 	*seq = 1;
 	if (rc == 0 && key.size == 12 && sg_key_get_u64(k) == ticket)
-		*seq = ((uint32_t)k[8] << 24 | (uint32_t)k[9] << 16 | (uint32_t)k[10] << 8 | k[11]) + 1;
+		*seq = sg_key_get_u32(k + 8) + 1;
 	c->close(c);
 	if (rc == DB_NOTFOUND)
 		rc = 0;
@@ -415,7 +417,7 @@ msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t t
 	sg_key_row(ix + 1, ticket, seq);
 	dbt_set(&key, msgid, strlen(msgid));
 	dbt_set(&val, ix, sizeof(ix));
-	rc = st->db[DB_MSGID]->put(st->db[DB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
+	rc = st->db[SG_TB_MSGID]->put(st->db[SG_TB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
 	if (rc == DB_KEYEXIST) {
 		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "Message-ID already indexed");
 		return SG_STORE_ERROR;
@@ -432,20 +434,20 @@ sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *
 	DBT key, val;
 	int rc;
 
-	if ((rc = next_seq(st, DB_MESSAGES, txn, m->ticket, &m->seq)) != 0)
+	if ((rc = next_seq(st, SG_TB_MESSAGES, txn, m->ticket, &m->seq)) != 0)
 		return rc;
 	sg_key_row(k, m->ticket, m->seq);
 	dbt_set(&key, k, 12);
 	sg_rec_msg_encode(&b, m);
 	dbt_set(&val, b.data, b.len);
-	rc = st->db[DB_MESSAGES]->put(st->db[DB_MESSAGES], tx(txn), &key, &val, DB_NOOVERWRITE);
+	rc = st->db[SG_TB_MESSAGES]->put(st->db[SG_TB_MESSAGES], tx(txn), &key, &val, DB_NOOVERWRITE);
 	free(b.data);
 	if (rc == DB_KEYEXIST)
 		return SG_STORE_DEADLOCK;   /* a concurrent writer took the seq: retry */
 	if (rc != 0)
 		return map_err(rc, "message put");
 	dbt_set(&val, raw, rawlen);
-	if ((rc = st->db[DB_RAW]->put(st->db[DB_RAW], tx(txn), &key, &val, 0)) != 0)
+	if ((rc = st->db[SG_TB_RAW]->put(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0)
 		return map_err(rc, "raw put");
 	if (m->message_id == NULL || m->message_id[0] == '\0')
 		return 0;
@@ -469,7 +471,7 @@ sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, u
 	sg_key_row(k, ticket, seq);
 	dbt_set(&key, k, 12);
 	dbt_malloc(&val);
-	if ((rc = st->db[DB_MESSAGES]->get(st->db[DB_MESSAGES], tx(txn), &key, &val, 0)) != 0)
+	if ((rc = st->db[SG_TB_MESSAGES]->get(st->db[SG_TB_MESSAGES], tx(txn), &key, &val, 0)) != 0)
 		return map_err(rc, "message get");
 	rc = sg_rec_msg_decode(val.data, val.size, m);
 	free(val.data);
@@ -478,7 +480,7 @@ sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, u
 	if (raw == NULL)
 		return 0;
 	dbt_malloc(&val);
-	if ((rc = st->db[DB_RAW]->get(st->db[DB_RAW], tx(txn), &key, &val, 0)) != 0) {
+	if ((rc = st->db[SG_TB_RAW]->get(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0) {
 		sg_msgrec_clear(m);
 		return map_err(rc, "raw get");
 	}
@@ -545,7 +547,7 @@ sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticke
 			 int (*cb)(const struct sg_msgrec *, void *), void *arg)
 {
 	struct msg_walk w = { cb, arg };
-	return walk_rows(st, DB_MESSAGES, txn, ticket, msg_each, &w);
+	return walk_rows(st, SG_TB_MESSAGES, txn, ticket, msg_each, &w);
 }
 
 int
@@ -563,13 +565,13 @@ sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid
 	val.data = ix;
 	val.ulen = sizeof(ix);
 	val.flags = DB_DBT_USERMEM;
-	rc = st->db[DB_MSGID]->get(st->db[DB_MSGID], tx(txn), &key, &val, rmw(txn));
+	rc = st->db[SG_TB_MSGID]->get(st->db[SG_TB_MSGID], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
 		return map_err(rc, "msgid get");
 	if (val.size != sizeof(ix) || ix[0] != SG_REC_VERSION)
 		return SG_STORE_ERROR;
 	*ticket = sg_key_get_u64(ix + 1);
-	*seq = (uint32_t)ix[9] << 24 | (uint32_t)ix[10] << 16 | (uint32_t)ix[11] << 8 | ix[12];
+	*seq = sg_key_get_u32(ix + 9);
 	return 0;
 }
 
@@ -583,7 +585,7 @@ sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr,
 	sg_key_u64(k, id);
 	dbt_set(&key, addr, strlen(addr));
 	dbt_set(&val, k, 8);
-	rc = st->db[DB_CUSTOMERS]->put(st->db[DB_CUSTOMERS], tx(txn), &key, &val, DB_NODUPDATA);
+	rc = st->db[SG_TB_CUSTOMERS]->put(st->db[SG_TB_CUSTOMERS], tx(txn), &key, &val, DB_NODUPDATA);
 	return rc == DB_KEYEXIST ? 0 : map_err(rc, "customer put");
 }
 
@@ -598,7 +600,7 @@ sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *a
 
 	*ids = NULL;
 	*n = 0;
-	if ((rc = st->db[DB_CUSTOMERS]->cursor(st->db[DB_CUSTOMERS], tx(txn), &c, 0)) != 0)
+	if ((rc = st->db[SG_TB_CUSTOMERS]->cursor(st->db[SG_TB_CUSTOMERS], tx(txn), &c, 0)) != 0)
 		return map_err(rc, "cursor");
 	dbt_set(&key, addr, strlen(addr));
 	memset(&val, 0, sizeof(val));
@@ -623,7 +625,7 @@ sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 	DBT key, val;
 	int rc;
 
-	if ((rc = next_seq(st, DB_EVENTS, txn, ticket, &e.seq)) != 0)
+	if ((rc = next_seq(st, SG_TB_EVENTS, txn, ticket, &e.seq)) != 0)
 		return rc;
 	e.ticket = ticket;
 	e.time = (int64_t)time(NULL);
@@ -634,7 +636,7 @@ sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 	sg_key_row(k, ticket, e.seq);
 	dbt_set(&key, k, 12);
 	dbt_set(&val, b.data, b.len);
-	rc = st->db[DB_EVENTS]->put(st->db[DB_EVENTS], tx(txn), &key, &val, DB_NOOVERWRITE);
+	rc = st->db[SG_TB_EVENTS]->put(st->db[SG_TB_EVENTS], tx(txn), &key, &val, DB_NOOVERWRITE);
 	free(b.data);
 	if (rc == DB_KEYEXIST)
 		return SG_STORE_DEADLOCK;
@@ -665,7 +667,7 @@ sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 		       int (*cb)(const struct sg_event *, void *), void *arg)
 {
 	struct ev_walk w = { cb, arg };
-	return walk_rows(st, DB_EVENTS, txn, ticket, ev_each, &w);
+	return walk_rows(st, SG_TB_EVENTS, txn, ticket, ev_each, &w);
 }
 
 int
@@ -690,7 +692,7 @@ sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg
 	sg_key_u64(k, id);
 	dbt_set(&key, k, 8);
 	dbt_malloc(&val);
-	if ((rc = st->db[DB_JOBS]->get(st->db[DB_JOBS], tx(txn), &key, &val, rmw(txn))) != 0)
+	if ((rc = st->db[SG_TB_JOBS]->get(st->db[SG_TB_JOBS], tx(txn), &key, &val, rmw(txn))) != 0)
 		return map_err(rc, "job get");
 	rc = sg_rec_job_decode(val.data, val.size, j);
 	free(val.data);
@@ -709,7 +711,7 @@ sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j
 	sg_rec_job_encode(&b, j);
 	dbt_set(&key, k, 8);
 	dbt_set(&val, b.data, b.len);
-	rc = st->db[DB_JOBS]->put(st->db[DB_JOBS], tx(txn), &key, &val, 0);
+	rc = st->db[SG_TB_JOBS]->put(st->db[SG_TB_JOBS], tx(txn), &key, &val, 0);
 	free(b.data);
 	return map_err(rc, "job put");
 }
@@ -722,7 +724,7 @@ sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id)
 
 	sg_key_u64(k, id);
 	dbt_set(&key, k, 8);
-	return map_err(st->db[DB_JOBS]->del(st->db[DB_JOBS], tx(txn), &key, 0), "job del");
+	return map_err(st->db[SG_TB_JOBS]->del(st->db[SG_TB_JOBS], tx(txn), &key, 0), "job del");
 }
 
 int
@@ -732,7 +734,7 @@ sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void 
 	DBT key, val;
 	int rc, ret = 0;
 
-	if ((rc = st->db[DB_JOBS]->cursor(st->db[DB_JOBS], NULL, &c, 0)) != 0)
+	if ((rc = st->db[SG_TB_JOBS]->cursor(st->db[SG_TB_JOBS], NULL, &c, 0)) != 0)
 		return map_err(rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -751,16 +753,79 @@ sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void 
 	return rc == DB_NOTFOUND ? 0 : map_err(rc, "job walk");
 }
 
+/* The tables sg_store_index_* may touch: the ordered indexes, never a
+ * table with records of its own. */
+static int
+is_index(enum sg_table t)
+{
+	if (t == SG_TB_DUE || t == SG_TB_JOBTICKET)
+		return 1;
+	sg_error(MOD, "table %d is not an index", (int)t);
+	return 0;
+}
+
+int
+sg_store_index_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
+		   const void *v, size_t vlen)
+{
+	DBT key, val;
+
+	if (!is_index(t))
+		return SG_STORE_ERROR;
+	dbt_set(&key, k, klen);
+	dbt_set(&val, v, vlen);
+	return map_err(st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "index put");
+}
+
+int
+sg_store_index_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
+{
+	DBT key;
+
+	if (!is_index(t))
+		return SG_STORE_ERROR;
+	dbt_set(&key, k, klen);
+	return map_err(st->db[t]->del(st->db[t], tx(txn), &key, 0), "index del");
+}
+
+int
+sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *from, size_t flen,
+		    sg_store_index_cb *cb, void *arg)
+{
+	DBC *c;
+	DBT key, val;
+	int rc, ret = 0;
+	u_int32_t op = flen > 0 ? DB_SET_RANGE : DB_FIRST;
+
+	if (!is_index(t))
+		return SG_STORE_ERROR;
+	if ((rc = st->db[t]->cursor(st->db[t], tx(txn), &c, 0)) != 0)
+		return map_err(rc, "cursor");
+	/* found keys and values come back in the cursor's own memory, valid
+	 * until the next get: from is only read */
+	dbt_set(&key, from, flen);
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, op | rmw(txn))) == 0) {
+		op = DB_NEXT;
+		if ((ret = cb(key.data, key.size, val.data, val.size, arg)) != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0)
+		return ret;
+	return rc == DB_NOTFOUND ? 0 : map_err(rc, "index walk");
+}
+
 int
 sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char **v, size_t *len)
 {
-	char *k = sg_xasprintf("kv:%s", name);
+	char *k = sg_xasprintf(SG_META_KV, name);
 	DBT key, val;
 	int rc;
 
 	dbt_set(&key, k, strlen(k));
 	dbt_malloc(&val);
-	rc = st->db[DB_META]->get(st->db[DB_META], tx(txn), &key, &val, rmw(txn));
+	rc = st->db[SG_TB_META]->get(st->db[SG_TB_META], tx(txn), &key, &val, rmw(txn));
 	free(k);
 	if (rc != 0)
 		return map_err(rc, "kv get");
@@ -772,13 +837,13 @@ sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char 
 int
 sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *name, const void *v, size_t len)
 {
-	char *k = sg_xasprintf("kv:%s", name);
+	char *k = sg_xasprintf(SG_META_KV, name);
 	DBT key, val;
 	int rc;
 
 	dbt_set(&key, k, strlen(k));
 	dbt_set(&val, v, len);
-	rc = st->db[DB_META]->put(st->db[DB_META], tx(txn), &key, &val, 0);
+	rc = st->db[SG_TB_META]->put(st->db[SG_TB_META], tx(txn), &key, &val, 0);
 	free(k);
 	return map_err(rc, "kv put");
 }
@@ -795,7 +860,7 @@ sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uin
 	val.data = buf;
 	val.ulen = 8;
 	val.flags = DB_DBT_USERMEM;
-	rc = st->db[DB_META]->get(st->db[DB_META], tx(txn), &key, &val, rmw(txn));
+	rc = st->db[SG_TB_META]->get(st->db[SG_TB_META], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
 		return map_err(rc, "meta get");
 	if (val.size != 8)
@@ -813,7 +878,7 @@ sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uin
 	sg_key_u64(buf, v);
 	dbt_set(&key, name, strlen(name));
 	dbt_set(&val, buf, 8);
-	return map_err(st->db[DB_META]->put(st->db[DB_META], tx(txn), &key, &val, 0), "meta put");
+	return map_err(st->db[SG_TB_META]->put(st->db[SG_TB_META], tx(txn), &key, &val, 0), "meta put");
 }
 
 int
@@ -821,7 +886,7 @@ sg_store_verify(const char *state_dir, FILE *fp)
 {
 	int bad = 0;
 
-	for (int i = 0; i < DB_COUNT; i++) {
+	for (int i = 0; i < SG_TB_COUNT; i++) {
 		char *path = sg_xasprintf("%s/db/%s", state_dir, db_files[i]);
 		DB *db;
 		int rc;

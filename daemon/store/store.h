@@ -2,17 +2,8 @@
  * store — the ticket store: a transactional Berkeley DB environment in
  * state_dir/db, shared by the daemon and the CLI (multi-process).
  *
- * Files in state_dir/db (all B-trees; formats in record.h):
- *   tickets.db    u64 id            -> ticket record
- *   messages.db   u64 ticket,u32 seq -> message summary
- *   raw.db        u64 ticket,u32 seq -> raw message bytes
- *   msgid.db      Message-ID (no <>) -> u64 ticket,u32 seq
- *   customers.db  address (sorted duplicates) -> u64 ticket id
- *   events.db     u64 ticket,u32 seq -> event record
- *   meta.db       name -> u64 (counters, cursors; also the ticket-id
- *                 and job-id DB_SEQUENCEs under "seq:ticket", "seq:job")
- *                 and name -> bytes (sg_store_kv_*: ack rate windows)
- *   jobs.db       u64 job id -> outbound job (record.h)
+ * Files in state_dir/db and every key layout: schema.h. Record formats:
+ * record.h. A table missing from an existing store is created on open.
  *
  * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
  * DB_RECOVER (recovery runs only when a process died holding the
@@ -38,6 +29,7 @@
 #include <stdio.h>
 
 #include "store/record.h"
+#include "store/schema.h"
 #include "model/ticket.h"
 
 #define SG_STORE_NOTFOUND 1
@@ -101,9 +93,25 @@ int sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id);
 /* Every job in id order, outside a transaction; cb's non-zero stops. */
 int sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg);
 
-/* Small byte values by name (in meta.db, keys prefixed "kv:"). */
+/* Small byte values by name (in meta.db under SG_META_KV, schema.h). */
 int sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *key, char **val, size_t *len);
 int sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *key, const void *val, size_t len);
+
+/* Ordered indexes (SG_TB_DUE, SG_TB_JOBTICKET; any other table is
+ * SG_STORE_ERROR): sets of keys with a small value, key layouts in
+ * schema.h, maintained by the modules named there. put replaces; del of
+ * a missing key is SG_STORE_NOTFOUND. walk reads from the first key >=
+ * from (flen bytes; flen 0: the first key) in key order with one cursor;
+ * cb sees key and value (valid during the call only) and returns 0 to go
+ * on: a non-zero return stops the walk and is returned, so the cost is
+ * what cb reads. cb must not use the store: the cursor holds a page lock. */
+typedef int sg_store_index_cb(const unsigned char *key, size_t klen, const unsigned char *val, size_t vlen,
+			      void *arg);
+int sg_store_index_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen,
+		       const void *val, size_t vlen);
+int sg_store_index_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen);
+int sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *from, size_t flen,
+			sg_store_index_cb *cb, void *arg);
 
 int sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t *v);
 int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t v);

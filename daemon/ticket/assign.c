@@ -9,6 +9,7 @@
 
 #include "lib/xalloc.h"
 #include "rules/rules.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #define SG_ASSIGN_MAX_CAND 256   /* agents considered per queue */
@@ -21,7 +22,7 @@ day_key(const char *agent, int64_t now)
 	char day[16];
 
 	strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&tt, &tm));
-	return sg_xasprintf("day:%s:%s", agent, day);
+	return sg_xasprintf(SG_META_DAY, agent, day);
 }
 
 static int
@@ -54,14 +55,14 @@ sg_assign_pick(struct sg_store *st, struct sg_txn *txn, const struct sg_rules *r
 	}
 	if (n == 0 || q->strategy == SG_STRAT_NONE)
 		return 0;
-	key = sg_xasprintf("rr:%s", q->name);
+	key = sg_xasprintf(SG_META_RR, q->name);
 	if ((rc = get0(st, txn, key, &cursor)) != 0)
 		goto out;
 	pick = (size_t)(cursor % n);
 	for (size_t k = 0; q->strategy == SG_STRAT_LEAST_OPEN && k < n; k++) {
 		size_t idx = (size_t)((cursor + k) % n);
 		uint64_t open = 0;
-		char *ok = sg_xasprintf("open:%s", cand[idx]);
+		char *ok = sg_xasprintf(SG_META_OPEN, cand[idx]);
 		rc = get0(st, txn, ok, &open);
 		free(ok);
 		if (rc != 0)
@@ -81,7 +82,7 @@ out:
 int
 sg_assign_count(struct sg_store *st, struct sg_txn *txn, const char *agent, int64_t now, int delta)
 {
-	char *key = sg_xasprintf("open:%s", agent);
+	char *key = sg_xasprintf(SG_META_OPEN, agent);
 	uint64_t v = 0;
 	int rc = get0(st, txn, key, &v);
 
@@ -105,7 +106,7 @@ sg_assign_count(struct sg_store *st, struct sg_txn *txn, const char *agent, int6
 int
 sg_assign_load(struct sg_store *st, const char *agent, int64_t now, uint64_t *open, uint64_t *today)
 {
-	char *key = sg_xasprintf("open:%s", agent);
+	char *key = sg_xasprintf(SG_META_OPEN, agent);
 	int rc = get0(st, NULL, key, open);
 
 	free(key);

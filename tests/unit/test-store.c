@@ -3,10 +3,12 @@
  * tickets, messages and the Message-ID index, customers, events, the id
  * sequence across reopen, a process killed with SIGKILL before and after
  * commit (recovery gives all or nothing), two processes writing at once,
- * verify and hot backup.
+ * verify and hot backup; the due-time index (sched/due.h: order, the scan
+ * bound, delete, reschedule, abort) and a store from before it.
  */
 #include "config.h"
 
+#include <db.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "sched/due.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
 #include "tap.h"
@@ -119,6 +122,146 @@ writer_child(int n, const char *tag)
 	_exit(0);
 }
 
+/* "id@due/aux," for each entry a scan at now returns (max entries). */
+struct due_seen {
+	char buf[512];
+	int stop_after;   /* > 0: return 7 from the cb at that entry */
+	int n;
+};
+
+static int
+due_cb(const struct sg_due_entry *e, void *arg)
+{
+	struct due_seen *s = arg;
+	size_t len = strlen(s->buf);
+
+	snprintf(s->buf + len, sizeof(s->buf) - len, "%llu@%lld/%llu,", (unsigned long long)e->id, (long long)e->due,
+		 (unsigned long long)e->aux);
+	return ++s->n == s->stop_after ? 7 : 0;
+}
+
+static const char *
+due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max)
+{
+	static struct due_seen s;
+
+	memset(&s, 0, sizeof(s));
+	if (sg_due_scan(st, kind, now, max, due_cb, &s) != 0)
+		return "(error)";
+	return s.buf;
+}
+
+static int
+due_put(struct sg_store *st, uint8_t kind, uint64_t id, int64_t old_due, int64_t due, uint64_t aux)
+{
+	struct sg_txn *txn;
+	int rc;
+
+	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sg_due_set(st, txn, kind, id, old_due, due, aux)) != 0) {
+		sg_store_txn_abort(&txn);
+		return rc;
+	}
+	return sg_store_txn_commit(&txn);
+}
+
+/* The due-time index: (due, kind, id) order, due <= now, max, kinds apart,
+ * delete, reschedule, a stopping callback, abort. */
+static void
+test_due_index(void)
+{
+	char *sd = sg_xasprintf("%s/due", dir);
+	struct sg_store *st;
+	struct sg_txn *txn;
+	struct due_seen s = { .stop_after = 2 };
+
+	ok(sg_store_open(sd, SG_STORE_NOSYNC, &st) == 0, "due: store");
+	is_str(due_scan(st, SG_DUE_JOB, INT64_MAX, 100), "", "due: empty index scans empty");
+	ok(due_put(st, SG_DUE_JOB, 1, 0, 300, 11) == 0 && due_put(st, SG_DUE_JOB, 5, 0, 100, 15) == 0 &&
+	   due_put(st, SG_DUE_JOB, 3, 0, 200, 13) == 0 && due_put(st, SG_DUE_JOB, 2, 0, 100, 12) == 0 &&
+	   due_put(st, 2, 4, 0, 150, 14) == 0 && due_put(st, SG_DUE_JOB, 6, 0, (int64_t)1 << 40, 16) == 0,
+	   "due: six entries, two kinds");
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 100), "2@100/12,5@100/15,3@200/13,1@300/11,", "due: due order, then id");
+	is_str(due_scan(st, 2, 1000, 100), "4@150/14,", "due: another kind apart");
+	is_str(due_scan(st, SG_DUE_JOB, 200, 100), "2@100/12,5@100/15,3@200/13,", "due: up to now inclusive");
+	is_str(due_scan(st, SG_DUE_JOB, 99, 100), "", "due: nothing before the first due");
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 2), "2@100/12,5@100/15,", "due: at most max");
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 0), "", "due: max 0 reads nothing");
+	is_int(sg_due_scan(st, SG_DUE_JOB, 1000, 100, due_cb, &s), 7, "due: a callback's non-zero stops the scan");
+	is_int(s.n, 2, "due: ... after that entry");
+
+	ok(due_put(st, SG_DUE_JOB, 2, 100, 250, 22) == 0, "due: reschedule 2 from 100 to 250");
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 100), "5@100/15,3@200/13,2@250/22,1@300/11,",
+	       "due: rescheduled once, at its new time, new aux");
+	ok(due_put(st, SG_DUE_JOB, 5, 0, 100, 55) == 0, "due: same due again");
+	is_str(due_scan(st, SG_DUE_JOB, 100, 100), "5@100/55,", "due: replaces aux, no duplicate");
+	ok(due_put(st, SG_DUE_JOB, 7, 999, 120, 0) == 0, "due: a missing old entry is no error");
+
+	sg_store_txn_begin(st, &txn);
+	is_int(sg_due_del(st, txn, SG_DUE_JOB, 3, 200), 0, "due: delete");
+	is_int(sg_due_del(st, txn, SG_DUE_JOB, 3, 200), SG_STORE_NOTFOUND, "due: delete again is NOTFOUND");
+	is_int(sg_due_del(st, txn, SG_DUE_JOB, 1, 299), SG_STORE_NOTFOUND, "due: delete at the wrong time is NOTFOUND");
+	sg_store_txn_commit(&txn);
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 100), "5@100/55,7@120/0,2@250/22,1@300/11,", "due: deleted entry gone");
+
+	sg_store_txn_begin(st, &txn);
+	sg_due_set(st, txn, SG_DUE_JOB, 8, 0, 50, 0);
+	sg_due_set(st, txn, SG_DUE_JOB, 1, 300, 60, 0);
+	sg_store_txn_abort(&txn);
+	is_str(due_scan(st, SG_DUE_JOB, 1000, 100), "5@100/55,7@120/0,2@250/22,1@300/11,", "due: abort leaves it unchanged");
+	ok(due_put(st, SG_DUE_JOB, 9, 0, -5, 0) == 0, "due: a negative time is stored as 0");
+	is_str(due_scan(st, SG_DUE_JOB, 0, 1), "9@0/0,", "due: ... and is due first");
+	sg_store_close(&st);
+	ok(sg_store_open(sd, 0, &st) == 0 && strcmp(due_scan(st, SG_DUE_JOB, 100, 100), "9@0/0,5@100/55,") == 0,
+	   "due: entries survive reopen");
+	sg_store_close(&st);
+	free(sd);
+}
+
+/* A store from before due.db and jobticket.db (they are removed from the
+ * environment, as an older release never made them) opens, gets both
+ * files and keeps its data. */
+static void
+test_old_store(void)
+{
+	char *sd = sg_xasprintf("%s/old", dir), *home = sg_xasprintf("%s/old/db", dir);
+	struct sg_store *st;
+	struct sg_txn *txn;
+	struct sg_ticket t = { 0 };
+	DB_ENV *env;
+	uint64_t id = 0;
+	int rc;
+
+	ok(sg_store_open(sd, 0, &st) == 0 && sg_store_txn_begin(st, &txn) == 0 &&
+	   write_one(st, txn, "old@test", &id) == 0 && sg_store_txn_commit(&txn) == 0, "old: a store with a ticket");
+	sg_store_close(&st);
+	rc = db_env_create(&env, 0);
+	if (rc == 0)
+		rc = env->open(env, home, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL, 0640);
+	if (rc == 0)
+		rc = env->dbremove(env, NULL, SG_FILE_DUE, NULL, DB_AUTO_COMMIT);
+	if (rc == 0)
+		rc = env->dbremove(env, NULL, SG_FILE_JOBTICKET, NULL, DB_AUTO_COMMIT);
+	env->close(env, 0);
+	char *due = sg_xasprintf("%s/%s", home, SG_FILE_DUE);
+	ok(rc == 0 && access(due, F_OK) != 0, "old: due.db and jobticket.db removed: the layout of an older release");
+	ok(sg_store_open(sd, 0, &st) == 0, "old: the older store opens");
+	ok(access(due, F_OK) == 0, "old: due.db created on open");
+	ok(st != NULL && sg_store_ticket_get(st, NULL, id, &t) == 0 && strcmp(t.subject, "subject") == 0,
+	   "old: its data intact");
+	sg_ticket_clear(&t);
+	ok(st != NULL && due_put(st, SG_DUE_JOB, 1, 0, 10, 0) == 0 && strcmp(due_scan(st, SG_DUE_JOB, 10, 9), "1@10/0,") == 0,
+	   "old: the new index works");
+	sg_store_close(&st);
+	FILE *devnull = fopen("/dev/null", "w");
+	ok(sg_store_verify(sd, devnull) == 0, "old: verify passes on every file");
+	fclose(devnull);
+	free(due);
+	free(home);
+	free(sd);
+}
+
 static int
 run_child(void (*fn)(int, const char *), int a, const char *b)
 {
@@ -131,20 +274,17 @@ run_child(void (*fn)(int, const char *), int a, const char *b)
 	return status;
 }
 
-int
-main(void)
+/* Tickets, messages and the Message-ID index, events, customers, meta,
+ * abort, the id sequence across reopen. */
+static void
+test_tables(void)
 {
 	struct sg_store *st = NULL;
 	struct sg_txn *txn = NULL;
 	struct sg_ticket t = { 0 };
 	uint64_t id1, id2, tid;
 	uint32_t seq;
-	int status;
 
-	plan_lazy();
-	sg_log_open_stderr("test-store");
-	if (mkdtemp(dir) == NULL)
-		return 1;
 	ok(sg_store_open(dir, 0, &st) == 0, "environment created");
 
 	ok(sg_store_txn_begin(st, &txn) == 0 && write_one(st, txn, "one@test", &id1) == 0 &&
@@ -218,6 +358,17 @@ main(void)
 	sg_store_txn_commit(&txn);
 	ok(tid > id2, "ids keep growing after reopen (%llu > %llu)", (unsigned long long)tid, (unsigned long long)id2);
 	sg_store_close(&st);
+}
+
+/* kill -9 before and after commit: recovery gives all or nothing. */
+static void
+test_crash(void)
+{
+	struct sg_store *st = NULL;
+	struct sg_ticket t = { 0 };
+	uint64_t tid;
+	uint32_t seq;
+	int status;
 
 	/* kill -9 inside a transaction: nothing of it survives */
 	status = run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
@@ -238,6 +389,16 @@ main(void)
 	ok(sg_store_ticket_get(st, NULL, tid, &t) == 0 && t.nmessages == 1, "with its ticket");
 	sg_ticket_clear(&t);
 	sg_store_close(&st);
+}
+
+/* Two processes writing at once, hot backup, verify, recovery. */
+static void
+test_concurrent_backup(void)
+{
+	struct sg_store *st = NULL;
+	uint64_t tid;
+	uint32_t seq;
+	int nt;
 
 	/* two processes at once */
 	pid_t a = fork();
@@ -276,6 +437,22 @@ main(void)
 	sg_store_close(&st);
 	free(bdir);
 	free(bstate);
+}
+
+int
+main(void)
+{
+	char *cmd;
+
+	plan_lazy();
+	sg_log_open_stderr("test-store");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_tables();
+	test_crash();
+	test_concurrent_backup();
+	test_due_index();
+	test_old_store();
 
 	cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)

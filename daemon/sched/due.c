@@ -1,0 +1,89 @@
+/*
+ * due — see due.h.
+ */
+#include "config.h"
+#include "sched/due.h"
+
+#include "lib/log.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+#define MOD "due"
+
+/* Returned by the walk callback to end the scan normally. */
+#define SCAN_END (-1)
+
+int
+sg_due_set(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t id, int64_t old_due, int64_t new_due,
+	   uint64_t aux)
+{
+	unsigned char k[SG_KEY_DUE_LEN], v[8];
+	int rc;
+
+	if (old_due != 0 && old_due != new_due) {
+		rc = sg_due_del(st, txn, kind, id, old_due);
+		if (rc != 0 && rc != SG_STORE_NOTFOUND)
+			return rc;
+	}
+	sg_key_due(k, new_due, kind, id);
+	sg_key_u64(v, aux);
+	return sg_store_index_put(st, txn, SG_TB_DUE, k, sizeof(k), v, sizeof(v));
+}
+
+int
+sg_due_del(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t id, int64_t due)
+{
+	unsigned char k[SG_KEY_DUE_LEN];
+
+	sg_key_due(k, due, kind, id);
+	return sg_store_index_del(st, txn, SG_TB_DUE, k, sizeof(k));
+}
+
+struct scan {
+	uint8_t kind;
+	int64_t now;
+	size_t max, seen;
+	sg_due_cb *cb;
+	void *arg;
+	int ret;   /* cb's non-zero answer */
+};
+
+static int
+scan_one(const unsigned char *key, size_t klen, const unsigned char *val, size_t vlen, void *arg)
+{
+	struct scan *s = arg;
+	struct sg_due_entry e;
+
+	if (s->seen >= s->max)
+		return SCAN_END;
+	if (klen != SG_KEY_DUE_LEN) {
+		sg_error(MOD, "due index: key of %zu bytes skipped", klen);
+		return 0;
+	}
+	sg_key_get_due(key, &e.due, &e.kind, &e.id);
+	if (e.due > s->now)
+		return SCAN_END;   /* every later key is later still */
+	if (e.kind != s->kind)
+		return 0;
+	e.aux = vlen == 8 ? sg_key_get_u64(val) : 0;
+	s->seen++;
+	if ((s->ret = s->cb(&e, s->arg)) != 0)
+		return SCAN_END;
+	return 0;
+}
+
+int
+sg_due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max, sg_due_cb *cb, void *arg)
+{
+	struct scan s = { kind, now, max, 0, cb, arg, 0 };
+	unsigned char from[SG_KEY_DUE_LEN];
+	int rc;
+
+	if (max == 0)
+		return 0;
+	sg_key_due(from, 0, 0, 0);
+	rc = sg_store_index_walk(st, NULL, SG_TB_DUE, from, sizeof(from), scan_one, &s);
+	if (rc == SCAN_END)
+		rc = 0;
+	return rc != 0 ? rc : s.ret;
+}
