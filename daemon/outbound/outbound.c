@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "ticket/event.h"
 #include "lib/xalloc.h"
 #include "outbound/queue.h"
 #include "sched/due.h"
@@ -203,13 +204,14 @@ record_outcome(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c,
 	       const char *err, int permanent, int64_t now, char **detail)
 {
 	const char *what = j->what ? j->what : "mail", *to = j->rcpts.n ? j->rcpts.v[0] : "?";
+	struct sg_op op = { .st = st, .txn = txn, .c = c, .now = now, .actor = "system" };
 	int rc;
 
 	if (ok) {
 		*detail = sg_xasprintf("%s to %s delivered", what, to);
 		rc = sg_queue_remove(st, txn, j);
 		if (rc == 0 && j->ticket)
-			rc = sg_store_event_add(st, txn, j->ticket, "sent", "system", *detail);
+			rc = sg_event_emit_id(&op, j->ticket, SG_EV_SENT, "%s", *detail);
 		return rc;
 	}
 	j->attempts++;
@@ -220,7 +222,7 @@ record_outcome(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c,
 				       j->last_error);
 		rc = sg_queue_dead(st, txn, j);
 		if (rc == 0 && j->ticket)
-			rc = sg_store_event_add(st, txn, j->ticket, "dead-letter", "system", *detail);
+			rc = sg_event_emit_id(&op, j->ticket, SG_EV_DEAD_LETTER, "%s", *detail);
 		return rc;
 	}
 	return sg_queue_defer(st, txn, j, now + sg_outbound_backoff(c, j->attempts));
