@@ -95,6 +95,48 @@ sg_identify_synthetic_msgid(const char *raw, size_t len)
 	return id;
 }
 
+/* What makes two copies of a message the same message: the body as it
+ * came and the author, subject and date. An MTA retry is the same; a
+ * stranger's mail under someone else's Message-ID is not. */
+void
+sg_identify_digest(struct sg_ingest_state *s)
+{
+	const char *raw = s->in->raw, *body = raw;
+	size_t len = s->in->len;
+	char date[24];
+	guint8 dig[32];
+	gsize dlen = sizeof(dig);
+
+	for (size_t i = 0; i + 1 < len; i++)   /* the header block ends at the first empty line */
+		if (raw[i] == '\n' && (raw[i + 1] == '\n' || (raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n'))) {
+			body = raw + i + 1;
+			break;
+		}
+	GChecksum *h = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(h, (const guchar *)body, (gssize)(len - (size_t)(body - raw)));
+	snprintf(date, sizeof(date), "%lld", (long long)s->mi->date);
+	const char *parts[3] = { s->mi->from_addr ? s->mi->from_addr : "", s->mi->subject ? s->mi->subject : "", date };
+	for (int i = 0; i < 3; i++) {
+		g_checksum_update(h, (const guchar *)"\n", 1);
+		g_checksum_update(h, (const guchar *)parts[i], (gssize)strlen(parts[i]));
+	}
+	g_checksum_get_digest(h, dig, &dlen);
+	g_checksum_free(h);
+	memcpy(s->digest, dig, SG_MSGID_DIGEST_LEN);
+}
+
+/* The id a message is kept under when its Message-ID already names
+ * another message: the digest in front keeps retries of it idempotent. */
+char *
+sg_identify_reused_msgid(const struct sg_ingest_state *s)
+{
+	char hex[2 * SG_MSGID_DIGEST_LEN + 1];
+
+	for (int i = 0; i < SG_MSGID_DIGEST_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", s->digest[i]);
+	return sg_xasprintf("%s.reused.%.900s", hex, s->mi->message_id ? s->mi->message_id : "");
+}
+
 /* Support recipients: the first one's base address (for Reply-To) and a
  * plus-address claim. Returns 1 when the mail is support mail. */
 int

@@ -129,6 +129,7 @@ read_facts(struct sg_ingest_state *s)
 		s->synth_msgid = sg_identify_synthetic_msgid(in->raw, in->len);
 		s->msgid = s->synth_msgid;
 	}
+	sg_identify_digest(s);
 	if (s->mi->from_addr != NULL)
 		s->sender = sg_xstrdup(s->mi->from_addr);
 	else if (in->env_from != NULL && *in->env_from != '\0')
@@ -215,17 +216,35 @@ too_old(const struct sg_ingest_state *s, const struct sg_ticket *t, int64_t now)
 	       now - t->closed_at > (int64_t)s->c->reopen_days * 86400;
 }
 
+/* Was this message stored before? The same Message-ID with the same
+ * content is (an MTA retry); the same id with other content is another
+ * message, kept under an id of its own (its retries find that one).
+ * Returns 0 with *ticket when seen, SG_STORE_NOTFOUND, or a store code. */
+static int
+seen_before(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t *ticket)
+{
+	unsigned char dig[SG_MSGID_DIGEST_LEN];
+	uint32_t seq;
+	int has = 0, rc = sg_store_msgid_digest(st, txn, s->msgid, ticket, &seq, dig, &has);
+
+	/* only a real Message-ID can be reused: a synthetic one hashes the bytes */
+	if (rc != 0 || !has || memcmp(dig, s->digest, sizeof(dig)) == 0 || s->msgid_reused || s->synth_msgid != NULL)
+		return rc;
+	s->msgid_reused = 1;
+	s->synth_msgid = sg_identify_reused_msgid(s);
+	s->msgid = s->synth_msgid;
+	return sg_store_msgid_lookup(st, txn, s->msgid, ticket, &seq);
+}
+
 static int
 decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
 	struct sg_ticket snap = { 0 };
 	uint64_t id;
-	uint32_t seq;
 	int rc;
 
 	clear_decision(s);
-	rc = sg_store_msgid_lookup(st, NULL, s->msgid, &id, &seq);
-	if (rc == 0) {
+	if ((rc = seen_before(st, NULL, s, &id)) == 0) {
 		/* Read the ticket so a retried copy is marked like the first. */
 		s->verdict = SG_V_DUPLICATE;
 		s->ticket = id;
@@ -354,6 +373,7 @@ store_message(struct sg_op *op, struct sg_ingest_state *s)
 	m.date = (int64_t)s->mi->date;
 	m.received = op->now;
 	m.size = s->in->len;
+	m.digest = s->digest;
 	if (keep > c->max_message_size) {
 		keep = (size_t)c->max_message_size;
 		m.flags |= SG_MSG_TRUNCATED;
@@ -365,6 +385,10 @@ store_message(struct sg_op *op, struct sg_ingest_state *s)
 		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL,
 				   "message %u of %zu bytes stored truncated to %zu (max_message_size)", m.seq,
 				   s->in->len, keep);
+	if (rc == 0 && s->msgid_reused)
+		rc = sg_event_emit(op, &s->t, SG_EV_MSGID_REUSED, NULL, NULL,
+				   "message %u reuses the Message-ID of another message with other content; kept as <%s>",
+				   m.seq, s->msgid);
 	if (rc == 0 && s->verdict == SG_V_FOLLOWUP && s->claimed != 0)
 		rc = sg_event_emit(op, &s->t, SG_EV_TOKEN_REFUSED, NULL, NULL, "%s", s->why_refused);
 	return rc;
@@ -406,12 +430,11 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
 	struct sg_op op = { .st = st, .c = s->c, .now = now, .actor = "system", .queue_id = s->in->queue_id };
 	uint64_t id, followup = s->ticket;
-	uint32_t seq;
 	int rc;
 
 	if ((rc = sg_store_txn_begin(st, &op.txn)) != 0)
 		return rc;
-	rc = sg_store_msgid_lookup(st, op.txn, s->msgid, &id, &seq);
+	rc = seen_before(st, op.txn, s, &id);
 	if (rc == 0)
 		rc = SG_ING_REDECIDE;   /* a concurrent copy got in first */
 	else if (rc == SG_STORE_NOTFOUND)

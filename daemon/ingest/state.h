@@ -22,6 +22,7 @@
 #include "model/ticket.h"
 #include "notice/compose.h"
 #include "rules/rules.h"
+#include "store/schema.h"
 
 struct sg_ingest_state {
 	/* 1. facts */
@@ -29,8 +30,10 @@ struct sg_ingest_state {
 	const struct sg_ingest_in *in;
 	const char *door;               /* sg_door_name(in->door), for rules and events */
 	struct sg_msginfo *mi;
-	const char *msgid;              /* the message's id or our synthetic one */
+	const char *msgid;              /* the message's id, our synthetic one, or the reused one's */
 	char *synth_msgid;
+	unsigned char digest[SG_MSGID_DIGEST_LEN];  /* content digest kept beside the id */
+	int msgid_reused;               /* a known id with other content: stored under its own */
 	char *sender;                   /* normalised From (or envelope), or NULL */
 	char *support_rcpt;             /* first support recipient, base form */
 	uint64_t plus_id;               /* from support+N@, 0 none */
@@ -69,6 +72,8 @@ int sg_identify_is_participant(const struct sg_ticket *t, const char *addr);
 /* Returns how many addresses the cap kept out. */
 size_t sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *s, int newticket);
 char *sg_identify_synthetic_msgid(const char *raw, size_t len);
+void sg_identify_digest(struct sg_ingest_state *s);
+char *sg_identify_reused_msgid(const struct sg_ingest_state *s);
 
 /* route.c */
 void sg_route_decide(struct sg_ingest_state *s, const struct sg_ticket *existing);

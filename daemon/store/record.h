@@ -57,6 +57,9 @@ struct sg_msgrec {
 	int64_t date;
 	int64_t received;
 	uint64_t size;
+	/* Not part of the record: the content digest (SG_MSGID_DIGEST_LEN
+	 * bytes) kept beside the Message-ID in its index, or NULL. */
+	const unsigned char *digest;
 };
 
 enum sg_job_kind { SG_JOB_SMTP = 0, SG_JOB_WEBHOOK = 1 };

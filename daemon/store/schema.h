@@ -11,7 +11,9 @@
  *   tickets.db    u64 ticket id                    ticket record
  *   messages.db   u64 ticket, u32 seq (a "row")    message summary
  *   raw.db        u64 ticket, u32 seq              raw message bytes
- *   msgid.db      Message-ID (no <>, no NUL)       u8 ver, u64 ticket, u32 seq
+ *   msgid.db      Message-ID (no <>, no NUL)       u8 ver, u64 ticket, u32 seq [, 16-byte content digest]
+ *                 (seq 0: a mail we sent and did not keep; no digest: written before
+ *                 digests were kept, or our own mail)
  *   customers.db  address (sorted duplicates)      u64 ticket id
  *   events.db     u64 ticket, u32 seq              event record
  *   meta.db       name (below)                     u64, bytes or a DB_SEQUENCE
@@ -79,6 +81,8 @@ enum sg_table {
 #define SG_KV_ACK_GLOBAL   "ack-global"
 #define SG_KV_ALERT        "alert:%s"       /* address */
 
+#define SG_MSGID_VAL_LEN 13
+#define SG_MSGID_DIGEST_LEN 16
 #define SG_KEY_U64_LEN 8
 #define SG_KEY_ROW_LEN 12
 #define SG_KEY_DUE_LEN 17

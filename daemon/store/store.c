@@ -407,16 +407,19 @@ next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, ui
 }
 
 static int
-msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket, uint32_t seq)
+msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket, uint32_t seq,
+	  const unsigned char *digest)
 {
-	unsigned char ix[13];
+	unsigned char ix[SG_MSGID_VAL_LEN + SG_MSGID_DIGEST_LEN];
 	DBT key, val;
 	int rc;
 
 	ix[0] = SG_REC_VERSION;
 	sg_key_row(ix + 1, ticket, seq);
+	if (digest != NULL)
+		memcpy(ix + SG_MSGID_VAL_LEN, digest, SG_MSGID_DIGEST_LEN);
 	dbt_set(&key, msgid, strlen(msgid));
-	dbt_set(&val, ix, sizeof(ix));
+	dbt_set(&val, ix, digest != NULL ? sizeof(ix) : SG_MSGID_VAL_LEN);
 	rc = st->db[SG_TB_MSGID]->put(st->db[SG_TB_MSGID], tx(txn), &key, &val, DB_NOOVERWRITE);
 	if (rc == DB_KEYEXIST) {
 		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "Message-ID already indexed");
@@ -451,13 +454,13 @@ sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *
 		return map_err(rc, "raw put");
 	if (m->message_id == NULL || m->message_id[0] == '\0')
 		return 0;
-	return msgid_put(st, txn, m->message_id, m->ticket, m->seq);
+	return msgid_put(st, txn, m->message_id, m->ticket, m->seq, m->digest);
 }
 
 int
 sg_store_msgid_add(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket)
 {
-	return msgid_put(st, txn, msgid, ticket, 0);
+	return msgid_put(st, txn, msgid, ticket, 0, NULL);
 }
 
 int
@@ -551,10 +554,10 @@ sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticke
 }
 
 int
-sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid,
-		      uint64_t *ticket, uint32_t *seq)
+sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq,
+		      unsigned char digest[SG_MSGID_DIGEST_LEN], int *has_digest)
 {
-	unsigned char ix[13];
+	unsigned char ix[SG_MSGID_VAL_LEN + SG_MSGID_DIGEST_LEN];
 	DBT key, val;
 	int rc;
 
@@ -568,11 +571,22 @@ sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid
 	rc = st->db[SG_TB_MSGID]->get(st->db[SG_TB_MSGID], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
 		return map_err(rc, "msgid get");
-	if (val.size != sizeof(ix) || ix[0] != SG_REC_VERSION)
+	/* Entries before the digest was kept are 13 bytes: no digest. */
+	if ((val.size != SG_MSGID_VAL_LEN && val.size != sizeof(ix)) || ix[0] != SG_REC_VERSION)
 		return SG_STORE_ERROR;
 	*ticket = sg_key_get_u64(ix + 1);
 	*seq = sg_key_get_u32(ix + 9);
+	if (has_digest != NULL)
+		*has_digest = val.size == sizeof(ix);
+	if (digest != NULL && val.size == sizeof(ix))
+		memcpy(digest, ix + SG_MSGID_VAL_LEN, SG_MSGID_DIGEST_LEN);
 	return 0;
+}
+
+int
+sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq)
+{
+	return sg_store_msgid_digest(st, txn, msgid, ticket, seq, NULL, NULL);
 }
 
 int

@@ -69,6 +69,10 @@ int sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t t
 			     int (*cb)(const struct sg_msgrec *, void *), void *arg);
 int sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid,
 			  uint64_t *ticket, uint32_t *seq);
+/* The same, with the content digest stored beside the id (*has_digest 0
+ * for entries written before digests were kept, and for our own mail). */
+int sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket,
+			  uint32_t *seq, unsigned char digest[SG_MSGID_DIGEST_LEN], int *has_digest);
 /* Index the Message-ID of a mail we sent without keeping it in the
  * ticket's history (notices, alerts): seq 0 means "ours, not stored", so
  * a bounce or reply to it still finds the ticket. */

@@ -66,6 +66,7 @@ enum sg_event_type {
 	SG_EV_SENT,             /* "sent": an outbound job delivered */
 	SG_EV_DEAD_LETTER,      /* "dead-letter" */
 	SG_EV_PARTICIPANTS,     /* "participants": the cap kept someone out */
+	SG_EV_MSGID_REUSED,     /* "msgid-reused": a known Message-ID, other content */
 	SG_EV_COUNT
 };
 

@@ -233,6 +233,26 @@ test_participants(void)
 }
 
 static void
+test_reused_message_id(void)
+{
+	struct sg_decision d = { 0 };
+	uint64_t id = alice_ticket("f1@customer.example");
+
+	/* A stranger sends other content under alice's Message-ID. */
+	const char *h = "From: mallory@evil.example\r\nSubject: other\r\nMessage-ID: <f1@customer.example>\r\n";
+	feed(&d, "mallory@evil.example", NULL, h);
+	ok(d.verdict == SG_V_NEW && d.ticket != id, "same Message-ID, other content: a new message, not a duplicate");
+	is_int(events(d.ticket, "msgid-reused"), 1, "flagged on its ticket");
+	uint64_t second = d.ticket;
+	feed(&d, "mallory@evil.example", NULL, h);
+	ok(d.verdict == SG_V_DUPLICATE && d.ticket == second, "its own retry is a duplicate of it, not of alice's");
+	feed(&d, "alice@customer.example", NULL,
+	     "From: alice@customer.example\r\nTo: support@example.com\r\nSubject: broken\r\nMessage-ID: <f1@customer.example>\r\n");
+	ok(d.verdict == SG_V_DUPLICATE && d.ticket == id, "alice's retry is still a duplicate of hers");
+	sg_decision_clear(&d);
+}
+
+static void
 test_bounces(void)
 {
 	struct sg_decision d = { 0 };
@@ -289,6 +309,7 @@ main(void)
 	test_our_message_ids();
 	test_token_claims();
 	test_participants();
+	test_reused_message_id();
 	test_bounces();
 	sg_ticket_clear(get(0));
 	sg_store_close(&st);
