@@ -96,14 +96,15 @@ sg_identify_synthetic_msgid(const char *raw, size_t len)
 }
 
 /* What makes two copies of a message the same message: the body as it
- * came and the author, subject and date. An MTA retry is the same; a
+ * came, the author and the subject. Not the Date or Received fields: an
+ * MTA may add those anew on each retry (Postfix's cleanup adds a missing
+ * Date before the milter sees the headers). An MTA retry is the same; a
  * stranger's mail under someone else's Message-ID is not. */
 void
 sg_identify_digest(struct sg_ingest_state *s)
 {
 	const char *raw = s->in->raw, *body = raw;
 	size_t len = s->in->len;
-	char date[24];
 	guint8 dig[32];
 	gsize dlen = sizeof(dig);
 
@@ -114,9 +115,8 @@ sg_identify_digest(struct sg_ingest_state *s)
 		}
 	GChecksum *h = g_checksum_new(G_CHECKSUM_SHA256);
 	g_checksum_update(h, (const guchar *)body, (gssize)(len - (size_t)(body - raw)));
-	snprintf(date, sizeof(date), "%lld", (long long)s->mi->date);
-	const char *parts[3] = { s->mi->from_addr ? s->mi->from_addr : "", s->mi->subject ? s->mi->subject : "", date };
-	for (int i = 0; i < 3; i++) {
+	const char *parts[2] = { s->mi->from_addr ? s->mi->from_addr : "", s->mi->subject ? s->mi->subject : "" };
+	for (int i = 0; i < 2; i++) {
 		g_checksum_update(h, (const guchar *)"\n", 1);
 		g_checksum_update(h, (const guchar *)parts[i], (gssize)strlen(parts[i]));
 	}

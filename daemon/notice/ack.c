@@ -145,9 +145,8 @@ alert_admin(struct sg_op *op, struct sg_ticket *t, const char *to, const char *w
 	};
 	struct sg_ticket view = *t;
 	view.requestor = (char *)to;   /* the alert names the address that was limited */
-	if (sg_notice_render(c, &view, &n, &r) != 0)
-		return 0;
-	rc = sg_notice_queue(op, t, "rate-limit alert", c->admin_address, &r, 0, NULL);
+	if (sg_notice_render(c, &view, &n, &r) == 0)
+		rc = sg_notice_queue(op, t, "rate-limit alert", c->admin_address, &r, 0, NULL);
 	sg_rendered_clear(&r);
 	return rc;
 }

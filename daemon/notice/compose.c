@@ -75,7 +75,8 @@ sg_notice_render(const struct sg_conf *c, const struct sg_ticket *t, const struc
 
 	memset(out, 0, sizeof(*out));
 	out->from = sg_notice_from(c);
-	out->lang = n->lang ? n->lang : t->language && *t->language ? t->language : c->default_language;
+	/* a copy: the ticket it came from may be a draft freed before the queueing */
+	out->lang = sg_xstrdup(n->lang ? n->lang : t->language && *t->language ? t->language : c->default_language);
 	if (c->templates == NULL) {
 		out->why = "no templates loaded";
 		return -1;
@@ -128,6 +129,7 @@ sg_rendered_clear(struct sg_rendered *r)
 {
 	free(r->msg);
 	free(r->message_id);
+	free(r->lang);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -48,7 +48,7 @@ struct sg_rendered {
 	size_t len;
 	char *message_id;           /* without <> */
 	const char *from;           /* points into the config */
-	const char *lang;           /* language asked for (points into n or config) */
+	char *lang;                 /* language asked for (a copy) */
 	const char *why;            /* when rendering failed: static text */
 };
 
