@@ -22,7 +22,6 @@
 
 #define MOD "rules"
 #define SG_RULES_MAX_LINE 65536
-#define SG_RULES_MAX_INCLUDE 8
 #define SG_RE_MATCH_LIMIT 200000
 #define SG_RE_DEPTH_LIMIT 2000
 #define SG_RE_HEAP_LIMIT 8192   /* KiB */
@@ -126,7 +125,8 @@ struct parser {
 	int line;
 	struct tok *toks;
 	size_t ntoks, pos;
-	int depth;
+	int include_depth;   /* of this file: 0 for the top file */
+	int cond_depth;      /* of not and ( around the current token */
 };
 
 static void perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -350,20 +350,23 @@ list_has_addr(const struct list_file *l, const char *addr)
 
 /* ------------------------------------------------------------ conditions */
 
+/* Recursion only into a: and/or chains lean right (see parse_bin) and
+ * are walked along b, so the stack grows with the nesting, not the length. */
 static void
 cond_free(struct cond *c)
 {
-	if (c == NULL)
-		return;
-	cond_free(c->a);
-	cond_free(c->b);
-	if (c->re)
-		pcre2_code_free(c->re);
-	sg_prefilter_free(&c->pf);
-	free(c->lit_ids);
-	free(c->header);
-	free(c->text);
-	free(c);
+	while (c != NULL) {
+		struct cond *b = c->b;
+		cond_free(c->a);
+		if (c->re)
+			pcre2_code_free(c->re);
+		sg_prefilter_free(&c->pf);
+		free(c->lit_ids);
+		free(c->header);
+		free(c->text);
+		free(c);
+		c = b;
+	}
 }
 
 static int
@@ -498,57 +501,65 @@ bad:
 	return NULL;
 }
 
+/* "not X" or "( X )" opens one nesting level, else a test. The parser
+ * recurses a bounded number of frames per level, so SG_RULES_MAX_NESTING
+ * also bounds its stack (and that of the evaluator and cond_free). */
 static struct cond *
 parse_not(struct parser *p)
 {
-	if (++p->depth > 50) {
-		perr(p, peek(p)->col, "conditions nested too deep");
+	struct tok *t = peek(p);
+	int is_not = is_word(t, "not");
+	struct cond *c;
+
+	if (!is_not && !is_op(t, "("))
+		return parse_test(p);
+	if (p->cond_depth >= SG_RULES_MAX_NESTING) {
+		perr(p, t->col, "conditions nested deeper than %d (parentheses and not)", SG_RULES_MAX_NESTING);
 		return NULL;
 	}
-	struct cond *c;
-	if (is_word(peek(p), "not")) {
-		next(p);
-		struct cond *in = parse_not(p);
-		if (in == NULL)
-			return NULL;
-		c = sg_xcalloc(1, sizeof(*c));
-		c->kind = C_NOT;
-		c->a = in;
-	} else if (is_op(peek(p), "(")) {
-		next(p);
-		c = parse_or(p);
-		if (c != NULL && !is_op(peek(p), ")")) {
-			perr(p, peek(p)->col, "expected )");
-			cond_free(c);
-			c = NULL;
-		} else if (c != NULL) {
-			next(p);
-		}
-	} else {
-		c = parse_test(p);
+	next(p);
+	p->cond_depth++;
+	c = is_not ? parse_not(p) : parse_or(p);
+	p->cond_depth--;
+	if (c == NULL)
+		return NULL;
+	if (is_not) {
+		struct cond *n = sg_xcalloc(1, sizeof(*n));
+		n->kind = C_NOT;
+		n->a = c;
+		return n;
 	}
-	p->depth--;
+	if (!is_op(peek(p), ")")) {
+		perr(p, peek(p)->col, "expected )");
+		cond_free(c);
+		return NULL;
+	}
+	next(p);
 	return c;
 }
 
+/* "a and b and c" becomes and(a, and(b, c)): the chain leans right, so
+ * eval() and cond_free() walk it in a loop, left to right, however long. */
 static struct cond *
 parse_bin(struct parser *p, const char *word, int kind, struct cond *(*sub)(struct parser *))
 {
-	struct cond *l = sub(p);
-	while (l != NULL && is_word(peek(p), word)) {
+	struct cond *first = sub(p), **tail = &first;
+
+	while (first != NULL && is_word(peek(p), word)) {
 		next(p);
 		struct cond *r = sub(p);
 		if (r == NULL) {
-			cond_free(l);
+			cond_free(first);
 			return NULL;
 		}
 		struct cond *c = sg_xcalloc(1, sizeof(*c));
 		c->kind = kind;
-		c->a = l;
+		c->a = *tail;
 		c->b = r;
-		l = c;
+		*tail = c;
+		tail = &c->b;
 	}
-	return l;
+	return first;
 }
 
 static struct cond *
@@ -899,12 +910,12 @@ parse_line(struct parser *p, const char *text)
 			perr(p, f->col, "expected include \"FILE\"");
 			goto out;
 		}
-		if (p->depth >= SG_RULES_MAX_INCLUDE) {
-			perr(p, f->col, "includes nested too deep");
+		if (p->include_depth >= SG_RULES_MAX_INCLUDE) {
+			perr(p, f->col, "includes nested deeper than %d", SG_RULES_MAX_INCLUDE);
 			goto out;
 		}
 		char *path = resolve(p->path, f->text);
-		load_file(r, path, p->errs, p->depth + 1);
+		load_file(r, path, p->errs, p->include_depth + 1);
 		free(path);
 	} else {
 		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
@@ -917,7 +928,7 @@ static void
 load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth)
 {
 	FILE *fp = fopen(path, "r");
-	struct parser p = { .r = r, .errs = errs, .path = path, .depth = depth };
+	struct parser p = { .r = r, .errs = errs, .path = path, .include_depth = depth };
 	GString *logical = g_string_new(NULL);
 	char *line = NULL;
 	size_t cap = 0;
@@ -1304,17 +1315,29 @@ eval_test(struct evalctx *e, const struct cond *c)
 	return (c->op == O_NOMATCH || c->op == O_NE) ? !hit : hit;
 }
 
+/* Left to right with short cut; and/or chains lean right (parse_bin) and
+ * are followed along b in this loop, so only nesting costs stack. */
 static int
 eval(struct evalctx *e, const struct cond *c)
 {
-	switch (c->kind) {
-	case C_ALWAYS: return 1;
-	case C_AND: return eval(e, c->a) && eval(e, c->b);
-	case C_OR: return eval(e, c->a) || eval(e, c->b);
-	case C_NOT: return !eval(e, c->a);
-	case C_TEST: return eval_test(e, c);
+	for (;;) {
+		switch (c->kind) {
+		case C_ALWAYS: return 1;
+		case C_AND:
+			if (!eval(e, c->a))
+				return 0;
+			c = c->b;
+			continue;
+		case C_OR:
+			if (eval(e, c->a))
+				return 1;
+			c = c->b;
+			continue;
+		case C_NOT: return !eval(e, c->a);
+		case C_TEST: return eval_test(e, c);
+		}
+		return 0;
 	}
-	return 0;
 }
 
 static void

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,125 @@ msg(const char *raw)
 	struct sg_msginfo *mi = NULL;
 	sg_message_parse(raw, strlen(raw), &mi);
 	return mi;
+}
+
+/* Include depth and condition depth are separate bounds, each with its
+ * own error; a long and/or chain needs no stack per term. */
+static char *
+repeat(const char *s, int n)
+{
+	GString *g = g_string_new(NULL);
+	for (int i = 0; i < n; i++)
+		g_string_append(g, s);
+	return g_string_free(g, FALSE);
+}
+
+static void *
+long_chain(void *arg)
+{
+	char *err, *terms = repeat("to=x or ", 7500);
+	char *text = sg_xasprintf("rule long: %salways => tag long\n", terms);
+	struct sg_rules *r = load(text, &err);
+	struct sg_msginfo *mi = msg("From: a@b.example\r\nTo: c@d.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_rule_input in = { .mi = mi, .door = "milter" };
+	struct sg_route ro;
+	int hit = 0;
+
+	(void)arg;
+	if (r != NULL) {
+		sg_rules_eval(r, &in, &ro, NULL);
+		hit = ro.tags.n == 1;
+		sg_route_clear(&ro);
+	}
+	sg_rules_free(&r);
+	sg_msginfo_free(&mi);
+	free(err);
+	free(text);
+	free(terms);
+	return hit ? arg : NULL;
+}
+
+static void
+test_nesting(void)
+{
+	char *err, *open, *close, *text;
+	struct sg_rules *r;
+
+	open = repeat("(", 64), close = repeat(")", 64);
+	char *nots = repeat("not ", 64);
+	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\nrule nots: %salways => stop\n", open, close, nots);
+	r = load(text, &err);
+	ok(r != NULL, "conditions nested 64 deep (parentheses, not) load: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(open);
+	free(close);
+	free(nots);
+
+	open = repeat("(", 65), close = repeat(")", 65);
+	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\n", open, close);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:1:76: conditions nested deeper than 64") != NULL,
+	   "65 parentheses: error at the 65th: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(open);
+	free(close);
+	nots = repeat("not ", 65);
+	text = sg_xasprintf("rule nots: %salways => stop\n", nots);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:1:268: conditions nested deeper than 64") != NULL,
+	   "65 nots: error at the 65th: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(nots);
+
+	/* t.rules includes n1.rules ... n8.rules: 8 levels; n8 may not include */
+	for (int i = 1; i <= 9; i++) {
+		char *name = sg_xasprintf("n%d.rules", i);
+		char *body = i < 8 ? sg_xasprintf("include \"n%d.rules\"\n", i + 1)
+			   : sg_xstrdup("rule deep: ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((always"
+					 ")))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) => stop\n");
+		free(put(name, body));
+		free(name);
+		free(body);
+	}
+	r = load("include \"n1.rules\"\n", &err);
+	ok(r != NULL, "includes 8 deep, with conditions 60 deep in the last: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("n8.rules", "include \"n9.rules\"\n"));
+	free(put("n9.rules", "rule nine: always => stop\n"));
+	r = load("include \"n1.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/n8.rules:1:9: includes nested deeper than 8") != NULL,
+	   "a 9th include level: error at the include: %s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	/* a failed condition leaves no depth behind for the lines after it */
+	text = repeat("rule x: not bogus ~ /x/ => tag t\n", 10);
+	char *t2 = sg_xasprintf("%sinclude \"n7.rules\"\n", text);
+	r = load(t2, &err);
+	ok(r == NULL && strstr(err, "unknown field 'bogus'") != NULL && strstr(err, "nested") == NULL,
+	   "errors in conditions do not use up the include depth: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(t2);
+	free(text);
+
+	/* 7,500 terms evaluate and free in a 128 KiB stack */
+	pthread_attr_t attr;
+	pthread_t th;
+	void *res = NULL;
+	static int done;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	ok(pthread_create(&th, &attr, long_chain, &done) == 0 && pthread_join(th, &res) == 0 && res == &done,
+	   "a 7,500-term or chain loads, matches and frees in a 128 KiB stack");
+	pthread_attr_destroy(&attr);
 }
 
 int
@@ -317,6 +437,7 @@ main(void)
 	sg_store_close(&st);
 	sg_conf_unref(&c);
 	free(cpath);
+	test_nesting();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
