@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "mail/address.h"
 #include "prefilter.h"
@@ -111,6 +112,7 @@ struct sg_rules {
 	size_t nslas;
 	struct list_file *lists;
 	size_t nlists;
+	size_t nincludes;         /* files read by include, bounded */
 	pcre2_match_context *mctx;
 	GHashTable *lits;         /* literal -> id + 1, for the prefilter caches */
 	unsigned nlits;
@@ -127,6 +129,9 @@ struct parser {
 	size_t ntoks, pos;
 	int include_depth;   /* of this file: 0 for the top file */
 	int cond_depth;      /* of not and ( around the current token */
+	const struct parser *parent;   /* the file that included this one */
+	dev_t dev;           /* of this file, for include cycles */
+	ino_t ino;
 };
 
 static void perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -845,7 +850,21 @@ bad:
 	return -1;
 }
 
-static void load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth);
+static void load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
+
+/* Is path one of the files being read (this one or one including it)? */
+static int
+include_cycle(const struct parser *p, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return 0;   /* load_file() reports it */
+	for (; p != NULL; p = p->parent)
+		if (p->dev == sb.st_dev && p->ino == sb.st_ino)
+			return 1;
+	return 0;
+}
 
 static void
 parse_line(struct parser *p, const char *text)
@@ -914,8 +933,15 @@ parse_line(struct parser *p, const char *text)
 			perr(p, f->col, "includes nested deeper than %d", SG_RULES_MAX_INCLUDE);
 			goto out;
 		}
+		if (r->nincludes >= SG_RULES_MAX_INCLUDES) {
+			perr(p, f->col, "more than %d files included", SG_RULES_MAX_INCLUDES);
+			goto out;
+		}
 		char *path = resolve(p->path, f->text);
-		load_file(r, path, p->errs, p->include_depth + 1);
+		if (include_cycle(p, path))
+			perr(p, f->col, "include \"%s\" forms a cycle (that file is already being read)", f->text);
+		else
+			load_file(r, path, p->errs, p);
 		free(path);
 	} else {
 		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
@@ -925,10 +951,11 @@ out:
 }
 
 static void
-load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth)
+load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent)
 {
 	FILE *fp = fopen(path, "r");
-	struct parser p = { .r = r, .errs = errs, .path = path, .include_depth = depth };
+	struct parser p = { .r = r, .errs = errs, .path = path, .parent = parent,
+			    .include_depth = parent != NULL ? parent->include_depth + 1 : 0 };
 	GString *logical = g_string_new(NULL);
 	char *line = NULL;
 	size_t cap = 0;
@@ -940,6 +967,13 @@ load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth)
 		perr(&p, 0, "cannot read: %s", strerror(errno));
 		g_string_free(logical, TRUE);
 		return;
+	}
+	if (parent != NULL)
+		r->nincludes++;
+	struct stat sb;
+	if (fstat(fileno(fp), &sb) == 0) {
+		p.dev = sb.st_dev;
+		p.ino = sb.st_ino;
 	}
 	while ((n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
@@ -982,7 +1016,7 @@ sg_rules_load(const char *path, struct sg_diag *errs)
 	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
-	load_file(r, path, errs, 0);
+	load_file(r, path, errs, NULL);
 	/* cross checks */
 	for (size_t i = 0; i < r->nqueues; i++)
 		for (size_t j = 0; j < r->queues[i].agents.n; j++)

@@ -24,11 +24,14 @@
  * quarantine, stop, continue. Rules run in order; the first match stops
  * unless its actions say continue.
  *
- * Bounds: includes nest at most SG_RULES_MAX_INCLUDE files deep (the top
- * file is depth 0); a condition nests "not" and parentheses at most
- * SG_RULES_MAX_NESTING deep (the parser, evaluator and free recurse once
- * per level, so this also bounds their stack; and/or chains of any length
- * cost no stack). Either bound exceeded is a file:line:col error.
+ * Bounds, each a file:line:col error when exceeded:
+ *  - includes nest at most SG_RULES_MAX_INCLUDE files deep (the top file
+ *    is depth 0), and a rule set reads at most SG_RULES_MAX_INCLUDES files
+ *    by include (each include counts); a file including itself, directly
+ *    or through others, is an error at that include;
+ *  - a condition nests "not" and parentheses at most SG_RULES_MAX_NESTING
+ *    deep: the parser, evaluator and free recurse once per level, so this
+ *    also bounds their stack (and/or chains of any length cost none).
  *
  * Compiled once with PCRE2 JIT and explicit match/depth/heap limits; a
  * regex hitting a limit counts as no match and is logged with the rule.
@@ -48,6 +51,7 @@
 struct sg_rules;
 
 #define SG_RULES_MAX_INCLUDE 8
+#define SG_RULES_MAX_INCLUDES 100
 #define SG_RULES_MAX_NESTING 64
 
 enum sg_strategy { SG_STRAT_NONE = 0, SG_STRAT_ROUND_ROBIN, SG_STRAT_LEAST_OPEN };

@@ -176,6 +176,43 @@ test_nesting(void)
 	pthread_attr_destroy(&attr);
 }
 
+/* An include cycle is an error at the include, not 2^8 loads; the files
+ * of one rule set are bounded. */
+static void
+test_include_cycles(void)
+{
+	char *err, *text;
+	struct sg_rules *r;
+
+	r = load("include \"t.rules\"\ninclude \"t.rules\"\nrule a: always => stop\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:9: include \"t.rules\" forms a cycle") != NULL &&
+	   strstr(err, "t.rules:2:9: include \"t.rules\" forms a cycle") != NULL && strstr(err, "nested") == NULL,
+	   "a file including itself: one error per include: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("cyc-a.rules", "include \"cyc-b.rules\"\n"));
+	free(put("cyc-b.rules", "\ninclude \"./cyc-a.rules\"\n"));
+	r = load("include \"cyc-a.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/cyc-b.rules:2:9: include \"./cyc-a.rules\" forms a cycle") != NULL,
+	   "a includes b includes a: error in b: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("leaf.rules", "# nothing\n"));
+	text = repeat("include \"leaf.rules\"\n", 100);
+	r = load(text, &err);
+	ok(r != NULL, "100 includes of one file: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	text = repeat("include \"leaf.rules\"\n", 101);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:101:9: more than 100 files included") != NULL,
+	   "101 includes: error at the 101st: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -438,6 +475,7 @@ main(void)
 	sg_conf_unref(&c);
 	free(cpath);
 	test_nesting();
+	test_include_cycles();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
