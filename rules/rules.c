@@ -294,6 +294,63 @@ resolve(const char *base, const char *file)
 	return r;
 }
 
+/* The entry on one list line (lower-cased, a leading '@' dropped), or
+ * NULL for a blank or comment line. Edits line. */
+static const char *
+list_entry(char *line)
+{
+	char *s = line;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	s[strcspn(s, " \t\r\n#")] = '\0';
+	if (*s == '\0')
+		return NULL;
+	for (char *q = s; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	return s[0] == '@' ? s + 1 : s;
+}
+
+/* Read a list file into entries; every problem is reported with the
+ * list's own file:line. Returns 0, or -1 after reporting. */
+static int
+read_list(struct parser *p, FILE *fp, const char *path, struct sg_strlist *entries)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if ((size_t)n > SG_RULES_MAX_LIST_LINE) {
+			sg_diag_add(p->errs, path, lineno, 0, "line longer than %d bytes", SG_RULES_MAX_LIST_LINE);
+			rc = -1;
+		} else if (memchr(line, '\0', (size_t)n) != NULL) {
+			sg_diag_add(p->errs, path, lineno, 0, "NUL byte in the line");
+			rc = -1;
+		} else {
+			const char *e = list_entry(line);
+			if (e != NULL && entries->n >= SG_RULES_MAX_LIST_ENTRIES && !sg_strlist_has(entries, e)) {
+				sg_diag_add(p->errs, path, lineno, 0, "more than %d entries", SG_RULES_MAX_LIST_ENTRIES);
+				rc = -1;
+			} else if (e != NULL) {
+				sg_strlist_add(entries, e, 1);
+			}
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		sg_diag_add(p->errs, path, lineno + 1, 0, "cannot read: %s", strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	return rc;
+}
+
+/* Index of the list file (read once per rule set), or -1 after reporting
+ * at col of the current line. */
 static long
 load_list(struct parser *p, const char *file, int col)
 {
@@ -312,20 +369,14 @@ load_list(struct parser *p, const char *file, int col)
 		return -1;
 	}
 	struct list_file lf = { path, { 0 } };
-	char buf[1024];
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
-		char *s = buf, *e;
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strcspn(s, " \t\r\n#");
-		*e = '\0';
-		if (*s == '\0')
-			continue;
-		for (char *q = s; *q; q++)
-			*q = (char)tolower((unsigned char)*q);
-		sg_strlist_add(&lf.entries, s[0] == '@' ? s + 1 : s, 1);
-	}
+	int rc = read_list(p, fp, path, &lf.entries);
 	fclose(fp);
+	if (rc < 0) {
+		perr(p, col, "list %s not loaded", file);
+		sg_strlist_clear(&lf.entries);
+		free(path);
+		return -1;
+	}
 	r->lists = sg_xreallocarray(r->lists, r->nlists + 1, sizeof(*r->lists));
 	r->lists[r->nlists] = lf;
 	return (long)r->nlists++;

@@ -29,6 +29,9 @@
  *    is depth 0), and a rule set reads at most SG_RULES_MAX_INCLUDES files
  *    by include (each include counts); a file including itself, directly
  *    or through others, is an error at that include;
+ *  - a list file (in "FILE", segment list="FILE") has lines of at most
+ *    SG_RULES_MAX_LIST_LINE bytes and at most SG_RULES_MAX_LIST_ENTRIES
+ *    distinct entries (reported with the list's own file:line);
  *  - a condition nests "not" and parentheses at most SG_RULES_MAX_NESTING
  *    deep: the parser, evaluator and free recurse once per level, so this
  *    also bounds their stack (and/or chains of any length cost none).
@@ -53,6 +56,8 @@ struct sg_rules;
 #define SG_RULES_MAX_INCLUDE 8
 #define SG_RULES_MAX_INCLUDES 100
 #define SG_RULES_MAX_NESTING 64
+#define SG_RULES_MAX_LIST_LINE 4096
+#define SG_RULES_MAX_LIST_ENTRIES 10000
 
 enum sg_strategy { SG_STRAT_NONE = 0, SG_STRAT_ROUND_ROBIN, SG_STRAT_LEAST_OPEN };
 

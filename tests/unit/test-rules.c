@@ -213,6 +213,52 @@ test_include_cycles(void)
 	free(text);
 }
 
+/* List files: a long line is one line (an error past the bound, never
+ * two entries), and the entries are bounded. */
+static void
+test_list_lines(void)
+{
+	char *err, *text, *cs;
+	struct sg_rules *r;
+
+	cs = repeat("c", 1022);
+	text = sg_xasprintf("bigbank.example\n#%sevil.example\n", cs);
+	free(put("long.txt", text));
+	free(text);
+	free(cs);
+	r = load("segment vip list=\"long.txt\"\n", &err);
+	ok(r != NULL && sg_rules_segment_of(r, "x@bigbank.example") != NULL && sg_rules_segment_of(r, "x@evil.example") == NULL,
+	   "a comment longer than 1,024 bytes stays a comment: %s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	cs = repeat("d", 5000);
+	text = sg_xasprintf("bigbank.example\n%s.example\n", cs);
+	free(put("long.txt", text));
+	free(text);
+	free(cs);
+	r = load("\nrule a: from in \"long.txt\" => tag t\n", &err);
+	ok(r == NULL && strstr(err, "/long.txt:2: line longer than 4096 bytes") != NULL && strstr(err, "t.rules:2:17:") != NULL,
+	   "a 5,000-byte list line: error with the list's file:line, and where it is used: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	GString *g = g_string_new("# many\n");
+	for (int i = 0; i < 10001; i++)
+		g_string_append_printf(g, "d%d.example\n", i);
+	free(put("many.txt", g->str));
+	g_string_free(g, TRUE);
+	r = load("segment many list=\"many.txt\"\n", &err);
+	ok(r == NULL && strstr(err, "/many.txt:10002: more than 10000 entries") != NULL, "10,001 list entries: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("many.txt", "d1.example\nd1.example\n"));
+	r = load("segment many list=\"many.txt\"\n", &err);
+	ok(r != NULL && sg_rules_segment_of(r, "a@d1.example") != NULL, "a short list loads: %s", err);
+	sg_rules_free(&r);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -476,6 +522,7 @@ main(void)
 	free(cpath);
 	test_nesting();
 	test_include_cycles();
+	test_list_lines();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
