@@ -19,6 +19,7 @@
 #include "mail/address.h"
 #include "prefilter.h"
 #include "lib/log.h"
+#include "lib/size.h"
 #include "lib/xalloc.h"
 
 #define MOD "rules"
@@ -425,22 +426,26 @@ cond_free(struct cond *c)
 	}
 }
 
+/* A size by the shared parser (digits, K, M or G, an optional B after
+ * it). Returns 0, -1 when s is no size, -2 when it is one but does not
+ * fit in 64 bits (sg_size_parse() refuses both alike). */
 static int
 parse_size(const char *s, unsigned long long *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		v *= 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		v *= 1024 * 1024, end++;
-	if (*end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	uint64_t v;
+	size_t digits = strspn(s, "0123456789");
+	const char *e = s + digits;
+
+	if (sg_size_parse(s, &v) == 0) {
+		*out = v;
+		return 0;
+	}
+	if (*e != '\0' && strchr("kKmMgG", *e) != NULL) {
+		e++;
+		if (*e == 'b' || *e == 'B')
+			e++;
+	}
+	return digits > 0 && *e == '\0' ? -2 : -1;
 }
 
 static struct cond *parse_or(struct parser *p);
@@ -542,7 +547,12 @@ parse_test(struct parser *p)
 		c->text = sg_xasprintf("\"%s\"", v->text);
 	} else if (is_op(o, ">") || is_op(o, "<")) {
 		c->op = is_op(o, ">") ? O_GT : O_LT;
-		if (c->field != F_SIZE || v->kind != T_WORD || parse_size(v->text, &c->num) < 0) {
+		int rc = c->field == F_SIZE && v->kind == T_WORD ? parse_size(v->text, &c->num) : -1;
+		if (rc == -2) {
+			perr(p, v->col, "size '%s' is too large", v->text);
+			goto bad;
+		}
+		if (rc < 0) {
 			perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
 			goto bad;
 		}

@@ -17,7 +17,8 @@
  * header:NAME attachment-name attachment-type size segment queue status
  * door auth. OPs: ~ and !~ with /regex/flags (PCRE2, flags i m s x u),
  * = and != with a "string", in "FILE" (one address or domain per line,
- * relative to the rules file), > and < for size (K/M suffixes).
+ * relative to the rules file), > and < for size (K, M, G suffixes,
+ * powers of 1024; a size beyond 64 bits is an error).
  * ACTIONs: queue NAME, priority low|normal|high|urgent, sla NAME,
  * segment NAME, tag WORD, assign [ADDR], template NAME|none,
  * language CODE, notify ADDR, webhook NAME, reject "TEXT", tempfail,

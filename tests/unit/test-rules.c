@@ -259,6 +259,42 @@ test_list_lines(void)
 	free(err);
 }
 
+/* Sizes: the shared parser (K, M, G), overflow is an error, not a wrap. */
+static void
+test_sizes(void)
+{
+	char *err;
+	struct sg_rules *r;
+	struct sg_msginfo *mi = msg("From: a@b.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_rule_input in = { .mi = mi, .door = "milter", .size = 3u << 20 };
+	struct sg_route ro;
+
+	r = load("rule big: size > 35184372088832M => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:18: size '35184372088832M' is too large") != NULL,
+	   "2^45 M does not wrap to 0: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule big: size > 99999999999999999999 => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:18: size '99999999999999999999' is too large") != NULL,
+	   "20 digits are too large: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule big: size > 5X => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:16: > and < compare size with a number") != NULL, "5X is no size: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: size > 2M and size < 3072k => tag a, continue\nrule b: size < 1G => tag b\n", &err);
+	ok(r != NULL, "K, M and G suffixes: %s", err);
+	if (r != NULL) {
+		sg_rules_eval(r, &in, &ro, NULL);
+		is_int((long long)ro.tags.n, 1, "3 MiB: > 2M, not < 3072k, < 1G");
+		sg_route_clear(&ro);
+	}
+	sg_rules_free(&r);
+	free(err);
+	sg_msginfo_free(&mi);
+}
+
 int
 main(void)
 {
@@ -523,6 +559,7 @@ main(void)
 	test_nesting();
 	test_include_cycles();
 	test_list_lines();
+	test_sizes();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
