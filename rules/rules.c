@@ -100,10 +100,17 @@ struct sla_def {
 	long first_response, resolution;   /* seconds */
 };
 
+/* Where something was declared, for errors found after the load. */
+struct decl_at {
+	char *file;
+	int line, col;
+};
+
 struct sg_rules {
 	struct rule *rules;
 	size_t nrules;
 	struct sg_queue_def *queues;
+	struct decl_at *queue_at;   /* parallel to queues */
 	size_t nqueues;
 	struct sg_agent_def *agents;
 	size_t nagents;
@@ -951,6 +958,8 @@ parse_line(struct parser *p, const char *text)
 			perr(p, n->col, "queue '%s' declared twice", q.name);
 		parse_kv(p, set_queue, &q);
 		r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
+		r->queue_at = sg_xreallocarray(r->queue_at, r->nqueues + 1, sizeof(*r->queue_at));
+		r->queue_at[r->nqueues] = (struct decl_at){ sg_xstrdup(p->path), p->line, n->col };
 		r->queues[r->nqueues++] = q;
 	} else if (is_word(kw, "agent")) {
 		struct tok *n = next(p);
@@ -1078,13 +1087,12 @@ sg_rules_load(const char *path, struct sg_diag *errs)
 	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
 	load_file(r, path, errs, NULL);
-	/* cross checks */
+	/* cross checks, reported where the queue was declared */
 	for (size_t i = 0; i < r->nqueues; i++)
 		for (size_t j = 0; j < r->queues[i].agents.n; j++)
-			if (sg_rules_agent(r, r->queues[i].agents.v[j]) == NULL) {
-				struct parser p = { .errs = errs, .path = path, .line = 0 };
-				perr(&p, 0, "queue %s: agent %s is not declared", r->queues[i].name, r->queues[i].agents.v[j]);
-			}
+			if (sg_rules_agent(r, r->queues[i].agents.v[j]) == NULL)
+				sg_diag_add(errs, r->queue_at[i].file, r->queue_at[i].line, r->queue_at[i].col,
+					    "queue %s: agent %s is not declared", r->queues[i].name, r->queues[i].agents.v[j]);
 	if (errs->n > before) {
 		sg_rules_free(&r);
 		return NULL;
@@ -1114,8 +1122,10 @@ sg_rules_free(struct sg_rules **rp)
 		free(r->queues[i].sla);
 		free(r->queues[i].manager);
 		sg_strlist_clear(&r->queues[i].agents);
+		free(r->queue_at[i].file);
 	}
 	free(r->queues);
+	free(r->queue_at);
 	for (size_t i = 0; i < r->nagents; i++) {
 		free(r->agents[i].address);
 		free(r->agents[i].name);

@@ -295,6 +295,26 @@ test_sizes(void)
 	sg_msginfo_free(&mi);
 }
 
+/* Errors found after the load name the line of the declaration. */
+static void
+test_post_check_lines(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n", &err);
+	ok(r == NULL && strstr(err, "/t.rules:3:7: queue q: agent ghost@example.com is not declared") != NULL,
+	   "undeclared agent: the queue's file:line:col: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("queues.rules", "# queues\nqueue sales agents=nobody@example.com\n"));
+	r = load("include \"queues.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared") != NULL,
+	   "undeclared agent in an included file: that file's line: %s", err);
+	sg_rules_free(&r);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -560,6 +580,7 @@ main(void)
 	test_include_cycles();
 	test_list_lines();
 	test_sizes();
+	test_post_check_lines();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
