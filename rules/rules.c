@@ -319,8 +319,9 @@ list_entry(char *line)
 	return s[0] == '@' ? s + 1 : s;
 }
 
-/* Read a list file into entries; every problem is reported with the
- * list's own file:line. Returns 0, or -1 after reporting. */
+/* Read a list file into entries; a problem in a line is reported with
+ * the list's own file:line. Returns 0, -1 after such a report, or the
+ * errno of a read error (for the caller to report). */
 static int
 read_list(struct parser *p, FILE *fp, const char *path, struct sg_strlist *entries)
 {
@@ -349,10 +350,8 @@ read_list(struct parser *p, FILE *fp, const char *path, struct sg_strlist *entri
 			}
 		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		sg_diag_add(p->errs, path, lineno + 1, 0, "cannot read: %s", strerror(errno));
-		rc = -1;
-	}
+	if (rc == 0 && ferror(fp))
+		rc = errno != 0 ? errno : EIO;
 	free(line);
 	return rc;
 }
@@ -379,8 +378,11 @@ load_list(struct parser *p, const char *file, int col)
 	struct list_file lf = { path, { 0 } };
 	int rc = read_list(p, fp, path, &lf.entries);
 	fclose(fp);
-	if (rc < 0) {
-		perr(p, col, "list %s not loaded", file);
+	if (rc != 0) {
+		if (rc > 0)
+			perr(p, col, "cannot read list %s: %s", path, strerror(rc));
+		else
+			perr(p, col, "list %s not loaded", file);
 		sg_strlist_clear(&lf.entries);
 		free(path);
 		return -1;
@@ -918,7 +920,7 @@ bad:
 	return -1;
 }
 
-static void load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
+static int load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
 
 /* Is path one of the files being read (this one or one including it)? */
 static int
@@ -1008,10 +1010,13 @@ parse_line(struct parser *p, const char *text)
 			goto out;
 		}
 		char *path = resolve(p->path, f->text);
+		int err = 0;
 		if (include_cycle(p, path))
 			perr(p, f->col, "include \"%s\" forms a cycle (that file is already being read)", f->text);
 		else
-			load_file(r, path, p->errs, p);
+			err = load_file(r, path, p->errs, p);
+		if (err != 0)
+			perr(p, f->col, "cannot read include \"%s\": %s", f->text, strerror(err));
 		free(path);
 	} else {
 		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
@@ -1020,59 +1025,95 @@ out:
 	toks_free(p);
 }
 
+/* Parse one logical line (continued lines joined), which began on
+ * physical line start. */
 static void
+parse_logical(struct parser *p, int start, const GString *text)
+{
+	const gchar *bad;
+
+	p->line = start;
+	if (!g_utf8_validate(text->str, (gssize)text->len, &bad))
+		perr(p, (int)(bad - text->str) + 1, "not valid UTF-8");
+	else
+		parse_line(p, text->str);
+}
+
+/* Every logical line of fp: a trailing '\' joins the next physical line
+ * (also on the last line of the file). A NUL byte or a logical line over
+ * SG_RULES_MAX_LINE is reported once and the logical line skipped.
+ * Returns 0, or the errno of a read error. */
+static int
+read_lines(struct parser *p, FILE *fp)
+{
+	GString *logical = g_string_new(NULL);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, start = 0, joined = 0, skip = 0, err;
+
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		int cont = n > 0 && line[n - 1] == '\\';
+		if (cont)
+			line[--n] = ' ';
+		if (!joined)
+			start = lineno;
+		joined = cont;
+		const char *nul = memchr(line, '\0', (size_t)n);
+		if (skip) {
+			/* the rest of a logical line already reported */
+		} else if (nul != NULL) {
+			p->line = lineno;
+			perr(p, (int)(nul - line) + 1, "NUL byte in the line");
+			skip = 1;
+		} else if (logical->len + (size_t)n > SG_RULES_MAX_LINE) {
+			p->line = start;
+			perr(p, 1, "line longer than %d bytes", SG_RULES_MAX_LINE);
+			skip = 1;
+		} else {
+			g_string_append_len(logical, line, n);
+		}
+		if (cont)
+			continue;
+		if (!skip)
+			parse_logical(p, start, logical);
+		g_string_truncate(logical, 0);
+		skip = 0;
+	}
+	err = ferror(fp) ? errno : 0;
+	if (joined && !skip)
+		parse_logical(p, start, logical);
+	free(line);
+	g_string_free(logical, TRUE);
+	return err;
+}
+
+/* Read and parse one rules file. Returns 0, or an errno value when it
+ * cannot be opened or read: the caller reports that where the file was
+ * named (errors inside the file are reported here). */
+static int
 load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent)
 {
 	FILE *fp = fopen(path, "r");
 	struct parser p = { .r = r, .errs = errs, .path = path, .parent = parent,
 			    .include_depth = parent != NULL ? parent->include_depth + 1 : 0 };
-	GString *logical = g_string_new(NULL);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int lineno = 0, start = 0;
+	struct stat sb;
+	int err;
 
-	if (fp == NULL) {
-		p.line = 0;
-		perr(&p, 0, "cannot read: %s", strerror(errno));
-		g_string_free(logical, TRUE);
-		return;
-	}
+	if (fp == NULL)
+		return errno;
 	if (parent != NULL)
 		r->nincludes++;
-	struct stat sb;
 	if (fstat(fileno(fp), &sb) == 0) {
 		p.dev = sb.st_dev;
 		p.ino = sb.st_ino;
 	}
-	while ((n = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (logical->len == 0)
-			start = lineno;
-		int cont = n > 0 && line[n - 1] == '\\';
-		if (cont)
-			line[--n] = ' ';
-		g_string_append(logical, line);
-		if (logical->len > SG_RULES_MAX_LINE) {
-			p.line = start;
-			perr(&p, 1, "line longer than %d bytes", SG_RULES_MAX_LINE);
-			g_string_truncate(logical, 0);
-			continue;
-		}
-		if (cont)
-			continue;
-		p.line = start;
-		if (!g_utf8_validate(logical->str, -1, NULL))
-			perr(&p, 1, "not valid UTF-8");
-		else
-			parse_line(&p, logical->str);
-		g_string_truncate(logical, 0);
-	}
-	free(line);
+	err = read_lines(&p, fp);
 	fclose(fp);
-	g_string_free(logical, TRUE);
+	return err;
 }
 
 struct sg_rules *
@@ -1086,7 +1127,9 @@ sg_rules_load(const char *path, struct sg_diag *errs)
 	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
-	load_file(r, path, errs, NULL);
+	int err = load_file(r, path, errs, NULL);
+	if (err != 0)
+		sg_diag_add(errs, path, 0, 0, "cannot read: %s", strerror(err));
 	/* cross checks, reported where the queue was declared */
 	for (size_t i = 0; i < r->nqueues; i++)
 		for (size_t j = 0; j < r->queues[i].agents.n; j++)

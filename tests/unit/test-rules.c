@@ -315,6 +315,47 @@ test_post_check_lines(void)
 	free(err);
 }
 
+/* A file that cannot be read is reported where it was named; the last
+ * line counts even when it ends with a backslash; a NUL is an error. */
+static void
+test_file_errors(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("# x\ninclude \"missing.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory") != NULL,
+	   "a missing include: error at the include: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("include \".\"\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:9: cannot read include \".\": Is a directory") != NULL,
+	   "including a directory is an error: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: from in \".\" => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:17: cannot read list") != NULL && strstr(err, "Is a directory") != NULL,
+	   "a directory as a list is an error: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: always => tag t \\\n    , tag u \\", &err);
+	ok(r != NULL && sg_rules_count(r) == 1, "a file ending in a continued line keeps that line: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	struct sg_diag errs = { 0 };
+	char *path = sg_xasprintf("%s/nul.rules", dir);
+	FILE *fp = fopen(path, "w");
+	static const char nul[] = "rule a: always => tag t\nrule b: always\0 => tag t\n";
+	fwrite(nul, 1, sizeof(nul) - 1, fp);
+	fclose(fp);
+	r = sg_rules_load(path, &errs);
+	ok(r == NULL && errs.n == 1 && strstr(errs.v[0], "nul.rules:2:15: NUL byte in the line") != NULL,
+	   "a NUL byte is an error, not the end of the line: %s", errs.n ? errs.v[0] : "");
+	sg_rules_free(&r);
+	sg_diag_clear(&errs);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -581,6 +622,7 @@ main(void)
 	test_list_lines();
 	test_sizes();
 	test_post_check_lines();
+	test_file_errors();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
