@@ -459,121 +459,182 @@ parse_size(const char *s, unsigned long long *out)
 
 static struct cond *parse_or(struct parser *p);
 
+/* The field of a test: one of field_names, or header:NAME. Sets
+ * c->field (and c->header); returns 0, or -1 after reporting. */
+static int
+parse_field(struct parser *p, const struct tok *f, struct cond *c)
+{
+	if (strncasecmp(f->text, "header:", 7) == 0 && f->text[7] != '\0') {
+		c->field = F_HEADER;
+		c->header = sg_xstrdup(f->text + 7);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+		if (strcasecmp(f->text, field_names[i]) == 0 && i != F_HEADER) {
+			c->field = (enum field)i;
+			return 0;
+		}
+	perr(p, f->col, "unknown field '%s'", f->text);
+	return -1;
+}
+
+/* PCRE2 options for the flags of a /regex/flags token. */
+static int
+regex_options(struct parser *p, const struct tok *v, uint32_t *opts)
+{
+	*opts = PCRE2_UTF;
+	for (const char *fl = v->flags; *fl; fl++) {
+		switch (*fl) {
+		case 'i': *opts |= PCRE2_CASELESS; break;
+		case 'm': *opts |= PCRE2_MULTILINE; break;
+		case 's': *opts |= PCRE2_DOTALL; break;
+		case 'x': *opts |= PCRE2_EXTENDED; break;
+		case 'u': *opts |= PCRE2_UCP; break;
+		default:
+			perr(p, v->col, "unknown regex flag '%c' (i m s x u)", *fl);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The regex's required literals (prefilter.h), each numbered once per
+ * rule set so that an evaluation caches one answer per literal. */
+static void
+add_prefilter(struct sg_rules *r, struct cond *c, const struct tok *v)
+{
+	c->pf = sg_prefilter_build(v->text, v->flags);
+	if (c->pf == NULL)
+		return;
+	c->lit_ids = sg_xcalloc(c->pf->lits.n, sizeof(*c->lit_ids));
+	for (size_t li = 0; li < c->pf->lits.n; li++) {
+		/* caseless and exact literals are different entries */
+		char *k = sg_xasprintf("%c%s", c->pf->caseless ? 'i' : 'e', c->pf->lits.v[li]);
+		gpointer id = g_hash_table_lookup(r->lits, k);
+		if (id == NULL) {
+			id = GUINT_TO_POINTER(++r->nlits);
+			g_hash_table_insert(r->lits, k, id);
+		} else {
+			free(k);
+		}
+		c->lit_ids[li] = GPOINTER_TO_UINT(id) - 1;
+	}
+}
+
+/* FIELD ~ /regex/flags and FIELD !~ /regex/flags. */
+static int
+regex_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	uint32_t opts;
+	int err;
+	PCRE2_SIZE off;
+
+	c->op = is_op(o, "~") ? O_MATCH : O_NOMATCH;
+	if (v->kind != T_REGEX) {
+		perr(p, v->col, "expected /regex/ after %s", o->text);
+		return -1;
+	}
+	if (regex_options(p, v, &opts) < 0)
+		return -1;
+	c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
+	if (c->re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
+		return -1;
+	}
+	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
+	add_prefilter(p->r, c, v);
+	c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
+	return 0;
+}
+
+/* FIELD = "string" and FIELD != "string" (a word will do). */
+static int
+string_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	c->op = is_op(o, "=") ? O_EQ : O_NE;
+	if (v->kind != T_STRING && v->kind != T_WORD) {
+		perr(p, v->col, "expected a \"string\" after %s", o->text);
+		return -1;
+	}
+	c->text = sg_xstrdup(v->text);
+	return 0;
+}
+
+/* FIELD in "FILE". */
+static int
+list_test(struct parser *p, const struct tok *v, struct cond *c)
+{
+	c->op = O_IN;
+	if (v->kind != T_STRING) {
+		perr(p, v->col, "expected a \"file\" after in");
+		return -1;
+	}
+	long li = load_list(p, v->text, v->col);
+	if (li < 0)
+		return -1;
+	c->list = (size_t)li;
+	c->text = sg_xasprintf("\"%s\"", v->text);
+	return 0;
+}
+
+/* size > N and size < N. */
+static int
+size_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	c->op = is_op(o, ">") ? O_GT : O_LT;
+	int rc = c->field == F_SIZE && v->kind == T_WORD ? parse_size(v->text, &c->num) : -1;
+	if (rc == -2) {
+		perr(p, v->col, "size '%s' is too large", v->text);
+		return -1;
+	}
+	if (rc < 0) {
+		perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
+		return -1;
+	}
+	c->text = sg_xstrdup(v->text);
+	return 0;
+}
+
+/* always, or FIELD OP VALUE. */
 static struct cond *
 parse_test(struct parser *p)
 {
 	struct tok *f = next(p);
-	struct cond *c;
+	struct cond *c = sg_xcalloc(1, sizeof(*c));
+	int rc;
 
-	if (is_word(f, "always"))
-		return memset(sg_xcalloc(1, sizeof(*c)), 0, sizeof(*c));
+	if (is_word(f, "always")) {
+		c->kind = C_ALWAYS;
+		return c;
+	}
+	c->kind = C_TEST;
 	if (f->kind != T_WORD) {
 		perr(p, f->col, "expected a field (from, subject, body, header:NAME, ...)");
-		return NULL;
-	}
-	c = sg_xcalloc(1, sizeof(*c));
-	c->kind = C_TEST;
-	int fi = -1;
-	if (strncasecmp(f->text, "header:", 7) == 0 && f->text[7] != '\0') {
-		fi = F_HEADER;
-		c->header = sg_xstrdup(f->text + 7);
+		rc = -1;
+	} else if (parse_field(p, f, c) < 0) {
+		rc = -1;
 	} else {
-		for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
-			if (strcasecmp(f->text, field_names[i]) == 0 && i != F_HEADER)
-				fi = (int)i;
+		struct tok *o = next(p), *v = next(p);
+		if (is_op(o, "~") || is_op(o, "!~"))
+			rc = regex_test(p, o, v, c);
+		else if (is_op(o, "=") || is_op(o, "!="))
+			rc = string_test(p, o, v, c);
+		else if (is_word(o, "in"))
+			rc = list_test(p, v, c);
+		else if (is_op(o, ">") || is_op(o, "<"))
+			rc = size_test(p, o, v, c);
+		else {
+			perr(p, o->col, "expected an operator (~ !~ = != in > <) after '%s'", f->text);
+			rc = -1;
+		}
 	}
-	if (fi < 0) {
-		perr(p, f->col, "unknown field '%s'", f->text);
-		free(c->header);
-		free(c);
+	if (rc < 0) {
+		cond_free(c);
 		return NULL;
-	}
-	c->field = (enum field)fi;
-	struct tok *o = next(p), *v = next(p);
-	if (is_op(o, "~") || is_op(o, "!~")) {
-		c->op = is_op(o, "~") ? O_MATCH : O_NOMATCH;
-		if (v->kind != T_REGEX) {
-			perr(p, v->col, "expected /regex/ after %s", o->text);
-			goto bad;
-		}
-		uint32_t opts = PCRE2_UTF;
-		for (const char *fl = v->flags; *fl; fl++) {
-			switch (*fl) {
-			case 'i': opts |= PCRE2_CASELESS; break;
-			case 'm': opts |= PCRE2_MULTILINE; break;
-			case 's': opts |= PCRE2_DOTALL; break;
-			case 'x': opts |= PCRE2_EXTENDED; break;
-			case 'u': opts |= PCRE2_UCP; break;
-			default:
-				perr(p, v->col, "unknown regex flag '%c' (i m s x u)", *fl);
-				goto bad;
-			}
-		}
-		int err;
-		PCRE2_SIZE off;
-		c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
-		if (c->re == NULL) {
-			PCRE2_UCHAR msg[256];
-			pcre2_get_error_message(err, msg, sizeof(msg));
-			perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
-			goto bad;
-		}
-		(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
-		c->pf = sg_prefilter_build(v->text, v->flags);
-		if (c->pf != NULL) {
-			c->lit_ids = sg_xcalloc(c->pf->lits.n, sizeof(*c->lit_ids));
-			for (size_t li = 0; li < c->pf->lits.n; li++) {
-				/* caseless and exact literals are different entries */
-				char *k = sg_xasprintf("%c%s", c->pf->caseless ? 'i' : 'e', c->pf->lits.v[li]);
-				gpointer id = g_hash_table_lookup(p->r->lits, k);
-				if (id == NULL) {
-					id = GUINT_TO_POINTER(++p->r->nlits);
-					g_hash_table_insert(p->r->lits, k, id);
-				} else {
-					free(k);
-				}
-				c->lit_ids[li] = GPOINTER_TO_UINT(id) - 1;
-			}
-		}
-		c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
-	} else if (is_op(o, "=") || is_op(o, "!=")) {
-		c->op = is_op(o, "=") ? O_EQ : O_NE;
-		if (v->kind != T_STRING && v->kind != T_WORD) {
-			perr(p, v->col, "expected a \"string\" after %s", o->text);
-			goto bad;
-		}
-		c->text = sg_xstrdup(v->text);
-	} else if (is_word(o, "in")) {
-		c->op = O_IN;
-		if (v->kind != T_STRING) {
-			perr(p, v->col, "expected a \"file\" after in");
-			goto bad;
-		}
-		long li = load_list(p, v->text, v->col);
-		if (li < 0)
-			goto bad;
-		c->list = (size_t)li;
-		c->text = sg_xasprintf("\"%s\"", v->text);
-	} else if (is_op(o, ">") || is_op(o, "<")) {
-		c->op = is_op(o, ">") ? O_GT : O_LT;
-		int rc = c->field == F_SIZE && v->kind == T_WORD ? parse_size(v->text, &c->num) : -1;
-		if (rc == -2) {
-			perr(p, v->col, "size '%s' is too large", v->text);
-			goto bad;
-		}
-		if (rc < 0) {
-			perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
-			goto bad;
-		}
-		c->text = sg_xstrdup(v->text);
-	} else {
-		perr(p, o->col, "expected an operator (~ !~ = != in > <) after '%s'", f->text);
-		goto bad;
 	}
 	return c;
-bad:
-	cond_free(c);
-	return NULL;
 }
 
 /* "not X" or "( X )" opens one nesting level, else a test. The parser
@@ -650,6 +711,14 @@ parse_or(struct parser *p)
 }
 
 /* ------------------------------------------------------------ declarations */
+
+/* Replace *dst by a copy of v (or NULL). */
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? sg_xstrdup(v) : NULL;
+}
 
 static int
 parse_duration(const char *s, long *out)
@@ -748,11 +817,9 @@ set_queue(struct parser *p, void *obj, const char *k, const char *v, int col)
 			return -1;
 		}
 	} else if (strcmp(k, "sla") == 0) {
-		free(q->sla);
-		q->sla = sg_xstrdup(v);
+		set_str(&q->sla, v);
 	} else if (strcmp(k, "manager") == 0) {
-		free(q->manager);
-		q->manager = sg_xstrdup(v);
+		set_str(&q->manager, v);
 	} else {
 		perr(p, col - (int)strlen(k) - 1, "unknown queue setting '%s' (mailbox agents strategy sla manager)", k);
 		return -1;
@@ -765,8 +832,7 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 {
 	struct sg_agent_def *a = obj;
 	if (strcmp(k, "name") == 0) {
-		free(a->name);
-		a->name = sg_xstrdup(v);
+		set_str(&a->name, v);
 	} else if (strcmp(k, "groups") == 0) {
 		split_list(&a->groups, v, 0);
 	} else if (strcmp(k, "away") == 0) {
@@ -781,10 +847,6 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 	}
 	return 0;
 }
-
-struct seg_tmp {
-	struct segment_def *s;
-};
 
 static int
 set_segment(struct parser *p, void *obj, const char *k, const char *v, int col)
@@ -828,19 +890,31 @@ set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
 
 /* ------------------------------------------------------------ rules */
 
-static int
-parse_rule(struct parser *p)
+static void
+rule_clear(struct rule *ru)
+{
+	cond_free(ru->cond);
+	for (size_t i = 0; i < ru->nacts; i++)
+		free(ru->acts[i].arg);
+	free(ru->acts);
+	free(ru->name);
+}
+
+/* "NAME:" or "NAME :" (a "string" name takes the separate colon), not
+ * used before. Returns the name (caller frees), or NULL after reporting. */
+static char *
+parse_rule_name(struct parser *p)
 {
 	struct tok *nt = next(p);
-	struct rule ru = { 0 };
 	char *name;
+	size_t nl;
 
 	if (nt->kind != T_WORD && nt->kind != T_STRING) {
 		perr(p, nt->col, "expected a rule name");
-		return -1;
+		return NULL;
 	}
 	name = sg_xstrdup(nt->text);
-	size_t nl = strlen(name);
+	nl = strlen(name);
 	if (nt->kind == T_WORD && nl > 0 && name[nl - 1] == ':') {
 		name[nl - 1] = '\0';
 	} else if (peek(p)->kind == T_WORD && strcmp(peek(p)->text, ":") == 0) {
@@ -848,16 +922,64 @@ parse_rule(struct parser *p)
 	} else {
 		perr(p, nt->col + (int)nl, "expected ':' after the rule name");
 		free(name);
-		return -1;
+		return NULL;
 	}
 	for (size_t i = 0; i < p->r->nrules; i++)
 		if (strcmp(p->r->rules[i].name, name) == 0) {
 			perr(p, nt->col, "rule '%s' defined twice (first at line %d)", name, p->r->rules[i].line);
 			free(name);
-			return -1;
+			return NULL;
 		}
-	ru.name = name;
-	ru.line = p->line;
+	return name;
+}
+
+/* One action and its argument, checked against what is declared so far.
+ * Returns 0, or -1 after reporting (act then owns nothing). */
+static int
+parse_action(struct parser *p, struct action *act)
+{
+	struct tok *a = next(p);
+	int ak = -1;
+
+	act->arg = NULL;
+	if (a->kind == T_WORD)
+		for (size_t i = 0; i < sizeof(act_names) / sizeof(act_names[0]); i++)
+			if (strcasecmp(a->text, act_names[i]) == 0)
+				ak = (int)i;
+	if (ak < 0) {
+		perr(p, a->col, "unknown action '%s'", a->text);
+		return -1;
+	}
+	act->kind = (enum act_kind)ak;
+	int needs = ak <= A_WEBHOOK || ak == A_REJECT;
+	int optional = ak == A_ASSIGN;
+	if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
+		act->arg = sg_xstrdup(next(p)->text);
+	} else if (needs && !optional) {
+		perr(p, peek(p)->col, "action %s needs an argument", act_names[ak]);
+		return -1;
+	}
+	if (ak == A_PRIORITY && sg_priority_parse(act->arg) < 0)
+		perr(p, a->col, "priority must be low, normal, high or urgent");
+	else if (ak == A_QUEUE && sg_rules_queue(p->r, act->arg) == NULL && strcmp(act->arg, "default") != 0)
+		perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act->arg);
+	else if (ak == A_ASSIGN && act->arg != NULL && sg_rules_agent(p->r, act->arg) == NULL)
+		perr(p, a->col + 7, "unknown agent '%s'", act->arg);
+	else
+		return 0;
+	sg_xfree(&act->arg);
+	return -1;
+}
+
+/* rule NAME: CONDITION => ACTION, ACTION, ... */
+static void
+parse_rule(struct parser *p)
+{
+	struct rule ru = { .line = p->line };
+
+	ru.name = parse_rule_name(p);
+	if (ru.name == NULL)
+		return;
 	ru.cond = parse_or(p);
 	if (ru.cond == NULL)
 		goto bad;
@@ -867,40 +989,9 @@ parse_rule(struct parser *p)
 	}
 	next(p);
 	do {
-		struct tok *a = next(p);
-		int ak = -1;
-		if (a->kind == T_WORD)
-			for (size_t i = 0; i < sizeof(act_names) / sizeof(act_names[0]); i++)
-				if (strcasecmp(a->text, act_names[i]) == 0)
-					ak = (int)i;
-		if (ak < 0) {
-			perr(p, a->col, "unknown action '%s'", a->text);
+		struct action act;
+		if (parse_action(p, &act) < 0)
 			goto bad;
-		}
-		struct action act = { (enum act_kind)ak, NULL };
-		int needs = ak <= A_WEBHOOK || ak == A_REJECT;
-		int optional = ak == A_ASSIGN;
-		if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
-			act.arg = sg_xstrdup(next(p)->text);
-		} else if (needs && !optional) {
-			perr(p, peek(p)->col, "action %s needs an argument", act_names[ak]);
-			goto bad;
-		}
-		if (ak == A_PRIORITY && sg_priority_parse(act.arg) < 0) {
-			perr(p, a->col, "priority must be low, normal, high or urgent");
-			free(act.arg);
-			goto bad;
-		}
-		if (ak == A_QUEUE && sg_rules_queue(p->r, act.arg) == NULL && strcmp(act.arg, "default") != 0) {
-			perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act.arg);
-			free(act.arg);
-			goto bad;
-		}
-		if (ak == A_ASSIGN && act.arg != NULL && sg_rules_agent(p->r, act.arg) == NULL) {
-			perr(p, a->col + 7, "unknown agent '%s'", act.arg);
-			free(act.arg);
-			goto bad;
-		}
 		ru.acts = sg_xreallocarray(ru.acts, ru.nacts + 1, sizeof(*ru.acts));
 		ru.acts[ru.nacts++] = act;
 	} while (is_op(peek(p), ",") && next(p));
@@ -910,14 +1001,87 @@ parse_rule(struct parser *p)
 	}
 	p->r->rules = sg_xreallocarray(p->r->rules, p->r->nrules + 1, sizeof(*p->r->rules));
 	p->r->rules[p->r->nrules++] = ru;
-	return 0;
+	return;
 bad:
-	cond_free(ru.cond);
-	for (size_t i = 0; i < ru.nacts; i++)
-		free(ru.acts[i].arg);
-	free(ru.acts);
-	free(ru.name);
-	return -1;
+	rule_clear(&ru);
+}
+
+/* ------------------------------------------------------------ lines and files */
+
+/* The NAME word after a declaration's keyword, or NULL after reporting. */
+static const struct tok *
+decl_name(struct parser *p, const char *what)
+{
+	const struct tok *n = next(p);
+
+	if (n->kind != T_WORD) {
+		perr(p, n->col, "expected %s", what);
+		return NULL;
+	}
+	return n;
+}
+
+static void
+decl_queue(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a queue name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct sg_queue_def q = { .name = sg_xstrdup(n->text), .strategy = SG_STRAT_ROUND_ROBIN };
+	if (sg_rules_queue(r, q.name) != NULL)
+		perr(p, n->col, "queue '%s' declared twice", q.name);
+	parse_kv(p, set_queue, &q);
+	r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
+	r->queue_at = sg_xreallocarray(r->queue_at, r->nqueues + 1, sizeof(*r->queue_at));
+	r->queue_at[r->nqueues] = (struct decl_at){ sg_xstrdup(p->path), p->line, n->col };
+	r->queues[r->nqueues++] = q;
+}
+
+static void
+decl_agent(struct parser *p)
+{
+	const struct tok *n = next(p);
+	char *addr = n->kind == T_WORD || n->kind == T_STRING ? sg_addr_normalize(n->text) : NULL;
+	struct sg_rules *r = p->r;
+
+	if (addr == NULL) {
+		perr(p, n->col, "expected the agent's address");
+		return;
+	}
+	struct sg_agent_def a = { .address = addr };
+	parse_kv(p, set_agent, &a);
+	r->agents = sg_xreallocarray(r->agents, r->nagents + 1, sizeof(*r->agents));
+	r->agents[r->nagents++] = a;
+}
+
+static void
+decl_segment(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a segment name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct segment_def s = { sg_xstrdup(n->text), (size_t)-1 };
+	parse_kv(p, set_segment, &s);
+	r->segments = sg_xreallocarray(r->segments, r->nsegments + 1, sizeof(*r->segments));
+	r->segments[r->nsegments++] = s;
+}
+
+static void
+decl_sla(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "an SLA tier name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
+	parse_kv(p, set_sla, &s);
+	r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
+	r->slas[r->nslas++] = s;
 }
 
 static int load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
@@ -936,92 +1100,59 @@ include_cycle(const struct parser *p, const char *path)
 	return 0;
 }
 
+/* include "FILE": relative to this file, within the include bounds. */
+static void
+decl_include(struct parser *p)
+{
+	const struct tok *f = next(p);
+	struct sg_rules *r = p->r;
+	int err = 0;
+
+	if (f->kind != T_STRING) {
+		perr(p, f->col, "expected include \"FILE\"");
+		return;
+	}
+	if (p->include_depth >= SG_RULES_MAX_INCLUDE) {
+		perr(p, f->col, "includes nested deeper than %d", SG_RULES_MAX_INCLUDE);
+		return;
+	}
+	if (r->nincludes >= SG_RULES_MAX_INCLUDES) {
+		perr(p, f->col, "more than %d files included", SG_RULES_MAX_INCLUDES);
+		return;
+	}
+	char *path = resolve(p->path, f->text);
+	if (include_cycle(p, path))
+		perr(p, f->col, "include \"%s\" forms a cycle (that file is already being read)", f->text);
+	else
+		err = load_file(r, path, p->errs, p);
+	if (err != 0)
+		perr(p, f->col, "cannot read include \"%s\": %s", f->text, strerror(err));
+	free(path);
+}
+
+/* One logical line: a declaration, chosen by its first word. */
 static void
 parse_line(struct parser *p, const char *text)
 {
-	if (tokenize(p, text) < 0)
-		goto out;
-	struct tok *kw = next(p);
-	if (kw->kind == T_END)
-		goto out;
-	struct sg_rules *r = p->r;
-	if (is_word(kw, "rule")) {
-		parse_rule(p);
-	} else if (is_word(kw, "queue")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected a queue name");
-			goto out;
-		}
-		struct sg_queue_def q = { 0 };
-		q.name = sg_xstrdup(n->text);
-		q.strategy = SG_STRAT_ROUND_ROBIN;
-		if (sg_rules_queue(r, q.name) != NULL)
-			perr(p, n->col, "queue '%s' declared twice", q.name);
-		parse_kv(p, set_queue, &q);
-		r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
-		r->queue_at = sg_xreallocarray(r->queue_at, r->nqueues + 1, sizeof(*r->queue_at));
-		r->queue_at[r->nqueues] = (struct decl_at){ sg_xstrdup(p->path), p->line, n->col };
-		r->queues[r->nqueues++] = q;
-	} else if (is_word(kw, "agent")) {
-		struct tok *n = next(p);
-		char *addr = n->kind == T_WORD || n->kind == T_STRING ? sg_addr_normalize(n->text) : NULL;
-		if (addr == NULL) {
-			perr(p, n->col, "expected the agent's address");
-			goto out;
-		}
-		struct sg_agent_def a = { 0 };
-		a.address = addr;
-		parse_kv(p, set_agent, &a);
-		r->agents = sg_xreallocarray(r->agents, r->nagents + 1, sizeof(*r->agents));
-		r->agents[r->nagents++] = a;
-	} else if (is_word(kw, "segment")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected a segment name");
-			goto out;
-		}
-		struct segment_def s = { sg_xstrdup(n->text), (size_t)-1 };
-		parse_kv(p, set_segment, &s);
-		r->segments = sg_xreallocarray(r->segments, r->nsegments + 1, sizeof(*r->segments));
-		r->segments[r->nsegments++] = s;
-	} else if (is_word(kw, "sla")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected an SLA tier name");
-			goto out;
-		}
-		struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
-		parse_kv(p, set_sla, &s);
-		r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
-		r->slas[r->nslas++] = s;
-	} else if (is_word(kw, "include")) {
-		struct tok *f = next(p);
-		if (f->kind != T_STRING) {
-			perr(p, f->col, "expected include \"FILE\"");
-			goto out;
-		}
-		if (p->include_depth >= SG_RULES_MAX_INCLUDE) {
-			perr(p, f->col, "includes nested deeper than %d", SG_RULES_MAX_INCLUDE);
-			goto out;
-		}
-		if (r->nincludes >= SG_RULES_MAX_INCLUDES) {
-			perr(p, f->col, "more than %d files included", SG_RULES_MAX_INCLUDES);
-			goto out;
-		}
-		char *path = resolve(p->path, f->text);
-		int err = 0;
-		if (include_cycle(p, path))
-			perr(p, f->col, "include \"%s\" forms a cycle (that file is already being read)", f->text);
+	static const struct {
+		const char *word;
+		void (*parse)(struct parser *);
+	} decls[] = {
+		{ "rule", parse_rule }, { "queue", decl_queue }, { "agent", decl_agent },
+		{ "segment", decl_segment }, { "sla", decl_sla }, { "include", decl_include },
+	};
+	const size_t ndecls = sizeof(decls) / sizeof(decls[0]);
+
+	if (tokenize(p, text) == 0 && peek(p)->kind != T_END) {
+		struct tok *kw = next(p);
+		size_t i = 0;
+		while (i < ndecls && !is_word(kw, decls[i].word))
+			i++;
+		if (i < ndecls)
+			decls[i].parse(p);
 		else
-			err = load_file(r, path, p->errs, p);
-		if (err != 0)
-			perr(p, f->col, "cannot read include \"%s\": %s", f->text, strerror(err));
-		free(path);
-	} else {
-		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
+			perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
 	}
-out:
 	toks_free(p);
 }
 
@@ -1151,13 +1282,8 @@ sg_rules_free(struct sg_rules **rp)
 	if (r == NULL)
 		return;
 	*rp = NULL;
-	for (size_t i = 0; i < r->nrules; i++) {
-		cond_free(r->rules[i].cond);
-		for (size_t j = 0; j < r->rules[i].nacts; j++)
-			free(r->rules[i].acts[j].arg);
-		free(r->rules[i].acts);
-		free(r->rules[i].name);
-	}
+	for (size_t i = 0; i < r->nrules; i++)
+		rule_clear(&r->rules[i]);
 	free(r->rules);
 	for (size_t i = 0; i < r->nqueues; i++) {
 		free(r->queues[i].name);
@@ -1488,11 +1614,40 @@ eval(struct evalctx *e, const struct cond *c)
 	}
 }
 
-static void
-set_str(char **dst, const char *v)
+/* A matched rule's actions, in order. Returns 1 when the rules after it
+ * are evaluated too (its last stop/continue says continue). */
+static int
+apply_actions(const struct rule *ru, struct sg_route *out)
 {
-	free(*dst);
-	*dst = v ? sg_xstrdup(v) : NULL;
+	int cont = 0;
+
+	for (size_t j = 0; j < ru->nacts; j++) {
+		const struct action *a = &ru->acts[j];
+		switch (a->kind) {
+		case A_QUEUE: set_str(&out->queue, a->arg); break;
+		case A_PRIORITY: out->priority = sg_priority_parse(a->arg); break;
+		case A_SLA: set_str(&out->sla, a->arg); break;
+		case A_SEGMENT: set_str(&out->segment, a->arg); break;
+		case A_TAG: sg_strlist_add(&out->tags, a->arg, 1); break;
+		case A_ASSIGN:
+			set_str(&out->assign, a->arg);
+			out->assign_strategy = a->arg == NULL;
+			break;
+		case A_TEMPLATE:
+			out->no_template = strcmp(a->arg, "none") == 0;
+			set_str(&out->template_name, out->no_template ? NULL : a->arg);
+			break;
+		case A_LANGUAGE: set_str(&out->language, a->arg); break;
+		case A_NOTIFY: sg_strlist_add(&out->notify, a->arg, 1); break;
+		case A_WEBHOOK: sg_strlist_add(&out->webhooks, a->arg, 1); break;
+		case A_REJECT: set_str(&out->reject_text, a->arg); break;
+		case A_TEMPFAIL: out->tempfail = 1; break;
+		case A_QUARANTINE: out->quarantine = 1; break;
+		case A_STOP: cont = 0; break;
+		case A_CONTINUE: cont = 1; break;
+		}
+	}
+	return cont;
 }
 
 void
@@ -1524,34 +1679,7 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 		if (!hit)
 			continue;
 		sg_strlist_add(&out->matched, ru->name, 0);
-		int cont = 0;
-		for (size_t j = 0; j < ru->nacts; j++) {
-			const struct action *a = &ru->acts[j];
-			switch (a->kind) {
-			case A_QUEUE: set_str(&out->queue, a->arg); break;
-			case A_PRIORITY: out->priority = sg_priority_parse(a->arg); break;
-			case A_SLA: set_str(&out->sla, a->arg); break;
-			case A_SEGMENT: set_str(&out->segment, a->arg); break;
-			case A_TAG: sg_strlist_add(&out->tags, a->arg, 1); break;
-			case A_ASSIGN:
-				set_str(&out->assign, a->arg);
-				out->assign_strategy = a->arg == NULL;
-				break;
-			case A_TEMPLATE:
-				out->no_template = strcmp(a->arg, "none") == 0;
-				set_str(&out->template_name, out->no_template ? NULL : a->arg);
-				break;
-			case A_LANGUAGE: set_str(&out->language, a->arg); break;
-			case A_NOTIFY: sg_strlist_add(&out->notify, a->arg, 1); break;
-			case A_WEBHOOK: sg_strlist_add(&out->webhooks, a->arg, 1); break;
-			case A_REJECT: set_str(&out->reject_text, a->arg); break;
-			case A_TEMPFAIL: out->tempfail = 1; break;
-			case A_QUARANTINE: out->quarantine = 1; break;
-			case A_STOP: cont = 0; break;
-			case A_CONTINUE: cont = 1; break;
-			}
-		}
-		if (!cont)
+		if (!apply_actions(ru, out))
 			break;
 	}
 	pcre2_match_data_free(md);
