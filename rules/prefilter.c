@@ -19,10 +19,12 @@
 
 #define SG_PF_MIN 3          /* literals shorter than this filter too little */
 #define SG_PF_MAX_LITS 64
+#define SG_PF_MAX_DEPTH 250  /* groups in groups; PCRE2's own default limit */
 
 struct pf_parser {
 	const char *p;
 	int bail;                /* saw something we do not understand */
+	int depth;               /* groups open around p: bounds the recursion */
 };
 
 /* An OR-set; NULL-able through the 'valid' flag. */
@@ -134,8 +136,14 @@ group(struct pf_parser *ps, struct branch *b)
 		}
 		ps->p += 2;
 	}
+	if (ps->depth >= SG_PF_MAX_DEPTH) {
+		ps->bail = 1;
+		return;
+	}
 	flush_run(b);
+	ps->depth++;
 	parse_alt(ps, &cur);
+	ps->depth--;
 	if (*ps->p != ')') {
 		ps->bail = 1;
 		orset_clear(&cur);
@@ -263,10 +271,12 @@ parse_alt(struct pf_parser *ps, struct orset *out)
 struct sg_prefilter *
 sg_prefilter_build(const char *pattern, const char *flags)
 {
-	struct pf_parser ps = { pattern, 0 };
+	struct pf_parser ps = { pattern, 0, 0 };
 	struct orset o;
 	int caseless = 0;
 
+	if (!g_utf8_validate(pattern, -1, NULL))
+		return NULL;   /* PCRE2 refuses it too; literals are read by UTF-8 sequence */
 	for (const char *f = flags; f && *f; f++) {
 		if (*f == 'x')
 			return NULL;
