@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "model/ticket.h"
+#include "lib/strlist.h"
 
 struct sg_prefilter {
 	struct sg_strlist lits;   /* at least one occurs in every match */
