@@ -19,10 +19,12 @@
 
 #define SG_PF_MIN 3          /* literals shorter than this filter too little */
 #define SG_PF_MAX_LITS 64
+#define SG_PF_MAX_DEPTH 250  /* groups in groups; PCRE2's own default limit */
 
 struct pf_parser {
 	const char *p;
 	int bail;                /* saw something we do not understand */
+	int depth;               /* groups open around p: bounds the recursion */
 };
 
 /* An OR-set; NULL-able through the 'valid' flag. */
@@ -74,135 +76,171 @@ quantifier(struct pf_parser *ps)
 	return opt;
 }
 
-/* One branch: a concatenation until '|' or ')' or end. */
+/* The branch being read: the run of literal characters so far and the
+ * most selective set found in it (the caller's). */
+struct branch {
+	GString *run;
+	struct orset *best;
+};
+
+/* End the run: it becomes the best set when it is long enough and more
+ * selective than the best so far. */
+static void
+flush_run(struct branch *b)
+{
+	if (b->run->len >= SG_PF_MIN && (!b->best->valid || b->run->len > shortest(b->best))) {
+		orset_clear(b->best);
+		b->best->valid = 1;
+		sg_strlist_add(&b->best->lits, b->run->str, 0);
+	}
+	g_string_truncate(b->run, 0);
+}
+
+/* An atom that matches no literal (a class, \w, '.', an anchor) ends the
+ * run, whatever its quantifier. */
+static void
+end_run(struct pf_parser *ps, struct branch *b)
+{
+	flush_run(b);
+	(void)quantifier(ps);
+}
+
+/* A literal character of n bytes, whose quantifier follows at ps->p: an
+ * optional one ends the run without it, a repeated one (+) after it. */
+static void
+literal(struct pf_parser *ps, struct branch *b, const char *c, size_t n)
+{
+	int q = quantifier(ps);
+
+	if (q == 1) {
+		flush_run(b);
+	} else {
+		g_string_append_len(b->run, c, (gssize)n);
+		if (q == 0)
+			flush_run(b);
+	}
+}
+
+/* "(...)" or "(?:...)": the group's set replaces the best when the group
+ * is required and more selective; other (? forms are not understood. */
+static void
+group(struct pf_parser *ps, struct branch *b)
+{
+	struct orset cur = { 0 };
+
+	ps->p++;
+	if (*ps->p == '?') {
+		if (ps->p[1] != ':') {
+			ps->bail = 1;   /* lookarounds, options, names */
+			return;
+		}
+		ps->p += 2;
+	}
+	if (ps->depth >= SG_PF_MAX_DEPTH) {
+		ps->bail = 1;
+		return;
+	}
+	flush_run(b);
+	ps->depth++;
+	parse_alt(ps, &cur);
+	ps->depth--;
+	if (*ps->p != ')') {
+		ps->bail = 1;
+		orset_clear(&cur);
+		return;
+	}
+	ps->p++;
+	int q = quantifier(ps);
+	if (q != 1 && cur.valid && cur.lits.n && (!b->best->valid || shortest(&cur) > shortest(b->best))) {
+		orset_clear(b->best);
+		*b->best = cur;
+		memset(&cur, 0, sizeof(cur));
+	}
+	orset_clear(&cur);
+}
+
+/* "[...]": skipped, it ends the run. */
+static void
+char_class(struct pf_parser *ps, struct branch *b)
+{
+	const char *q = ps->p + 1;
+
+	if (*q == '^')
+		q++;
+	if (*q == ']')
+		q++;
+	while (*q && *q != ']') {
+		if (*q == '\\' && q[1])
+			q++;
+		q++;
+	}
+	if (*q != ']') {
+		ps->bail = 1;
+		return;
+	}
+	ps->p = q + 1;
+	end_run(ps, b);
+}
+
+/* A backslash: an escaped punctuation character is itself; \b \w \d \s
+ * \p{..} and the like end the run; back references, \Q, \x, \c ... are
+ * not understood. */
+static void
+escape(struct pf_parser *ps, struct branch *b)
+{
+	char e = ps->p[1];
+
+	if (e == '\0' || e == 'Q' || e == 'x' || e == 'c' || e == 'o' || e == 'N' || e == 'g' || e == 'k' ||
+	    (e >= '0' && e <= '9')) {
+		ps->bail = 1;
+		return;
+	}
+	ps->p += 2;
+	if (!g_ascii_isalnum(e)) {
+		literal(ps, b, &e, 1);
+		return;
+	}
+	if ((e == 'p' || e == 'P') && *ps->p == '{') {
+		const char *cl = strchr(ps->p, '}');
+		if (cl == NULL) {
+			ps->bail = 1;
+			return;
+		}
+		ps->p = cl + 1;
+	}
+	end_run(ps, b);
+}
+
+/* One branch: a concatenation until '|' or ')' or the end. */
 static void
 parse_branch(struct pf_parser *ps, struct orset *best)
 {
-	GString *run = g_string_new(NULL);
-	struct orset cur = { 0 };
+	struct branch b = { g_string_new(NULL), best };
 
 	best->valid = 0;
 	memset(&best->lits, 0, sizeof(best->lits));
-#define FLUSH_RUN() do { \
-		if (run->len >= SG_PF_MIN && (!best->valid || run->len > shortest(best))) { \
-			orset_clear(best); best->valid = 1; sg_strlist_add(&best->lits, run->str, 0); } \
-		g_string_truncate(run, 0); } while (0)
-
 	while (*ps->p && *ps->p != '|' && *ps->p != ')' && !ps->bail) {
 		char ch = *ps->p;
 		if (ch == '(') {
+			group(ps, &b);
+		} else if (ch == '[') {
+			char_class(ps, &b);
+		} else if (ch == '\\') {
+			escape(ps, &b);
+		} else if (strchr("^$.", ch) != NULL) {
 			ps->p++;
-			if (*ps->p == '?') {
-				/* (?: is a plain group; lookarounds, options, names: give up */
-				if (ps->p[1] == ':')
-					ps->p += 2;
-				else {
-					ps->bail = 1;
-					break;
-				}
-			}
-			FLUSH_RUN();
-			parse_alt(ps, &cur);
-			if (*ps->p != ')') {
-				ps->bail = 1;
-				orset_clear(&cur);
-				break;
-			}
-			ps->p++;
-			int q = quantifier(ps);
-			if (q != 1 && cur.valid && cur.lits.n && (!best->valid || shortest(&cur) > shortest(best))) {
-				orset_clear(best);
-				*best = cur;
-				memset(&cur, 0, sizeof(cur));
-			}
-			orset_clear(&cur);
-			continue;
-		}
-		if (ch == '[') {
-			/* a class: skip it, it ends the run */
-			const char *q = ps->p + 1;
-			if (*q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']') {
-				if (*q == '\\' && q[1])
-					q++;
-				q++;
-			}
-			if (*q != ']') {
-				ps->bail = 1;
-				break;
-			}
-			ps->p = q + 1;
-			FLUSH_RUN();
-			(void)quantifier(ps);
-			continue;
-		}
-		if (ch == '\\') {
-			char e = ps->p[1];
-			if (e == '\0' || e == 'Q' || e == 'x' || e == 'c' || e == 'o' || e == 'N' || e == 'g' || e == 'k' ||
-			    (e >= '0' && e <= '9')) {
-				ps->bail = 1;
-				break;
-			}
-			if (g_ascii_isalnum(e)) {
-				/* \b \w \d \s \p{..} ...: not a literal; ends the run */
-				ps->p += 2;
-				if ((e == 'p' || e == 'P') && *ps->p == '{') {
-					const char *cl = strchr(ps->p, '}');
-					if (cl == NULL) {
-						ps->bail = 1;
-						break;
-					}
-					ps->p = cl + 1;
-				}
-				FLUSH_RUN();
-				(void)quantifier(ps);
-				continue;
-			}
-			/* an escaped punctuation character is itself */
-			ps->p += 2;
-			int q = quantifier(ps);
-			if (q == 1) {
-				FLUSH_RUN();
-			} else {
-				g_string_append_c(run, e);
-				if (q == 0)
-					FLUSH_RUN();
-			}
-			continue;
-		}
-		if (strchr("^$.", ch) != NULL) {
-			ps->p++;
-			FLUSH_RUN();
-			(void)quantifier(ps);
-			continue;
-		}
-		if (strchr("?*+{", ch) != NULL) {
+			end_run(ps, &b);
+		} else if (strchr("?*+{", ch) != NULL) {
 			ps->bail = 1;   /* quantifier with nothing before it */
-			break;
-		}
-		/* a literal character (a whole UTF-8 sequence) */
-		const char *nx = g_utf8_next_char(ps->p);
-		size_t clen = (size_t)(nx - ps->p);
-		char one[8];
-		memcpy(one, ps->p, clen);
-		one[clen] = '\0';
-		ps->p = nx;
-		int q = quantifier(ps);
-		if (q == 1) {
-			FLUSH_RUN();
 		} else {
-			g_string_append(run, one);
-			if (q == 0)
-				FLUSH_RUN();
+			/* a literal character (a whole UTF-8 sequence) */
+			const char *c = ps->p;
+			ps->p = g_utf8_next_char(ps->p);
+			literal(ps, &b, c, (size_t)(ps->p - c));
 		}
 	}
-	FLUSH_RUN();
-#undef FLUSH_RUN
-	g_string_free(run, TRUE);
-	orset_clear(&cur);
+	flush_run(&b);
+	g_string_free(b.run, TRUE);
 }
 
 /* An alternation: every branch must give a set; the union is the set. */
@@ -233,10 +271,12 @@ parse_alt(struct pf_parser *ps, struct orset *out)
 struct sg_prefilter *
 sg_prefilter_build(const char *pattern, const char *flags)
 {
-	struct pf_parser ps = { pattern, 0 };
+	struct pf_parser ps = { pattern, 0, 0 };
 	struct orset o;
 	int caseless = 0;
 
+	if (!g_utf8_validate(pattern, -1, NULL))
+		return NULL;   /* PCRE2 refuses it too; literals are read by UTF-8 sequence */
 	for (const char *f = flags; f && *f; f++) {
 		if (*f == 'x')
 			return NULL;

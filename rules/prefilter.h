@@ -6,8 +6,9 @@
  * returns a set of literals of which at least one must occur in any text
  * the pattern matches (the OR-set of the most selective factor), or NULL
  * when it cannot be sure (lookarounds, \Q, inline options, classes only,
- * optional parts, the x flag ...). A NULL prefilter means "always run the
- * regex": the prefilter can only save work, never change a result.
+ * optional parts, the x flag, groups nested over 250 deep, a pattern that
+ * is not UTF-8 ...). A NULL prefilter means "always run the regex": the
+ * prefilter can only save work, never change a result.
  * With caseless patterns the literals are case-folded (g_utf8_casefold:
  * every pair PCRE2 treats as equal folds alike) and must be searched in
  * case-folded text.
@@ -17,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "model/ticket.h"
+#include "lib/strlist.h"
 
 struct sg_prefilter {
 	struct sg_strlist lits;   /* at least one occurs in every match */

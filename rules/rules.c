@@ -14,15 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "mail/address.h"
 #include "prefilter.h"
 #include "lib/log.h"
+#include "lib/size.h"
 #include "lib/xalloc.h"
 
 #define MOD "rules"
 #define SG_RULES_MAX_LINE 65536
-#define SG_RULES_MAX_INCLUDE 8
 #define SG_RE_MATCH_LIMIT 200000
 #define SG_RE_DEPTH_LIMIT 2000
 #define SG_RE_HEAP_LIMIT 8192   /* KiB */
@@ -99,10 +100,17 @@ struct sla_def {
 	long first_response, resolution;   /* seconds */
 };
 
+/* Where something was declared, for errors found after the load. */
+struct decl_at {
+	char *file;
+	int line, col;
+};
+
 struct sg_rules {
 	struct rule *rules;
 	size_t nrules;
 	struct sg_queue_def *queues;
+	struct decl_at *queue_at;   /* parallel to queues */
 	size_t nqueues;
 	struct sg_agent_def *agents;
 	size_t nagents;
@@ -112,6 +120,7 @@ struct sg_rules {
 	size_t nslas;
 	struct list_file *lists;
 	size_t nlists;
+	size_t nincludes;         /* files read by include, bounded */
 	pcre2_match_context *mctx;
 	GHashTable *lits;         /* literal -> id + 1, for the prefilter caches */
 	unsigned nlits;
@@ -126,7 +135,11 @@ struct parser {
 	int line;
 	struct tok *toks;
 	size_t ntoks, pos;
-	int depth;
+	int include_depth;   /* of this file: 0 for the top file */
+	int cond_depth;      /* of not and ( around the current token */
+	const struct parser *parent;   /* the file that included this one */
+	dev_t dev;           /* of this file, for include cycles */
+	ino_t ino;
 };
 
 static void perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -289,6 +302,62 @@ resolve(const char *base, const char *file)
 	return r;
 }
 
+/* The entry on one list line (lower-cased, a leading '@' dropped), or
+ * NULL for a blank or comment line. Edits line. */
+static const char *
+list_entry(char *line)
+{
+	char *s = line;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	s[strcspn(s, " \t\r\n#")] = '\0';
+	if (*s == '\0')
+		return NULL;
+	for (char *q = s; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	return s[0] == '@' ? s + 1 : s;
+}
+
+/* Read a list file into entries; a problem in a line is reported with
+ * the list's own file:line. Returns 0, -1 after such a report, or the
+ * errno of a read error (for the caller to report). */
+static int
+read_list(struct parser *p, FILE *fp, const char *path, struct sg_strlist *entries)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if ((size_t)n > SG_RULES_MAX_LIST_LINE) {
+			sg_diag_add(p->errs, path, lineno, 0, "line longer than %d bytes", SG_RULES_MAX_LIST_LINE);
+			rc = -1;
+		} else if (memchr(line, '\0', (size_t)n) != NULL) {
+			sg_diag_add(p->errs, path, lineno, 0, "NUL byte in the line");
+			rc = -1;
+		} else {
+			const char *e = list_entry(line);
+			if (e != NULL && entries->n >= SG_RULES_MAX_LIST_ENTRIES && !sg_strlist_has(entries, e)) {
+				sg_diag_add(p->errs, path, lineno, 0, "more than %d entries", SG_RULES_MAX_LIST_ENTRIES);
+				rc = -1;
+			} else if (e != NULL) {
+				sg_strlist_add(entries, e, 1);
+			}
+		}
+	}
+	if (rc == 0 && ferror(fp))
+		rc = errno != 0 ? errno : EIO;
+	free(line);
+	return rc;
+}
+
+/* Index of the list file (read once per rule set), or -1 after reporting
+ * at col of the current line. */
 static long
 load_list(struct parser *p, const char *file, int col)
 {
@@ -307,20 +376,17 @@ load_list(struct parser *p, const char *file, int col)
 		return -1;
 	}
 	struct list_file lf = { path, { 0 } };
-	char buf[1024];
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
-		char *s = buf, *e;
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strcspn(s, " \t\r\n#");
-		*e = '\0';
-		if (*s == '\0')
-			continue;
-		for (char *q = s; *q; q++)
-			*q = (char)tolower((unsigned char)*q);
-		sg_strlist_add(&lf.entries, s[0] == '@' ? s + 1 : s, 1);
-	}
+	int rc = read_list(p, fp, path, &lf.entries);
 	fclose(fp);
+	if (rc != 0) {
+		if (rc > 0)
+			perr(p, col, "cannot read list %s: %s", path, strerror(rc));
+		else
+			perr(p, col, "list %s not loaded", file);
+		sg_strlist_clear(&lf.entries);
+		free(path);
+		return -1;
+	}
 	r->lists = sg_xreallocarray(r->lists, r->nlists + 1, sizeof(*r->lists));
 	r->lists[r->nlists] = lf;
 	return (long)r->nlists++;
@@ -350,205 +416,286 @@ list_has_addr(const struct list_file *l, const char *addr)
 
 /* ------------------------------------------------------------ conditions */
 
+/* Recursion only into a: and/or chains lean right (see parse_bin) and
+ * are walked along b, so the stack grows with the nesting, not the length. */
 static void
 cond_free(struct cond *c)
 {
-	if (c == NULL)
-		return;
-	cond_free(c->a);
-	cond_free(c->b);
-	if (c->re)
-		pcre2_code_free(c->re);
-	sg_prefilter_free(&c->pf);
-	free(c->lit_ids);
-	free(c->header);
-	free(c->text);
-	free(c);
+	while (c != NULL) {
+		struct cond *b = c->b;
+		cond_free(c->a);
+		if (c->re)
+			pcre2_code_free(c->re);
+		sg_prefilter_free(&c->pf);
+		free(c->lit_ids);
+		free(c->header);
+		free(c->text);
+		free(c);
+		c = b;
+	}
 }
 
+/* A size by the shared parser (digits, K, M or G, an optional B after
+ * it). Returns 0, -1 when s is no size, -2 when it is one but does not
+ * fit in 64 bits (sg_size_parse() refuses both alike). */
 static int
 parse_size(const char *s, unsigned long long *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		v *= 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		v *= 1024 * 1024, end++;
-	if (*end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	uint64_t v;
+	size_t digits = strspn(s, "0123456789");
+	const char *e = s + digits;
+
+	if (sg_size_parse(s, &v) == 0) {
+		*out = v;
+		return 0;
+	}
+	if (*e != '\0' && strchr("kKmMgG", *e) != NULL) {
+		e++;
+		if (*e == 'b' || *e == 'B')
+			e++;
+	}
+	return digits > 0 && *e == '\0' ? -2 : -1;
 }
 
 static struct cond *parse_or(struct parser *p);
 
+/* The field of a test: one of field_names, or header:NAME. Sets
+ * c->field (and c->header); returns 0, or -1 after reporting. */
+static int
+parse_field(struct parser *p, const struct tok *f, struct cond *c)
+{
+	if (strncasecmp(f->text, "header:", 7) == 0 && f->text[7] != '\0') {
+		c->field = F_HEADER;
+		c->header = sg_xstrdup(f->text + 7);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+		if (strcasecmp(f->text, field_names[i]) == 0 && i != F_HEADER) {
+			c->field = (enum field)i;
+			return 0;
+		}
+	perr(p, f->col, "unknown field '%s'", f->text);
+	return -1;
+}
+
+/* PCRE2 options for the flags of a /regex/flags token. */
+static int
+regex_options(struct parser *p, const struct tok *v, uint32_t *opts)
+{
+	*opts = PCRE2_UTF;
+	for (const char *fl = v->flags; *fl; fl++) {
+		switch (*fl) {
+		case 'i': *opts |= PCRE2_CASELESS; break;
+		case 'm': *opts |= PCRE2_MULTILINE; break;
+		case 's': *opts |= PCRE2_DOTALL; break;
+		case 'x': *opts |= PCRE2_EXTENDED; break;
+		case 'u': *opts |= PCRE2_UCP; break;
+		default:
+			perr(p, v->col, "unknown regex flag '%c' (i m s x u)", *fl);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The regex's required literals (prefilter.h), each numbered once per
+ * rule set so that an evaluation caches one answer per literal. */
+static void
+add_prefilter(struct sg_rules *r, struct cond *c, const struct tok *v)
+{
+	c->pf = sg_prefilter_build(v->text, v->flags);
+	if (c->pf == NULL)
+		return;
+	c->lit_ids = sg_xcalloc(c->pf->lits.n, sizeof(*c->lit_ids));
+	for (size_t li = 0; li < c->pf->lits.n; li++) {
+		/* caseless and exact literals are different entries */
+		char *k = sg_xasprintf("%c%s", c->pf->caseless ? 'i' : 'e', c->pf->lits.v[li]);
+		gpointer id = g_hash_table_lookup(r->lits, k);
+		if (id == NULL) {
+			id = GUINT_TO_POINTER(++r->nlits);
+			g_hash_table_insert(r->lits, k, id);
+		} else {
+			free(k);
+		}
+		c->lit_ids[li] = GPOINTER_TO_UINT(id) - 1;
+	}
+}
+
+/* FIELD ~ /regex/flags and FIELD !~ /regex/flags. */
+static int
+regex_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	uint32_t opts;
+	int err;
+	PCRE2_SIZE off;
+
+	c->op = is_op(o, "~") ? O_MATCH : O_NOMATCH;
+	if (v->kind != T_REGEX) {
+		perr(p, v->col, "expected /regex/ after %s", o->text);
+		return -1;
+	}
+	if (regex_options(p, v, &opts) < 0)
+		return -1;
+	c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
+	if (c->re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
+		return -1;
+	}
+	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
+	add_prefilter(p->r, c, v);
+	c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
+	return 0;
+}
+
+/* FIELD = "string" and FIELD != "string" (a word will do). */
+static int
+string_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	c->op = is_op(o, "=") ? O_EQ : O_NE;
+	if (v->kind != T_STRING && v->kind != T_WORD) {
+		perr(p, v->col, "expected a \"string\" after %s", o->text);
+		return -1;
+	}
+	c->text = sg_xstrdup(v->text);
+	return 0;
+}
+
+/* FIELD in "FILE". */
+static int
+list_test(struct parser *p, const struct tok *v, struct cond *c)
+{
+	c->op = O_IN;
+	if (v->kind != T_STRING) {
+		perr(p, v->col, "expected a \"file\" after in");
+		return -1;
+	}
+	long li = load_list(p, v->text, v->col);
+	if (li < 0)
+		return -1;
+	c->list = (size_t)li;
+	c->text = sg_xasprintf("\"%s\"", v->text);
+	return 0;
+}
+
+/* size > N and size < N. */
+static int
+size_test(struct parser *p, const struct tok *o, const struct tok *v, struct cond *c)
+{
+	c->op = is_op(o, ">") ? O_GT : O_LT;
+	int rc = c->field == F_SIZE && v->kind == T_WORD ? parse_size(v->text, &c->num) : -1;
+	if (rc == -2) {
+		perr(p, v->col, "size '%s' is too large", v->text);
+		return -1;
+	}
+	if (rc < 0) {
+		perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
+		return -1;
+	}
+	c->text = sg_xstrdup(v->text);
+	return 0;
+}
+
+/* always, or FIELD OP VALUE. */
 static struct cond *
 parse_test(struct parser *p)
 {
 	struct tok *f = next(p);
-	struct cond *c;
+	struct cond *c = sg_xcalloc(1, sizeof(*c));
+	int rc;
 
-	if (is_word(f, "always"))
-		return memset(sg_xcalloc(1, sizeof(*c)), 0, sizeof(*c));
+	if (is_word(f, "always")) {
+		c->kind = C_ALWAYS;
+		return c;
+	}
+	c->kind = C_TEST;
 	if (f->kind != T_WORD) {
 		perr(p, f->col, "expected a field (from, subject, body, header:NAME, ...)");
-		return NULL;
-	}
-	c = sg_xcalloc(1, sizeof(*c));
-	c->kind = C_TEST;
-	int fi = -1;
-	if (strncasecmp(f->text, "header:", 7) == 0 && f->text[7] != '\0') {
-		fi = F_HEADER;
-		c->header = sg_xstrdup(f->text + 7);
+		rc = -1;
+	} else if (parse_field(p, f, c) < 0) {
+		rc = -1;
 	} else {
-		for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
-			if (strcasecmp(f->text, field_names[i]) == 0 && i != F_HEADER)
-				fi = (int)i;
+		struct tok *o = next(p), *v = next(p);
+		if (is_op(o, "~") || is_op(o, "!~"))
+			rc = regex_test(p, o, v, c);
+		else if (is_op(o, "=") || is_op(o, "!="))
+			rc = string_test(p, o, v, c);
+		else if (is_word(o, "in"))
+			rc = list_test(p, v, c);
+		else if (is_op(o, ">") || is_op(o, "<"))
+			rc = size_test(p, o, v, c);
+		else {
+			perr(p, o->col, "expected an operator (~ !~ = != in > <) after '%s'", f->text);
+			rc = -1;
+		}
 	}
-	if (fi < 0) {
-		perr(p, f->col, "unknown field '%s'", f->text);
-		free(c->header);
-		free(c);
+	if (rc < 0) {
+		cond_free(c);
 		return NULL;
-	}
-	c->field = (enum field)fi;
-	struct tok *o = next(p), *v = next(p);
-	if (is_op(o, "~") || is_op(o, "!~")) {
-		c->op = is_op(o, "~") ? O_MATCH : O_NOMATCH;
-		if (v->kind != T_REGEX) {
-			perr(p, v->col, "expected /regex/ after %s", o->text);
-			goto bad;
-		}
-		uint32_t opts = PCRE2_UTF;
-		for (const char *fl = v->flags; *fl; fl++) {
-			switch (*fl) {
-			case 'i': opts |= PCRE2_CASELESS; break;
-			case 'm': opts |= PCRE2_MULTILINE; break;
-			case 's': opts |= PCRE2_DOTALL; break;
-			case 'x': opts |= PCRE2_EXTENDED; break;
-			case 'u': opts |= PCRE2_UCP; break;
-			default:
-				perr(p, v->col, "unknown regex flag '%c' (i m s x u)", *fl);
-				goto bad;
-			}
-		}
-		int err;
-		PCRE2_SIZE off;
-		c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
-		if (c->re == NULL) {
-			PCRE2_UCHAR msg[256];
-			pcre2_get_error_message(err, msg, sizeof(msg));
-			perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
-			goto bad;
-		}
-		(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
-		c->pf = sg_prefilter_build(v->text, v->flags);
-		if (c->pf != NULL) {
-			c->lit_ids = sg_xcalloc(c->pf->lits.n, sizeof(*c->lit_ids));
-			for (size_t li = 0; li < c->pf->lits.n; li++) {
-				/* caseless and exact literals are different entries */
-				char *k = sg_xasprintf("%c%s", c->pf->caseless ? 'i' : 'e', c->pf->lits.v[li]);
-				gpointer id = g_hash_table_lookup(p->r->lits, k);
-				if (id == NULL) {
-					id = GUINT_TO_POINTER(++p->r->nlits);
-					g_hash_table_insert(p->r->lits, k, id);
-				} else {
-					free(k);
-				}
-				c->lit_ids[li] = GPOINTER_TO_UINT(id) - 1;
-			}
-		}
-		c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
-	} else if (is_op(o, "=") || is_op(o, "!=")) {
-		c->op = is_op(o, "=") ? O_EQ : O_NE;
-		if (v->kind != T_STRING && v->kind != T_WORD) {
-			perr(p, v->col, "expected a \"string\" after %s", o->text);
-			goto bad;
-		}
-		c->text = sg_xstrdup(v->text);
-	} else if (is_word(o, "in")) {
-		c->op = O_IN;
-		if (v->kind != T_STRING) {
-			perr(p, v->col, "expected a \"file\" after in");
-			goto bad;
-		}
-		long li = load_list(p, v->text, v->col);
-		if (li < 0)
-			goto bad;
-		c->list = (size_t)li;
-		c->text = sg_xasprintf("\"%s\"", v->text);
-	} else if (is_op(o, ">") || is_op(o, "<")) {
-		c->op = is_op(o, ">") ? O_GT : O_LT;
-		if (c->field != F_SIZE || v->kind != T_WORD || parse_size(v->text, &c->num) < 0) {
-			perr(p, o->col, "> and < compare size with a number (e.g. size > 5M)");
-			goto bad;
-		}
-		c->text = sg_xstrdup(v->text);
-	} else {
-		perr(p, o->col, "expected an operator (~ !~ = != in > <) after '%s'", f->text);
-		goto bad;
 	}
 	return c;
-bad:
-	cond_free(c);
-	return NULL;
 }
 
+/* "not X" or "( X )" opens one nesting level, else a test. The parser
+ * recurses a bounded number of frames per level, so SG_RULES_MAX_NESTING
+ * also bounds its stack (and that of the evaluator and cond_free). */
 static struct cond *
 parse_not(struct parser *p)
 {
-	if (++p->depth > 50) {
-		perr(p, peek(p)->col, "conditions nested too deep");
+	struct tok *t = peek(p);
+	int is_not = is_word(t, "not");
+	struct cond *c;
+
+	if (!is_not && !is_op(t, "("))
+		return parse_test(p);
+	if (p->cond_depth >= SG_RULES_MAX_NESTING) {
+		perr(p, t->col, "conditions nested deeper than %d (parentheses and not)", SG_RULES_MAX_NESTING);
 		return NULL;
 	}
-	struct cond *c;
-	if (is_word(peek(p), "not")) {
-		next(p);
-		struct cond *in = parse_not(p);
-		if (in == NULL)
-			return NULL;
-		c = sg_xcalloc(1, sizeof(*c));
-		c->kind = C_NOT;
-		c->a = in;
-	} else if (is_op(peek(p), "(")) {
-		next(p);
-		c = parse_or(p);
-		if (c != NULL && !is_op(peek(p), ")")) {
-			perr(p, peek(p)->col, "expected )");
-			cond_free(c);
-			c = NULL;
-		} else if (c != NULL) {
-			next(p);
-		}
-	} else {
-		c = parse_test(p);
+	next(p);
+	p->cond_depth++;
+	c = is_not ? parse_not(p) : parse_or(p);
+	p->cond_depth--;
+	if (c == NULL)
+		return NULL;
+	if (is_not) {
+		struct cond *n = sg_xcalloc(1, sizeof(*n));
+		n->kind = C_NOT;
+		n->a = c;
+		return n;
 	}
-	p->depth--;
+	if (!is_op(peek(p), ")")) {
+		perr(p, peek(p)->col, "expected )");
+		cond_free(c);
+		return NULL;
+	}
+	next(p);
 	return c;
 }
 
+/* "a and b and c" becomes and(a, and(b, c)): the chain leans right, so
+ * eval() and cond_free() walk it in a loop, left to right, however long. */
 static struct cond *
 parse_bin(struct parser *p, const char *word, int kind, struct cond *(*sub)(struct parser *))
 {
-	struct cond *l = sub(p);
-	while (l != NULL && is_word(peek(p), word)) {
+	struct cond *first = sub(p), **tail = &first;
+
+	while (first != NULL && is_word(peek(p), word)) {
 		next(p);
 		struct cond *r = sub(p);
 		if (r == NULL) {
-			cond_free(l);
+			cond_free(first);
 			return NULL;
 		}
 		struct cond *c = sg_xcalloc(1, sizeof(*c));
 		c->kind = kind;
-		c->a = l;
+		c->a = *tail;
 		c->b = r;
-		l = c;
+		*tail = c;
+		tail = &c->b;
 	}
-	return l;
+	return first;
 }
 
 static struct cond *
@@ -564,6 +711,14 @@ parse_or(struct parser *p)
 }
 
 /* ------------------------------------------------------------ declarations */
+
+/* Replace *dst by a copy of v (or NULL). */
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? sg_xstrdup(v) : NULL;
+}
 
 static int
 parse_duration(const char *s, long *out)
@@ -662,11 +817,9 @@ set_queue(struct parser *p, void *obj, const char *k, const char *v, int col)
 			return -1;
 		}
 	} else if (strcmp(k, "sla") == 0) {
-		free(q->sla);
-		q->sla = sg_xstrdup(v);
+		set_str(&q->sla, v);
 	} else if (strcmp(k, "manager") == 0) {
-		free(q->manager);
-		q->manager = sg_xstrdup(v);
+		set_str(&q->manager, v);
 	} else {
 		perr(p, col - (int)strlen(k) - 1, "unknown queue setting '%s' (mailbox agents strategy sla manager)", k);
 		return -1;
@@ -679,8 +832,7 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 {
 	struct sg_agent_def *a = obj;
 	if (strcmp(k, "name") == 0) {
-		free(a->name);
-		a->name = sg_xstrdup(v);
+		set_str(&a->name, v);
 	} else if (strcmp(k, "groups") == 0) {
 		split_list(&a->groups, v, 0);
 	} else if (strcmp(k, "away") == 0) {
@@ -695,10 +847,6 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 	}
 	return 0;
 }
-
-struct seg_tmp {
-	struct segment_def *s;
-};
 
 static int
 set_segment(struct parser *p, void *obj, const char *k, const char *v, int col)
@@ -742,19 +890,31 @@ set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
 
 /* ------------------------------------------------------------ rules */
 
-static int
-parse_rule(struct parser *p)
+static void
+rule_clear(struct rule *ru)
+{
+	cond_free(ru->cond);
+	for (size_t i = 0; i < ru->nacts; i++)
+		free(ru->acts[i].arg);
+	free(ru->acts);
+	free(ru->name);
+}
+
+/* "NAME:" or "NAME :" (a "string" name takes the separate colon), not
+ * used before. Returns the name (caller frees), or NULL after reporting. */
+static char *
+parse_rule_name(struct parser *p)
 {
 	struct tok *nt = next(p);
-	struct rule ru = { 0 };
 	char *name;
+	size_t nl;
 
 	if (nt->kind != T_WORD && nt->kind != T_STRING) {
 		perr(p, nt->col, "expected a rule name");
-		return -1;
+		return NULL;
 	}
 	name = sg_xstrdup(nt->text);
-	size_t nl = strlen(name);
+	nl = strlen(name);
 	if (nt->kind == T_WORD && nl > 0 && name[nl - 1] == ':') {
 		name[nl - 1] = '\0';
 	} else if (peek(p)->kind == T_WORD && strcmp(peek(p)->text, ":") == 0) {
@@ -762,16 +922,64 @@ parse_rule(struct parser *p)
 	} else {
 		perr(p, nt->col + (int)nl, "expected ':' after the rule name");
 		free(name);
-		return -1;
+		return NULL;
 	}
 	for (size_t i = 0; i < p->r->nrules; i++)
 		if (strcmp(p->r->rules[i].name, name) == 0) {
 			perr(p, nt->col, "rule '%s' defined twice (first at line %d)", name, p->r->rules[i].line);
 			free(name);
-			return -1;
+			return NULL;
 		}
-	ru.name = name;
-	ru.line = p->line;
+	return name;
+}
+
+/* One action and its argument, checked against what is declared so far.
+ * Returns 0, or -1 after reporting (act then owns nothing). */
+static int
+parse_action(struct parser *p, struct action *act)
+{
+	struct tok *a = next(p);
+	int ak = -1;
+
+	act->arg = NULL;
+	if (a->kind == T_WORD)
+		for (size_t i = 0; i < sizeof(act_names) / sizeof(act_names[0]); i++)
+			if (strcasecmp(a->text, act_names[i]) == 0)
+				ak = (int)i;
+	if (ak < 0) {
+		perr(p, a->col, "unknown action '%s'", a->text);
+		return -1;
+	}
+	act->kind = (enum act_kind)ak;
+	int needs = ak <= A_WEBHOOK || ak == A_REJECT;
+	int optional = ak == A_ASSIGN;
+	if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
+		act->arg = sg_xstrdup(next(p)->text);
+	} else if (needs && !optional) {
+		perr(p, peek(p)->col, "action %s needs an argument", act_names[ak]);
+		return -1;
+	}
+	if (ak == A_PRIORITY && sg_priority_parse(act->arg) < 0)
+		perr(p, a->col, "priority must be low, normal, high or urgent");
+	else if (ak == A_QUEUE && sg_rules_queue(p->r, act->arg) == NULL && strcmp(act->arg, "default") != 0)
+		perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act->arg);
+	else if (ak == A_ASSIGN && act->arg != NULL && sg_rules_agent(p->r, act->arg) == NULL)
+		perr(p, a->col + 7, "unknown agent '%s'", act->arg);
+	else
+		return 0;
+	sg_xfree(&act->arg);
+	return -1;
+}
+
+/* rule NAME: CONDITION => ACTION, ACTION, ... */
+static void
+parse_rule(struct parser *p)
+{
+	struct rule ru = { .line = p->line };
+
+	ru.name = parse_rule_name(p);
+	if (ru.name == NULL)
+		return;
 	ru.cond = parse_or(p);
 	if (ru.cond == NULL)
 		goto bad;
@@ -781,40 +989,9 @@ parse_rule(struct parser *p)
 	}
 	next(p);
 	do {
-		struct tok *a = next(p);
-		int ak = -1;
-		if (a->kind == T_WORD)
-			for (size_t i = 0; i < sizeof(act_names) / sizeof(act_names[0]); i++)
-				if (strcasecmp(a->text, act_names[i]) == 0)
-					ak = (int)i;
-		if (ak < 0) {
-			perr(p, a->col, "unknown action '%s'", a->text);
+		struct action act;
+		if (parse_action(p, &act) < 0)
 			goto bad;
-		}
-		struct action act = { (enum act_kind)ak, NULL };
-		int needs = ak <= A_WEBHOOK || ak == A_REJECT;
-		int optional = ak == A_ASSIGN;
-		if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
-			act.arg = sg_xstrdup(next(p)->text);
-		} else if (needs && !optional) {
-			perr(p, peek(p)->col, "action %s needs an argument", act_names[ak]);
-			goto bad;
-		}
-		if (ak == A_PRIORITY && sg_priority_parse(act.arg) < 0) {
-			perr(p, a->col, "priority must be low, normal, high or urgent");
-			free(act.arg);
-			goto bad;
-		}
-		if (ak == A_QUEUE && sg_rules_queue(p->r, act.arg) == NULL && strcmp(act.arg, "default") != 0) {
-			perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act.arg);
-			free(act.arg);
-			goto bad;
-		}
-		if (ak == A_ASSIGN && act.arg != NULL && sg_rules_agent(p->r, act.arg) == NULL) {
-			perr(p, a->col + 7, "unknown agent '%s'", act.arg);
-			free(act.arg);
-			goto bad;
-		}
 		ru.acts = sg_xreallocarray(ru.acts, ru.nacts + 1, sizeof(*ru.acts));
 		ru.acts[ru.nacts++] = act;
 	} while (is_op(peek(p), ",") && next(p));
@@ -824,140 +1001,250 @@ parse_rule(struct parser *p)
 	}
 	p->r->rules = sg_xreallocarray(p->r->rules, p->r->nrules + 1, sizeof(*p->r->rules));
 	p->r->rules[p->r->nrules++] = ru;
-	return 0;
+	return;
 bad:
-	cond_free(ru.cond);
-	for (size_t i = 0; i < ru.nacts; i++)
-		free(ru.acts[i].arg);
-	free(ru.acts);
-	free(ru.name);
-	return -1;
+	rule_clear(&ru);
 }
 
-static void load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth);
+/* ------------------------------------------------------------ lines and files */
 
+/* The NAME word after a declaration's keyword, or NULL after reporting. */
+static const struct tok *
+decl_name(struct parser *p, const char *what)
+{
+	const struct tok *n = next(p);
+
+	if (n->kind != T_WORD) {
+		perr(p, n->col, "expected %s", what);
+		return NULL;
+	}
+	return n;
+}
+
+static void
+decl_queue(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a queue name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct sg_queue_def q = { .name = sg_xstrdup(n->text), .strategy = SG_STRAT_ROUND_ROBIN };
+	if (sg_rules_queue(r, q.name) != NULL)
+		perr(p, n->col, "queue '%s' declared twice", q.name);
+	parse_kv(p, set_queue, &q);
+	r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
+	r->queue_at = sg_xreallocarray(r->queue_at, r->nqueues + 1, sizeof(*r->queue_at));
+	r->queue_at[r->nqueues] = (struct decl_at){ sg_xstrdup(p->path), p->line, n->col };
+	r->queues[r->nqueues++] = q;
+}
+
+static void
+decl_agent(struct parser *p)
+{
+	const struct tok *n = next(p);
+	char *addr = n->kind == T_WORD || n->kind == T_STRING ? sg_addr_normalize(n->text) : NULL;
+	struct sg_rules *r = p->r;
+
+	if (addr == NULL) {
+		perr(p, n->col, "expected the agent's address");
+		return;
+	}
+	struct sg_agent_def a = { .address = addr };
+	parse_kv(p, set_agent, &a);
+	r->agents = sg_xreallocarray(r->agents, r->nagents + 1, sizeof(*r->agents));
+	r->agents[r->nagents++] = a;
+}
+
+static void
+decl_segment(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a segment name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct segment_def s = { sg_xstrdup(n->text), (size_t)-1 };
+	parse_kv(p, set_segment, &s);
+	r->segments = sg_xreallocarray(r->segments, r->nsegments + 1, sizeof(*r->segments));
+	r->segments[r->nsegments++] = s;
+}
+
+static void
+decl_sla(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "an SLA tier name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
+	parse_kv(p, set_sla, &s);
+	r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
+	r->slas[r->nslas++] = s;
+}
+
+static int load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
+
+/* Is path one of the files being read (this one or one including it)? */
+static int
+include_cycle(const struct parser *p, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return 0;   /* load_file() reports it */
+	for (; p != NULL; p = p->parent)
+		if (p->dev == sb.st_dev && p->ino == sb.st_ino)
+			return 1;
+	return 0;
+}
+
+/* include "FILE": relative to this file, within the include bounds. */
+static void
+decl_include(struct parser *p)
+{
+	const struct tok *f = next(p);
+	struct sg_rules *r = p->r;
+	int err = 0;
+
+	if (f->kind != T_STRING) {
+		perr(p, f->col, "expected include \"FILE\"");
+		return;
+	}
+	if (p->include_depth >= SG_RULES_MAX_INCLUDE) {
+		perr(p, f->col, "includes nested deeper than %d", SG_RULES_MAX_INCLUDE);
+		return;
+	}
+	if (r->nincludes >= SG_RULES_MAX_INCLUDES) {
+		perr(p, f->col, "more than %d files included", SG_RULES_MAX_INCLUDES);
+		return;
+	}
+	char *path = resolve(p->path, f->text);
+	if (include_cycle(p, path))
+		perr(p, f->col, "include \"%s\" forms a cycle (that file is already being read)", f->text);
+	else
+		err = load_file(r, path, p->errs, p);
+	if (err != 0)
+		perr(p, f->col, "cannot read include \"%s\": %s", f->text, strerror(err));
+	free(path);
+}
+
+/* One logical line: a declaration, chosen by its first word. */
 static void
 parse_line(struct parser *p, const char *text)
 {
-	if (tokenize(p, text) < 0)
-		goto out;
-	struct tok *kw = next(p);
-	if (kw->kind == T_END)
-		goto out;
-	struct sg_rules *r = p->r;
-	if (is_word(kw, "rule")) {
-		parse_rule(p);
-	} else if (is_word(kw, "queue")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected a queue name");
-			goto out;
-		}
-		struct sg_queue_def q = { 0 };
-		q.name = sg_xstrdup(n->text);
-		q.strategy = SG_STRAT_ROUND_ROBIN;
-		if (sg_rules_queue(r, q.name) != NULL)
-			perr(p, n->col, "queue '%s' declared twice", q.name);
-		parse_kv(p, set_queue, &q);
-		r->queues = sg_xreallocarray(r->queues, r->nqueues + 1, sizeof(*r->queues));
-		r->queues[r->nqueues++] = q;
-	} else if (is_word(kw, "agent")) {
-		struct tok *n = next(p);
-		char *addr = n->kind == T_WORD || n->kind == T_STRING ? sg_addr_normalize(n->text) : NULL;
-		if (addr == NULL) {
-			perr(p, n->col, "expected the agent's address");
-			goto out;
-		}
-		struct sg_agent_def a = { 0 };
-		a.address = addr;
-		parse_kv(p, set_agent, &a);
-		r->agents = sg_xreallocarray(r->agents, r->nagents + 1, sizeof(*r->agents));
-		r->agents[r->nagents++] = a;
-	} else if (is_word(kw, "segment")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected a segment name");
-			goto out;
-		}
-		struct segment_def s = { sg_xstrdup(n->text), (size_t)-1 };
-		parse_kv(p, set_segment, &s);
-		r->segments = sg_xreallocarray(r->segments, r->nsegments + 1, sizeof(*r->segments));
-		r->segments[r->nsegments++] = s;
-	} else if (is_word(kw, "sla")) {
-		struct tok *n = next(p);
-		if (n->kind != T_WORD) {
-			perr(p, n->col, "expected an SLA tier name");
-			goto out;
-		}
-		struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
-		parse_kv(p, set_sla, &s);
-		r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
-		r->slas[r->nslas++] = s;
-	} else if (is_word(kw, "include")) {
-		struct tok *f = next(p);
-		if (f->kind != T_STRING) {
-			perr(p, f->col, "expected include \"FILE\"");
-			goto out;
-		}
-		if (p->depth >= SG_RULES_MAX_INCLUDE) {
-			perr(p, f->col, "includes nested too deep");
-			goto out;
-		}
-		char *path = resolve(p->path, f->text);
-		load_file(r, path, p->errs, p->depth + 1);
-		free(path);
-	} else {
-		perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
+	static const struct {
+		const char *word;
+		void (*parse)(struct parser *);
+	} decls[] = {
+		{ "rule", parse_rule }, { "queue", decl_queue }, { "agent", decl_agent },
+		{ "segment", decl_segment }, { "sla", decl_sla }, { "include", decl_include },
+	};
+	const size_t ndecls = sizeof(decls) / sizeof(decls[0]);
+
+	if (tokenize(p, text) == 0 && peek(p)->kind != T_END) {
+		struct tok *kw = next(p);
+		size_t i = 0;
+		while (i < ndecls && !is_word(kw, decls[i].word))
+			i++;
+		if (i < ndecls)
+			decls[i].parse(p);
+		else
+			perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
 	}
-out:
 	toks_free(p);
 }
 
+/* Parse one logical line (continued lines joined), which began on
+ * physical line start. */
 static void
-load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, int depth)
+parse_logical(struct parser *p, int start, const GString *text)
 {
-	FILE *fp = fopen(path, "r");
-	struct parser p = { .r = r, .errs = errs, .path = path, .depth = depth };
+	const gchar *bad;
+
+	p->line = start;
+	if (!g_utf8_validate(text->str, (gssize)text->len, &bad))
+		perr(p, (int)(bad - text->str) + 1, "not valid UTF-8");
+	else
+		parse_line(p, text->str);
+}
+
+/* Every logical line of fp: a trailing '\' joins the next physical line
+ * (also on the last line of the file). A NUL byte or a logical line over
+ * SG_RULES_MAX_LINE is reported once and the logical line skipped.
+ * Returns 0, or the errno of a read error. */
+static int
+read_lines(struct parser *p, FILE *fp)
+{
 	GString *logical = g_string_new(NULL);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int lineno = 0, start = 0;
+	int lineno = 0, start = 0, joined = 0, skip = 0, err;
 
-	if (fp == NULL) {
-		p.line = 0;
-		perr(&p, 0, "cannot read: %s", strerror(errno));
-		g_string_free(logical, TRUE);
-		return;
-	}
 	while ((n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (logical->len == 0)
-			start = lineno;
 		int cont = n > 0 && line[n - 1] == '\\';
 		if (cont)
 			line[--n] = ' ';
-		g_string_append(logical, line);
-		if (logical->len > SG_RULES_MAX_LINE) {
-			p.line = start;
-			perr(&p, 1, "line longer than %d bytes", SG_RULES_MAX_LINE);
-			g_string_truncate(logical, 0);
-			continue;
+		if (!joined)
+			start = lineno;
+		joined = cont;
+		const char *nul = memchr(line, '\0', (size_t)n);
+		if (skip) {
+			/* the rest of a logical line already reported */
+		} else if (nul != NULL) {
+			p->line = lineno;
+			perr(p, (int)(nul - line) + 1, "NUL byte in the line");
+			skip = 1;
+		} else if (logical->len + (size_t)n > SG_RULES_MAX_LINE) {
+			p->line = start;
+			perr(p, 1, "line longer than %d bytes", SG_RULES_MAX_LINE);
+			skip = 1;
+		} else {
+			g_string_append_len(logical, line, n);
 		}
 		if (cont)
 			continue;
-		p.line = start;
-		if (!g_utf8_validate(logical->str, -1, NULL))
-			perr(&p, 1, "not valid UTF-8");
-		else
-			parse_line(&p, logical->str);
+		if (!skip)
+			parse_logical(p, start, logical);
 		g_string_truncate(logical, 0);
+		skip = 0;
 	}
+	err = ferror(fp) ? errno : 0;
+	if (joined && !skip)
+		parse_logical(p, start, logical);
 	free(line);
-	fclose(fp);
 	g_string_free(logical, TRUE);
+	return err;
+}
+
+/* Read and parse one rules file. Returns 0, or an errno value when it
+ * cannot be opened or read: the caller reports that where the file was
+ * named (errors inside the file are reported here). */
+static int
+load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent)
+{
+	FILE *fp = fopen(path, "r");
+	struct parser p = { .r = r, .errs = errs, .path = path, .parent = parent,
+			    .include_depth = parent != NULL ? parent->include_depth + 1 : 0 };
+	struct stat sb;
+	int err;
+
+	if (fp == NULL)
+		return errno;
+	if (parent != NULL)
+		r->nincludes++;
+	if (fstat(fileno(fp), &sb) == 0) {
+		p.dev = sb.st_dev;
+		p.ino = sb.st_ino;
+	}
+	err = read_lines(&p, fp);
+	fclose(fp);
+	return err;
 }
 
 struct sg_rules *
@@ -971,14 +1258,15 @@ sg_rules_load(const char *path, struct sg_diag *errs)
 	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
-	load_file(r, path, errs, 0);
-	/* cross checks */
+	int err = load_file(r, path, errs, NULL);
+	if (err != 0)
+		sg_diag_add(errs, path, 0, 0, "cannot read: %s", strerror(err));
+	/* cross checks, reported where the queue was declared */
 	for (size_t i = 0; i < r->nqueues; i++)
 		for (size_t j = 0; j < r->queues[i].agents.n; j++)
-			if (sg_rules_agent(r, r->queues[i].agents.v[j]) == NULL) {
-				struct parser p = { .errs = errs, .path = path, .line = 0 };
-				perr(&p, 0, "queue %s: agent %s is not declared", r->queues[i].name, r->queues[i].agents.v[j]);
-			}
+			if (sg_rules_agent(r, r->queues[i].agents.v[j]) == NULL)
+				sg_diag_add(errs, r->queue_at[i].file, r->queue_at[i].line, r->queue_at[i].col,
+					    "queue %s: agent %s is not declared", r->queues[i].name, r->queues[i].agents.v[j]);
 	if (errs->n > before) {
 		sg_rules_free(&r);
 		return NULL;
@@ -994,13 +1282,8 @@ sg_rules_free(struct sg_rules **rp)
 	if (r == NULL)
 		return;
 	*rp = NULL;
-	for (size_t i = 0; i < r->nrules; i++) {
-		cond_free(r->rules[i].cond);
-		for (size_t j = 0; j < r->rules[i].nacts; j++)
-			free(r->rules[i].acts[j].arg);
-		free(r->rules[i].acts);
-		free(r->rules[i].name);
-	}
+	for (size_t i = 0; i < r->nrules; i++)
+		rule_clear(&r->rules[i]);
 	free(r->rules);
 	for (size_t i = 0; i < r->nqueues; i++) {
 		free(r->queues[i].name);
@@ -1008,8 +1291,10 @@ sg_rules_free(struct sg_rules **rp)
 		free(r->queues[i].sla);
 		free(r->queues[i].manager);
 		sg_strlist_clear(&r->queues[i].agents);
+		free(r->queue_at[i].file);
 	}
 	free(r->queues);
+	free(r->queue_at);
 	for (size_t i = 0; i < r->nagents; i++) {
 		free(r->agents[i].address);
 		free(r->agents[i].name);
@@ -1304,24 +1589,65 @@ eval_test(struct evalctx *e, const struct cond *c)
 	return (c->op == O_NOMATCH || c->op == O_NE) ? !hit : hit;
 }
 
+/* Left to right with short cut; and/or chains lean right (parse_bin) and
+ * are followed along b in this loop, so only nesting costs stack. */
 static int
 eval(struct evalctx *e, const struct cond *c)
 {
-	switch (c->kind) {
-	case C_ALWAYS: return 1;
-	case C_AND: return eval(e, c->a) && eval(e, c->b);
-	case C_OR: return eval(e, c->a) || eval(e, c->b);
-	case C_NOT: return !eval(e, c->a);
-	case C_TEST: return eval_test(e, c);
+	for (;;) {
+		switch (c->kind) {
+		case C_ALWAYS: return 1;
+		case C_AND:
+			if (!eval(e, c->a))
+				return 0;
+			c = c->b;
+			continue;
+		case C_OR:
+			if (eval(e, c->a))
+				return 1;
+			c = c->b;
+			continue;
+		case C_NOT: return !eval(e, c->a);
+		case C_TEST: return eval_test(e, c);
+		}
+		return 0;
 	}
-	return 0;
 }
 
-static void
-set_str(char **dst, const char *v)
+/* A matched rule's actions, in order. Returns 1 when the rules after it
+ * are evaluated too (its last stop/continue says continue). */
+static int
+apply_actions(const struct rule *ru, struct sg_route *out)
 {
-	free(*dst);
-	*dst = v ? sg_xstrdup(v) : NULL;
+	int cont = 0;
+
+	for (size_t j = 0; j < ru->nacts; j++) {
+		const struct action *a = &ru->acts[j];
+		switch (a->kind) {
+		case A_QUEUE: set_str(&out->queue, a->arg); break;
+		case A_PRIORITY: out->priority = sg_priority_parse(a->arg); break;
+		case A_SLA: set_str(&out->sla, a->arg); break;
+		case A_SEGMENT: set_str(&out->segment, a->arg); break;
+		case A_TAG: sg_strlist_add(&out->tags, a->arg, 1); break;
+		case A_ASSIGN:
+			set_str(&out->assign, a->arg);
+			out->assign_strategy = a->arg == NULL;
+			break;
+		case A_TEMPLATE:
+			out->no_template = strcmp(a->arg, "none") == 0;
+			set_str(&out->template_name, out->no_template ? NULL : a->arg);
+			break;
+		case A_LANGUAGE: set_str(&out->language, a->arg); break;
+		case A_NOTIFY: sg_strlist_add(&out->notify, a->arg, 1); break;
+		case A_WEBHOOK: sg_strlist_add(&out->webhooks, a->arg, 1); break;
+		case A_REJECT: set_str(&out->reject_text, a->arg); break;
+		case A_TEMPFAIL: out->tempfail = 1; break;
+		case A_QUARANTINE: out->quarantine = 1; break;
+		case A_STOP: cont = 0; break;
+		case A_CONTINUE: cont = 1; break;
+		}
+	}
+	return cont;
 }
 
 void
@@ -1353,34 +1679,7 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 		if (!hit)
 			continue;
 		sg_strlist_add(&out->matched, ru->name, 0);
-		int cont = 0;
-		for (size_t j = 0; j < ru->nacts; j++) {
-			const struct action *a = &ru->acts[j];
-			switch (a->kind) {
-			case A_QUEUE: set_str(&out->queue, a->arg); break;
-			case A_PRIORITY: out->priority = sg_priority_parse(a->arg); break;
-			case A_SLA: set_str(&out->sla, a->arg); break;
-			case A_SEGMENT: set_str(&out->segment, a->arg); break;
-			case A_TAG: sg_strlist_add(&out->tags, a->arg, 1); break;
-			case A_ASSIGN:
-				set_str(&out->assign, a->arg);
-				out->assign_strategy = a->arg == NULL;
-				break;
-			case A_TEMPLATE:
-				out->no_template = strcmp(a->arg, "none") == 0;
-				set_str(&out->template_name, out->no_template ? NULL : a->arg);
-				break;
-			case A_LANGUAGE: set_str(&out->language, a->arg); break;
-			case A_NOTIFY: sg_strlist_add(&out->notify, a->arg, 1); break;
-			case A_WEBHOOK: sg_strlist_add(&out->webhooks, a->arg, 1); break;
-			case A_REJECT: set_str(&out->reject_text, a->arg); break;
-			case A_TEMPFAIL: out->tempfail = 1; break;
-			case A_QUARANTINE: out->quarantine = 1; break;
-			case A_STOP: cont = 0; break;
-			case A_CONTINUE: cont = 1; break;
-			}
-		}
-		if (!cont)
+		if (!apply_actions(ru, out))
 			break;
 	}
 	pcre2_match_data_free(md);

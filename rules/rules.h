@@ -17,12 +17,25 @@
  * header:NAME attachment-name attachment-type size segment queue status
  * door auth. OPs: ~ and !~ with /regex/flags (PCRE2, flags i m s x u),
  * = and != with a "string", in "FILE" (one address or domain per line,
- * relative to the rules file), > and < for size (K/M suffixes).
+ * relative to the rules file), > and < for size (K, M, G suffixes,
+ * powers of 1024; a size beyond 64 bits is an error).
  * ACTIONs: queue NAME, priority low|normal|high|urgent, sla NAME,
  * segment NAME, tag WORD, assign [ADDR], template NAME|none,
  * language CODE, notify ADDR, webhook NAME, reject "TEXT", tempfail,
  * quarantine, stop, continue. Rules run in order; the first match stops
  * unless its actions say continue.
+ *
+ * Bounds, each a file:line:col error when exceeded:
+ *  - includes nest at most SG_RULES_MAX_INCLUDE files deep (the top file
+ *    is depth 0), and a rule set reads at most SG_RULES_MAX_INCLUDES files
+ *    by include (each include counts); a file including itself, directly
+ *    or through others, is an error at that include;
+ *  - a list file (in "FILE", segment list="FILE") has lines of at most
+ *    SG_RULES_MAX_LIST_LINE bytes and at most SG_RULES_MAX_LIST_ENTRIES
+ *    distinct entries (reported with the list's own file:line);
+ *  - a condition nests "not" and parentheses at most SG_RULES_MAX_NESTING
+ *    deep: the parser, evaluator and free recurse once per level, so this
+ *    also bounds their stack (and/or chains of any length cost none).
  *
  * Compiled once with PCRE2 JIT and explicit match/depth/heap limits; a
  * regex hitting a limit counts as no match and is logged with the rule.
@@ -40,6 +53,12 @@
 #include "model/ticket.h"
 
 struct sg_rules;
+
+#define SG_RULES_MAX_INCLUDE 8
+#define SG_RULES_MAX_INCLUDES 100
+#define SG_RULES_MAX_NESTING 64
+#define SG_RULES_MAX_LIST_LINE 4096
+#define SG_RULES_MAX_LIST_ENTRIES 10000
 
 enum sg_strategy { SG_STRAT_NONE = 0, SG_STRAT_ROUND_ROBIN, SG_STRAT_LEAST_OPEN };
 

@@ -13,7 +13,7 @@
  * GMime picks (7bit, quoted-printable or base64).
  *
  * sg_templates_load() reads every language folder under dir; errors go to
- * errs (conf.h) as "file:line: message" and make the result NULL. The set
+ * errs (lib/diag.h) as "file:line: message" and make the result NULL. The set
  * is immutable and shared read-only; free with sg_templates_free().
  */
 #ifndef SG_TEMPLATE_H

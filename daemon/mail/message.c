@@ -404,23 +404,18 @@ hdr_clean(GMimeObject *obj, const char *name)
 	return v != NULL ? clean_line(v, SG_HDR_MAX) : NULL;
 }
 
-int
-sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
+/* The GMime message of raw, or NULL. GMime 3.2 mis-decodes RFC 2047
+ * words folded with CRLF (a word after "\r\n " is dropped), so the
+ * parser sees LF line ends. The copy is needed anyway: the stream must
+ * own its bytes. */
+static GMimeMessage *
+gmime_parse(const char *raw, size_t len)
 {
+	GByteArray *ba = g_byte_array_sized_new((guint)(len < G_MAXUINT ? len : 0));
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
-	GMimeObject *obj;
-	struct sg_msginfo *mi;
-	struct walk w = { 0 };
-	const char *charset = NULL;
 
-	*out = NULL;
-	sg_message_init();
-	/* GMime 3.2 mis-decodes RFC 2047 words folded with CRLF (a word after
-	 * "\r\n " is dropped), so the parser sees LF line ends. The copy is
-	 * needed anyway: the stream must own its bytes. */
-	GByteArray *ba = g_byte_array_sized_new((guint)(len < G_MAXUINT ? len : 0));
 	for (size_t i = 0, start = 0; i <= len; i++) {
 		if (i == len || (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')) {
 			g_byte_array_append(ba, (const guint8 *)raw + start, (guint)(i - start));
@@ -434,13 +429,17 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 	msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
 	g_object_unref(stream);
-	if (msg == NULL)
-		return -1;
-	obj = GMIME_OBJECT(msg);
+	return msg;
+}
 
-	mi = sg_xcalloc(1, sizeof(*mi));
-	mi->size = len;
+/* The headers supportgate looks at by name: subject, addresses,
+ * Message-IDs, date, and those that mark automatic mail. */
+static void
+read_named_headers(struct sg_msginfo *mi, GMimeMessage *msg)
+{
+	GMimeObject *obj = GMIME_OBJECT(msg);
 	char *subj = raw_header(obj, "Subject");
+
 	mi->subject = clean_line(subj ? subj : "", SG_HDR_MAX);
 	free(subj);
 	first_mailbox(g_mime_message_get_from(msg), &mi->from_addr, &mi->from_name);
@@ -468,9 +467,16 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 	mi->content_language = hdr_clean(obj, "Content-Language");
 	mi->x_loop = hdr_clean(obj, "X-Loop");
 	mi->x_auto_response_suppress = hdr_clean(obj, "X-Auto-Response-Suppress");
+}
 
+/* Every header, decoded and cleaned, for header:NAME conditions (at most
+ * SG_MAX_HEADERS). */
+static void
+read_all_headers(struct sg_msginfo *mi, GMimeObject *obj)
+{
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+
 	for (int i = 0; i < nh && i < SG_MAX_HEADERS; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		const char *name = g_mime_header_get_name(h);
@@ -488,8 +494,18 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 		free(v);
 		free(dv);
 	}
+}
 
+/* The body text (the text/plain part, else the HTML one as text, else
+ * ""), attachments and the DSN flag. Returns the charset the text was
+ * declared in (owned by msg), or NULL. */
+static const char *
+read_body(struct sg_msginfo *mi, GMimeMessage *msg)
+{
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	struct walk w = { 0 };
+	const char *charset = NULL;
+
 	if (body != NULL) {
 		GMimeContentType *ct = g_mime_object_get_content_type(body);
 		if (ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report"))
@@ -509,6 +525,26 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 	}
 	if (mi->body_text == NULL)
 		mi->body_text = sg_xstrdup("");
+	return charset;
+}
+
+int
+sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
+{
+	GMimeMessage *msg;
+	struct sg_msginfo *mi;
+	const char *charset;
+
+	*out = NULL;
+	sg_message_init();
+	msg = gmime_parse(raw, len);
+	if (msg == NULL)
+		return -1;
+	mi = sg_xcalloc(1, sizeof(*mi));
+	mi->size = len;
+	read_named_headers(mi, msg);
+	read_all_headers(mi, GMIME_OBJECT(msg));
+	charset = read_body(mi, msg);
 	mi->language_hint = guess_language(mi, charset);
 	g_object_unref(msg);
 	*out = mi;

@@ -23,6 +23,34 @@ lits(const struct sg_prefilter *pf)
 	return g_string_free(g, FALSE);
 }
 
+/* Patterns the rules never pass (PCRE2 refuses them first) must still be
+ * safe: deep nesting costs no stack, invalid UTF-8 is no set. */
+static void
+test_hostile_patterns(void)
+{
+	size_t n = 100000;
+	char *deep = g_malloc(2 * n + 4);
+	memset(deep, '(', n);
+	memcpy(deep + n, "abc", 3);
+	memset(deep + n + 3, ')', n);
+	deep[2 * n + 3] = '\0';
+	struct sg_prefilter *pf = sg_prefilter_build(deep, "");
+	ok(pf == NULL, "100,000 nested groups: no set, no stack overflow");
+	sg_prefilter_free(&pf);
+	g_free(deep);
+	pf = sg_prefilter_build("((((((((((abc))))))))))", "");
+	char *l = lits(pf);
+	is_str(l, "abc", "10 nested groups still give their literal");
+	g_free(l);
+	sg_prefilter_free(&pf);
+
+	char *bad = g_strdup("abcd\xfc");   /* a 6-byte lead byte at the end */
+	pf = sg_prefilter_build(bad, "");
+	ok(pf == NULL, "a pattern that is not UTF-8 gets no set (and is not read past its end)");
+	sg_prefilter_free(&pf);
+	g_free(bad);
+}
+
 int
 main(void)
 {
@@ -106,5 +134,6 @@ main(void)
 	}
 	ok(checked > 100, "differential check ran (%d pairs)", checked);
 	is_int(bad, 0, "the prefilter never hides a match");
+	test_hostile_patterns();
 	return done_testing();
 }

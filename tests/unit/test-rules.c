@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,305 @@ msg(const char *raw)
 	struct sg_msginfo *mi = NULL;
 	sg_message_parse(raw, strlen(raw), &mi);
 	return mi;
+}
+
+/* Include depth and condition depth are separate bounds, each with its
+ * own error; a long and/or chain needs no stack per term. */
+static char *
+repeat(const char *s, int n)
+{
+	GString *g = g_string_new(NULL);
+	for (int i = 0; i < n; i++)
+		g_string_append(g, s);
+	return g_string_free(g, FALSE);
+}
+
+static void *
+long_chain(void *arg)
+{
+	char *err, *terms = repeat("to=x or ", 7500);
+	char *text = sg_xasprintf("rule long: %salways => tag long\n", terms);
+	struct sg_rules *r = load(text, &err);
+	struct sg_msginfo *mi = msg("From: a@b.example\r\nTo: c@d.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_rule_input in = { .mi = mi, .door = "milter" };
+	struct sg_route ro;
+	int hit = 0;
+
+	(void)arg;
+	if (r != NULL) {
+		sg_rules_eval(r, &in, &ro, NULL);
+		hit = ro.tags.n == 1;
+		sg_route_clear(&ro);
+	}
+	sg_rules_free(&r);
+	sg_msginfo_free(&mi);
+	free(err);
+	free(text);
+	free(terms);
+	return hit ? arg : NULL;
+}
+
+static void
+test_nesting(void)
+{
+	char *err, *open, *close, *text;
+	struct sg_rules *r;
+
+	open = repeat("(", 64), close = repeat(")", 64);
+	char *nots = repeat("not ", 64);
+	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\nrule nots: %salways => stop\n", open, close, nots);
+	r = load(text, &err);
+	ok(r != NULL, "conditions nested 64 deep (parentheses, not) load: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(open);
+	free(close);
+	free(nots);
+
+	open = repeat("(", 65), close = repeat(")", 65);
+	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\n", open, close);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:1:76: conditions nested deeper than 64") != NULL,
+	   "65 parentheses: error at the 65th: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(open);
+	free(close);
+	nots = repeat("not ", 65);
+	text = sg_xasprintf("rule nots: %salways => stop\n", nots);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:1:268: conditions nested deeper than 64") != NULL,
+	   "65 nots: error at the 65th: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	free(nots);
+
+	/* t.rules includes n1.rules ... n8.rules: 8 levels; n8 may not include */
+	for (int i = 1; i <= 9; i++) {
+		char *name = sg_xasprintf("n%d.rules", i);
+		char *body = i < 8 ? sg_xasprintf("include \"n%d.rules\"\n", i + 1)
+			   : sg_xstrdup("rule deep: ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((always"
+					 ")))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) => stop\n");
+		free(put(name, body));
+		free(name);
+		free(body);
+	}
+	r = load("include \"n1.rules\"\n", &err);
+	ok(r != NULL, "includes 8 deep, with conditions 60 deep in the last: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("n8.rules", "include \"n9.rules\"\n"));
+	free(put("n9.rules", "rule nine: always => stop\n"));
+	r = load("include \"n1.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/n8.rules:1:9: includes nested deeper than 8") != NULL,
+	   "a 9th include level: error at the include: %s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	/* a failed condition leaves no depth behind for the lines after it */
+	text = repeat("rule x: not bogus ~ /x/ => tag t\n", 10);
+	char *t2 = sg_xasprintf("%sinclude \"n7.rules\"\n", text);
+	r = load(t2, &err);
+	ok(r == NULL && strstr(err, "unknown field 'bogus'") != NULL && strstr(err, "nested") == NULL,
+	   "errors in conditions do not use up the include depth: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(t2);
+	free(text);
+
+	/* 7,500 terms evaluate and free in a 128 KiB stack */
+	pthread_attr_t attr;
+	pthread_t th;
+	void *res = NULL;
+	static int done;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	ok(pthread_create(&th, &attr, long_chain, &done) == 0 && pthread_join(th, &res) == 0 && res == &done,
+	   "a 7,500-term or chain loads, matches and frees in a 128 KiB stack");
+	pthread_attr_destroy(&attr);
+}
+
+/* An include cycle is an error at the include, not 2^8 loads; the files
+ * of one rule set are bounded. */
+static void
+test_include_cycles(void)
+{
+	char *err, *text;
+	struct sg_rules *r;
+
+	r = load("include \"t.rules\"\ninclude \"t.rules\"\nrule a: always => stop\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:9: include \"t.rules\" forms a cycle") != NULL &&
+	   strstr(err, "t.rules:2:9: include \"t.rules\" forms a cycle") != NULL && strstr(err, "nested") == NULL,
+	   "a file including itself: one error per include: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("cyc-a.rules", "include \"cyc-b.rules\"\n"));
+	free(put("cyc-b.rules", "\ninclude \"./cyc-a.rules\"\n"));
+	r = load("include \"cyc-a.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/cyc-b.rules:2:9: include \"./cyc-a.rules\" forms a cycle") != NULL,
+	   "a includes b includes a: error in b: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("leaf.rules", "# nothing\n"));
+	text = repeat("include \"leaf.rules\"\n", 100);
+	r = load(text, &err);
+	ok(r != NULL, "100 includes of one file: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+	text = repeat("include \"leaf.rules\"\n", 101);
+	r = load(text, &err);
+	ok(r == NULL && strstr(err, "t.rules:101:9: more than 100 files included") != NULL,
+	   "101 includes: error at the 101st: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(text);
+}
+
+/* List files: a long line is one line (an error past the bound, never
+ * two entries), and the entries are bounded. */
+static void
+test_list_lines(void)
+{
+	char *err, *text, *cs;
+	struct sg_rules *r;
+
+	cs = repeat("c", 1022);
+	text = sg_xasprintf("bigbank.example\n#%sevil.example\n", cs);
+	free(put("long.txt", text));
+	free(text);
+	free(cs);
+	r = load("segment vip list=\"long.txt\"\n", &err);
+	ok(r != NULL && sg_rules_segment_of(r, "x@bigbank.example") != NULL && sg_rules_segment_of(r, "x@evil.example") == NULL,
+	   "a comment longer than 1,024 bytes stays a comment: %s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	cs = repeat("d", 5000);
+	text = sg_xasprintf("bigbank.example\n%s.example\n", cs);
+	free(put("long.txt", text));
+	free(text);
+	free(cs);
+	r = load("\nrule a: from in \"long.txt\" => tag t\n", &err);
+	ok(r == NULL && strstr(err, "/long.txt:2: line longer than 4096 bytes") != NULL && strstr(err, "t.rules:2:17:") != NULL,
+	   "a 5,000-byte list line: error with the list's file:line, and where it is used: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+
+	GString *g = g_string_new("# many\n");
+	for (int i = 0; i < 10001; i++)
+		g_string_append_printf(g, "d%d.example\n", i);
+	free(put("many.txt", g->str));
+	g_string_free(g, TRUE);
+	r = load("segment many list=\"many.txt\"\n", &err);
+	ok(r == NULL && strstr(err, "/many.txt:10002: more than 10000 entries") != NULL, "10,001 list entries: %.300s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("many.txt", "d1.example\nd1.example\n"));
+	r = load("segment many list=\"many.txt\"\n", &err);
+	ok(r != NULL && sg_rules_segment_of(r, "a@d1.example") != NULL, "a short list loads: %s", err);
+	sg_rules_free(&r);
+	free(err);
+}
+
+/* Sizes: the shared parser (K, M, G), overflow is an error, not a wrap. */
+static void
+test_sizes(void)
+{
+	char *err;
+	struct sg_rules *r;
+	struct sg_msginfo *mi = msg("From: a@b.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_rule_input in = { .mi = mi, .door = "milter", .size = 3u << 20 };
+	struct sg_route ro;
+
+	r = load("rule big: size > 35184372088832M => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:18: size '35184372088832M' is too large") != NULL,
+	   "2^45 M does not wrap to 0: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule big: size > 99999999999999999999 => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:18: size '99999999999999999999' is too large") != NULL,
+	   "20 digits are too large: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule big: size > 5X => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:16: > and < compare size with a number") != NULL, "5X is no size: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: size > 2M and size < 3072k => tag a, continue\nrule b: size < 1G => tag b\n", &err);
+	ok(r != NULL, "K, M and G suffixes: %s", err);
+	if (r != NULL) {
+		sg_rules_eval(r, &in, &ro, NULL);
+		is_int((long long)ro.tags.n, 1, "3 MiB: > 2M, not < 3072k, < 1G");
+		sg_route_clear(&ro);
+	}
+	sg_rules_free(&r);
+	free(err);
+	sg_msginfo_free(&mi);
+}
+
+/* Errors found after the load name the line of the declaration. */
+static void
+test_post_check_lines(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n", &err);
+	ok(r == NULL && strstr(err, "/t.rules:3:7: queue q: agent ghost@example.com is not declared") != NULL,
+	   "undeclared agent: the queue's file:line:col: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	free(put("queues.rules", "# queues\nqueue sales agents=nobody@example.com\n"));
+	r = load("include \"queues.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared") != NULL,
+	   "undeclared agent in an included file: that file's line: %s", err);
+	sg_rules_free(&r);
+	free(err);
+}
+
+/* A file that cannot be read is reported where it was named; the last
+ * line counts even when it ends with a backslash; a NUL is an error. */
+static void
+test_file_errors(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("# x\ninclude \"missing.rules\"\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory") != NULL,
+	   "a missing include: error at the include: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("include \".\"\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:9: cannot read include \".\": Is a directory") != NULL,
+	   "including a directory is an error: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: from in \".\" => tag t\n", &err);
+	ok(r == NULL && strstr(err, "t.rules:1:17: cannot read list") != NULL && strstr(err, "Is a directory") != NULL,
+	   "a directory as a list is an error: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	r = load("rule a: always => tag t \\\n    , tag u \\", &err);
+	ok(r != NULL && sg_rules_count(r) == 1, "a file ending in a continued line keeps that line: %s", err);
+	sg_rules_free(&r);
+	free(err);
+	struct sg_diag errs = { 0 };
+	char *path = sg_xasprintf("%s/nul.rules", dir);
+	FILE *fp = fopen(path, "w");
+	static const char nul[] = "rule a: always => tag t\nrule b: always\0 => tag t\n";
+	fwrite(nul, 1, sizeof(nul) - 1, fp);
+	fclose(fp);
+	r = sg_rules_load(path, &errs);
+	ok(r == NULL && errs.n == 1 && strstr(errs.v[0], "nul.rules:2:15: NUL byte in the line") != NULL,
+	   "a NUL byte is an error, not the end of the line: %s", errs.n ? errs.v[0] : "");
+	sg_rules_free(&r);
+	sg_diag_clear(&errs);
+	free(path);
 }
 
 int
@@ -317,6 +617,12 @@ main(void)
 	sg_store_close(&st);
 	sg_conf_unref(&c);
 	free(cpath);
+	test_nesting();
+	test_include_cycles();
+	test_list_lines();
+	test_sizes();
+	test_post_check_lines();
+	test_file_errors();
 	char *cmd = sg_xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");

@@ -1,0 +1,134 @@
+/*
+ * fuzz-rules — the rules file parser (tokenizer, declarations, conditions,
+ * regex compilation, prefilter, includes and list files).
+ *
+ * Each input is written as-is to t.rules in a private temporary folder and
+ * loaded with sg_rules_load(); relative includes and lists resolve inside
+ * that folder, which also holds a list file (vip.txt) and an include
+ * (inc.rules) for the seeds to name. An input that could name a file
+ * outside the folder (a string starting with '/', or a ".." component,
+ * looking through the escapes and line joins of the language) is skipped:
+ * the target reads nothing but its own files. A loaded rule set is then
+ * evaluated once against a fixed message.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "mail/message.h"
+#include "rules/rules.h"
+
+#define SG_FUZZ_SEEDS "tests/fuzz/seeds-rules"
+#include "replay.h"
+
+static char *dir, *rules_path;
+static struct sg_msginfo *mi;
+
+static void
+cleanup(void)
+{
+	const char *files[] = { "t.rules", "vip.txt", "inc.rules" };
+
+	for (size_t i = 0; dir != NULL && i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = sg_xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+	if (dir != NULL)
+		rmdir(dir);
+	free(dir);
+	free(rules_path);
+	sg_msginfo_free(&mi);
+}
+
+static void
+put(const char *name, const void *data, size_t len)
+{
+	char *p = sg_xasprintf("%s/%s", dir, name);
+	FILE *fp = fopen(p, "wb");
+
+	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
+		abort();
+	free(p);
+}
+
+static void
+setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	static const char msg[] = "From: Boss <boss@bigbank.example>\r\nTo: support@example.com\r\n"
+				  "Subject: URGENT invoice 42\r\nList-Id: <x.example>\r\n\r\nplease pay\r\n";
+	static const char vip[] = "# vip\nbigbank.example\n@small.example\nboss@x.example\n";
+	static const char inc[] = "agent inc@example.com\nqueue inc agents=inc@example.com\n";
+
+	dir = sg_xasprintf("%s/sg-fuzz-rules.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		abort();
+	rules_path = sg_xasprintf("%s/t.rules", dir);
+	put("vip.txt", vip, sizeof(vip) - 1);
+	put("inc.rules", inc, sizeof(inc) - 1);
+	sg_message_parse(msg, sizeof(msg) - 1, &mi);
+	sg_log_open_stderr("fuzz-rules");
+	sg_log_set_level(SG_LOG_ERROR);
+	atexit(cleanup);
+}
+
+/* Could a string in this input name a path outside the folder? The
+ * characters of a string are those of the input less backslashes (escapes,
+ * joined lines) and line ends; a NUL hides the rest of its line. */
+static int
+may_escape(const unsigned char *data, size_t size)
+{
+	char *s = sg_xmalloc(size + 1);
+	size_t n = 0;
+	int bad;
+
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == '\0') {
+			while (i + 1 < size && data[i + 1] != '\n')
+				i++;
+			continue;
+		}
+		if (data[i] != '\\' && data[i] != '\r' && data[i] != '\n')
+			s[n++] = (char)data[i];
+	}
+	s[n] = '\0';
+	bad = strstr(s, "\"/") != NULL || strstr(s, "\"..") != NULL || strstr(s, "/..") != NULL;
+	free(s);
+	return bad;
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	struct sg_diag errs = { 0 };
+
+	if (dir == NULL)
+		setup();
+	if (may_escape(data, size))
+		return 0;
+	put("t.rules", data, size);
+	struct sg_rules *r = sg_rules_load(rules_path, &errs);
+	if ((r == NULL) != (errs.n > 0))
+		abort();   /* a load fails exactly when it reports why */
+	for (size_t i = 0; i < errs.n; i++)
+		if (strncmp(errs.v[i], dir, strlen(dir)) != 0)
+			abort();   /* every error names a file of ours */
+	if (r != NULL) {
+		const char *rcpt[1] = { "support@example.com" };
+		struct sg_rule_input in = { .mi = mi, .env_from = "boss@bigbank.example", .env_rcpt = rcpt,
+					    .nrcpt = 1, .door = "milter", .size = 100 };
+		struct sg_route ro;
+		sg_rules_eval(r, &in, &ro, NULL);
+		sg_route_clear(&ro);
+		(void)sg_rules_segment_of(r, "boss@bigbank.example");
+	}
+	sg_rules_free(&r);
+	sg_diag_clear(&errs);
+	return 0;
+}
