@@ -23,37 +23,37 @@ lits(const struct sg_prefilter *pf)
 	return g_string_free(g, FALSE);
 }
 
-int
-main(void)
+static const struct { const char *re, *flags, *want; } sets[] = {
+	{ "invoice", "", "invoice" },
+	{ "invoice|payment", "i", "invoice|payment" },
+	{ "\\b(invoice|bill)s?\\b", "i", "invoice|bill" },
+	{ "order\\s+no\\.?\\s*\\d+", "", "order" },
+	{ "^re:", "i", "re:" },
+	{ "счёт|оплат", "i", "счёт|оплат" },
+	{ "Rechnung", "i", "rechnung" },
+	{ "(?:urgent|asap)!", "", "urgent|asap" },
+	{ "abc?def", "", "def" },
+	{ "ab+cd", "", NULL },            /* runs shorter than 3 filter too little */
+	{ "invoic+e", "", "invoic" },
+	{ "x{2}yz", "", NULL },
+	{ "a.b", "", NULL },
+	{ "(?=foo)bar", "", NULL },
+	{ "(?i)invoice", "", NULL },
+	{ "\\Qa.b\\E", "", NULL },
+	{ "inv|x", "", NULL },
+	{ "(invoice)?", "", NULL },
+	{ "(invoice)*total", "", "total" },
+	{ "[abc]+", "", NULL },
+	{ "invoice", "x", NULL },
+	{ "a|", "", NULL },
+	{ "\\d{3}-\\d{4}", "", NULL },
+	{ "foo\\.bar", "", "foo.bar" },
+	{ "(a|b)(cde|fgh)", "", "cde|fgh" },
+};
+
+static void
+test_literals(void)
 {
-	static const struct { const char *re, *flags, *want; } sets[] = {
-		{ "invoice", "", "invoice" },
-		{ "invoice|payment", "i", "invoice|payment" },
-		{ "\\b(invoice|bill)s?\\b", "i", "invoice|bill" },
-		{ "order\\s+no\\.?\\s*\\d+", "", "order" },
-		{ "^re:", "i", "re:" },
-		{ "счёт|оплат", "i", "счёт|оплат" },
-		{ "Rechnung", "i", "rechnung" },
-		{ "(?:urgent|asap)!", "", "urgent|asap" },
-		{ "abc?def", "", "def" },
-		{ "ab+cd", "", NULL },            /* runs shorter than 3 filter too little */
-		{ "invoic+e", "", "invoic" },
-		{ "x{2}yz", "", NULL },
-		{ "a.b", "", NULL },
-		{ "(?=foo)bar", "", NULL },
-		{ "(?i)invoice", "", NULL },
-		{ "\\Qa.b\\E", "", NULL },
-		{ "inv|x", "", NULL },
-		{ "(invoice)?", "", NULL },
-		{ "(invoice)*total", "", "total" },
-		{ "[abc]+", "", NULL },
-		{ "invoice", "x", NULL },
-		{ "a|", "", NULL },
-		{ "\\d{3}-\\d{4}", "", NULL },
-		{ "foo\\.bar", "", "foo.bar" },
-		{ "(a|b)(cde|fgh)", "", "cde|fgh" },
-	};
-	plan_lazy();
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		struct sg_prefilter *pf = sg_prefilter_build(sets[i].re, sets[i].flags);
 		char *got = lits(pf);
@@ -64,8 +64,12 @@ main(void)
 		g_free(got);
 		sg_prefilter_free(&pf);
 	}
+}
 
-	/* differential: prefilter "no" must imply PCRE2 "no match" */
+/* differential: prefilter "no" must imply PCRE2 "no match" */
+static void
+test_differential(void)
+{
 	static const char *texts[] = {
 		"Your INVOICE no. 12345 is attached", "payment failed", "Re: Bills", "order   no.42",
 		"Счёт на оплату № 5", "СЧЁТ", "RECHNUNG 2026", "urgent!", "ASAP!", "abdef", "abbbcd", "xxyz",
@@ -106,5 +110,15 @@ main(void)
 	}
 	ok(checked > 100, "differential check ran (%d pairs)", checked);
 	is_int(bad, 0, "the prefilter never hides a match");
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "literals", test_literals },
+	{ "differential", test_differential },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }
