@@ -2,13 +2,15 @@
  * test-ack — the acknowledgement of new tickets on a real store: the loop
  * matrix (one case per suppression rule, plus the Auto-Submitted: no
  * control), the job and the outbound copy, the per-address rate limit,
- * no second ack for a duplicate, language choice.
+ * no second ack for a duplicate, language choice. Each test function runs
+ * on a fresh store of its own (a subdirectory of one temp dir).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
@@ -18,7 +20,8 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-ack.XXXXXX";
+static char root[] = "/tmp/sg-test-ack.XXXXXX";
+static char *dir;     /* the running test's directory, under root */
 static struct sg_store *st;
 static struct sg_conf *conf;
 static int seq;
@@ -78,18 +81,27 @@ feed(const char *from, const char *env_from, const char *extra, const char *ctyp
 	return r == SG_ING_OK ? (int)d->jobs : -1;
 }
 
-int
-main(void)
+static void
+close_fixture(void)
+{
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+}
+
+/* A fresh directory root/name with a config (templates, admin address)
+ * and an empty store; the Message-ID counter restarts at 0. 0 when all
+ * opened, else -1 with nothing left open. */
+static int
+fixture(const char *name)
 {
 	struct sg_diag errs = { 0 };
-	struct sg_decision d = { 0 };
 	const char *top = getenv("top_srcdir");
 
-	plan_lazy();
-	sg_log_open_stderr("test-ack");
-	sg_log_set_level(SG_LOG_WARN);
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	free(dir);
+	dir = sg_xasprintf("%s/%s", root, name);
+	if (mkdir(dir, 0700) != 0)
+		diag("mkdir %s failed", dir);
+	seq = 0;
 	char *cpath = sg_xasprintf("%s/sg.conf", dir);
 	FILE *fp = fopen(cpath, "w");
 	fprintf(fp, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
@@ -99,10 +111,23 @@ main(void)
 	fclose(fp);
 	conf = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	free(cpath);
 	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
-		return done_testing();
+	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
+		close_fixture();
+		return -1;
+	}
+	return 0;
+}
 
+static void
+test_loop_matrix(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("loop-matrix") != 0)
+		return;
 	static const struct {
 		const char *name, *from, *env_from, *extra, *ctype;
 		int want;
@@ -138,8 +163,19 @@ main(void)
 		   "%s: %s (ticket %llu)", matrix[i].name, matrix[i].want ? "acknowledged" : "ticketed, not acknowledged",
 		   (unsigned long long)d.ticket);
 	}
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* The job and the outbound copy of the first ack */
+/* The job and the outbound copy of the first ack */
+static void
+test_ack_job(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("ack-job") != 0)
+		return;
+	feed("alice@customer.example", "alice@customer.example", "", NULL, &d);
 	struct sg_job j;
 	ok(sg_store_job_get(st, NULL, 1, &j) == 0, "job 1 stored");
 	is_str(j.rcpts.n ? j.rcpts.v[0] : "", "alice@customer.example", "one recipient: the requestor");
@@ -153,8 +189,20 @@ main(void)
 	sg_store_ticket_get(st, NULL, 1, &t);
 	is_int(t.nmessages, 2, "ticket holds the mail and the outbound ack");
 	sg_ticket_clear(&t);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* A reply to the ack threads by its Message-ID */
+/* A reply to the ack threads by its Message-ID */
+static void
+test_reply_to_ack(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_job j;
+
+	if (fixture("reply-to-ack") != 0)
+		return;
+	feed("alice@customer.example", "alice@customer.example", "", NULL, &d);
 	sg_store_job_get(st, NULL, 1, &j);
 	char *mid = strstr(j.payload, "Message-Id: <");
 	char ourid[200] = "";
@@ -175,8 +223,18 @@ main(void)
 	sg_ingest(st, conf, &in, &d);
 	ok(d.verdict == SG_V_DUPLICATE && jobs() == before, "duplicate: no second ack");
 	free(reply);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Rate limit: 10 per 10 minutes for one address */
+/* Rate limit: 10 per 10 minutes for one address */
+static void
+test_rate_limit(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("rate-limit") != 0)
+		return;
 	int acked = 0;
 	for (int i = 0; i < 15; i++) {
 		feed("flood@customer.example", "flood@customer.example", "", NULL, &d);
@@ -192,10 +250,23 @@ main(void)
 		}
 	}
 	is_int(alerts, 1, "one alert to admin_address for the flood, not five");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
-	 * every ack (without Auto-Submitted) in the thread: its replies are
-	 * follow-ups, never acknowledged. */
+/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
+ * every ack (without Auto-Submitted) in the thread: its replies are
+ * follow-ups, never acknowledged. */
+static void
+test_autoresponders(void)
+{
+	struct sg_decision d = { 0 };
+	const char *rc1[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
+	int before;
+
+	if (fixture("autoresponders") != 0)
+		return;
 	before = jobs();
 	feed("bot1@peer.example", "bot1@peer.example", "", NULL, &d);
 	uint64_t bot_ticket = d.ticket;
@@ -242,8 +313,22 @@ main(void)
 	free(dsn);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket, "bounce of our ack attached to its ticket (%s)",
 	   d.reason ? d.reason : "");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Language: Russian text gets the Russian template */
+/* Language: Russian text gets the Russian template */
+static void
+test_language(void)
+{
+	struct sg_decision d = { 0 };
+	const char *rc1[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
+	struct sg_job j;
+	int before;
+
+	if (fixture("language") != 0)
+		return;
 	before = jobs();
 	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
 				"Message-ID: <ru-1@klient.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
@@ -258,14 +343,33 @@ main(void)
 	ok(j.payload != NULL && strstr(j.payload, "=?UTF-8?") != NULL && strstr(j.payload, "charset=utf-8") != NULL,
 	   "Russian ack is encoded");
 	sg_job_clear(&j);
-
 	sg_decision_clear(&d);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	free(cpath);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
+	close_fixture();
+}
+
+static const struct sg_test tests[] = {
+	{ "loop-matrix", test_loop_matrix },
+	{ "ack-job", test_ack_job },
+	{ "reply-to-ack", test_reply_to_ack },
+	{ "rate-limit", test_rate_limit },
+	{ "autoresponders", test_autoresponders },
+	{ "language", test_language },
+};
+
+int
+main(void)
+{
+	int rc;
+
+	sg_log_open_stderr("test-ack");
+	sg_log_set_level(SG_LOG_WARN);
+	if (mkdtemp(root) == NULL)
+		return 1;
+	rc = SG_TEST_RUN(tests);
+	char *cmd = sg_xasprintf("rm -rf %s", root);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
 	free(cmd);
-	return done_testing();
+	free(dir);
+	return rc;
 }
