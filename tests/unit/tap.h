@@ -28,15 +28,27 @@
  * may run alone, each builds the state it needs (a helper or a fresh
  * fixture) instead of relying on the functions before it. Programs without
  * a table may still use plan_lazy() ... return done_testing().
+ *
+ * Files: sg_test_dir() is the program's own temp dir, made on first use
+ * as ${TMPDIR:-/tmp}/sg-PROGRAM.XXXXXX and removed with everything in it
+ * when the program exits (kept if SG_KEEP_TMP is set); a test writes
+ * nowhere else. sg_test_subdir(name) is a fresh directory in it for one
+ * function's fixture; sg_test_write(dir, name, text) writes a file. Both
+ * return a malloc'd path (the caller frees); any failure aborts the
+ * program with a "Bail out!" naming it. Needs _GNU_SOURCE (config.h).
  */
 #ifndef SG_TAP_H
 #define SG_TAP_H
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -141,6 +153,87 @@ done_testing(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ temp files */
+static char *tap_dir;        /* sg_test_dir(), NULL until first use */
+static pid_t tap_dir_owner;  /* only the process that made it removes it */
+
+static void tap_fatal(const char *what, const char *path) __attribute__((noreturn));
+static void
+tap_fatal(const char *what, const char *path)
+{
+	printf("Bail out! %s %s: %s\n", what, path, strerror(errno));
+	fflush(stdout);
+	exit(1);
+}
+
+static int
+tap_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void
+tap_dir_cleanup(void)
+{
+	if (tap_dir == NULL || getpid() != tap_dir_owner || getenv("SG_KEEP_TMP") != NULL)
+		return;
+	if (nftw(tap_dir, tap_rm, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "cannot remove %s: %s\n", tap_dir, strerror(errno));
+}
+
+static const char *sg_test_dir(void) __attribute__((unused));
+static const char *
+sg_test_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tap_dir != NULL)
+		return tap_dir;
+	if (tmp == NULL || tmp[0] != '/')
+		tmp = "/tmp";
+	if (asprintf(&tap_dir, "%s/sg-%s.XXXXXX", tmp, program_invocation_short_name) < 0)
+		abort();
+	if (mkdtemp(tap_dir) == NULL)
+		tap_fatal("cannot make the temp dir", tap_dir);
+	tap_dir_owner = getpid();
+	atexit(tap_dir_cleanup);
+	return tap_dir;
+}
+
+static char *sg_test_subdir(const char *name) __attribute__((unused));
+static char *
+sg_test_subdir(const char *name)
+{
+	char *d;
+
+	if (asprintf(&d, "%s/%s", sg_test_dir(), name) < 0)
+		abort();
+	if (mkdir(d, 0700) != 0)
+		tap_fatal("cannot make", d);
+	return d;
+}
+
+static char *sg_test_write(const char *dir, const char *name, const char *text) __attribute__((unused));
+static char *
+sg_test_write(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *fp;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	if ((fp = fopen(path, "w")) == NULL)
+		tap_fatal("cannot write", path);
+	fputs(text, fp);
+	if (fclose(fp) != 0)
+		tap_fatal("cannot write", path);
+	return path;
+}
+
+/* ------------------------------------------------------------ the table */
 struct sg_test {
 	const char *name;     /* what SG_TEST_ONLY names; unique in a table */
 	void (*fn)(void);

@@ -3,14 +3,13 @@
  * matrix (one case per suppression rule, plus the Auto-Submitted: no
  * control), the job and the outbound copy, the per-address rate limit,
  * no second ack for a duplicate, language choice. Each test function runs
- * on a fresh store of its own (a subdirectory of one temp dir).
+ * on a fresh store of its own (sg_test_subdir).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
@@ -20,8 +19,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char root[] = "/tmp/sg-test-ack.XXXXXX";
-static char *dir;     /* the running test's directory, under root */
+static char *dir;     /* the running test's directory */
 static struct sg_store *st;
 static struct sg_conf *conf;
 static int seq;
@@ -64,6 +62,18 @@ jobs_to(const char *addr)
 	return ct.n;
 }
 
+/* Ingest raw from env_from to the support address; sg_ingest's code. */
+static int
+ingest_raw(const char *raw, const char *env_from, struct sg_decision *d)
+{
+	const char *rc[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+
+	sg_decision_clear(d);
+	return sg_ingest(st, conf, &in, d);
+}
+
 /* Ingest a new mail with extra headers; returns jobs created. */
 static int
 feed(const char *from, const char *env_from, const char *extra, const char *ctype, struct sg_decision *d)
@@ -71,12 +81,8 @@ feed(const char *from, const char *env_from, const char *extra, const char *ctyp
 	char *raw = sg_xasprintf("From: %s\r\nTo: support@example.com\r\nSubject: case %d\r\n"
 				 "Message-ID: <ack-%d@customer.example>\r\n%s%s\r\nHello, I need help.\r\n",
 				 from, seq, seq, extra, ctype ? ctype : "");
-	const char *rc[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
-				   .door = SG_DOOR_CLI };
 	seq++;
-	sg_decision_clear(d);
-	int r = sg_ingest(st, conf, &in, d);
+	int r = ingest_raw(raw, env_from, d);
 	free(raw);
 	return r == SG_ING_OK ? (int)d->jobs : -1;
 }
@@ -88,7 +94,7 @@ close_fixture(void)
 	sg_conf_unref(&conf);
 }
 
-/* A fresh directory root/name with a config (templates, admin address)
+/* A fresh directory with a config (templates, admin address)
  * and an empty store; the Message-ID counter restarts at 0. 0 when all
  * opened, else -1 with nothing left open. */
 static int
@@ -98,21 +104,18 @@ fixture(const char *name)
 	const char *top = getenv("top_srcdir");
 
 	free(dir);
-	dir = sg_xasprintf("%s/%s", root, name);
-	if (mkdir(dir, 0700) != 0)
-		diag("mkdir %s failed", dir);
+	dir = sg_test_subdir(name);
 	seq = 0;
-	char *cpath = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
-		    "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\nsupport_name = \"ACME Support\"\n"
-		    "admin_address = \"postmaster@example.com\"\n",
-		dir, top ? top : ".");
-	fclose(fp);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
+				  "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
+				  "support_name = \"ACME Support\"\nadmin_address = \"postmaster@example.com\"\n",
+				  dir, top ? top : ".");
+	char *cpath = sg_test_write(dir, "sg.conf", text);
 	conf = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
 	free(cpath);
+	free(text);
 	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
 	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
 		close_fixture();
@@ -211,16 +214,11 @@ test_reply_to_ack(void)
 	sg_job_clear(&j);
 	char *reply = sg_xasprintf("From: alice@customer.example\r\nSubject: thanks\r\nMessage-ID: <r1@customer.example>\r\n"
 				   "In-Reply-To: <%s>\r\n\r\nok\r\n", ourid);
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = reply, .len = strlen(reply), .env_from = "alice@customer.example",
-				   .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(reply, "alice@customer.example", &d);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == 1 && d.jobs == 0, "reply to the ack threads into ticket 1, no new ack");
 	/* The same mail again (MTA retry): duplicate, no second ack */
 	int before = jobs();
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(reply, "alice@customer.example", &d);
 	ok(d.verdict == SG_V_DUPLICATE && jobs() == before, "duplicate: no second ack");
 	free(reply);
 	sg_decision_clear(&d);
@@ -261,8 +259,6 @@ static void
 test_autoresponders(void)
 {
 	struct sg_decision d = { 0 };
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
 	int before;
 
 	if (fixture("autoresponders") != 0)
@@ -282,11 +278,7 @@ test_autoresponders(void)
 	for (int i = 0; i < 1000; i++) {
 		char *pong = sg_xasprintf("From: bot1@peer.example\r\nSubject: Re: I am away\r\nMessage-ID: <pong-%d@peer.example>\r\n"
 					  "In-Reply-To: <%s>\r\n\r\nI am away.\r\n", i, last_ack);
-		in.raw = pong;
-		in.len = strlen(pong);
-		in.env_from = "bot1@peer.example";
-		sg_decision_clear(&d);
-		sg_ingest(st, conf, &in, &d);
+		ingest_raw(pong, "bot1@peer.example", &d);
 		followups += d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket;
 		free(pong);
 	}
@@ -305,11 +297,7 @@ test_autoresponders(void)
 				 "--b\r\nContent-Type: text/plain\r\n\r\nmailbox unknown\r\n"
 				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.com\r\n"
 				 "Message-ID: <%s>\r\nSubject: ack\r\n--b--\r\n", last_ack);
-	in.raw = dsn;
-	in.len = strlen(dsn);
-	in.env_from = "";
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(dsn, "", &d);
 	free(dsn);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket, "bounce of our ack attached to its ticket (%s)",
 	   d.reason ? d.reason : "");
@@ -322,8 +310,6 @@ static void
 test_language(void)
 {
 	struct sg_decision d = { 0 };
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
 	struct sg_job j;
 	int before;
 
@@ -333,11 +319,7 @@ test_language(void)
 	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
 				"Message-ID: <ru-1@klient.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
 				"\xd0\x9d\xd0\xb5 \xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd0\xb5\xd1\x82\r\n");
-	in.raw = ru;
-	in.len = strlen(ru);
-	in.env_from = "ivan@klient.example";
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(ru, "ivan@klient.example", &d);
 	free(ru);
 	ok(jobs() == before + 1 && sg_store_job_get(st, NULL, (uint64_t)jobs(), &j) == 0, "Russian mail acknowledged");
 	ok(j.payload != NULL && strstr(j.payload, "=?UTF-8?") != NULL && strstr(j.payload, "charset=utf-8") != NULL,
@@ -363,13 +345,7 @@ main(void)
 
 	sg_log_open_stderr("test-ack");
 	sg_log_set_level(SG_LOG_WARN);
-	if (mkdtemp(root) == NULL)
-		return 1;
 	rc = SG_TEST_RUN(tests);
-	char *cmd = sg_xasprintf("rm -rf %s", root);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
 	free(dir);
 	return rc;
 }

@@ -16,16 +16,10 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-config.XXXXXX";
-
 static char *
 write_file(const char *name, const char *text)
 {
-	char *path = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(path, "w");
-	fputs(text, fp);
-	fclose(fp);
-	return path;
+	return sg_test_write(sg_test_dir(), name, text);
 }
 
 #define BASE "support_address = {\"support@example.com\", \"Help@Example.org\"}\n" \
@@ -276,15 +270,6 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	int rc;
-
 	sg_log_open_stderr("test-config");
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	rc = SG_TEST_RUN(tests);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return rc;
+	return SG_TEST_RUN(tests);
 }

@@ -172,31 +172,24 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	char tmpl[] = "/tmp/sg-test-corpus.XXXXXX";
+	const char *tmp = sg_test_dir();
 	struct sg_diag errs = { 0 };
 	int rc;
 
 	sg_log_open_stderr("test-corpus");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(tmpl) == NULL)
-		return 1;
-	char *cpath = sg_xasprintf("%s/sg.conf", tmpl);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmpl);
-	fclose(fp);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmp);
+	char *cpath = sg_test_write(tmp, "sg.conf", text);
 	conf = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
 	free(cpath);
-	if (conf == NULL || sg_store_open(tmpl, SG_STORE_NOSYNC, &st) != 0)
+	free(text);
+	if (conf == NULL || sg_store_open(tmp, SG_STORE_NOSYNC, &st) != 0)
 		return 1;
 
 	rc = SG_TEST_RUN(tests);
 	sg_store_close(&st);
 	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
 	return rc;
 }

@@ -3,15 +3,14 @@
  * threading order (references, subject token, plus-address), duplicates,
  * forged and keyed tokens, participants (Cc), reopen and linked tickets,
  * truncation of big messages, the decision handed to the doors. Each test
- * function runs on a fresh store and config of its own (a subdirectory of
- * one temp dir), so each runs alone.
+ * function runs on a fresh store and config of its own (sg_test_subdir),
+ * so each runs alone.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +21,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char root[] = "/tmp/sg-test-ingest.XXXXXX";
-static char *dir;     /* the running test's directory, under root */
+static char *dir;     /* the running test's directory */
 static struct sg_store *st;
 static struct sg_conf *conf;
 
@@ -85,14 +83,12 @@ count_events(uint64_t id, const char *type)
 	return c.n;
 }
 
-/* A fresh directory root/name for the calling test (becomes dir). */
+/* A fresh directory for the calling test (becomes dir). */
 static void
 fresh_dir(const char *name)
 {
 	free(dir);
-	dir = sg_xasprintf("%s/%s", root, name);
-	if (mkdir(dir, 0700) != 0)
-		diag("mkdir %s failed", dir);
+	dir = sg_test_subdir(name);
 }
 
 static void
@@ -405,13 +401,7 @@ main(void)
 
 	sg_log_open_stderr("test-ingest");
 	sg_log_set_level(SG_LOG_WARN);
-	if (mkdtemp(root) == NULL)
-		return 1;
 	rc = SG_TEST_RUN(tests);
-	char *cmd = sg_xasprintf("rm -rf %s", root);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
 	free(dir);
 	return rc;
 }

@@ -20,16 +20,12 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-rules.XXXXXX";
+static const char *dir;     /* sg_test_dir(): the rules and lists */
 
 static char *
 put(const char *name, const char *text)
 {
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "w");
-	fputs(text, fp);
-	fclose(fp);
-	return p;
+	return sg_test_write(dir, name, text);
 }
 
 static struct sg_rules *
@@ -306,19 +302,39 @@ routing_fixture(const char *name, struct sg_conf **cp, struct sg_store **stp)
 		 "rule lo: subject ~ /^least/ => queue lo, assign\n"
 		 "rule rr: always => queue rr, assign\n"));
 	char *cname = sg_xasprintf("sg-%s.conf", name);
-	char *cpath = put(cname, "");
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state-%s\"\ndb_sync = false\nack = false\n"
-		    "rules_file = \"%s/spread.rules\"\n", dir, name, dir);
-	fclose(fp);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state-%s\"\n"
+				  "db_sync = false\nack = false\nrules_file = \"%s/spread.rules\"\n", dir, name, dir);
+	char *cpath = put(cname, text);
 	c = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
 	ok(c != NULL && c->rules != NULL && sg_store_open(c->state_dir, SG_STORE_NOSYNC, &st) == 0, "store with rules");
 	free(cpath);
+	free(text);
 	free(cname);
 	*cp = c;
 	*stp = st;
+}
+
+/* Ingest raw (one new mail) on the routing fixture: the assignee of its
+ * ticket (malloc'd), NULL when none. */
+static char *
+assign_one(struct sg_store *st, struct sg_conf *c, const char *raw)
+{
+	const char *rcp[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+	struct sg_decision d;
+	struct sg_ticket t;
+	char *who = NULL;
+
+	sg_ingest(st, c, &in, &d);
+	if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
+		who = t.assignee != NULL ? sg_xstrdup(t.assignee) : NULL;
+		sg_ticket_clear(&t);
+	}
+	sg_decision_clear(&d);
+	return who;
 }
 
 static void
@@ -332,18 +348,11 @@ test_round_robin(void)
 	const char *names[6] = { "a1@example.com", "a2@example.com", "a3@example.com", "a4@example.com", "a5@example.com", "gone@example.com" };
 	for (int i = 0; c && st && i < 1000; i++) {
 		char *raw = sg_xasprintf("From: c%d@customer.example\r\nSubject: ticket %d\r\nMessage-ID: <rr-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		struct sg_ticket t;
-		if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
-			for (int k = 0; k < 6; k++)
-				if (t.assignee && strcmp(t.assignee, names[k]) == 0)
-					count[k]++;
-			sg_ticket_clear(&t);
-		}
-		sg_decision_clear(&d);
+		char *who = assign_one(st, c, raw);
+		for (int k = 0; k < 6; k++)
+			if (who && strcmp(who, names[k]) == 0)
+				count[k]++;
+		free(who);
 		free(raw);
 	}
 	int mn = 100000, mx = 0;
@@ -371,18 +380,11 @@ test_least_open(void)
 		sg_conf_unref(&c);
 		return;
 	}
-	uint64_t lo_ids[9];
-	for (int i = 0; c && st && i < 9; i++) {
+	for (int i = 0; i < 9; i++) {
 		char *raw = sg_xasprintf("From: l%d@customer.example\r\nSubject: least %d\r\nMessage-ID: <lo-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		lo_ids[i] = d.ticket;
-		sg_decision_clear(&d);
+		free(assign_one(st, c, raw));
 		free(raw);
 	}
-	(void)lo_ids;
 	struct sg_txn *txn;
 	uint64_t open_a1 = 0;
 	sg_store_meta_get(st, NULL, "open:a1@example.com", &open_a1);
@@ -391,18 +393,11 @@ test_least_open(void)
 	sg_store_meta_put(st, txn, "open:a1@example.com", open_a1 - 3);
 	sg_store_txn_commit(&txn);
 	int to_a1 = 0;
-	for (int i = 0; c && st && i < 3; i++) {
+	for (int i = 0; i < 3; i++) {
 		char *raw = sg_xasprintf("From: m%d@customer.example\r\nSubject: least more %d\r\nMessage-ID: <lo2-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		struct sg_ticket t;
-		if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
-			to_a1 += t.assignee && strcmp(t.assignee, "a1@example.com") == 0;
-			sg_ticket_clear(&t);
-		}
-		sg_decision_clear(&d);
+		char *who = assign_one(st, c, raw);
+		to_a1 += who && strcmp(who, "a1@example.com") == 0;
+		free(who);
 		free(raw);
 	}
 	is_int(to_a1, 3, "least-open: after a1 closed 3, the next 3 go to a1");
@@ -425,17 +420,9 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	int rc;
-
 	sg_log_open_stderr("test-rules");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = sg_test_dir();
 	free(put("vip.txt", "# big ones\nbigbank.example\nboss@small.example\n"));
-	rc = SG_TEST_RUN(tests);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return rc;
+	return SG_TEST_RUN(tests);
 }

@@ -5,8 +5,8 @@
  * commit (recovery gives all or nothing), two processes writing at once,
  * verify and hot backup; the due-time index (sched/due.h: order, the scan
  * bound, delete, reschedule, abort) and a store from before it. Every test
- * function works on a fresh state dir of its own (a subdirectory of one
- * temp dir), so each runs alone.
+ * function works on a fresh state dir of its own (sg_test_subdir), so each
+ * runs alone.
  */
 #include "config.h"
 
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +24,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char root[] = "/tmp/sg-test-store.XXXXXX";
-static char *dir;     /* the running test's state dir, under root */
+static char *dir;     /* the running test's state dir */
 
 /* One ticket + message + index + event in one transaction. */
 static int
@@ -175,7 +173,7 @@ due_put(struct sg_store *st, uint8_t kind, uint64_t id, int64_t old_due, int64_t
 static void
 test_due_index(void)
 {
-	char *sd = sg_xasprintf("%s/due", root);
+	char *sd = sg_xasprintf("%s/due", sg_test_dir());
 	struct sg_store *st;
 	struct sg_txn *txn;
 	struct due_seen s = { .stop_after = 2 };
@@ -229,7 +227,7 @@ test_due_index(void)
 static void
 test_old_store(void)
 {
-	char *sd = sg_xasprintf("%s/old", root), *home = sg_xasprintf("%s/old/db", root);
+	char *sd = sg_xasprintf("%s/old", sg_test_dir()), *home = sg_xasprintf("%s/old/db", sg_test_dir());
 	struct sg_store *st;
 	struct sg_txn *txn;
 	struct sg_ticket t = { 0 };
@@ -294,14 +292,12 @@ commit_one(struct sg_store *st, const char *msgid, uint64_t *idp)
 	return sg_store_txn_commit(&txn);
 }
 
-/* A fresh state dir root/name for the calling test (becomes dir). */
+/* A fresh state dir for the calling test (becomes dir). */
 static void
 fresh_dir(const char *name)
 {
 	free(dir);
-	dir = sg_xasprintf("%s/%s", root, name);
-	if (mkdir(dir, 0700) != 0)
-		diag("mkdir %s failed", dir);
+	dir = sg_test_subdir(name);
 }
 
 /* A fresh store holding one committed ticket per msgid (a NULL-ended
@@ -624,13 +620,7 @@ main(void)
 	int rc;
 
 	sg_log_open_stderr("test-store");
-	if (mkdtemp(root) == NULL)
-		return 1;
 	rc = SG_TEST_RUN(tests);
-	char *cmd = sg_xasprintf("rm -rf %s", root);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
 	free(dir);
 	return rc;
 }

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-tmpl.XXXXXX";
+static char *dir;     /* load-errors: its own template dir */
 
 static void
 put(const char *rel, const char *text)
@@ -69,19 +68,6 @@ load_shipped(struct sg_diag *errs)
 	return ts;
 }
 
-/* For the tests after the first: a failed load is one failed point. */
-static struct sg_templates *
-shipped(void)
-{
-	struct sg_diag errs = { 0 };
-	struct sg_templates *ts = load_shipped(&errs);
-
-	if (ts == NULL)
-		ok(0, "shipped templates load");
-	sg_diag_clear(&errs);
-	return ts;
-}
-
 static void
 sample_values(struct sg_template_values *tv)
 {
@@ -93,21 +79,41 @@ sample_values(struct sg_template_values *tv)
 	sg_template_set(tv, SG_TV_STATUS, "open");
 }
 
+/* The rendering tests' fixture: the shipped templates, the sample values. */
+static struct sg_templates *ts;
+static struct sg_template_values tv;
+
+/* Load the fixture: 0, or -1 after one failed point. */
+static int
+shipped(void)
+{
+	struct sg_diag errs = { 0 };
+
+	sg_templates_free(&ts);
+	ts = load_shipped(&errs);
+	sg_diag_clear(&errs);
+	memset(&tv, 0, sizeof(tv));
+	sample_values(&tv);
+	if (ts == NULL)
+		ok(0, "shipped templates load");
+	return ts != NULL ? 0 : -1;
+}
+
 static void
 test_shipped(void)
 {
 	struct sg_diag errs = { 0 };
-	struct sg_templates *ts;
-	struct sg_template_values tv = { 0 };
 	size_t len;
 	char *m;
 
+	sg_templates_free(&ts);
 	ts = load_shipped(&errs);
 	ok(ts != NULL && errs.n == 0, "shipped templates load");
 	sg_diag_clear(&errs);
 	if (ts == NULL)
 		return;
 
+	memset(&tv, 0, sizeof(tv));
 	sample_values(&tv);
 	static const char *langs[] = { "en", "ru" };
 	for (int l = 0; l < 2; l++) {
@@ -128,14 +134,11 @@ test_shipped(void)
 static void
 test_russian_ack(void)
 {
-	struct sg_templates *ts = shipped();
-	struct sg_template_values tv = { 0 };
 	size_t len;
 	char *m;
 
-	if (ts == NULL)
+	if (shipped() != 0)
 		return;
-	sample_values(&tv);
 	m = sg_template_render(ts, "ru", "ack", &tv, &env, &len);
 	struct sg_msginfo *mi = NULL;
 	sg_message_parse(m, len, &mi);
@@ -156,14 +159,11 @@ test_russian_ack(void)
 static void
 test_fallback(void)
 {
-	struct sg_templates *ts = shipped();
-	struct sg_template_values tv = { 0 };
 	size_t len;
 	char *m;
 
-	if (ts == NULL)
+	if (shipped() != 0)
 		return;
-	sample_values(&tv);
 	m = sg_template_render(ts, "de", "ack", &tv, &env, &len);
 	ok(m != NULL && strstr(m, "We received your request") != NULL, "unknown language falls back to en");
 	free(m);
@@ -174,14 +174,11 @@ test_fallback(void)
 static void
 test_injection(void)
 {
-	struct sg_templates *ts = shipped();
-	struct sg_template_values tv = { 0 };
 	size_t len;
 	char *m;
 
-	if (ts == NULL)
+	if (shipped() != 0)
 		return;
-	sample_values(&tv);
 	sg_template_set(&tv, SG_TV_SUBJECT, "x\r\nBcc: victim@example.com");
 	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, "a\r\n\r\n<html>");
 	struct sg_mail_envelope evil = env;
@@ -205,12 +202,9 @@ static void
 test_load_errors(void)
 {
 	struct sg_diag errs = { 0 };
-	struct sg_templates *ts;
 
-	if (mkdtemp(dir) == NULL) {
-		ok(0, "temp dir: %s", strerror(errno));
-		return;
-	}
+	sg_templates_free(&ts);
+	dir = sg_test_subdir("load-errors");
 	for (int i = 0; sg_template_names[i] != NULL; i++) {
 		char *rel = sg_xasprintf("en/%s.tmpl", sg_template_names[i]);
 		put(rel, "Subject: ok {{token}}\n\nbody\n");
@@ -243,10 +237,8 @@ test_load_errors(void)
 	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "closed.tmpl") != NULL, "missing en template reported");
 	sg_diag_clear(&errs);
 
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
+	free(dir);
+	sg_templates_free(&ts);
 }
 
 static const struct sg_test tests[] = {
