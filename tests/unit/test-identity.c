@@ -225,8 +225,10 @@ test_participants(void)
 		g_string_append(cc, "\r\n");
 		feed(&d, "bob@customer.example", NULL, cc->str);
 	}
-	ok(sg_store_ticket_get(st, NULL, id, &(struct sg_ticket){ 0 }) == 0 && get(id)->participants.n == 25,
+	struct sg_ticket back = { 0 };
+	ok(sg_store_ticket_get(st, NULL, id, &back) == 0 && get(id)->participants.n == 25,
 	   "after 6,000 Cc'd addresses the ticket reads back with 25 participants");
+	sg_ticket_clear(&back);
 	g_string_free(cc, TRUE);
 	sg_decision_clear(&d);
 }
