@@ -1,24 +1,48 @@
 # lib.sh — shared helpers for the shell tests (TAP output for automake's
 # tap-driver.sh) and the private mail servers they run on 127.0.0.1.
-# Sourced by tests/integration/t-*.sh and tools/quickstart.sh.
+# Sourced by tests/integration/t-*.sh and tools/quickstart.sh (bash).
 #
 # TAP:     ok NAME CMD...      run CMD, one test point
 #          is GOT WANT NAME    string equality
 #          skip N REASON       N skipped points ("ok N # SKIP", not "not ok")
 #          skip_all REASON     the whole script skips (exit 0)
+#          sg_bail REASON      the whole script fails ("Bail out!", exit 1)
 #          done_testing        print the plan, exit 1 if anything failed
-# Misc:    sg_tmpdir           per-test temp dir, removed at exit
-#          sg_free_port        a free TCP port on 127.0.0.1
+# Files:   sg_tmpdir VAR       a per-test temp dir in $VAR, removed at exit
+#          sg_own_dir DIR      declare DIR (made if missing) this script's own
+#          Every helper below that creates or removes files checks its
+#          directory first: never empty, never /, always inside a directory
+#          the script owns (sg_tmpdir, sg_own_dir). Anything else fails the
+#          script with the reason. A test writes only in its own directory
+#          (and in a Postfix spool it made itself, see sg_postfix_start); the
+#          one exception is the Sendmail cache of sg_sendmail_fetch.
+# Misc:    sg_free_port        a free TCP port on 127.0.0.1
 #          sg_wait_for CMD SECONDS   poll CMD (a shell string) until true
-# Servers: sg_sink_start DIR PORT / sg_sink_stop DIR   (capture SMTP sink)
+#          sg_at_exit CMD      run CMD at exit (before temp dirs go)
+#          sg_show_log TITLE FILE [N]  the last N lines of FILE as # comments
+# The whole stack (config + daemon + sink + private Postfix):
+#          sg_stack_start DIR [CONF-LINE...]   see its comment
+# Parts:   sg_conf_write FILE SOCKET [CONF-LINE...]
+#          sg_daemon_start CONF LOG / sg_daemon_stop
+#          sg_sink_start DIR PORT / sg_sink_stop DIR / sg_sink_count DIR
 #          sg_postfix_start DIR SMTPD_PORT RELAY_PORT [MILTER]
 #          sg_postfix_stop DIR / sg_postfix_flush DIR / sg_postfix_wait_empty DIR SECS
 #          sg_send_mail PORT FROM TO FILE [COUNT]   (COUNT copies, one session)
+#          sg_sink_by_id DIR MSGID / sg_hdr FILE NAME  (reading what arrived)
+# Servers started by these helpers are stopped at exit, unless
+# SG_KEEP_RUNNING=1 (the quick start leaves them running on success).
+# Set-up failures print their cause (the server's own log) and return 1.
+# SG_TAP=0 before sourcing turns "# " comments and "Bail out!" into plain
+# messages on stderr (for tools/quickstart.sh).
 
 _tap_n=0
 _tap_failed=0
-_sg_cleanup_dirs=""
+_sg_cleanup_dirs=()   # removed at exit (sg_tmpdir)
+_sg_roots=()          # where helpers may create and remove files
 _sg_cleanup_cmds=""
+: "${SG_TAP:=1}" "${SG_KEEP_RUNNING:=0}"
+# The script's real stdout, for messages from inside $(...) too.
+exec {_sg_out}>&1
 
 ok() {
 	local name=$1; shift
@@ -66,9 +90,43 @@ done_testing() {
 	exit $?
 }
 
+# A comment line: "# text" on stdout for TAP, plain on stderr otherwise.
+_sg_say() {
+	if [ "$SG_TAP" = 1 ]; then
+		echo "# $*" >&"$_sg_out"
+	else
+		echo "$*" >&2
+	fi
+}
+
+# sg_bail REASON: the script fails here. Works from inside $(...) and
+# subshells too: the message goes to the real stdout and the main shell
+# is told to exit.
+trap 'exit 1' USR1
+sg_bail() {
+	if [ "$SG_TAP" = 1 ]; then
+		echo "Bail out! $*" >&"$_sg_out"
+	else
+		echo "error: $*" >&2
+	fi
+	[ "$BASHPID" != "$$" ] && kill -USR1 "$$" 2>/dev/null
+	exit 1
+}
+
+# sg_show_log TITLE FILE [N]: why something failed, from its own log.
+sg_show_log() {
+	local title=$1 file=$2 n=${3:-15} line
+	if [ ! -s "$file" ]; then
+		_sg_say "$title: $file is empty or missing"
+		return 0
+	fi
+	_sg_say "$title (last lines of $file):"
+	tail -n "$n" "$file" | while IFS= read -r line; do _sg_say "  $line"; done
+}
+
 _sg_cleanup() {
 	eval "$_sg_cleanup_cmds"
-	[ -n "$_sg_cleanup_dirs" ] && [ -z "${SG_KEEP_TMP:-}" ] && rm -rf $_sg_cleanup_dirs
+	[ "${#_sg_cleanup_dirs[@]}" -gt 0 ] && [ -z "${SG_KEEP_TMP:-}" ] && rm -rf -- "${_sg_cleanup_dirs[@]}"
 }
 trap _sg_cleanup EXIT
 
@@ -77,12 +135,54 @@ sg_at_exit() {
 	_sg_cleanup_cmds="$1; $_sg_cleanup_cmds"
 }
 
+# Register a server's stop command, unless the caller keeps servers running.
+_sg_stop_at_exit() {
+	[ "$SG_KEEP_RUNNING" = 1 ] || sg_at_exit "$1"
+}
+
+_sg_add_root() {
+	local real
+	real=$(realpath -m -- "$1")
+	case "$real" in
+	/ | "") sg_bail "lib.sh: refusing / as a work directory" ;;
+	esac
+	_sg_roots+=("$real")
+}
+
+# _sg_guard FUNC DIR: DIR is a place FUNC may create and remove files in:
+# not empty, not /, and inside a directory this script owns.
+_sg_guard() {
+	local fn=$1 d=$2 real root
+	[ -n "$d" ] || sg_bail "$fn: empty work directory (a variable not set?); refusing to write"
+	real=$(realpath -m -- "$d")
+	[ "$real" != / ] || sg_bail "$fn: refusing to work in /"
+	for root in "${_sg_roots[@]}"; do
+		case "$real/" in
+		"$root"/*) return 0 ;;
+		esac
+	done
+	sg_bail "$fn: $d is outside this script's own directories (${_sg_roots[*]:-none: call sg_tmpdir first}); refusing to write"
+}
+
+# sg_tmpdir VAR: a fresh temp dir (mode 755: the servers' users read it),
+# removed at exit, in $VAR. Not $(sg_tmpdir): a subshell could not
+# register it for removal.
 sg_tmpdir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/sg-test.XXXXXX") || exit 1
-	chmod 755 "$d"
-	_sg_cleanup_dirs="$_sg_cleanup_dirs $d"
-	echo "$d"
+	local _sg_d   # not a name a caller would pass as VAR
+	[ -n "${1:-}" ] || sg_bail "sg_tmpdir: usage: sg_tmpdir VAR (not \$(sg_tmpdir))"
+	_sg_d=$(mktemp -d "${TMPDIR:-/tmp}/sg-test.XXXXXX") || sg_bail "sg_tmpdir: mktemp failed in ${TMPDIR:-/tmp}"
+	chmod 755 "$_sg_d"
+	_sg_cleanup_dirs+=("$_sg_d")
+	_sg_add_root "$_sg_d"
+	printf -v "$1" '%s' "$_sg_d"
+}
+
+# sg_own_dir DIR: DIR (made if missing) belongs to this script: helpers may
+# create and remove files below it. Not removed at exit.
+sg_own_dir() {
+	[ -n "${1:-}" ] || sg_bail "sg_own_dir: empty directory name"
+	mkdir -p -- "$1" || sg_bail "sg_own_dir: cannot create $1"
+	_sg_add_root "$1"
 }
 
 sg_free_port() {
@@ -99,17 +199,87 @@ sg_wait_for() {
 	return 1
 }
 
+_sg_port_open() {
+	(echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# ------------------------------------------------------------ the daemon
+# sg_conf_write FILE SOCKET [LINE...]: the configuration the tests share:
+# SOCKET (omitted when empty), state and pid file next to FILE, the
+# support address support@example.com and the tag ACME; then each LINE.
+sg_conf_write() {
+	local file=$1 socket=$2 d line
+	shift 2
+	d=$(dirname -- "$file")
+	_sg_guard sg_conf_write "$d"
+	{
+		[ -n "$socket" ] && echo "socket = \"$socket\""
+		echo "state_dir = \"$d/state\""
+		echo "pid_file = \"$d/supportgated.pid\""
+		echo 'support_address = {"support@example.com"}'
+		echo 'ticket_tag = "ACME"'
+		for line in "$@"; do
+			echo "$line"
+		done
+	} > "$file" || sg_bail "sg_conf_write: cannot write $file"
+}
+
+_sg_ready_count() {
+	grep -cw ready "$1" 2>/dev/null || true
+}
+
+# sg_daemon_start CONF LOG: supportgated -f on CONF, stderr appended to
+# LOG; returns once the log says it is ready (pid in sg_daemon_pid). A
+# daemon that exits or stays silent for 20 s: its log is shown, 1.
+sg_daemon_start() {
+	local conf=$1 log=$2 n0 i=0
+	_sg_guard sg_daemon_start "$(dirname -- "$log")"
+	n0=$(_sg_ready_count "$log")
+	# stdout too goes to the log: a server left running must not hold the
+	# script's stdout (a pipe reader would wait for it forever).
+	"${SG_DAEMON:-./supportgated}" -f -c "$conf" >>"$log" 2>&1 {_sg_out}>&- &
+	sg_daemon_pid=$!
+	if [ -z "${_sg_daemon_registered:-}" ]; then
+		_sg_daemon_registered=1
+		_sg_stop_at_exit sg_daemon_stop
+	fi
+	while [ "$(_sg_ready_count "$log")" -le "${n0:-0}" ]; do
+		if ! kill -0 "$sg_daemon_pid" 2>/dev/null || [ "$i" -ge 200 ]; then
+			kill -0 "$sg_daemon_pid" 2>/dev/null && _sg_say "supportgated not ready after 20 s"
+			sg_show_log "supportgated did not start" "$log"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# sg_daemon_stop: SIGTERM to the daemon sg_daemon_start started, wait.
+sg_daemon_stop() {
+	[ -n "${sg_daemon_pid:-}" ] || return 0
+	kill "$sg_daemon_pid" 2>/dev/null
+	sg_wait_for "! kill -0 $sg_daemon_pid" 10 || kill -9 "$sg_daemon_pid" 2>/dev/null
+}
+
 # ------------------------------------------------------------ capture sink
+# sg_sink_start DIR PORT: tests/integration/sink.py on 127.0.0.1:PORT,
+# mail in DIR/msg-*.eml, log DIR/sink.log.
 sg_sink_start() {
 	local dir=$1 port=$2
+	_sg_guard sg_sink_start "$dir"
 	mkdir -p "$dir"
-	python3 "${top_srcdir:-.}/tests/integration/sink.py" "$dir" "$port" >"$dir/sink.log" 2>&1 &
-	sg_wait_for "test -s $dir/sink.pid && (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null" 10
+	python3 "${top_srcdir:-.}/tests/integration/sink.py" "$dir" "$port" >"$dir/sink.log" 2>&1 {_sg_out}>&- &
+	_sg_stop_at_exit "sg_sink_stop $(printf %q "$dir")"
+	if ! sg_wait_for "test -s $(printf %q "$dir/sink.pid") && _sg_port_open $port" 10; then
+		sg_show_log "capture sink did not start on 127.0.0.1:$port" "$dir/sink.log"
+		return 1
+	fi
 }
 
 sg_sink_stop() {
 	local pid
 	[ -f "$1/sink.pid" ] || return 0
+	_sg_guard sg_sink_stop "$1"
 	pid=$(cat "$1/sink.pid")
 	kill "$pid" 2>/dev/null
 	sg_wait_for "! kill -0 $pid" 5 || kill -9 "$pid" 2>/dev/null
@@ -121,22 +291,61 @@ sg_sink_count() {
 	ls "$1"/msg-*.eml 2>/dev/null | wc -l
 }
 
+# sg_sink_by_id DIR MSGID: the file in the sink holding that Message-ID.
+sg_sink_by_id() {
+	grep -l "^Message-ID: <$2>" "$1"/msg-*.eml 2>/dev/null | head -1
+}
+
+# sg_hdr FILE NAME: the first NAME header of FILE (unfolded lines only).
+sg_hdr() {
+	sed -n "s/^$2: //p" "$1" | tr -d '\r' | head -1
+}
+
 # --------------------------------------------------------- private Postfix
 # sg_postfix_start DIR SMTPD_PORT RELAY_PORT [MILTER]
-# A private instance: own config, queue and data dirs in DIR, smtpd on
+# A private instance: own config, queue and data dirs, smtpd on
 # 127.0.0.1:SMTPD_PORT, everything relayed to 127.0.0.1:RELAY_PORT, no
 # chroot, log in DIR/maillog. Never touches /etc/postfix.
+# Postfix's own processes (the postfix user) must reach the queue and
+# data directories: when that user cannot traverse DIR (a clone in root's
+# 0700 home), the instance lives in a fresh /tmp/sg-postfix.XXXXXX (or
+# /var/tmp) instead, named in DIR/instance, with DIR/maillog a link to its
+# log; sg_postfix_stop copies the log back and removes that directory.
 sg_postfix_start() {
-	local dir=$1 sport=$2 rport=$3 milter=${4:-}
-	mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
-	chown root:root "$dir" "$dir/etc" "$dir/queue"
-	chmod 755 "$dir" "$dir/etc" "$dir/queue"
-	chown postfix "$dir/data"
-	chmod 700 "$dir/data"
-	cat > "$dir/etc/main.cf" <<CF
+	local dir=$1 sport=$2 rport=$3 milter=${4:-} root base
+	_sg_guard sg_postfix_start "$dir"
+	if [ "$(id -u)" -ne 0 ]; then
+		_sg_say "sg_postfix_start: a private Postfix instance needs root"
+		return 1
+	fi
+	mkdir -p "$dir"
+	root=$dir
+	if ! _sg_postfix_reaches "$dir"; then
+		root=""
+		for base in /tmp /var/tmp; do
+			_sg_postfix_reaches "$base" || continue
+			root=$(mktemp -d "$base/sg-postfix.XXXXXX") && break
+		done
+		if [ -z "$root" ]; then
+			_sg_say "sg_postfix_start: the postfix user can reach neither $dir nor /tmp nor /var/tmp"
+			return 1
+		fi
+		_sg_add_root "$root"
+		realpath -m -- "$dir" > "$root/owner"
+		echo "$root" > "$dir/instance"
+		ln -sfn "$root/maillog" "$dir/maillog"
+		_sg_say "private Postfix: the postfix user cannot reach $dir; its spool is $root (named in $dir/instance)"
+	fi
+	_sg_stop_at_exit "sg_postfix_stop $(printf %q "$dir")"
+	mkdir -p "$root/etc" "$root/queue" "$root/data"
+	chown root:root "$root" "$root/etc" "$root/queue"
+	chmod 755 "$root" "$root/etc" "$root/queue"
+	chown postfix "$root/data"
+	chmod 700 "$root/data"
+	cat > "$root/etc/main.cf" <<CF
 compatibility_level = 3.6
-queue_directory = $dir/queue
-data_directory = $dir/data
+queue_directory = $root/queue
+data_directory = $root/data
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = mx.sg-test.example
@@ -155,8 +364,8 @@ local_transport = error:local delivery disabled
 alias_maps =
 alias_database =
 smtputf8_enable = no
-maillog_file = $dir/maillog
-maillog_file_prefixes = $dir
+maillog_file = $root/maillog
+maillog_file_prefixes = $root
 queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
@@ -173,7 +382,7 @@ milter_connect_timeout = 5s
 milter_command_timeout = 10s
 milter_content_timeout = 30s
 CF
-	cat > "$dir/etc/master.cf" <<CF
+	cat > "$root/etc/master.cf" <<CF
 127.0.0.1:$sport inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -196,36 +405,117 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 CF
-	postfix -c "$dir/etc" check >"$dir/check.log" 2>&1 || { cat "$dir/check.log" >&2; return 1; }
-	postfix -c "$dir/etc" start >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; return 1; }
-	sg_wait_for "(echo > /dev/tcp/127.0.0.1/$sport) 2>/dev/null" 15
-}
-
-sg_postfix_pid() {
-	head -1 "$1/queue/pid/master.pid" 2>/dev/null | tr -d ' '
-}
-
-sg_postfix_stop() {
-	local dir=$1 pid
-	pid=$(sg_postfix_pid "$dir")
-	postfix -c "$dir/etc" stop >/dev/null 2>&1
-	if [ -n "$pid" ]; then
-		sg_wait_for "! kill -0 $pid" 10 || kill -9 "$pid" 2>/dev/null
+	if ! postfix -c "$root/etc" check >"$dir/check.log" 2>&1; then
+		sg_show_log "postfix check failed" "$dir/check.log"
+		return 1
+	fi
+	if ! postfix -c "$root/etc" start >"$dir/start.log" 2>&1 {_sg_out}>&-; then
+		sg_show_log "postfix start failed" "$dir/start.log"
+		sg_show_log "private Postfix log" "$root/maillog"
+		return 1
+	fi
+	# master can fail after `postfix start` returned (its lock file, a
+	# port in use); it says so only in its own log.
+	if ! sg_wait_for "_sg_port_open $sport" 15; then
+		_sg_say "private Postfix is not listening on 127.0.0.1:$sport after 15 s"
+		sg_show_log "postfix start" "$dir/start.log"
+		sg_show_log "private Postfix log" "$root/maillog"
+		return 1
 	fi
 }
 
-sg_postfix_flush() {
-	postqueue -c "$1/etc" -f >/dev/null 2>&1
+# Can the postfix user traverse DIR (and every directory above it)?
+_sg_postfix_reaches() {
+	setpriv --reuid=postfix --regid=postfix --clear-groups -- test -x "$1" 2>/dev/null
 }
 
-# Wait until the private queue is empty.
-sg_postfix_wait_empty() {
-	sg_wait_for "test -z \"\$(find $1/queue/incoming $1/queue/active $1/queue/deferred $1/queue/maildrop -type f 2>/dev/null)\"" "${2:-30}"
+# The directory the instance of DIR really lives in (DIR itself, or the
+# one named in DIR/instance).
+_sg_postfix_root() {
+	if [ -f "$1/instance" ]; then
+		head -1 "$1/instance"
+	else
+		printf '%s\n' "$1"
+	fi
+}
+
+sg_postfix_pid() {
+	head -1 "$(_sg_postfix_root "$1")/queue/pid/master.pid" 2>/dev/null | tr -d ' '
+}
+
+sg_postfix_stop() {
+	local dir=$1 root pid
+	root=$(_sg_postfix_root "$dir")
+	[ -f "$root/etc/main.cf" ] || return 0
+	pid=$(sg_postfix_pid "$dir")
+	postfix -c "$root/etc" stop >/dev/null 2>&1
+	if [ -n "$pid" ]; then
+		sg_wait_for "! kill -0 $pid" 10 || kill -9 "$pid" 2>/dev/null
+	fi
+	[ "$root" = "$dir" ] && return 0
+	# A spool elsewhere is removed only when it is one of ours: made by
+	# mktemp for this very DIR (its owner file says so).
+	_sg_guard sg_postfix_stop "$dir"
+	case "$root" in
+	/tmp/sg-postfix.?????? | /var/tmp/sg-postfix.??????) ;;
+	*) sg_bail "sg_postfix_stop: $dir/instance names $root, not a private Postfix spool; leaving it" ;;
+	esac
+	[ "$(cat "$root/owner" 2>/dev/null)" = "$(realpath -m -- "$dir")" ] ||
+		sg_bail "sg_postfix_stop: $root does not belong to $dir; leaving it"
+	_sg_add_root "$root"
+	rm -f "$dir/maillog"
+	[ -f "$root/maillog" ] && cp "$root/maillog" "$dir/maillog"
+	rm -rf -- "$root"
+	rm -f "$dir/instance"
+}
+
+sg_postfix_flush() {
+	postqueue -c "$(_sg_postfix_root "$1")/etc" -f >/dev/null 2>&1
 }
 
 # Messages still queued (count)
 sg_postfix_queued() {
-	find "$1/queue/incoming" "$1/queue/active" "$1/queue/deferred" "$1/queue/maildrop" -type f 2>/dev/null | wc -l
+	local q
+	q=$(_sg_postfix_root "$1")/queue
+	find "$q/incoming" "$q/active" "$q/deferred" "$q/maildrop" -type f 2>/dev/null | wc -l
+}
+
+# Wait until the private queue is empty.
+sg_postfix_wait_empty() {
+	sg_wait_for "test \$(sg_postfix_queued $(printf %q "$1")) -eq 0" "${2:-30}"
+}
+
+# ------------------------------------------------------------- the stack
+# sg_stack_ports: free ports for the stack, unless already set:
+# sg_mport (milter), sg_sport (sink), sg_pport (Postfix smtpd).
+sg_stack_ports() {
+	: "${sg_mport:=$(sg_free_port)}" "${sg_sport:=$(sg_free_port)}" "${sg_pport:=$(sg_free_port)}"
+}
+
+# sg_stack_start DIR [CONF-LINE...]: config + daemon + sink + private
+# Postfix, the way the Postfix tests and the quick start run them:
+#   DIR/supportgate.conf   inet milter socket 127.0.0.1:sg_mport, state in
+#                          DIR/state, tag ACME (sg_conf_write) + the lines
+#   DIR/supportgated.log   the daemon's log (pid in sg_daemon_pid)
+#   DIR/sink/              capture sink on 127.0.0.1:sg_sport
+#   DIR/postfix/           private Postfix on 127.0.0.1:sg_pport, the
+#                          daemon as its milter, relaying to the sink
+# Sets sg_conf, sg_log, sg_sink, sg_pf. Returns 1 (the cause printed)
+# when a part does not start.
+sg_stack_start() {
+	local dir=$1
+	shift
+	sg_stack_ports
+	sg_conf=$dir/supportgate.conf sg_log=$dir/supportgated.log
+	sg_sink=$dir/sink sg_pf=$dir/postfix
+	sg_conf_write "$sg_conf" "inet:$sg_mport@127.0.0.1" "$@"
+	if ! "${SG_DAEMON:-./supportgated}" -n -c "$sg_conf" >"$dir/configcheck.log" 2>&1; then
+		sg_show_log "supportgated -n: the configuration is refused" "$dir/configcheck.log"
+		return 1
+	fi
+	sg_daemon_start "$sg_conf" "$sg_log" || return 1
+	sg_sink_start "$sg_sink" "$sg_sport" || return 1
+	sg_postfix_start "$sg_pf" "$sg_pport" "$sg_sport" "inet:127.0.0.1:$sg_mport" || return 1
 }
 
 # sg_send_mail PORT FROM TO FILE [COUNT] — COUNT copies over one SMTP
@@ -297,6 +587,7 @@ sg_sendmail_fetch() {
 # sg_sendmail_start DIR SMTP_PORT RELAY_PORT MILTER_PORT
 sg_sendmail_start() {
 	local dir=$1 sport=$2 rport=$3 mport=$4 cf=$SG_SENDMAIL_ROOT/root/usr/share/sendmail/cf
+	_sg_guard sg_sendmail_start "$dir"
 	mkdir -p "$dir/mqueue"
 	chmod 700 "$dir/mqueue"
 	echo "hosts files" > "$dir/service.switch"
@@ -330,10 +621,17 @@ DAEMON_OPTIONS(\`Port=$sport, Addr=127.0.0.1, Name=MTA')dnl
 INPUT_MAIL_FILTER(\`supportgate', \`S=inet:$mport@127.0.0.1, F=T, T=S:30s;R:30s;E:5m')dnl
 MAILER(\`smtp')dnl
 MC
-	m4 "$dir/sg.mc" > "$dir/sg.cf" 2>"$dir/m4.err" || return 1
-	unshare -u sh -c "hostname mx.sg-test.example && exec $SG_SENDMAIL_ROOT/root/usr/libexec/sendmail/sendmail -C $dir/sg.cf -bd -q5s" \
-		>"$dir/sendmail.log" 2>&1 || return 1
-	sg_wait_for "(echo > /dev/tcp/127.0.0.1/$sport) 2>/dev/null" 15
+	m4 "$dir/sg.mc" > "$dir/sg.cf" 2>"$dir/m4.err" || { sg_show_log "m4 failed on sg.mc" "$dir/m4.err"; return 1; }
+	_sg_stop_at_exit "sg_sendmail_stop $(printf %q "$dir")"
+	if ! unshare -u sh -c "hostname mx.sg-test.example && exec $SG_SENDMAIL_ROOT/root/usr/libexec/sendmail/sendmail -C $dir/sg.cf -bd -q5s" \
+		>"$dir/sendmail.log" 2>&1 {_sg_out}>&-; then
+		sg_show_log "sendmail did not start" "$dir/sendmail.log"
+		return 1
+	fi
+	if ! sg_wait_for "_sg_port_open $sport" 15; then
+		sg_show_log "sendmail is not listening on 127.0.0.1:$sport after 15 s" "$dir/sendmail.log"
+		return 1
+	fi
 }
 
 sg_sendmail_stop() {

@@ -7,12 +7,8 @@
 : "${SG_CLI:=./supportgate}"
 [ -x "$SG_CLI" ] || skip_all "supportgate not built"
 
-dir=$(sg_tmpdir)
-cat > "$dir/sg.conf" <<CONF
-state_dir = "$dir/state"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-CONF
+sg_tmpdir dir
+sg_conf_write "$dir/sg.conf" ""
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 m=$top_srcdir/tests/mail/quickstart
 

@@ -4,7 +4,7 @@
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
 
-dir=$(sg_tmpdir)
+sg_tmpdir dir
 cat > "$dir/good.conf" <<CONF
 socket = "inet:8891@127.0.0.1"
 state_dir = "$dir/state"

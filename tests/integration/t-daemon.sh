@@ -7,7 +7,7 @@
 : "${SG_DAEMON:=./supportgated}"
 [ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
 
-dir=$(sg_tmpdir)
+sg_tmpdir dir
 conf=$dir/sg.conf
 write_conf() {
 	cat > "$conf" <<CONF

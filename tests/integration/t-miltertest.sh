@@ -8,19 +8,9 @@
 MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
 [ -n "$MILTERTEST" ] && [ -x "$MILTERTEST" ] || skip_all "miltertest not installed (Debian package miltertest)"
 
-dir=$(sg_tmpdir)
-cat > "$dir/sg.conf" <<CONF
-socket = "local:$dir/sg.sock"
-state_dir = "$dir/state"
-pid_file = "$dir/sg.pid"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-milter_memory_limit = "4K"
-CONF
-"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
-dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null"
-sg_wait_for "test -S $dir/sg.sock" 10
+sg_tmpdir dir
+sg_conf_write "$dir/sg.conf" "local:$dir/sg.sock" 'milter_memory_limit = "4K"'
+sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || sg_bail "supportgated did not start (the cause is above)"
 export SG_SOCKET="unix:$dir/sg.sock"
 lua=$top_srcdir/tests/milter
 run() { "$MILTERTEST" -s "$lua/$1.lua" > "$dir/$1.out" 2>&1 || { "$MILTERTEST" -v -s "$lua/$1.lua" 2>&1 | tail -5 | sed 's/^/# /'; return 1; }; }
@@ -41,7 +31,7 @@ rm -rf "$dir/state/spool" && echo "not a directory" > "$dir/state/spool"
 ok "spill impossible: tempfail" run t-tempfail
 ok "too many headers: tempfail by default" run t-oversize-tempfail
 echo 'on_oversize = "accept"' >> "$dir/sg.conf"
-kill -USR1 "$dpid"
+kill -USR1 "$sg_daemon_pid"
 sg_wait_for "grep -q 'configuration reloaded' $dir/daemon.log" 10
 ok "too many headers, on_oversize accept: passes with the forged header removed" run t-oversize-accept
 ok "resource error logged with the queue id" grep -q 'cannot create spill file' "$dir/daemon.log"

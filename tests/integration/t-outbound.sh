@@ -7,32 +7,20 @@
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
 
-dir=$(sg_tmpdir)
+sg_tmpdir dir
 sport=$(sg_free_port)
 # Templates: the shipped ones, with an ack whose body has SMTP-hostile lines.
 cp -r "$top_srcdir/templates" "$dir/templates"
 printf 'Subject: {{token}} received\n\nLine one\n.\n..\n.dot start\nend {{token}}\n' > "$dir/templates/en/ack.tmpl"
-cat > "$dir/sg.conf" <<CONF
-socket = "local:$dir/sg.sock"
-state_dir = "$dir/state"
-pid_file = "$dir/sg.pid"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-template_dir = "$dir/templates"
-smtp_relay = "smtp://127.0.0.1:$sport"
-outbound_retry_min = 1
-CONF
+sg_conf_write "$dir/sg.conf" "local:$dir/sg.sock" "template_dir = \"$dir/templates\"" \
+	"smtp_relay = \"smtp://127.0.0.1:$sport\"" "outbound_retry_min = 1"
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 mail() {  # n: a new mail from customer n
 	printf 'From: Customer %s <c%s@customer.example>\nTo: support@example.com\nSubject: help %s\nMessage-ID: <out-%s@customer.example>\n\nPlease help.\n' "$1" "$1" "$1" "$1" > "$dir/m$1.eml"
 	cli ingest "$dir/m$1.eml" >/dev/null
 }
-sg_sink_start "$dir/sink" "$sport"
-sg_at_exit "sg_sink_stop $dir/sink"
-"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
-dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null"
-sg_wait_for "grep -q ready $dir/daemon.log" 10
+sg_sink_start "$dir/sink" "$sport" || sg_bail "the capture sink did not start (the cause is above)"
+sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || sg_bail "supportgated did not start (the cause is above)"
 
 mail 1
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 1" 15
@@ -85,13 +73,11 @@ touch "$dir/sink/SLOW"
 before=$(sg_sink_count "$dir/sink")
 mail 5
 sg_wait_for "test \$(sg_sink_count $dir/sink) -gt $before" 15
-kill -9 "$dpid"
-wait "$dpid" 2>/dev/null
+kill -9 "$sg_daemon_pid"
+wait "$sg_daemon_pid" 2>/dev/null
 rm -f "$dir/sink/SLOW"
 ok "job still queued after the crash" grep -q 'c5@customer.example' <(cli queue)
-"$SG_DAEMON" -f -c "$dir/sg.conf" 2>>"$dir/daemon.log" &
-dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null"
+sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || diag "restart after kill -9 failed"
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((before + 2))" 20
 sleep 1
 is "$(sg_sink_count "$dir/sink")" "$((before + 2))" "resent exactly once more"

@@ -11,29 +11,11 @@
 [ "$(id -u)" -eq 0 ] || skip_all "a private Postfix instance needs root"
 N=${SG_CRASH_MESSAGES:-500}
 
-dir=$(sg_tmpdir)
-mport=$(sg_free_port); sport=$(sg_free_port); pport=$(sg_free_port)
-cat > "$dir/sg.conf" <<CONF
-socket = "inet:$mport@127.0.0.1"
-state_dir = "$dir/state"
-pid_file = "$dir/sg.pid"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-CONF
-start_daemon() {
-	"$SG_DAEMON" -f -c "$dir/sg.conf" 2>>"$dir/daemon.log" &
-	echo $! > "$dir/daemon.pid"
-	sg_wait_for "(echo > /dev/tcp/127.0.0.1/$mport) 2>/dev/null" 20
-}
-start_daemon
-sg_at_exit 'kill $(cat '"$dir"'/daemon.pid) 2>/dev/null'
-sg_sink_start "$dir/sink" "$sport"
-sg_at_exit "sg_sink_stop $dir/sink"
-sg_postfix_start "$dir/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" || skip_all "private postfix did not start"
-sg_at_exit "sg_postfix_stop $dir/pf"
+sg_tmpdir dir
+sg_stack_start "$dir" || sg_bail "set-up failed (the cause is above)"
 
 # The client: N distinct messages, each retried on 4xx/connection loss.
-python3 - "$pport" "$N" > "$dir/client.log" 2>&1 <<'PY' &
+python3 - "$sg_pport" "$N" > "$dir/client.log" 2>&1 <<'PY' &
 import smtplib, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 retries = 0
@@ -62,27 +44,28 @@ client=$!
 kills=0
 for round in 1 2 3 4; do
 	sleep 0.7
-	kill -9 "$(cat "$dir/daemon.pid")" 2>/dev/null && kills=$((kills + 1))
+	kill -9 "$sg_daemon_pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$sg_daemon_pid" 2>/dev/null
 	sleep 0.3
-	start_daemon
+	sg_daemon_start "$sg_conf" "$sg_log" || diag "restart $round failed"
 done
 wait "$client"
 is "$?" 0 "client delivered all $N messages"
 diag "daemon killed $kills times; client $(cat "$dir/client.log")"
 ok "the daemon was killed at least 3 times" test "$kills" -ge 3
-sg_postfix_flush "$dir/pf"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $N" 90
-sg_postfix_wait_empty "$dir/pf" 30
+sg_postfix_flush "$sg_pf"
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge $N" 90
+sg_postfix_wait_empty "$sg_pf" 30
 sleep 1
-is "$(sg_sink_count "$dir/sink")" "$N" "sink received exactly $N messages"
-dups=$(cat "$dir"/sink/msg-*.eml | grep -i '^Message-ID:' | sort | uniq -d | wc -l)
+is "$(sg_sink_count "$sg_sink")" "$N" "sink received exactly $N messages"
+dups=$(cat "$sg_sink"/msg-*.eml | grep -i '^Message-ID:' | sort | uniq -d | wc -l)
 is "$dups" 0 "no message arrived twice"
-unmarked=$(grep -L '^X-Support-Ticket:' "$dir"/sink/msg-*.eml | wc -l)
+unmarked=$(grep -L '^X-Support-Ticket:' "$sg_sink"/msg-*.eml | wc -l)
 is "$unmarked" 0 "every delivered copy is marked with its ticket"
 
-json=$("$SG_CLI" -c "$dir/sg.conf" tickets --json)
+json=$("$SG_CLI" -c "$sg_conf" tickets --json)
 is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" "$N" "store holds exactly $N tickets"
 is "$(python3 -c 'import json,sys; print(sum(t["messages"] for t in json.load(sys.stdin)))' <<<"$json")" "$N" "and exactly $N messages"
 is "$(python3 -c 'import json,sys; print(len({t["subject"] for t in json.load(sys.stdin)}))' <<<"$json")" "$N" "one ticket per message"
-ok "environment verifies" "$SG_CLI" -c "$dir/sg.conf" db verify
+ok "environment verifies" "$SG_CLI" -c "$sg_conf" db verify
 done_testing

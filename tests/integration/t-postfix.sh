@@ -1,78 +1,37 @@
 #!/bin/bash
 # t-postfix — supportgated behind a real, private Postfix on 127.0.0.1
 # (inet milter socket), relaying to a capture sink. A new support mail, a
-# reply, a non-support mail and one with forged X-Support headers; then
-# Rules loaded by SIGUSR1: support mail re-routed to the queue's mailbox
-# (or the assignee), the X-Support headers show the queue.
-cat > "$dir/sg.rules" <<RULES
-agent anna@example.com
-queue billing mailbox=billing@example.com agents=anna@example.com strategy=none
-queue tech mailbox=tech@example.com agents=anna@example.com strategy=round-robin
-rule billing: subject ~ /invoice/i => queue billing, priority high
-rule tech: subject ~ /broken/i => queue tech, assign
-RULES
-echo "rules_file = \"$dir/sg.rules\"" >> "$dir/sg.conf"
-kill -USR1 "$dpid"
-sg_wait_for "grep -q 'configuration reloaded' $dir/daemon.log" 10
-n0=$(sg_sink_count "$dir/sink")
-printf 'From: erin@customer.example\nTo: support@example.com\nSubject: Invoice missing\nMessage-ID: <route-1@customer.example>\n\nWhere is it?\n' > "$dir/route1.eml"
-printf 'From: erin@customer.example\nTo: support@example.com\nSubject: Printer broken\nMessage-ID: <route-2@customer.example>\n\nIt is broken.\n' > "$dir/route2.eml"
-ok "routed mail 1 accepted" send erin@customer.example support@example.com "$dir/route1.eml"
-ok "routed mail 2 accepted" send erin@customer.example support@example.com "$dir/route2.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((n0 + 2))" 20
-r1=$(by_id route-1@customer.example); r2=$(by_id route-2@customer.example)
-is "$(sed -n 's/^RCPT //p' "${r1%.eml}.env")" billing@example.com "re-routed to the queue's mailbox"
-is "$(hdr "$r1" X-Support-Queue) $(hdr "$r1" X-Support-Priority)" "billing high" "queue and priority headers"
-is "$(sed -n 's/^RCPT //p' "${r2%.eml}.env")" anna@example.com "re-routed to the assignee"
-sed -i '$d' "$dir/sg.conf"
-kill -USR1 "$dpid"
-sg_wait_for "test \$(grep -c 'configuration reloaded' $dir/daemon.log) -ge 2" 10
-
-# 200 messages over one SMTP session (the delayed-ACK pitfall).
+# reply, a non-support mail and one with forged X-Support headers; mixed
+# recipients; rules loaded by SIGUSR1 re-routing support mail; then 200
+# messages over one SMTP session (the delayed-ACK pitfall).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x /usr/sbin/postfix ] || skip_all "postfix not installed (Debian package postfix)"
 [ "$(id -u)" -eq 0 ] || skip_all "a private Postfix instance needs root"
 mail=$top_srcdir/tests/mail/quickstart
 
-dir=$(sg_tmpdir)
-mport=$(sg_free_port); sport=$(sg_free_port); pport=$(sg_free_port)
-cat > "$dir/sg.conf" <<CONF
-socket = "inet:$mport@127.0.0.1"
-state_dir = "$dir/state"
-pid_file = "$dir/sg.pid"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-CONF
-cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
+sg_tmpdir dir
+sg_stack_start "$dir" || sg_bail "set-up failed (the cause is above)"
+cli() { "$SG_CLI" -c "$sg_conf" "$@"; }
+ok "postfix, sink and daemon up" kill -0 "$sg_daemon_pid"
 
-"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
-dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null"
-sg_wait_for "grep -q ready $dir/daemon.log" 10
-sg_sink_start "$dir/sink" "$sport"
-sg_at_exit "sg_sink_stop $dir/sink"
-sg_postfix_start "$dir/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" || skip_all "private postfix did not start"
-sg_at_exit "sg_postfix_stop $dir/pf"
-ok "postfix, sink and daemon up" kill -0 "$dpid"
-
-send() { sg_send_mail "$pport" "$1" "$2" "$3"; }
+send() { sg_send_mail "$sg_pport" "$1" "$2" "$3"; }
 ok "new support mail accepted" send alice@customer.example support@example.com "$mail/01-new-en.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 1" 20
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 1" 20
 ok "reply accepted" send alice@customer.example support@example.com "$mail/03-reply-en.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 2" 20
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 2" 20
 ok "non-support mail accepted" send carol@partner.example sales@example.com "$mail/06-not-support.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 3" 20
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 3" 20
 ok "forged-header mail accepted" send mallory@elsewhere.example support@example.com "$mail/05-forged-header.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 4" 20
-is "$(sg_sink_count "$dir/sink")" 4 "sink received 4 messages"
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 4" 20
+is "$(sg_sink_count "$sg_sink")" 4 "sink received 4 messages"
 
-by_id() { grep -l "^Message-ID: <$1>" "$dir"/sink/msg-*.eml | head -1; }
+by_id() { sg_sink_by_id "$sg_sink" "$1"; }
+hdr() { sg_hdr "$@"; }
 m1=$(by_id qs-01.alice@customer.example)
 m3=$(by_id qs-03.alice@customer.example)
 m5=$(by_id qs-05.mallory@elsewhere.example)
 m6=$(by_id qs-06.carol@partner.example)
-hdr() { sed -n "s/^$2: //p" "$1" | tr -d '\r' | head -1; }
 is "$(hdr "$m1" Subject)" "[ACME #1] Invoice 2026-114 shows the wrong VAT rate" "new mail: subject carries the token"
 is "$(hdr "$m1" X-Support-Ticket)" 1 "new mail: X-Support-Ticket"
 is "$(hdr "$m1" X-Support-Queue)" default "new mail: X-Support-Queue"
@@ -91,7 +50,7 @@ is "$(sed -n 's/^RCPT //p' "${m1%.eml}.env")" support@example.com "support envel
 
 # Mixed recipients: ticketed, content left as it came for everyone.
 ok "mixed-recipient mail accepted" send dora@customer.example "support@example.com,sales@example.com" "$top_srcdir/tests/mail/multipart-attach.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 5" 20
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 5" 20
 m7=$(by_id att.1@customer.example)
 is "$(grep -c '^X-Support-' "$m7")" 0 "mixed: no headers added (other recipients get it unmodified)"
 is "$(hdr "$m7" Subject)" "Screenshot of the error" "mixed: subject unchanged"
@@ -101,7 +60,7 @@ json=$(cli tickets --json)
 is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 3 "store holds 3 tickets (mixed one included)"
 is "$(python3 -c 'import json,sys; t=json.load(sys.stdin); print(t[0]["messages"], t[0]["requestor"])' <<<"$json")" \
 	"2 alice@customer.example" "ticket 1 has the mail and the reply"
-ok "daemon log carries queue id and ticket id" grep -qE 'qid=[0-9A-F]+ ticket=1 ' "$dir/daemon.log"
+ok "daemon log carries queue id and ticket id" grep -qE 'qid=[0-9A-F]+ ticket=1 ' "$sg_log"
 
 # Rules loaded by SIGUSR1: support mail re-routed to the queue's mailbox
 # (or the assignee), the X-Support headers show the queue.
@@ -112,31 +71,31 @@ queue tech mailbox=tech@example.com agents=anna@example.com strategy=round-robin
 rule billing: subject ~ /invoice/i => queue billing, priority high
 rule tech: subject ~ /broken/i => queue tech, assign
 RULES
-echo "rules_file = \"$dir/sg.rules\"" >> "$dir/sg.conf"
-kill -USR1 "$dpid"
-sg_wait_for "grep -q 'configuration reloaded' $dir/daemon.log" 10
-n0=$(sg_sink_count "$dir/sink")
+echo "rules_file = \"$dir/sg.rules\"" >> "$sg_conf"
+kill -USR1 "$sg_daemon_pid"
+sg_wait_for "grep -q 'configuration reloaded' $sg_log" 10
+n0=$(sg_sink_count "$sg_sink")
 printf 'From: erin@customer.example\nTo: support@example.com\nSubject: Invoice missing\nMessage-ID: <route-1@customer.example>\n\nWhere is it?\n' > "$dir/route1.eml"
 printf 'From: erin@customer.example\nTo: support@example.com\nSubject: Printer broken\nMessage-ID: <route-2@customer.example>\n\nIt is broken.\n' > "$dir/route2.eml"
 ok "routed mail 1 accepted" send erin@customer.example support@example.com "$dir/route1.eml"
 ok "routed mail 2 accepted" send erin@customer.example support@example.com "$dir/route2.eml"
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((n0 + 2))" 20
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge $((n0 + 2))" 20
 r1=$(by_id route-1@customer.example); r2=$(by_id route-2@customer.example)
 is "$(sed -n 's/^RCPT //p' "${r1%.eml}.env")" billing@example.com "re-routed to the queue's mailbox"
 is "$(hdr "$r1" X-Support-Queue) $(hdr "$r1" X-Support-Priority)" "billing high" "queue and priority headers"
 is "$(sed -n 's/^RCPT //p' "${r2%.eml}.env")" anna@example.com "re-routed to the assignee"
-sed -i '$d' "$dir/sg.conf"
-kill -USR1 "$dpid"
-sg_wait_for "test \$(grep -c 'configuration reloaded' $dir/daemon.log) -ge 2" 10
+sed -i '$d' "$sg_conf"
+kill -USR1 "$sg_daemon_pid"
+sg_wait_for "test \$(grep -c 'configuration reloaded' $sg_log) -ge 2" 10
 
 # 200 messages over one SMTP session on an inet socket: no 40 ms stalls.
 start=$(date +%s%N)
-ok "200 messages over one session" sg_send_mail "$pport" bulk@customer.example support@example.com "$mail/01-new-en.eml" 200
+ok "200 messages over one session" sg_send_mail "$sg_pport" bulk@customer.example support@example.com "$mail/01-new-en.eml" 200
 end=$(date +%s%N)
 per=$(( (end - start) / 200000000 ))
 diag "200 messages in $(( (end - start) / 1000000 )) ms: ${per} ms each (with a synced commit per message)"
 ok "well under 40 ms per message (${per} ms; a delayed-ACK stall costs 40+)" test "$per" -lt 30
-sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 207" 60
-is "$(sg_sink_count "$dir/sink")" 207 "all 200 delivered"
+sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 207" 60
+is "$(sg_sink_count "$sg_sink")" 207 "all 200 delivered"
 is "$(cli tickets | tail -n +2 | wc -l)" 205 "200 more tickets"
 done_testing

@@ -7,18 +7,10 @@
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x "$SG_CLI" ] || skip_all "supportgate not built"
 
-dir=$(sg_tmpdir)
+sg_tmpdir dir
 cp "$top_srcdir/rules/examples/supportgate.rules" "$top_srcdir/rules/examples/enterprise-domains.txt" "$dir/"
-cat > "$dir/sg.conf" <<CONF
-socket = "local:$dir/sg.sock"
-state_dir = "$dir/state"
-pid_file = "$dir/sg.pid"
-support_address = {"support@example.com"}
-ticket_tag = "ACME"
-ack = false
-rules_file = "$dir/supportgate.rules"
-template_dir = "$top_srcdir/templates"
-CONF
+sg_conf_write "$dir/sg.conf" "local:$dir/sg.sock" "ack = false" "rules_file = \"$dir/supportgate.rules\"" \
+	"template_dir = \"$top_srcdir/templates\""
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 m=$top_srcdir/tests/mail/quickstart
 
@@ -83,10 +75,8 @@ ok "webhook action is recorded on the ticket" grep -q 'webhook crm requested' <(
 out=$("$SG_DAEMON" -n -c "$dir/sg.conf" 2>&1)
 is "$?" 0 "-n with good rules"
 cp "$dir/supportgate.rules" "$dir/good.rules"
-"$SG_DAEMON" -f -c "$dir/sg.conf" 2>"$dir/daemon.log" &
-dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null"
-sg_wait_for "grep -q ready $dir/daemon.log" 10
+sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || sg_bail "supportgated did not start (the cause is above)"
+dpid=$sg_daemon_pid
 echo 'rule oops: subject ~ /[/ => tag x' >> "$dir/supportgate.rules"
 out=$("$SG_DAEMON" -n -c "$dir/sg.conf" 2>&1)
 is "$?" 1 "-n fails on a broken rules file"

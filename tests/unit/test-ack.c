@@ -2,7 +2,8 @@
  * test-ack — the acknowledgement of new tickets on a real store: the loop
  * matrix (one case per suppression rule, plus the Auto-Submitted: no
  * control), the job and the outbound copy, the per-address rate limit,
- * no second ack for a duplicate, language choice.
+ * no second ack for a duplicate, language choice. Each test function runs
+ * on a fresh store of its own (sg_test_subdir).
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-ack.XXXXXX";
+static char *dir;     /* the running test's directory */
 static struct sg_store *st;
 static struct sg_conf *conf;
 static int seq;
@@ -61,6 +62,18 @@ jobs_to(const char *addr)
 	return ct.n;
 }
 
+/* Ingest raw from env_from to the support address; sg_ingest's code. */
+static int
+ingest_raw(const char *raw, const char *env_from, struct sg_decision *d)
+{
+	const char *rc[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+
+	sg_decision_clear(d);
+	return sg_ingest(st, conf, &in, d);
+}
+
 /* Ingest a new mail with extra headers; returns jobs created. */
 static int
 feed(const char *from, const char *env_from, const char *extra, const char *ctype, struct sg_decision *d)
@@ -68,41 +81,56 @@ feed(const char *from, const char *env_from, const char *extra, const char *ctyp
 	char *raw = sg_xasprintf("From: %s\r\nTo: support@example.com\r\nSubject: case %d\r\n"
 				 "Message-ID: <ack-%d@customer.example>\r\n%s%s\r\nHello, I need help.\r\n",
 				 from, seq, seq, extra, ctype ? ctype : "");
-	const char *rc[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
-				   .door = SG_DOOR_CLI };
 	seq++;
-	sg_decision_clear(d);
-	int r = sg_ingest(st, conf, &in, d);
+	int r = ingest_raw(raw, env_from, d);
 	free(raw);
 	return r == SG_ING_OK ? (int)d->jobs : -1;
 }
 
-int
-main(void)
+static void
+close_fixture(void)
+{
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+}
+
+/* A fresh directory with a config (templates, admin address)
+ * and an empty store; the Message-ID counter restarts at 0. 0 when all
+ * opened, else -1 with nothing left open. */
+static int
+fixture(const char *name)
 {
 	struct sg_diag errs = { 0 };
-	struct sg_decision d = { 0 };
 	const char *top = getenv("top_srcdir");
 
-	plan_lazy();
-	sg_log_open_stderr("test-ack");
-	sg_log_set_level(SG_LOG_WARN);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	char *cpath = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
-		    "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\nsupport_name = \"ACME Support\"\n"
-		    "admin_address = \"postmaster@example.com\"\n",
-		dir, top ? top : ".");
-	fclose(fp);
+	free(dir);
+	dir = sg_test_subdir(name);
+	seq = 0;
+	char *text = sg_xasprintf("support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
+				  "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
+				  "support_name = \"ACME Support\"\nadmin_address = \"postmaster@example.com\"\n",
+				  dir, top ? top : ".");
+	char *cpath = sg_test_write(dir, "sg.conf", text);
 	conf = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	free(cpath);
+	free(text);
 	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
-		return done_testing();
+	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
+		close_fixture();
+		return -1;
+	}
+	return 0;
+}
 
+static void
+test_loop_matrix(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("loop-matrix") != 0)
+		return;
 	static const struct {
 		const char *name, *from, *env_from, *extra, *ctype;
 		int want;
@@ -138,8 +166,19 @@ main(void)
 		   "%s: %s (ticket %llu)", matrix[i].name, matrix[i].want ? "acknowledged" : "ticketed, not acknowledged",
 		   (unsigned long long)d.ticket);
 	}
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* The job and the outbound copy of the first ack */
+/* The job and the outbound copy of the first ack */
+static void
+test_ack_job(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("ack-job") != 0)
+		return;
+	feed("alice@customer.example", "alice@customer.example", "", NULL, &d);
 	struct sg_job j;
 	ok(sg_store_job_get(st, NULL, 1, &j) == 0, "job 1 stored");
 	is_str(j.rcpts.n ? j.rcpts.v[0] : "", "alice@customer.example", "one recipient: the requestor");
@@ -153,8 +192,20 @@ main(void)
 	sg_store_ticket_get(st, NULL, 1, &t);
 	is_int(t.nmessages, 2, "ticket holds the mail and the outbound ack");
 	sg_ticket_clear(&t);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* A reply to the ack threads by its Message-ID */
+/* A reply to the ack threads by its Message-ID */
+static void
+test_reply_to_ack(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_job j;
+
+	if (fixture("reply-to-ack") != 0)
+		return;
+	feed("alice@customer.example", "alice@customer.example", "", NULL, &d);
 	sg_store_job_get(st, NULL, 1, &j);
 	char *mid = strstr(j.payload, "Message-Id: <");
 	char ourid[200] = "";
@@ -163,20 +214,25 @@ main(void)
 	sg_job_clear(&j);
 	char *reply = sg_xasprintf("From: alice@customer.example\r\nSubject: thanks\r\nMessage-ID: <r1@customer.example>\r\n"
 				   "In-Reply-To: <%s>\r\n\r\nok\r\n", ourid);
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = reply, .len = strlen(reply), .env_from = "alice@customer.example",
-				   .env_rcpt = rc1, .nrcpt = 1, .door = SG_DOOR_CLI };
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(reply, "alice@customer.example", &d);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == 1 && d.jobs == 0, "reply to the ack threads into ticket 1, no new ack");
 	/* The same mail again (MTA retry): duplicate, no second ack */
 	int before = jobs();
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(reply, "alice@customer.example", &d);
 	ok(d.verdict == SG_V_DUPLICATE && jobs() == before, "duplicate: no second ack");
 	free(reply);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Rate limit: 10 per 10 minutes for one address */
+/* Rate limit: 10 per 10 minutes for one address */
+static void
+test_rate_limit(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("rate-limit") != 0)
+		return;
 	int acked = 0;
 	for (int i = 0; i < 15; i++) {
 		feed("flood@customer.example", "flood@customer.example", "", NULL, &d);
@@ -192,10 +248,21 @@ main(void)
 		}
 	}
 	is_int(alerts, 1, "one alert to admin_address for the flood, not five");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
-	 * every ack (without Auto-Submitted) in the thread: its replies are
-	 * follow-ups, never acknowledged. */
+/* Two autoresponders ping-pong for 1,000 rounds. A peer that answers
+ * every ack (without Auto-Submitted) in the thread: its replies are
+ * follow-ups, never acknowledged. */
+static void
+test_autoresponders(void)
+{
+	struct sg_decision d = { 0 };
+	int before;
+
+	if (fixture("autoresponders") != 0)
+		return;
 	before = jobs();
 	feed("bot1@peer.example", "bot1@peer.example", "", NULL, &d);
 	uint64_t bot_ticket = d.ticket;
@@ -211,11 +278,7 @@ main(void)
 	for (int i = 0; i < 1000; i++) {
 		char *pong = sg_xasprintf("From: bot1@peer.example\r\nSubject: Re: I am away\r\nMessage-ID: <pong-%d@peer.example>\r\n"
 					  "In-Reply-To: <%s>\r\n\r\nI am away.\r\n", i, last_ack);
-		in.raw = pong;
-		in.len = strlen(pong);
-		in.env_from = "bot1@peer.example";
-		sg_decision_clear(&d);
-		sg_ingest(st, conf, &in, &d);
+		ingest_raw(pong, "bot1@peer.example", &d);
 		followups += d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket;
 		free(pong);
 	}
@@ -234,38 +297,55 @@ main(void)
 				 "--b\r\nContent-Type: text/plain\r\n\r\nmailbox unknown\r\n"
 				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.com\r\n"
 				 "Message-ID: <%s>\r\nSubject: ack\r\n--b--\r\n", last_ack);
-	in.raw = dsn;
-	in.len = strlen(dsn);
-	in.env_from = "";
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(dsn, "", &d);
 	free(dsn);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == bot_ticket, "bounce of our ack attached to its ticket (%s)",
 	   d.reason ? d.reason : "");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* Language: Russian text gets the Russian template */
+/* Language: Russian text gets the Russian template */
+static void
+test_language(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_job j;
+	int before;
+
+	if (fixture("language") != 0)
+		return;
 	before = jobs();
 	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
 				"Message-ID: <ru-1@klient.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
 				"\xd0\x9d\xd0\xb5 \xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd0\xb5\xd1\x82\r\n");
-	in.raw = ru;
-	in.len = strlen(ru);
-	in.env_from = "ivan@klient.example";
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_raw(ru, "ivan@klient.example", &d);
 	free(ru);
 	ok(jobs() == before + 1 && sg_store_job_get(st, NULL, (uint64_t)jobs(), &j) == 0, "Russian mail acknowledged");
 	ok(j.payload != NULL && strstr(j.payload, "=?UTF-8?") != NULL && strstr(j.payload, "charset=utf-8") != NULL,
 	   "Russian ack is encoded");
 	sg_job_clear(&j);
-
 	sg_decision_clear(&d);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	free(cpath);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	close_fixture();
+}
+
+static const struct sg_test tests[] = {
+	{ "loop-matrix", test_loop_matrix },
+	{ "ack-job", test_ack_job },
+	{ "reply-to-ack", test_reply_to_ack },
+	{ "rate-limit", test_rate_limit },
+	{ "autoresponders", test_autoresponders },
+	{ "language", test_language },
+};
+
+int
+main(void)
+{
+	int rc;
+
+	sg_log_open_stderr("test-ack");
+	sg_log_set_level(SG_LOG_WARN);
+	rc = SG_TEST_RUN(tests);
+	free(dir);
+	return rc;
 }

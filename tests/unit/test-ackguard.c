@@ -18,7 +18,6 @@
 #include "store/store.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-ackguard.XXXXXX";
 static struct sg_conf *conf;
 static struct sg_store *st;
 
@@ -130,38 +129,37 @@ test_third_party_and_global_cap(void)
 	sg_decision_clear(&d);
 }
 
+static const struct sg_test tests[] = {
+	{ "guards", test_guards },
+	{ "third-party-and-global-cap", test_third_party_and_global_cap },
+};
+
 int
 main(void)
 {
 	struct sg_diag errs = { 0 };
 	const char *top = getenv("top_srcdir");
+	const char *dir = sg_test_dir();
+	int rc;
 
-	plan_lazy();
 	sg_log_open_stderr("test-ackguard");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	char *cpath = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\nticket_tag = \"ACME\"\n"
-		    "db_sync = false\ntemplate_dir = \"%s/templates\"\nack_limit_global = 3\n"
-		    "admin_address = \"postmaster@example.com\"\n", dir, top ? top : ".");
-	fclose(fp);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+				  "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
+				  "ack_limit_global = 3\nadmin_address = \"postmaster@example.com\"\n", dir, top ? top : ".");
+	char *cpath = sg_test_write(dir, "sg.conf", text);
+	free(text);
 	conf = sg_conf_load(cpath, &errs);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
+	free(cpath);
+	plan_lazy();
 	ok(conf != NULL && conf->templates != NULL, "config with templates and a global cap of 3");
 	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
 		return done_testing();
 	sg_ingest_init();
-	test_guards();
-	test_third_party_and_global_cap();
+	rc = SG_TEST_RUN(tests);
 	sg_store_close(&st);
 	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", dir);
-	free(cmd);
-	free(cpath);
-	return done_testing();
+	return rc;
 }

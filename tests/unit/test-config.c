@@ -16,16 +16,10 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-config.XXXXXX";
-
 static char *
 write_file(const char *name, const char *text)
 {
-	char *path = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(path, "w");
-	fputs(text, fp);
-	fclose(fp);
-	return path;
+	return sg_test_write(sg_test_dir(), name, text);
 }
 
 #define BASE "support_address = {\"support@example.com\", \"Help@Example.org\"}\n" \
@@ -88,16 +82,11 @@ static const struct {
 	{ "socket = \"inet:1@h\" socket_x = 2\n", "no such option 'socket_x'" },
 };
 
-int
-main(void)
+static void
+test_cases(void)
 {
 	char *err;
 	struct sg_conf *c;
-
-	plan_lazy();
-	sg_log_open_stderr("test-config");
-	if (mkdtemp(dir) == NULL)
-		return 1;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *text = sg_xasprintf(BASE "%s", cases[i].text);
@@ -111,8 +100,15 @@ main(void)
 		free(err);
 		free(text);
 	}
+}
 
-	/* Defaults and values */
+/* Defaults and values */
+static void
+test_defaults(void)
+{
+	char *err;
+	struct sg_conf *c;
+
 	c = load(BASE "ticket_tag = \"ACME\"\nmax_message_size = \"2M\"\n", &err);
 	ok(c != NULL, "config loads");
 	if (c != NULL) {
@@ -135,8 +131,15 @@ main(void)
 	}
 	sg_conf_unref(&c);
 	free(err);
+}
 
-	/* Regex addresses */
+/* Regex addresses */
+static void
+test_regex(void)
+{
+	char *err;
+	struct sg_conf *c;
+
 	c = load(BASE "support_address_regex = \"^(help|desk)-[a-z]+@example\\\\.net$\"\n", &err);
 	ok(c != NULL, "regex config loads: %s", err);
 	if (c != NULL) {
@@ -145,8 +148,15 @@ main(void)
 	}
 	sg_conf_unref(&c);
 	free(err);
+}
 
-	/* Includes: errors carry the included file's name and line */
+/* Includes: errors carry the included file's name and line */
+static void
+test_include(void)
+{
+	char *err;
+	struct sg_conf *c;
+
 	char *inc = write_file("inc.conf", "\nreopen_days = 7\n");
 	char *text = sg_xasprintf(BASE "include(\"%s\")\n", inc);
 	c = load(text, &err);
@@ -163,13 +173,28 @@ main(void)
 	free(err);
 	free(text);
 	free(inc);
+}
 
-	/* Missing support address is an error at end of file */
+/* Missing support address is an error at end of file */
+static void
+test_required_address(void)
+{
+	char *err;
+	struct sg_conf *c;
+
 	c = load("state_dir = \"/tmp/x\"\n", &err);
 	ok(c == NULL && strstr(err, "support_address: at least one") != NULL, "support_address required");
 	free(err);
+}
 
-	/* Secret file */
+/* Secret file */
+static void
+test_secret(void)
+{
+	char *err;
+	struct sg_conf *c;
+	char *text;
+
 	char *sec = write_file("secret", "0123456789abcdef0123\n");
 	text = sg_xasprintf(BASE "token_secret_file = \"%s\"\n", sec);
 	c = load(text, &err);
@@ -185,23 +210,40 @@ main(void)
 	free(err);
 	free(text);
 	free(sec);
+}
 
-	/* Missing file */
+/* Missing file */
+static void
+test_missing_file(void)
+{
+	struct sg_conf *c;
 	struct sg_diag errs = { 0 };
+
 	c = sg_conf_load("/nonexistent/supportgate.conf", &errs);
 	ok(c == NULL && errs.n == 1 && strstr(errs.v[0], "cannot read configuration") != NULL,
 	   "missing file is an error");
 	sg_diag_clear(&errs);
+}
 
-	/* Sizes */
+/* Sizes */
+static void
+test_sizes(void)
+{
 	uint64_t v;
 	ok(sg_size_parse("512K", &v) == 0 && v == 524288, "512K");
 	ok(sg_size_parse("1G", &v) == 0 && v == 1073741824ULL, "1G");
 	ok(sg_size_parse("12", &v) == 0 && v == 12, "plain bytes");
 	ok(sg_size_parse("-1", &v) < 0, "negative refused");
 	ok(sg_size_parse("99999999999999999999G", &v) < 0, "overflow refused");
+}
 
-	/* Refcount and swap */
+/* Refcount and swap */
+static void
+test_refcount(void)
+{
+	char *err;
+	struct sg_conf *c;
+
 	c = load(BASE, &err);
 	free(err);
 	sg_conf_swap(c);
@@ -211,10 +253,23 @@ main(void)
 	ok(cur->refs == 1, "swap drops the global reference, reader keeps its own");
 	sg_conf_unref(&cur);
 	ok(cur == NULL, "unref clears the pointer");
+}
 
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+static const struct sg_test tests[] = {
+	{ "cases", test_cases },
+	{ "defaults", test_defaults },
+	{ "regex", test_regex },
+	{ "include", test_include },
+	{ "required-address", test_required_address },
+	{ "secret", test_secret },
+	{ "missing-file", test_missing_file },
+	{ "sizes", test_sizes },
+	{ "refcount", test_refcount },
+};
+
+int
+main(void)
+{
+	sg_log_open_stderr("test-config");
+	return SG_TEST_RUN(tests);
 }

@@ -122,37 +122,27 @@ check_dir(const char *label, const char *dir)
 	   "%s: every message ingested once (%zu files)", label, t.files);
 }
 
-int
-main(void)
+static const char *
+top_srcdir(void)
 {
-	char tmpl[] = "/tmp/sg-test-corpus.XXXXXX";
 	const char *top = getenv("top_srcdir");
-	struct sg_diag errs = { 0 };
 
-	plan_lazy();
-	sg_log_open_stderr("test-corpus");
-	sg_log_set_level(SG_LOG_ERROR);
-	if (top == NULL)
-		top = ".";
-	if (mkdtemp(tmpl) == NULL)
-		return 1;
-	char *cpath = sg_xasprintf("%s/sg.conf", tmpl);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmpl);
-	fclose(fp);
-	conf = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(cpath);
-	if (conf == NULL || sg_store_open(tmpl, SG_STORE_NOSYNC, &st) != 0)
-		return 1;
+	return top != NULL ? top : ".";
+}
 
-	char *own = sg_xasprintf("%s/tests/mail", top);
+static void
+test_own_mail(void)
+{
+	char *own = sg_xasprintf("%s/tests/mail", top_srcdir());
 	check_dir("tests/mail", own);
 	free(own);
+}
 
+static void
+test_shared_corpus(void)
+{
 	const char *shared = getenv("SG_CORPUS_DIR");
-	char *def = sg_xasprintf("%s/../shared/corpus", top);
+	char *def = sg_xasprintf("%s/../shared/corpus", top_srcdir());
 	struct stat sb;
 	if (shared == NULL)
 		shared = def;
@@ -172,11 +162,34 @@ main(void)
 		skip(1, "shared corpus absent (set SG_CORPUS_DIR to a folder of .eml files)");
 	}
 	free(def);
+}
+
+static const struct sg_test tests[] = {
+	{ "own-mail", test_own_mail },
+	{ "shared-corpus", test_shared_corpus },
+};
+
+int
+main(void)
+{
+	const char *tmp = sg_test_dir();
+	struct sg_diag errs = { 0 };
+	int rc;
+
+	sg_log_open_stderr("test-corpus");
+	sg_log_set_level(SG_LOG_ERROR);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmp);
+	char *cpath = sg_test_write(tmp, "sg.conf", text);
+	conf = sg_conf_load(cpath, &errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	free(cpath);
+	free(text);
+	if (conf == NULL || sg_store_open(tmp, SG_STORE_NOSYNC, &st) != 0)
+		return 1;
+
+	rc = SG_TEST_RUN(tests);
 	sg_store_close(&st);
 	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	return rc;
 }

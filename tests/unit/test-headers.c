@@ -11,8 +11,8 @@
 #include "mail/headers.h"
 #include "tap.h"
 
-int
-main(void)
+static void
+test_strip_prefix(void)
 {
 	static const struct {
 		const char *in, *want, *name;
@@ -27,7 +27,6 @@ main(void)
 		{ "From: a\r\nX-Support-Ticket: 1", "From: a\r\n", "no body, no final line end", 1 },
 		{ "", "", "empty input", 0 },
 	};
-	plan_lazy();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len, removed;
 		char *out = sg_headers_strip_prefix(cases[i].in, strlen(cases[i].in), "X-Support-", &len, &removed);
@@ -35,5 +34,14 @@ main(void)
 		ok(len == strlen(cases[i].want) && removed == cases[i].removed, "%s: length and count", cases[i].name);
 		free(out);
 	}
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "strip-prefix", test_strip_prefix },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }

@@ -22,7 +22,6 @@
 #include "ticket/ops.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-identity.XXXXXX";
 static struct sg_store *st;
 static struct sg_conf *conf;
 static const unsigned char *secret;
@@ -226,8 +225,10 @@ test_participants(void)
 		g_string_append(cc, "\r\n");
 		feed(&d, "bob@customer.example", NULL, cc->str);
 	}
-	ok(sg_store_ticket_get(st, NULL, id, &(struct sg_ticket){ 0 }) == 0 && get(id)->participants.n == 25,
+	struct sg_ticket back = { 0 };
+	ok(sg_store_ticket_get(st, NULL, id, &back) == 0 && get(id)->participants.n == 25,
 	   "after 6,000 Cc'd addresses the ticket reads back with 25 participants");
+	sg_ticket_clear(&back);
 	g_string_free(cc, TRUE);
 	sg_decision_clear(&d);
 }
@@ -274,52 +275,46 @@ test_bounces(void)
 	sg_decision_clear(&d);
 }
 
+static const struct sg_test tests[] = {
+	{ "references-claims", test_references_claims },
+	{ "our-message-ids", test_our_message_ids },
+	{ "token-claims", test_token_claims },
+	{ "participants", test_participants },
+	{ "reused-message-id", test_reused_message_id },
+	{ "bounces", test_bounces },
+};
+
 int
 main(void)
 {
 	struct sg_diag errs = { 0 };
+	const char *dir = sg_test_dir();
+	int rc;
 
-	plan_lazy();
 	sg_log_open_stderr("test-identity");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	char *sec = sg_xasprintf("%s/secret", dir), *rules = sg_xasprintf("%s/t.rules", dir);
-	char *cpath = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(sec, "w");
-	fputs("0123456789abcdef0123456789abcdef\n", fp);
-	fclose(fp);
-	fp = fopen(rules, "w");
-	fputs("agent anna@example.com groups=billing\nqueue billing agents=anna@example.com\n", fp);
-	fclose(fp);
-	fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\nticket_tag = \"ACME\"\n"
-		    "db_sync = false\nack = false\ntoken_secret_file = \"%s\"\nrules_file = \"%s\"\n", dir, sec, rules);
-	fclose(fp);
+	char *sec = sg_test_write(dir, "secret", "0123456789abcdef0123456789abcdef\n");
+	char *rules = sg_test_write(dir, "t.rules", "agent anna@example.com groups=billing\nqueue billing agents=anna@example.com\n");
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\nticket_tag = \"ACME\"\n"
+				  "db_sync = false\nack = false\ntoken_secret_file = \"%s\"\nrules_file = \"%s\"\n", dir, sec, rules);
+	char *cpath = sg_test_write(dir, "sg.conf", text);
+	free(text);
+	free(sec);
+	free(rules);
 	conf = sg_conf_load(cpath, &errs);
+	free(cpath);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
+	plan_lazy();
 	ok(conf != NULL && conf->token_secret != NULL, "config with a token secret");
 	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
 		return done_testing();
 	secret = conf->token_secret;
 	secretlen = conf->token_secret_len;
 	sg_ingest_init();
-	test_references_claims();
-	test_our_message_ids();
-	test_token_claims();
-	test_participants();
-	test_reused_message_id();
-	test_bounces();
+	rc = SG_TEST_RUN(tests);
 	sg_ticket_clear(get(0));
 	sg_store_close(&st);
 	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", dir);
-	free(cmd);
-	free(sec);
-	free(rules);
-	free(cpath);
-	return done_testing();
+	return rc;
 }

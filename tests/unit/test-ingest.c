@@ -2,7 +2,9 @@
  * test-ingest — the entry point on a real store in a temp dir:
  * threading order (references, subject token, plus-address), duplicates,
  * forged and keyed tokens, participants (Cc), reopen and linked tickets,
- * truncation of big messages, the decision handed to the doors.
+ * truncation of big messages, the decision handed to the doors. Each test
+ * function runs on a fresh store and config of its own (sg_test_subdir),
+ * so each runs alone.
  */
 #include "config.h"
 
@@ -19,7 +21,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-ingest.XXXXXX";
+static char *dir;     /* the running test's directory */
 static struct sg_store *st;
 static struct sg_conf *conf;
 
@@ -81,23 +83,55 @@ count_events(uint64_t id, const char *type)
 	return c.n;
 }
 
-int
-main(void)
+/* A fresh directory for the calling test (becomes dir). */
+static void
+fresh_dir(const char *name)
+{
+	free(dir);
+	dir = sg_test_subdir(name);
+}
+
+static void
+close_fixture(void)
+{
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+}
+
+/* Config (base + extra) and a fresh store in dir: 0 when both opened,
+ * else -1 with nothing left open. */
+static int
+open_fixture(const char *extra)
+{
+	conf = make_conf(extra);
+	ok(conf != NULL, "config loads");
+	if (conf != NULL)
+		ok(sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) == 0, "store opens");
+	if (st == NULL) {
+		close_fixture();
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fixture(const char *name, const char *extra)
+{
+	fresh_dir(name);
+	return open_fixture(extra);
+}
+
+/* 1-5: a new mail, replies by references and by token, a forged token, a
+ * duplicate; then the ticket they built. */
+static void
+test_conversation(void)
 {
 	struct sg_decision d = { 0 };
 	struct sg_ticket t = { 0 };
-	uint64_t first, second;
+	uint64_t first;
 
-	plan_lazy();
-	sg_log_open_stderr("test-ingest");
-	sg_log_set_level(SG_LOG_WARN);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	conf = make_conf("");
-	ok(conf != NULL, "config loads");
-	if (conf == NULL)
-		return done_testing();
-	ok(sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) == 0, "store opens");
+	if (fixture("conversation", "") != 0)
+		return;
 
 	/* 1. a new mail */
 	is_int(feed(&d, "alice@customer.test", "support@example.com",
@@ -140,7 +174,6 @@ main(void)
 	ok(d.ticket != first, "not added to the claimed ticket");
 	is_int((long long)d.claimed, (long long)first, "claimed number reported");
 	is_int(count_events(d.ticket, "token-refused"), 1, "token-refused event on the new ticket");
-	second = d.ticket;
 
 	/* 5. a duplicate */
 	feed(&d, "alice@customer.test", "support@example.com",
@@ -156,25 +189,82 @@ main(void)
 	is_str(t.subject, "Printer on fire", "subject kept");
 	sg_ticket_clear(&t);
 
-	/* 6. a mail without Message-ID, twice (MTA retry) */
+	sg_decision_clear(&d);
+	close_fixture();
+}
+
+/* 6. a mail without Message-ID, twice (MTA retry) */
+static void
+test_no_message_id(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("no-message-id", "") != 0)
+		return;
 	feed(&d, "carol@customer.test", "support@example.com",
 	     "From: carol@customer.test\r\nTo: support@example.com\r\nSubject: no id\r\n", NULL);
 	is_int(d.verdict, SG_V_NEW, "mail without Message-ID opens a ticket");
 	feed(&d, "carol@customer.test", "support@example.com",
 	     "From: carol@customer.test\r\nTo: support@example.com\r\nSubject: no id\r\n", NULL);
 	is_int(d.verdict, SG_V_DUPLICATE, "its identical retry is a duplicate");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* 7. plus-address threading */
+/* 7. plus-address threading, from the requestor of a ticket */
+static void
+test_plus_address(void)
+{
+	struct sg_decision d = { 0 };
+	uint64_t second;
+
+	if (fixture("plus-address", "") != 0)
+		return;
+	feed(&d, "mallory@evil.test", "support@example.com",
+	     "From: mallory@evil.test\r\nTo: support@example.com\r\nSubject: gimme\r\nMessage-ID: <m4@evil.test>\r\n", NULL);
+	second = d.ticket;
 	char *rcpt = sg_xasprintf("support+%llu@example.com", (unsigned long long)second);
 	feed(&d, "mallory@evil.test", rcpt,
 	     "From: mallory@evil.test\r\nTo: support@example.com\r\nSubject: plus\r\nMessage-ID: <m5@evil.test>\r\n", NULL);
 	free(rcpt);
 	is_int(d.verdict, SG_V_FOLLOWUP, "plus-address from a participant threads");
 	is_int((long long)d.ticket, (long long)second, "plus-address names the ticket");
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* 8. not for us */
+/* 8. not for us */
+static void
+test_not_for_us(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("not-for-us", "") != 0)
+		return;
 	feed(&d, "x@y.test", "sales@example.com", "From: x@y.test\r\nSubject: hi\r\nMessage-ID: <m6@y>\r\n", NULL);
 	is_int(d.verdict, SG_V_IGNORED, "non-support recipient ignored");
+	sg_decision_clear(&d);
+	close_fixture();
+}
+
+/* 9-10: a resolved ticket reopens on a customer reply; one closed long
+ * ago gets a new linked ticket instead */
+static void
+test_reopen(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_ticket t = { 0 };
+	uint64_t first;
+
+	if (fixture("reopen", "") != 0)
+		return;
+	feed(&d, "alice@customer.test", "support@example.com",
+	     "From: Alice <alice@customer.test>\r\nTo: support@example.com\r\nSubject: Printer on fire\r\n"
+	     "Message-ID: <m1@customer.test>\r\n", NULL);
+	first = d.ticket;
+	feed(&d, "alice@customer.test", "support@example.com",
+	     "From: alice@customer.test\r\nTo: support@example.com\r\nSubject: more details\r\n"
+	     "Message-ID: <m2@customer.test>\r\nIn-Reply-To: <m1@customer.test>\r\n", NULL);
 
 	/* 9. resolved ticket reopens on a customer reply */
 	ok(sg_store_ticket_get(st, NULL, first, &t) == 0, "read for resolve");
@@ -207,8 +297,19 @@ main(void)
 	sg_store_ticket_get(st, NULL, d.ticket, &t);
 	is_int((long long)t.linked, (long long)first, "new ticket linked to the old");
 	sg_ticket_clear(&t);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* 11. RFC 2047 subject and header safety of the decision */
+/* 11. RFC 2047 subject and header safety of the decision */
+static void
+test_encoded_subject(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_ticket t = { 0 };
+
+	if (fixture("encoded-subject", "") != 0)
+		return;
 	feed(&d, "ivan@customer.test", "support@example.com",
 	     "From: ivan@customer.test\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
 	     "Message-ID: <m9@customer.test>\r\n", NULL);
@@ -217,18 +318,27 @@ main(void)
 	sg_store_ticket_get(st, NULL, d.ticket, &t);
 	is_str(t.subject, "Не работает", "decoded subject stored as UTF-8");
 	sg_ticket_clear(&t);
-
-	/* 12. keyed tokens */
 	sg_decision_clear(&d);
+	close_fixture();
+}
+
+/* 12. keyed tokens */
+static void
+test_keyed_token(void)
+{
+	struct sg_decision d = { 0 };
+
+	fresh_dir("keyed-token");
 	char *secpath = sg_xasprintf("%s/secret", dir);
 	FILE *fp = fopen(secpath, "w");
 	fputs("a-secret-of-enough-length\n", fp);
 	fclose(fp);
 	char *extra = sg_xasprintf("token_secret_file = \"%s\"\n", secpath);
-	sg_conf_unref(&conf);
-	conf = make_conf(extra);
+	int rc = open_fixture(extra);
 	free(extra);
 	free(secpath);
+	if (rc != 0)
+		return;
 	feed(&d, "dora@customer.test", "support@example.com",
 	     "From: dora@customer.test\r\nSubject: keyed\r\nMessage-ID: <k1@customer.test>\r\n", NULL);
 	uint64_t keyed = d.ticket;
@@ -247,10 +357,18 @@ main(void)
 	free(good);
 	free(bad);
 	free(none);
+	sg_decision_clear(&d);
+	close_fixture();
+}
 
-	/* 13. big message stored truncated with a note */
-	sg_conf_unref(&conf);
-	conf = make_conf("max_message_size = \"64K\"\n");
+/* 13. big message stored truncated with a note */
+static void
+test_truncation(void)
+{
+	struct sg_decision d = { 0 };
+
+	if (fixture("truncation", "max_message_size = \"64K\"\n") != 0)
+		return;
 	size_t big = 200000;
 	char *body = sg_xmalloc(big + 1);
 	for (size_t i = 0; i < big; i++)
@@ -261,13 +379,29 @@ main(void)
 	free(body);
 	is_int(d.verdict, SG_V_NEW, "big message still ticketed");
 	is_int(count_events(d.ticket, "truncated"), 1, "truncation noted as an event");
-
 	sg_decision_clear(&d);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	close_fixture();
+}
+
+static const struct sg_test tests[] = {
+	{ "conversation", test_conversation },
+	{ "no-message-id", test_no_message_id },
+	{ "plus-address", test_plus_address },
+	{ "not-for-us", test_not_for_us },
+	{ "reopen", test_reopen },
+	{ "encoded-subject", test_encoded_subject },
+	{ "keyed-token", test_keyed_token },
+	{ "truncation", test_truncation },
+};
+
+int
+main(void)
+{
+	int rc;
+
+	sg_log_open_stderr("test-ingest");
+	sg_log_set_level(SG_LOG_WARN);
+	rc = SG_TEST_RUN(tests);
+	free(dir);
+	return rc;
 }

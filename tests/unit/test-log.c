@@ -35,23 +35,30 @@ capture(void (*fn)(void))
 static void emit_ctx(void) { sg_log_ctx(SG_LOG_WARN, "milter", "4Xyz12", 1234, "hello %d", 7); }
 static void emit_debug(void) { sg_debug("store", "invisible"); }
 
-int
-main(void)
+static void
+test_levels(void)
 {
-	char buf[64];
-	char *out;
-
-	plan_lazy();
-	sg_log_open_stderr("test-log");
 	is_int(sg_log_level_parse("debug"), SG_LOG_DEBUG, "debug parses");
 	is_int(sg_log_level_parse("WARNING"), SG_LOG_WARN, "warning alias");
 	is_int(sg_log_level_parse("loud"), -1, "unknown level");
 	ok(sg_log_facility_valid("local3") && !sg_log_facility_valid("local9"), "facilities");
+}
+
+static void
+test_safe_string(void)
+{
+	char buf[64];
 
 	is_str(sg_log_safe(buf, sizeof(buf), "a\r\nb\\", 100), "a\\x0d\\x0ab\\x5c", "control chars escaped");
 	is_str(sg_log_safe(buf, sizeof(buf), "abcdef", 3), "abc...", "truncated with ellipsis");
 	is_str(sg_log_safe(buf, 8, "abcdefghijkl", 100), "abcdefg", "bounded by buffer");
 	is_str(sg_log_safe(buf, sizeof(buf), "привет", 100), "привет", "UTF-8 kept");
+}
+
+static void
+test_context(void)
+{
+	char *out;
 
 	sg_log_set_level(SG_LOG_INFO);
 	out = capture(emit_ctx);
@@ -61,5 +68,17 @@ main(void)
 	sg_log_set_level(SG_LOG_DEBUG);
 	out = capture(emit_debug);
 	ok(strstr(out, "debug: store: invisible") != NULL, "debug shown at debug");
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "levels", test_levels },
+	{ "safe-string", test_safe_string },
+	{ "context", test_context },
+};
+
+int
+main(void)
+{
+	sg_log_open_stderr("test-log");
+	return SG_TEST_RUN(tests);
 }

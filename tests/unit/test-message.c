@@ -40,13 +40,11 @@ clean(const char *s)
 	return s != NULL && strpbrk(s, "\r\n") == NULL;
 }
 
-int
-main(void)
+static void
+test_koi8(void)
 {
 	struct sg_msginfo *mi;
-	char *s;
 
-	plan_lazy();
 	mi = parse_file("ru-koi8.eml");
 	ok(mi != NULL, "koi8-r mail parses");
 	if (mi) {
@@ -59,6 +57,12 @@ main(void)
 	}
 	sg_msginfo_free(&mi);
 	ok(mi == NULL, "free clears the pointer");
+}
+
+static void
+test_html_only(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("html-only.eml");
 	ok(mi != NULL, "HTML-only mail parses");
@@ -70,6 +74,12 @@ main(void)
 		ok(mi->language_hint == NULL, "no language guessed for English");
 	}
 	sg_msginfo_free(&mi);
+}
+
+static void
+test_multipart(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("multipart-attach.eml");
 	ok(mi != NULL, "multipart mail parses");
@@ -89,18 +99,36 @@ main(void)
 		ok(!mi->is_dsn && !mi->has_list_headers, "not a DSN, not a list");
 	}
 	sg_msginfo_free(&mi);
+}
+
+static void
+test_dsn(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("dsn.eml");
 	ok(mi != NULL && mi->is_dsn, "multipart/report recognised as DSN");
 	ok(mi != NULL && mi->auto_submitted != NULL && strcmp(mi->auto_submitted, "auto-replied") == 0, "Auto-Submitted read");
 	ok(mi != NULL && sg_addr_is_robot(mi->from_addr), "MAILER-DAEMON is a robot");
 	sg_msginfo_free(&mi);
+}
+
+static void
+test_list(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("list.eml");
 	ok(mi != NULL && mi->has_list_headers && mi->list_id != NULL, "List-* headers seen");
 	ok(mi != NULL && strcmp(mi->precedence, "list") == 0, "Precedence read");
 	ok(mi != NULL && sg_msginfo_header(mi, "list-unsubscribe") != NULL, "any header by name");
 	sg_msginfo_free(&mi);
+}
+
+static void
+test_injection(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("injection.eml");
 	ok(mi != NULL, "injection attempt parses");
@@ -109,6 +137,12 @@ main(void)
 		ok(strstr(mi->subject, "Bcc:") != NULL, "text kept on one line");
 	}
 	sg_msginfo_free(&mi);
+}
+
+static void
+test_garbage(void)
+{
+	struct sg_msginfo *mi;
 
 	mi = parse_file("garbage.eml");
 	ok(mi == NULL || clean(mi->subject), "garbage does not crash");
@@ -116,9 +150,15 @@ main(void)
 
 	ok(sg_message_parse("", 0, &mi) != 0 || mi != NULL, "empty input handled");
 	sg_msginfo_free(&mi);
+}
 
-	/* GMime 3.2 joins adjacent base64 words; a padded first word used to
-	 * swallow the next one. */
+/* GMime 3.2 joins adjacent base64 words; a padded first word used to
+ * swallow the next one. */
+static void
+test_encoded_words(void)
+{
+	struct sg_msginfo *mi = NULL;
+
 	const char *padded = "From: a@b.example\r\nSubject: =?UTF-8?B?0YI=?=\r\n =?UTF-8?B?INC+0L/Qu9Cw0YLQsA==?=\r\n\r\nx\r\n";
 	ok(sg_message_parse(padded, strlen(padded), &mi) == 0 && strcmp(mi->subject, "т оплата") == 0,
 	   "adjacent base64 words with padding both decoded: '%s'", mi ? mi->subject : "");
@@ -127,8 +167,14 @@ main(void)
 	ok(sg_message_parse(mixed, strlen(mixed), &mi) == 0 && strcmp(mi->subject, "Re: Café bill  €") == 0,
 	   "text between words kept, charsets mixed: '%s'", mi ? mi->subject : "");
 	sg_msginfo_free(&mi);
+}
 
-	/* header encoding is safe by construction */
+/* header encoding is safe by construction */
+static void
+test_header_encode(void)
+{
+	char *s;
+
 	s = sg_message_header_encode("x\r\nBcc: victim@example.com");
 	ok(clean(s), "CRLF cannot split an encoded header: %s", s);
 	free(s);
@@ -139,8 +185,13 @@ main(void)
 	s = sg_message_header_encode(nul);
 	is_str(s, "a", "NUL ends the value");
 	free(s);
+}
 
-	/* addresses */
+static void
+test_addresses(void)
+{
+	char *s;
+
 	s = sg_addr_normalize(" <Alice@Example.COM> ");
 	is_str(s, "alice@example.com", "normalise");
 	free(s);
@@ -154,5 +205,23 @@ main(void)
 		ok(sg_addr_is_robot(robots[i]), "robot: %s", robots[i]);
 	ok(!sg_addr_is_robot("alice@x") && !sg_addr_is_robot("requestor@x"), "humans are not robots");
 	is_str(sg_addr_domain("a@b.example"), "b.example", "domain");
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "koi8-r", test_koi8 },
+	{ "html-only", test_html_only },
+	{ "multipart", test_multipart },
+	{ "dsn", test_dsn },
+	{ "list", test_list },
+	{ "injection", test_injection },
+	{ "garbage", test_garbage },
+	{ "encoded-words", test_encoded_words },
+	{ "header-encode", test_header_encode },
+	{ "addresses", test_addresses },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }

@@ -27,7 +27,7 @@
 #include "ticket/ops.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-ops.XXXXXX";
+static const char *dir;     /* sg_test_dir() */
 static struct sg_store *st;
 static struct sg_conf *conf;
 
@@ -368,29 +368,30 @@ test_racing_copies(void)
 		sg_decision_clear(&r[i].d);
 }
 
+static const struct sg_test tests[] = {
+	{ "event-names", test_event_names },
+	{ "ops-and-counters", test_ops_and_counters },
+	{ "subscriber-in-transaction", test_subscriber_in_transaction },
+	{ "ingest-paths", test_ingest_paths },
+	{ "racing-copies", test_racing_copies },
+};
+
 int
 main(void)
 {
+	int rc;
+
 	plan_lazy();
 	sg_log_open_stderr("test-ops");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = sg_test_dir();
 	conf = make_conf();
 	ok(conf != NULL && conf->rules != NULL && conf->templates != NULL, "config with rules and templates");
 	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
 		return done_testing();
 	sg_ingest_init();
-	test_event_names();
-	test_ops_and_counters();
-	test_subscriber_in_transaction();
-	test_ingest_paths();
-	test_racing_copies();
+	rc = SG_TEST_RUN(tests);
 	sg_store_close(&st);
 	sg_conf_unref(&conf);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", dir);
-	free(cmd);
-	return done_testing();
+	return rc;
 }

@@ -27,7 +27,7 @@
 #include "store/store.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-outbound.XXXXXX";
+static const char *dir;     /* sg_test_dir() */
 
 static void
 test_loopback(void)
@@ -336,34 +336,47 @@ test_reindex(const char *sd, const struct sg_conf *c)
 	sg_store_close(&st);
 }
 
+/* The table's functions share what main sets up: the configuration (a
+ * relay on a closed port), a store for the queue tests, state dirs for the
+ * two that open their own. */
+static struct sg_conf *conf;
+static struct sg_store *queue_st;
+static char *atomic_dir, *reindex_dir;
+
+static void ticket_order(void) { test_ticket_order(queue_st, conf); }
+static void dead_retry(void) { test_dead_retry(queue_st, conf); }
+static void atomic(void) { test_atomic(atomic_dir); }
+static void reindex(void) { test_reindex(reindex_dir, conf); }
+
+static const struct sg_test tests[] = {
+	{ "loopback", test_loopback },
+	{ "ticket-order", ticket_order },
+	{ "dead-retry", dead_retry },
+	{ "atomic", atomic },
+	{ "reindex", reindex },
+};
+
 int
 main(void)
 {
-	struct sg_store *st = NULL;
-	struct sg_conf *c;
-	int fd, port;
+	int fd, port, rc;
 
-	plan_lazy();
 	sg_log_open_stderr("test-outbound");
 	sg_log_set_level(SG_LOG_ERROR);
-	test_loopback();
-	if (mkdtemp(dir) == NULL || (port = closed_port(&fd)) < 0 || (c = load_conf(port)) == NULL)
+	dir = sg_test_dir();
+	if ((port = closed_port(&fd)) < 0 || (conf = load_conf(port)) == NULL)
 		return 1;
-	char *s1 = sg_xasprintf("%s/s1", dir), *s2 = sg_xasprintf("%s/s2", dir), *s3 = sg_xasprintf("%s/s3", dir);
-	ok(sg_store_open(s1, SG_STORE_NOSYNC, &st) == 0, "store");
-	test_ticket_order(st, c);
-	test_dead_retry(st, c);
-	sg_store_close(&st);
-	test_atomic(s2);
-	test_reindex(s3, c);
+	char *s1 = sg_xasprintf("%s/s1", dir);
+	atomic_dir = sg_xasprintf("%s/s2", dir);
+	reindex_dir = sg_xasprintf("%s/s3", dir);
+	plan_lazy();
+	ok(sg_store_open(s1, SG_STORE_NOSYNC, &queue_st) == 0, "store");
+	rc = SG_TEST_RUN(tests);
+	sg_store_close(&queue_st);
 	close(fd);
-	sg_conf_unref(&c);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
+	sg_conf_unref(&conf);
 	free(s1);
-	free(s2);
-	free(s3);
-	return done_testing();
+	free(atomic_dir);
+	free(reindex_dir);
+	return rc;
 }

@@ -23,65 +23,37 @@ lits(const struct sg_prefilter *pf)
 	return g_string_free(g, FALSE);
 }
 
-/* Patterns the rules never pass (PCRE2 refuses them first) must still be
- * safe: deep nesting costs no stack, invalid UTF-8 is no set. */
+static const struct { const char *re, *flags, *want; } sets[] = {
+	{ "invoice", "", "invoice" },
+	{ "invoice|payment", "i", "invoice|payment" },
+	{ "\\b(invoice|bill)s?\\b", "i", "invoice|bill" },
+	{ "order\\s+no\\.?\\s*\\d+", "", "order" },
+	{ "^re:", "i", "re:" },
+	{ "счёт|оплат", "i", "счёт|оплат" },
+	{ "Rechnung", "i", "rechnung" },
+	{ "(?:urgent|asap)!", "", "urgent|asap" },
+	{ "abc?def", "", "def" },
+	{ "ab+cd", "", NULL },            /* runs shorter than 3 filter too little */
+	{ "invoic+e", "", "invoic" },
+	{ "x{2}yz", "", NULL },
+	{ "a.b", "", NULL },
+	{ "(?=foo)bar", "", NULL },
+	{ "(?i)invoice", "", NULL },
+	{ "\\Qa.b\\E", "", NULL },
+	{ "inv|x", "", NULL },
+	{ "(invoice)?", "", NULL },
+	{ "(invoice)*total", "", "total" },
+	{ "[abc]+", "", NULL },
+	{ "invoice", "x", NULL },
+	{ "a|", "", NULL },
+	{ "\\d{3}-\\d{4}", "", NULL },
+	{ "foo\\.bar", "", "foo.bar" },
+	{ "(a|b)(cde|fgh)", "", "cde|fgh" },
+};
+
 static void
-test_hostile_patterns(void)
+test_literals(void)
 {
-	size_t n = 100000;
-	char *deep = g_malloc(2 * n + 4);
-	memset(deep, '(', n);
-	memcpy(deep + n, "abc", 3);
-	memset(deep + n + 3, ')', n);
-	deep[2 * n + 3] = '\0';
-	struct sg_prefilter *pf = sg_prefilter_build(deep, "");
-	ok(pf == NULL, "100,000 nested groups: no set, no stack overflow");
-	sg_prefilter_free(&pf);
-	g_free(deep);
-	pf = sg_prefilter_build("((((((((((abc))))))))))", "");
-	char *l = lits(pf);
-	is_str(l, "abc", "10 nested groups still give their literal");
-	g_free(l);
-	sg_prefilter_free(&pf);
-
-	char *bad = g_strdup("abcd\xfc");   /* a 6-byte lead byte at the end */
-	pf = sg_prefilter_build(bad, "");
-	ok(pf == NULL, "a pattern that is not UTF-8 gets no set (and is not read past its end)");
-	sg_prefilter_free(&pf);
-	g_free(bad);
-}
-
-int
-main(void)
-{
-	static const struct { const char *re, *flags, *want; } sets[] = {
-		{ "invoice", "", "invoice" },
-		{ "invoice|payment", "i", "invoice|payment" },
-		{ "\\b(invoice|bill)s?\\b", "i", "invoice|bill" },
-		{ "order\\s+no\\.?\\s*\\d+", "", "order" },
-		{ "^re:", "i", "re:" },
-		{ "счёт|оплат", "i", "счёт|оплат" },
-		{ "Rechnung", "i", "rechnung" },
-		{ "(?:urgent|asap)!", "", "urgent|asap" },
-		{ "abc?def", "", "def" },
-		{ "ab+cd", "", NULL },            /* runs shorter than 3 filter too little */
-		{ "invoic+e", "", "invoic" },
-		{ "x{2}yz", "", NULL },
-		{ "a.b", "", NULL },
-		{ "(?=foo)bar", "", NULL },
-		{ "(?i)invoice", "", NULL },
-		{ "\\Qa.b\\E", "", NULL },
-		{ "inv|x", "", NULL },
-		{ "(invoice)?", "", NULL },
-		{ "(invoice)*total", "", "total" },
-		{ "[abc]+", "", NULL },
-		{ "invoice", "x", NULL },
-		{ "a|", "", NULL },
-		{ "\\d{3}-\\d{4}", "", NULL },
-		{ "foo\\.bar", "", "foo.bar" },
-		{ "(a|b)(cde|fgh)", "", "cde|fgh" },
-	};
-	plan_lazy();
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		struct sg_prefilter *pf = sg_prefilter_build(sets[i].re, sets[i].flags);
 		char *got = lits(pf);
@@ -92,8 +64,12 @@ main(void)
 		g_free(got);
 		sg_prefilter_free(&pf);
 	}
+}
 
-	/* differential: prefilter "no" must imply PCRE2 "no match" */
+/* differential: prefilter "no" must imply PCRE2 "no match" */
+static void
+test_differential(void)
+{
 	static const char *texts[] = {
 		"Your INVOICE no. 12345 is attached", "payment failed", "Re: Bills", "order   no.42",
 		"Счёт на оплату № 5", "СЧЁТ", "RECHNUNG 2026", "urgent!", "ASAP!", "abdef", "abbbcd", "xxyz",
@@ -134,6 +110,44 @@ main(void)
 	}
 	ok(checked > 100, "differential check ran (%d pairs)", checked);
 	is_int(bad, 0, "the prefilter never hides a match");
-	test_hostile_patterns();
-	return done_testing();
+}
+
+/* Patterns the rules never pass (PCRE2 refuses them first) must still be
+ * safe: deep nesting costs no stack, invalid UTF-8 is no set. */
+static void
+test_hostile_patterns(void)
+{
+	size_t n = 100000;
+	char *deep = g_malloc(2 * n + 4);
+	memset(deep, '(', n);
+	memcpy(deep + n, "abc", 3);
+	memset(deep + n + 3, ')', n);
+	deep[2 * n + 3] = '\0';
+	struct sg_prefilter *pf = sg_prefilter_build(deep, "");
+	ok(pf == NULL, "100,000 nested groups: no set, no stack overflow");
+	sg_prefilter_free(&pf);
+	g_free(deep);
+	pf = sg_prefilter_build("((((((((((abc))))))))))", "");
+	char *l = lits(pf);
+	is_str(l, "abc", "10 nested groups still give their literal");
+	g_free(l);
+	sg_prefilter_free(&pf);
+
+	char *bad = g_strdup("abcd\xfc");   /* a 6-byte lead byte at the end */
+	pf = sg_prefilter_build(bad, "");
+	ok(pf == NULL, "a pattern that is not UTF-8 gets no set (and is not read past its end)");
+	sg_prefilter_free(&pf);
+	g_free(bad);
+}
+
+static const struct sg_test tests[] = {
+	{ "literals", test_literals },
+	{ "differential", test_differential },
+	{ "hostile-patterns", test_hostile_patterns },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }

@@ -11,14 +11,13 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-int
-main(void)
+static void
+test_ticket(void)
 {
 	struct sg_ticket t = { 0 }, u = { 0 };
 	struct sg_buf b = { 0 };
 	int bad = 0;
 
-	plan_lazy();
 	t.id = 987654321012ULL;
 	t.status = SG_ST_PENDING;
 	t.priority = SG_PRIO_URGENT;
@@ -59,19 +58,29 @@ main(void)
 	b.data[9] = 42;   /* status byte */
 	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "out-of-range status refused");
 	free(b.data);
+	sg_ticket_clear(&t);
+}
 
-	/* a corrupt list count must not allocate wildly */
-	memset(&b, 0, sizeof(b));
+/* a corrupt list count must not allocate wildly */
+static void
+test_list_count(void)
+{
+	struct sg_buf b = { 0 };
+
 	sg_buf_u32(&b, 0xfffffff0u);
 	struct sg_reader r = { b.data, b.len, 0, 0 };
 	struct sg_strlist l = { 0 };
 	ok(sg_rd_list(&r, &l) != 0 && l.n == 0, "huge list count refused");
 	free(b.data);
+}
 
+static void
+test_message(void)
+{
+	struct sg_buf b = { 0 };
 	struct sg_msgrec m = { .ticket = 5, .seq = 2, .direction = SG_DIR_OUT, .flags = SG_MSG_TRUNCATED,
 			       .from = "a@b", .message_id = "x@y", .subject = "s", .date = 1, .received = 2,
 			       .size = 99999999999ULL }, m2;
-	memset(&b, 0, sizeof(b));
 	sg_rec_msg_encode(&b, &m);
 	ok(sg_rec_msg_decode(b.data, b.len, &m2) == 0, "message summary decodes");
 	ok(m2.ticket == 5 && m2.seq == 2 && m2.direction == SG_DIR_OUT && m2.flags == SG_MSG_TRUNCATED &&
@@ -79,16 +88,24 @@ main(void)
 	sg_msgrec_clear(&m2);
 	ok(sg_rec_msg_decode(b.data, b.len - 1, &m2) != 0, "truncated message refused");
 	free(b.data);
+}
 
+static void
+test_event(void)
+{
+	struct sg_buf b = { 0 };
 	struct sg_event e = { .ticket = 5, .seq = 9, .time = 3, .type = "status", .actor = "system",
 			      .detail = NULL }, e2;
-	memset(&b, 0, sizeof(b));
 	sg_rec_event_encode(&b, &e);
 	ok(sg_rec_event_decode(b.data, b.len, &e2) == 0 && e2.seq == 9 && strcmp(e2.type, "status") == 0 &&
 	   e2.detail == NULL, "event round-trips");
 	sg_event_clear(&e2);
 	free(b.data);
+}
 
+static void
+test_row_keys(void)
+{
 	unsigned char k[12];
 	sg_key_row(k, 1, 2);
 	unsigned char k2[12];
@@ -96,6 +113,18 @@ main(void)
 	ok(memcmp(k, k2, 12) < 0, "row keys sort numerically");
 	sg_key_row(k2, 2, 0);
 	ok(memcmp(k, k2, 12) < 0, "ticket dominates seq in key order");
-	sg_ticket_clear(&t);
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "ticket", test_ticket },
+	{ "list-count", test_list_count },
+	{ "message", test_message },
+	{ "event", test_event },
+	{ "row-keys", test_row_keys },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }

@@ -21,16 +21,12 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-rules.XXXXXX";
+static const char *dir;     /* sg_test_dir(): the rules and lists */
 
 static char *
 put(const char *name, const char *text)
 {
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "w");
-	fputs(text, fp);
-	fclose(fp);
-	return p;
+	return sg_test_write(dir, name, text);
 }
 
 static struct sg_rules *
@@ -55,6 +51,359 @@ msg(const char *raw)
 	struct sg_msginfo *mi = NULL;
 	sg_message_parse(raw, strlen(raw), &mi);
 	return mi;
+}
+
+static const struct { const char *text, *want; } errors[] = {
+	{ "rule a subject ~ /x/ => tag t\n", "t.rules:1:7: expected ':' after the rule name" },
+	{ "rule a: subjekt ~ /x/ => tag t\n", "t.rules:1:9: unknown field 'subjekt'" },
+	{ "rule a: subject ~ \"x\" => tag t\n", "t.rules:1:19: expected /regex/ after ~" },
+	{ "rule a: subject ~ /(x/ => tag t\n", "t.rules:1:22: regex: missing closing parenthesis" },
+	{ "rule a: subject ~ /x/q => tag t\n", "t.rules:1:19: unknown regex flag 'q'" },
+	{ "rule a: subject ~ /x/ tag t\n", "t.rules:1:23: expected => before the actions" },
+	{ "rule a: subject ~ /x/ => fly away\n", "t.rules:1:26: unknown action 'fly'" },
+	{ "rule a: subject ~ /x/ => priority extreme\n", "t.rules:1:26: priority must be low, normal, high or urgent" },
+	{ "rule a: subject ~ /x/ => queue nowhere\n", "unknown queue 'nowhere'" },
+	{ "rule a: (subject ~ /x/ => tag t\n", "t.rules:1:24: expected )" },
+	{ "rule a: from in \"missing.txt\" => tag t\n", "t.rules:1:17: cannot read list" },
+	{ "rule a: size > lots => tag t\n", "t.rules:1:14: > and < compare size" },
+	{ "rule a: subject ~ /x/ => tag t\nrule a: always => stop\n", "t.rules:2:6: rule 'a' defined twice (first at line 1)" },
+	{ "\n\nqueue q strategy=random\n", "t.rules:3:18: strategy must be round-robin, least-open or none" },
+	{ "agent not-an-address\n", "t.rules:1:7: expected the agent's address" },
+	{ "sla gold first-response=soon\n", "t.rules:1:25: 'soon' is not a duration" },
+	{ "frobnicate\n", "t.rules:1:1: expected rule, queue, agent, segment, sla or include" },
+	{ "rule a: subject ~ \"unterminated => x\n", "t.rules:1:19: unterminated string" },
+	{ "queue q agents=ghost@example.com\n", "queue q: agent ghost@example.com is not declared" },
+	{ "rule a: subject = x => tag t\nrule b: bogus => x\n", "t.rules:2:9: unknown field 'bogus'" },
+};
+
+static const char good[] =
+	"sla gold first-response=4h resolution=2d\n"
+	"agent a@example.com name=\"Ann A\" groups=billing\n"
+	"agent b@example.com away=yes\n"
+	"queue billing mailbox=billing@example.com agents=a@example.com,b@example.com strategy=least-open sla=gold\n"
+	"segment vip list=\"vip.txt\"\n"
+	"# a comment\n"
+	"rule first: subject ~ /urgent|срочно/i and not header:X-Test = \"skip\" => priority urgent, continue\n"
+	"rule money: (subject ~ /invoice/i or body ~ /счёт/) \\\n"
+	"    and size < 1M => queue billing, tag billing, tag money, assign\n"
+	"rule att: attachment-name ~ /\\.pdf$/ or attachment-type ~ /^image\\// => tag attachment\n"
+	"rule who: from in \"vip.txt\" or env-rcpt ~ /^vip@/ or cc ~ /boss/ => segment vip, sla gold\n"
+	"rule door: door = milter and auth = \"agent1\" => tag authenticated\n"
+	"rule refuse: subject ~ /viagra/i => reject \"No spam, thanks\"\n"
+	"rule later: env-from ~ /^retry@/ => tempfail\n"
+	"rule q: to ~ /quarantine@/ => quarantine, template none, language ru, notify ops@example.com, webhook crm\n"
+	"rule last: always => tag seen\n";
+
+/* The rules of good[], or NULL after one failed point. */
+static struct sg_rules *
+good_rules(void)
+{
+	char *err;
+	struct sg_rules *r = load(good, &err);
+
+	if (r == NULL)
+		ok(0, "every construct parses: %s", err);
+	free(err);
+	return r;
+}
+
+static void
+test_parse_errors(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		r = load(errors[i].text, &err);
+		ok(r == NULL && strstr(err, errors[i].want) != NULL, "error %zu: want '%s', got '%s'", i, errors[i].want, err);
+		sg_rules_free(&r);
+		free(err);
+	}
+}
+
+static void
+test_every_error(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("rule a: foo ~ /x/ => tag t\nrule b: bar ~ /y/ => tag t\n", &err);
+	ok(r == NULL && strstr(err, "1:9") && strstr(err, "2:9"), "every error is reported, not only the first: %s", err);
+	free(err);
+	sg_rules_free(&r);
+}
+
+static void
+test_constructs(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load(good, &err);
+	ok(r != NULL, "every construct parses: %s", err);
+	free(err);
+	if (r != NULL) {
+		is_int((long long)sg_rules_count(r), 9, "9 rules");
+		const struct sg_queue_def *q = sg_rules_queue(r, "billing");
+		ok(q && q->strategy == SG_STRAT_LEAST_OPEN && q->agents.n == 2 && strcmp(q->mailbox, "billing@example.com") == 0,
+		   "queue declaration");
+		const struct sg_agent_def *a = sg_rules_agent(r, "B@Example.com");
+		ok(a != NULL && a->away, "agent lookup ignores case; away flag");
+		long fr, res;
+		ok(sg_rules_sla(r, "gold", &fr, &res) && fr == 4 * 3600 && res == 2 * 86400, "SLA durations");
+		is_str(sg_rules_segment_of(r, "clerk@branch.bigbank.example"), "vip", "segment by parent domain");
+		is_str(sg_rules_segment_of(r, "boss@small.example"), "vip", "segment by address");
+		ok(sg_rules_segment_of(r, "x@small.example") == NULL, "other address of that domain is not in");
+	}
+	sg_rules_free(&r);
+}
+
+static void
+test_evaluate(void)
+{
+	struct sg_rules *r = good_rules();
+
+	if (r == NULL)
+		return;
+	struct {
+		const char *raw, *env_from, *rcpt, *door, *auth;
+		const char *want_queue, *want_tags;
+		int want_prio, reject, tempfail, quarantine;
+	} cases[] = {
+		{ "From: x@y.example\r\nSubject: URGENT invoice\r\n\r\nhi\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  "billing", "billing money", SG_PRIO_URGENT, 0, 0, 0 },
+		{ "From: x@y.example\r\nSubject: hello\r\n\r\nВаш счёт\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  "billing", "billing money", -1, 0, 0, 0 },
+		{ "From: x@y.example\r\nSubject: urgent\r\nX-Test: skip\r\n\r\nhi\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  NULL, "seen", -1, 0, 0, 0 },
+		{ "From: x@y.example\r\nSubject: pic\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=s.png\r\n\r\nxx\r\n--b--\r\n",
+		  "x@y.example", "support@example.com", "milter", NULL, NULL, "attachment", -1, 0, 0, 0 },
+		{ "From: clerk@bigbank.example\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  NULL, "", -1, 0, 0, 0 },
+		{ "From: x@y.example\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", "agent1",
+		  NULL, "authenticated", -1, 0, 0, 0 },
+		{ "From: x@y.example\r\nSubject: cheap VIAGRA\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  NULL, "", -1, 1, 0, 0 },
+		{ "From: x@y.example\r\nSubject: hi\r\n\r\nx\r\n", "retry@y.example", "support@example.com", "imap", NULL,
+		  NULL, "", -1, 0, 1, 0 },
+		{ "From: x@y.example\r\nTo: quarantine@example.com\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
+		  NULL, "", -1, 0, 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sg_msginfo *mi = msg(cases[i].raw);
+		const char *rc[1] = { cases[i].rcpt };
+		struct sg_rule_input in = { .mi = mi, .env_from = cases[i].env_from, .env_rcpt = rc, .nrcpt = 1,
+					    .door = cases[i].door, .auth = cases[i].auth, .size = strlen(cases[i].raw) };
+		struct sg_route ro;
+		sg_rules_eval(r, &in, &ro, NULL);
+		GString *tags = g_string_new(NULL);
+		for (size_t t = 0; t < ro.tags.n; t++)
+			g_string_append_printf(tags, "%s%s", t ? " " : "", ro.tags.v[t]);
+		ok(((ro.queue == NULL && cases[i].want_queue == NULL) ||
+		    (ro.queue && cases[i].want_queue && strcmp(ro.queue, cases[i].want_queue) == 0)) &&
+		   strcmp(tags->str, cases[i].want_tags) == 0 && ro.priority == cases[i].want_prio &&
+		   (ro.reject_text != NULL) == cases[i].reject && ro.tempfail == cases[i].tempfail &&
+		   ro.quarantine == cases[i].quarantine,
+		   "case %zu: queue=%s tags='%s' prio=%d", i, ro.queue ? ro.queue : "-", tags->str, ro.priority);
+		if (i == 0)
+			ok(ro.assign_strategy && ro.sla && strcmp(ro.sla, "gold") == 0, "assign by strategy; queue's SLA tier applies");
+		if (i == 4)
+			ok(ro.segment && strcmp(ro.segment, "vip") == 0 && ro.sla && strcmp(ro.sla, "gold") == 0, "from in list sets segment and sla");
+		if (i == 8)
+			ok(ro.no_template && ro.language && strcmp(ro.language, "ru") == 0 && ro.notify.n == 1 && ro.webhooks.n == 1,
+			   "template none, language, notify, webhook");
+		g_string_free(tags, TRUE);
+		sg_route_clear(&ro);
+		sg_msginfo_free(&mi);
+	}
+	sg_rules_free(&r);
+}
+
+/* trace for `rules test` names the field and the matched text */
+static void
+test_trace(void)
+{
+	struct sg_rules *r = good_rules();
+
+	if (r == NULL)
+		return;
+	struct sg_msginfo *mi = msg("From: x@y.example\r\nSubject: Your invoice 7\r\n\r\nx\r\n");
+	const char *rc[1] = { "support@example.com" };
+	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter" };
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *tr = open_memstream(&buf, &blen);
+	struct sg_route ro;
+	sg_rules_eval(r, &in, &ro, tr);
+	fclose(tr);
+	ok(strstr(buf, "rule money") && strstr(buf, "MATCH: subject ~ /invoice/i matched \"invoice\""), "trace explains the match");
+	ok(strstr(buf, "rule first") && strstr(buf, "no match"), "trace lists rules that did not match");
+	free(buf);
+	sg_route_clear(&ro);
+	sg_msginfo_free(&mi);
+	sg_rules_free(&r);
+}
+
+/* A regex that blows its match limit counts as no match, quickly */
+static void
+test_match_limit(void)
+{
+	char *err;
+	struct sg_rules *r;
+
+	r = load("rule evil: body ~ /(a+)+$/ => tag evil\n", &err);
+	free(err);
+	char *body = sg_xmalloc(40100);
+	strcpy(body, "From: x@y\r\nSubject: s\r\n\r\n");
+	size_t bl = strlen(body);
+	memset(body + bl, 'a', 40000);
+	strcpy(body + bl + 40000, "!\r\n");
+	struct sg_msginfo *mi = msg(body);
+	const char *rc1[1] = { "support@example.com" };
+	struct sg_rule_input ein = { .mi = mi, .env_rcpt = rc1, .nrcpt = 1, .door = "milter" };
+	struct sg_route ero;
+	sg_rules_eval(r, &ein, &ero, NULL);
+	ok(ero.tags.n == 0, "catastrophic regex: limit hit, counted as no match");
+	sg_route_clear(&ero);
+	sg_msginfo_free(&mi);
+	free(body);
+	sg_rules_free(&r);
+}
+
+/* The shipped examples load */
+static void
+test_examples(void)
+{
+	struct sg_rules *r;
+
+	const char *top = getenv("top_srcdir");
+	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top ? top : ".");
+	struct sg_diag errs = { 0 };
+	r = sg_rules_load(ex, &errs);
+	ok(r != NULL && errs.n == 0, "rules/examples/supportgate.rules loads");
+	sg_diag_clear(&errs);
+	sg_rules_free(&r);
+	free(ex);
+}
+
+/* Routing on a store: the spread rules, a config naming them and a fresh
+ * store (state-NAME); *cp and *stp stay NULL when something failed. */
+static void
+routing_fixture(const char *name, struct sg_conf **cp, struct sg_store **stp)
+{
+	struct sg_diag errs = { 0 };
+	struct sg_conf *c;
+	struct sg_store *st = NULL;
+
+	free(put("spread.rules",
+		 "agent a1@example.com\nagent a2@example.com\nagent a3@example.com\nagent a4@example.com\nagent a5@example.com\n"
+		 "agent gone@example.com away=yes\n"
+		 "queue rr agents=a1@example.com,a2@example.com,gone@example.com,a3@example.com,a4@example.com,a5@example.com strategy=round-robin\n"
+		 "queue lo agents=a1@example.com,a2@example.com,a3@example.com strategy=least-open\n"
+		 "rule lo: subject ~ /^least/ => queue lo, assign\n"
+		 "rule rr: always => queue rr, assign\n"));
+	char *cname = sg_xasprintf("sg-%s.conf", name);
+	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state-%s\"\n"
+				  "db_sync = false\nack = false\nrules_file = \"%s/spread.rules\"\n", dir, name, dir);
+	char *cpath = put(cname, text);
+	c = sg_conf_load(cpath, &errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	ok(c != NULL && c->rules != NULL && sg_store_open(c->state_dir, SG_STORE_NOSYNC, &st) == 0, "store with rules");
+	free(cpath);
+	free(text);
+	free(cname);
+	*cp = c;
+	*stp = st;
+}
+
+/* Ingest raw (one new mail) on the routing fixture: the assignee of its
+ * ticket (malloc'd), NULL when none. */
+static char *
+assign_one(struct sg_store *st, struct sg_conf *c, const char *raw)
+{
+	const char *rcp[1] = { "support@example.com" };
+	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1,
+				   .door = SG_DOOR_CLI };
+	struct sg_decision d;
+	struct sg_ticket t;
+	char *who = NULL;
+
+	sg_ingest(st, c, &in, &d);
+	if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
+		who = t.assignee != NULL ? sg_xstrdup(t.assignee) : NULL;
+		sg_ticket_clear(&t);
+	}
+	sg_decision_clear(&d);
+	return who;
+}
+
+static void
+test_round_robin(void)
+{
+	struct sg_conf *c;
+	struct sg_store *st;
+
+	routing_fixture("round-robin", &c, &st);
+	int count[6] = { 0 };
+	const char *names[6] = { "a1@example.com", "a2@example.com", "a3@example.com", "a4@example.com", "a5@example.com", "gone@example.com" };
+	for (int i = 0; c && st && i < 1000; i++) {
+		char *raw = sg_xasprintf("From: c%d@customer.example\r\nSubject: ticket %d\r\nMessage-ID: <rr-%d@x>\r\n\r\nhi\r\n", i, i, i);
+		char *who = assign_one(st, c, raw);
+		for (int k = 0; k < 6; k++)
+			if (who && strcmp(who, names[k]) == 0)
+				count[k]++;
+		free(who);
+		free(raw);
+	}
+	int mn = 100000, mx = 0;
+	for (int k = 0; k < 5; k++) {
+		mn = count[k] < mn ? count[k] : mn;
+		mx = count[k] > mx ? count[k] : mx;
+	}
+	ok(mx - mn <= 1 && mn + mx > 0, "1,000 tickets over 5 agents: spread within +-1 (%d..%d)", mn, mx);
+	is_int(count[5], 0, "the away agent got none");
+	sg_store_close(&st);
+	sg_conf_unref(&c);
+}
+
+/* least-open: 9 tickets over 3 agents, then a1 closes 3 (by the
+ * counter the CLI's `set` keeps), next 3 new tickets all go to a1 */
+static void
+test_least_open(void)
+{
+	struct sg_conf *c;
+	struct sg_store *st;
+
+	routing_fixture("least-open", &c, &st);
+	if (c == NULL || st == NULL) {
+		sg_store_close(&st);
+		sg_conf_unref(&c);
+		return;
+	}
+	for (int i = 0; i < 9; i++) {
+		char *raw = sg_xasprintf("From: l%d@customer.example\r\nSubject: least %d\r\nMessage-ID: <lo-%d@x>\r\n\r\nhi\r\n", i, i, i);
+		free(assign_one(st, c, raw));
+		free(raw);
+	}
+	struct sg_txn *txn;
+	uint64_t open_a1 = 0;
+	sg_store_meta_get(st, NULL, "open:a1@example.com", &open_a1);
+	ok(open_a1 >= 3, "a1 has open tickets (%llu)", (unsigned long long)open_a1);
+	sg_store_txn_begin(st, &txn);
+	sg_store_meta_put(st, txn, "open:a1@example.com", open_a1 - 3);
+	sg_store_txn_commit(&txn);
+	int to_a1 = 0;
+	for (int i = 0; i < 3; i++) {
+		char *raw = sg_xasprintf("From: m%d@customer.example\r\nSubject: least more %d\r\nMessage-ID: <lo2-%d@x>\r\n\r\nhi\r\n", i, i, i);
+		char *who = assign_one(st, c, raw);
+		to_a1 += who && strcmp(who, "a1@example.com") == 0;
+		free(who);
+		free(raw);
+	}
+	is_int(to_a1, 3, "least-open: after a1 closed 3, the next 3 go to a1");
+	sg_store_close(&st);
+	sg_conf_unref(&c);
 }
 
 /* Include depth and condition depth are separate bounds, each with its
@@ -356,276 +705,30 @@ test_file_errors(void)
 	free(path);
 }
 
+static const struct sg_test tests[] = {
+	{ "parse-errors", test_parse_errors },
+	{ "every-error", test_every_error },
+	{ "constructs", test_constructs },
+	{ "evaluate", test_evaluate },
+	{ "trace", test_trace },
+	{ "match-limit", test_match_limit },
+	{ "examples", test_examples },
+	{ "round-robin", test_round_robin },
+	{ "least-open", test_least_open },
+	{ "nesting", test_nesting },
+	{ "include-cycles", test_include_cycles },
+	{ "list-lines", test_list_lines },
+	{ "sizes", test_sizes },
+	{ "post-check-lines", test_post_check_lines },
+	{ "file-errors", test_file_errors },
+};
+
 int
 main(void)
 {
-	char *err;
-	struct sg_rules *r;
-
-	plan_lazy();
 	sg_log_open_stderr("test-rules");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = sg_test_dir();
 	free(put("vip.txt", "# big ones\nbigbank.example\nboss@small.example\n"));
-
-	static const struct { const char *text, *want; } errors[] = {
-		{ "rule a subject ~ /x/ => tag t\n", "t.rules:1:7: expected ':' after the rule name" },
-		{ "rule a: subjekt ~ /x/ => tag t\n", "t.rules:1:9: unknown field 'subjekt'" },
-		{ "rule a: subject ~ \"x\" => tag t\n", "t.rules:1:19: expected /regex/ after ~" },
-		{ "rule a: subject ~ /(x/ => tag t\n", "t.rules:1:22: regex: missing closing parenthesis" },
-		{ "rule a: subject ~ /x/q => tag t\n", "t.rules:1:19: unknown regex flag 'q'" },
-		{ "rule a: subject ~ /x/ tag t\n", "t.rules:1:23: expected => before the actions" },
-		{ "rule a: subject ~ /x/ => fly away\n", "t.rules:1:26: unknown action 'fly'" },
-		{ "rule a: subject ~ /x/ => priority extreme\n", "t.rules:1:26: priority must be low, normal, high or urgent" },
-		{ "rule a: subject ~ /x/ => queue nowhere\n", "unknown queue 'nowhere'" },
-		{ "rule a: (subject ~ /x/ => tag t\n", "t.rules:1:24: expected )" },
-		{ "rule a: from in \"missing.txt\" => tag t\n", "t.rules:1:17: cannot read list" },
-		{ "rule a: size > lots => tag t\n", "t.rules:1:14: > and < compare size" },
-		{ "rule a: subject ~ /x/ => tag t\nrule a: always => stop\n", "t.rules:2:6: rule 'a' defined twice (first at line 1)" },
-		{ "\n\nqueue q strategy=random\n", "t.rules:3:18: strategy must be round-robin, least-open or none" },
-		{ "agent not-an-address\n", "t.rules:1:7: expected the agent's address" },
-		{ "sla gold first-response=soon\n", "t.rules:1:25: 'soon' is not a duration" },
-		{ "frobnicate\n", "t.rules:1:1: expected rule, queue, agent, segment, sla or include" },
-		{ "rule a: subject ~ \"unterminated => x\n", "t.rules:1:19: unterminated string" },
-		{ "queue q agents=ghost@example.com\n", "queue q: agent ghost@example.com is not declared" },
-		{ "rule a: subject = x => tag t\nrule b: bogus => x\n", "t.rules:2:9: unknown field 'bogus'" },
-	};
-	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
-		r = load(errors[i].text, &err);
-		ok(r == NULL && strstr(err, errors[i].want) != NULL, "error %zu: want '%s', got '%s'", i, errors[i].want, err);
-		sg_rules_free(&r);
-		free(err);
-	}
-	r = load("rule a: foo ~ /x/ => tag t\nrule b: bar ~ /y/ => tag t\n", &err);
-	ok(r == NULL && strstr(err, "1:9") && strstr(err, "2:9"), "every error is reported, not only the first: %s", err);
-	free(err);
-
-	const char *good =
-		"sla gold first-response=4h resolution=2d\n"
-		"agent a@example.com name=\"Ann A\" groups=billing\n"
-		"agent b@example.com away=yes\n"
-		"queue billing mailbox=billing@example.com agents=a@example.com,b@example.com strategy=least-open sla=gold\n"
-		"segment vip list=\"vip.txt\"\n"
-		"# a comment\n"
-		"rule first: subject ~ /urgent|срочно/i and not header:X-Test = \"skip\" => priority urgent, continue\n"
-		"rule money: (subject ~ /invoice/i or body ~ /счёт/) \\\n"
-		"    and size < 1M => queue billing, tag billing, tag money, assign\n"
-		"rule att: attachment-name ~ /\\.pdf$/ or attachment-type ~ /^image\\// => tag attachment\n"
-		"rule who: from in \"vip.txt\" or env-rcpt ~ /^vip@/ or cc ~ /boss/ => segment vip, sla gold\n"
-		"rule door: door = milter and auth = \"agent1\" => tag authenticated\n"
-		"rule refuse: subject ~ /viagra/i => reject \"No spam, thanks\"\n"
-		"rule later: env-from ~ /^retry@/ => tempfail\n"
-		"rule q: to ~ /quarantine@/ => quarantine, template none, language ru, notify ops@example.com, webhook crm\n"
-		"rule last: always => tag seen\n";
-	r = load(good, &err);
-	ok(r != NULL, "every construct parses: %s", err);
-	free(err);
-	if (r != NULL) {
-		is_int((long long)sg_rules_count(r), 9, "9 rules");
-		const struct sg_queue_def *q = sg_rules_queue(r, "billing");
-		ok(q && q->strategy == SG_STRAT_LEAST_OPEN && q->agents.n == 2 && strcmp(q->mailbox, "billing@example.com") == 0,
-		   "queue declaration");
-		const struct sg_agent_def *a = sg_rules_agent(r, "B@Example.com");
-		ok(a != NULL && a->away, "agent lookup ignores case; away flag");
-		long fr, res;
-		ok(sg_rules_sla(r, "gold", &fr, &res) && fr == 4 * 3600 && res == 2 * 86400, "SLA durations");
-		is_str(sg_rules_segment_of(r, "clerk@branch.bigbank.example"), "vip", "segment by parent domain");
-		is_str(sg_rules_segment_of(r, "boss@small.example"), "vip", "segment by address");
-		ok(sg_rules_segment_of(r, "x@small.example") == NULL, "other address of that domain is not in");
-
-		struct {
-			const char *raw, *env_from, *rcpt, *door, *auth;
-			const char *want_queue, *want_tags;
-			int want_prio, reject, tempfail, quarantine;
-		} cases[] = {
-			{ "From: x@y.example\r\nSubject: URGENT invoice\r\n\r\nhi\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  "billing", "billing money", SG_PRIO_URGENT, 0, 0, 0 },
-			{ "From: x@y.example\r\nSubject: hello\r\n\r\nВаш счёт\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  "billing", "billing money", -1, 0, 0, 0 },
-			{ "From: x@y.example\r\nSubject: urgent\r\nX-Test: skip\r\n\r\nhi\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  NULL, "seen", -1, 0, 0, 0 },
-			{ "From: x@y.example\r\nSubject: pic\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=s.png\r\n\r\nxx\r\n--b--\r\n",
-			  "x@y.example", "support@example.com", "milter", NULL, NULL, "attachment", -1, 0, 0, 0 },
-			{ "From: clerk@bigbank.example\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  NULL, "", -1, 0, 0, 0 },
-			{ "From: x@y.example\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", "agent1",
-			  NULL, "authenticated", -1, 0, 0, 0 },
-			{ "From: x@y.example\r\nSubject: cheap VIAGRA\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  NULL, "", -1, 1, 0, 0 },
-			{ "From: x@y.example\r\nSubject: hi\r\n\r\nx\r\n", "retry@y.example", "support@example.com", "imap", NULL,
-			  NULL, "", -1, 0, 1, 0 },
-			{ "From: x@y.example\r\nTo: quarantine@example.com\r\nSubject: hi\r\n\r\nx\r\n", "x@y.example", "support@example.com", "milter", NULL,
-			  NULL, "", -1, 0, 0, 1 },
-		};
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			struct sg_msginfo *mi = msg(cases[i].raw);
-			const char *rc[1] = { cases[i].rcpt };
-			struct sg_rule_input in = { .mi = mi, .env_from = cases[i].env_from, .env_rcpt = rc, .nrcpt = 1,
-						    .door = cases[i].door, .auth = cases[i].auth, .size = strlen(cases[i].raw) };
-			struct sg_route ro;
-			sg_rules_eval(r, &in, &ro, NULL);
-			GString *tags = g_string_new(NULL);
-			for (size_t t = 0; t < ro.tags.n; t++)
-				g_string_append_printf(tags, "%s%s", t ? " " : "", ro.tags.v[t]);
-			ok(((ro.queue == NULL && cases[i].want_queue == NULL) ||
-			    (ro.queue && cases[i].want_queue && strcmp(ro.queue, cases[i].want_queue) == 0)) &&
-			   strcmp(tags->str, cases[i].want_tags) == 0 && ro.priority == cases[i].want_prio &&
-			   (ro.reject_text != NULL) == cases[i].reject && ro.tempfail == cases[i].tempfail &&
-			   ro.quarantine == cases[i].quarantine,
-			   "case %zu: queue=%s tags='%s' prio=%d", i, ro.queue ? ro.queue : "-", tags->str, ro.priority);
-			if (i == 0)
-				ok(ro.assign_strategy && ro.sla && strcmp(ro.sla, "gold") == 0, "assign by strategy; queue's SLA tier applies");
-			if (i == 4)
-				ok(ro.segment && strcmp(ro.segment, "vip") == 0 && ro.sla && strcmp(ro.sla, "gold") == 0, "from in list sets segment and sla");
-			if (i == 8)
-				ok(ro.no_template && ro.language && strcmp(ro.language, "ru") == 0 && ro.notify.n == 1 && ro.webhooks.n == 1,
-				   "template none, language, notify, webhook");
-			g_string_free(tags, TRUE);
-			sg_route_clear(&ro);
-			sg_msginfo_free(&mi);
-		}
-
-		/* trace for `rules test` names the field and the matched text */
-		struct sg_msginfo *mi = msg("From: x@y.example\r\nSubject: Your invoice 7\r\n\r\nx\r\n");
-		const char *rc[1] = { "support@example.com" };
-		struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter" };
-		char *buf = NULL;
-		size_t blen = 0;
-		FILE *tr = open_memstream(&buf, &blen);
-		struct sg_route ro;
-		sg_rules_eval(r, &in, &ro, tr);
-		fclose(tr);
-		ok(strstr(buf, "rule money") && strstr(buf, "MATCH: subject ~ /invoice/i matched \"invoice\""), "trace explains the match");
-		ok(strstr(buf, "rule first") && strstr(buf, "no match"), "trace lists rules that did not match");
-		free(buf);
-		sg_route_clear(&ro);
-		sg_msginfo_free(&mi);
-	}
-	sg_rules_free(&r);
-
-	/* A regex that blows its match limit counts as no match, quickly */
-	r = load("rule evil: body ~ /(a+)+$/ => tag evil\n", &err);
-	free(err);
-	char *body = sg_xmalloc(40100);
-	strcpy(body, "From: x@y\r\nSubject: s\r\n\r\n");
-	size_t bl = strlen(body);
-	memset(body + bl, 'a', 40000);
-	strcpy(body + bl + 40000, "!\r\n");
-	struct sg_msginfo *mi = msg(body);
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_rule_input ein = { .mi = mi, .env_rcpt = rc1, .nrcpt = 1, .door = "milter" };
-	struct sg_route ero;
-	sg_rules_eval(r, &ein, &ero, NULL);
-	ok(ero.tags.n == 0, "catastrophic regex: limit hit, counted as no match");
-	sg_route_clear(&ero);
-	sg_msginfo_free(&mi);
-	free(body);
-	sg_rules_free(&r);
-
-	/* The shipped examples load */
-	const char *top = getenv("top_srcdir");
-	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top ? top : ".");
-	struct sg_diag errs = { 0 };
-	r = sg_rules_load(ex, &errs);
-	ok(r != NULL && errs.n == 0, "rules/examples/supportgate.rules loads");
-	sg_diag_clear(&errs);
-	sg_rules_free(&r);
-	free(ex);
-
-	/* Routing on a store: spread and balance */
-	free(put("spread.rules",
-		 "agent a1@example.com\nagent a2@example.com\nagent a3@example.com\nagent a4@example.com\nagent a5@example.com\n"
-		 "agent gone@example.com away=yes\n"
-		 "queue rr agents=a1@example.com,a2@example.com,gone@example.com,a3@example.com,a4@example.com,a5@example.com strategy=round-robin\n"
-		 "queue lo agents=a1@example.com,a2@example.com,a3@example.com strategy=least-open\n"
-		 "rule lo: subject ~ /^least/ => queue lo, assign\n"
-		 "rule rr: always => queue rr, assign\n"));
-	char *cpath = put("sg.conf", "");
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\ndb_sync = false\nack = false\n"
-		    "rules_file = \"%s/spread.rules\"\n", dir, dir);
-	fclose(fp);
-	struct sg_conf *c = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	struct sg_store *st = NULL;
-	ok(c != NULL && c->rules != NULL && sg_store_open(c->state_dir, SG_STORE_NOSYNC, &st) == 0, "store with rules");
-	int count[6] = { 0 };
-	const char *names[6] = { "a1@example.com", "a2@example.com", "a3@example.com", "a4@example.com", "a5@example.com", "gone@example.com" };
-	for (int i = 0; c && st && i < 1000; i++) {
-		char *raw = sg_xasprintf("From: c%d@customer.example\r\nSubject: ticket %d\r\nMessage-ID: <rr-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		struct sg_ticket t;
-		if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
-			for (int k = 0; k < 6; k++)
-				if (t.assignee && strcmp(t.assignee, names[k]) == 0)
-					count[k]++;
-			sg_ticket_clear(&t);
-		}
-		sg_decision_clear(&d);
-		free(raw);
-	}
-	int mn = 100000, mx = 0;
-	for (int k = 0; k < 5; k++) {
-		mn = count[k] < mn ? count[k] : mn;
-		mx = count[k] > mx ? count[k] : mx;
-	}
-	ok(mx - mn <= 1 && mn + mx > 0, "1,000 tickets over 5 agents: spread within +-1 (%d..%d)", mn, mx);
-	is_int(count[5], 0, "the away agent got none");
-
-	/* least-open: 9 tickets over 3 agents, then a1 closes 3 (by the
-	 * counter the CLI's `set` keeps), next 3 new tickets all go to a1 */
-	uint64_t lo_ids[9];
-	for (int i = 0; c && st && i < 9; i++) {
-		char *raw = sg_xasprintf("From: l%d@customer.example\r\nSubject: least %d\r\nMessage-ID: <lo-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		lo_ids[i] = d.ticket;
-		sg_decision_clear(&d);
-		free(raw);
-	}
-	(void)lo_ids;
-	struct sg_txn *txn;
-	uint64_t open_a1 = 0;
-	sg_store_meta_get(st, NULL, "open:a1@example.com", &open_a1);
-	ok(open_a1 >= 3, "a1 has open tickets (%llu)", (unsigned long long)open_a1);
-	sg_store_txn_begin(st, &txn);
-	sg_store_meta_put(st, txn, "open:a1@example.com", open_a1 - 3);
-	sg_store_txn_commit(&txn);
-	int to_a1 = 0;
-	for (int i = 0; c && st && i < 3; i++) {
-		char *raw = sg_xasprintf("From: m%d@customer.example\r\nSubject: least more %d\r\nMessage-ID: <lo2-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		const char *rcp[1] = { "support@example.com" };
-		struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1, .door = SG_DOOR_CLI };
-		struct sg_decision d;
-		sg_ingest(st, c, &in, &d);
-		struct sg_ticket t;
-		if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
-			to_a1 += t.assignee && strcmp(t.assignee, "a1@example.com") == 0;
-			sg_ticket_clear(&t);
-		}
-		sg_decision_clear(&d);
-		free(raw);
-	}
-	is_int(to_a1, 3, "least-open: after a1 closed 3, the next 3 go to a1");
-	sg_store_close(&st);
-	sg_conf_unref(&c);
-	free(cpath);
-	test_nesting();
-	test_include_cycles();
-	test_list_lines();
-	test_sizes();
-	test_post_check_lines();
-	test_file_errors();
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	return SG_TEST_RUN(tests);
 }

@@ -4,7 +4,9 @@
  * sequence across reopen, a process killed with SIGKILL before and after
  * commit (recovery gives all or nothing), two processes writing at once,
  * verify and hot backup; the due-time index (sched/due.h: order, the scan
- * bound, delete, reschedule, abort) and a store from before it.
+ * bound, delete, reschedule, abort) and a store from before it. Every test
+ * function works on a fresh state dir of its own (sg_test_subdir), so each
+ * runs alone.
  */
 #include "config.h"
 
@@ -22,7 +24,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-store.XXXXXX";
+static char *dir;     /* the running test's state dir */
 
 /* One ticket + message + index + event in one transaction. */
 static int
@@ -171,7 +173,7 @@ due_put(struct sg_store *st, uint8_t kind, uint64_t id, int64_t old_due, int64_t
 static void
 test_due_index(void)
 {
-	char *sd = sg_xasprintf("%s/due", dir);
+	char *sd = sg_xasprintf("%s/due", sg_test_dir());
 	struct sg_store *st;
 	struct sg_txn *txn;
 	struct due_seen s = { .stop_after = 2 };
@@ -225,7 +227,7 @@ test_due_index(void)
 static void
 test_old_store(void)
 {
-	char *sd = sg_xasprintf("%s/old", dir), *home = sg_xasprintf("%s/old/db", dir);
+	char *sd = sg_xasprintf("%s/old", sg_test_dir()), *home = sg_xasprintf("%s/old/db", sg_test_dir());
 	struct sg_store *st;
 	struct sg_txn *txn;
 	struct sg_ticket t = { 0 };
@@ -274,17 +276,66 @@ run_child(void (*fn)(int, const char *), int a, const char *b)
 	return status;
 }
 
-/* Tickets, messages and the Message-ID index, events, customers, meta,
- * abort, the id sequence across reopen. */
+/* Commit one ticket (write_one in its own transaction). */
+static int
+commit_one(struct sg_store *st, const char *msgid, uint64_t *idp)
+{
+	struct sg_txn *txn;
+	int rc;
+
+	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = write_one(st, txn, msgid, idp)) != 0) {
+		sg_store_txn_abort(&txn);
+		return rc;
+	}
+	return sg_store_txn_commit(&txn);
+}
+
+/* A fresh state dir for the calling test (becomes dir). */
 static void
-test_tables(void)
+fresh_dir(const char *name)
+{
+	free(dir);
+	dir = sg_test_subdir(name);
+}
+
+/* A fresh store holding one committed ticket per msgid (a NULL-ended
+ * list); NULL after one failed point naming what went wrong. */
+static struct sg_store *
+fixture(const char *name, const char *const *msgids, uint64_t *last_id)
+{
+	struct sg_store *st = NULL;
+	uint64_t id = 0;
+
+	fresh_dir(name);
+	if (sg_store_open(dir, 0, &st) != 0) {
+		ok(0, "%s: fixture store opens", name);
+		return NULL;
+	}
+	for (size_t i = 0; msgids != NULL && msgids[i] != NULL; i++)
+		if (commit_one(st, msgids[i], &id) != 0) {
+			ok(0, "%s: fixture ticket %s committed", name, msgids[i]);
+			sg_store_close(&st);
+			return NULL;
+		}
+	if (last_id != NULL)
+		*last_id = id;
+	return st;
+}
+
+static const char *const one_ticket[] = { "one@test", NULL };
+
+static void
+test_create(void)
 {
 	struct sg_store *st = NULL;
 	struct sg_txn *txn = NULL;
 	struct sg_ticket t = { 0 };
-	uint64_t id1, id2, tid;
+	uint64_t id1, tid;
 	uint32_t seq;
 
+	fresh_dir("create");
 	ok(sg_store_open(dir, 0, &st) == 0, "environment created");
 
 	ok(sg_store_txn_begin(st, &txn) == 0 && write_one(st, txn, "one@test", &id1) == 0 &&
@@ -296,8 +347,19 @@ test_tables(void)
 	ok(sg_store_msgid_lookup(st, NULL, "one@test", &tid, &seq) == 0 && tid == id1 && seq == 1,
 	   "Message-ID index finds ticket and seq");
 	is_int(sg_store_msgid_lookup(st, NULL, "nope@test", &tid, &seq), SG_STORE_NOTFOUND, "unknown Message-ID");
+	sg_store_close(&st);
+}
 
-	/* second message on the same ticket, and a duplicate Message-ID */
+/* second message on the same ticket, and a duplicate Message-ID */
+static void
+test_messages(void)
+{
+	struct sg_txn *txn = NULL;
+	uint64_t id1;
+	struct sg_store *st = fixture("messages", one_ticket, &id1);
+
+	if (st == NULL)
+		return;
 	struct sg_msgrec m = { .ticket = id1, .message_id = "two@test", .from = "x", .subject = "y" };
 	sg_store_txn_begin(st, &txn);
 	ok(sg_store_message_add(st, txn, &m, "second", 6) == 0 && m.seq == 2, "second message gets seq 2");
@@ -316,8 +378,19 @@ test_tables(void)
 	   memcmp(raw, "second", 6) == 0, "raw bytes read back");
 	sg_msgrec_clear(&got);
 	free(raw);
+	sg_store_close(&st);
+}
 
-	/* events keep order */
+/* events keep order */
+static void
+test_events(void)
+{
+	struct sg_txn *txn = NULL;
+	uint64_t id1;
+	struct sg_store *st = fixture("events", one_ticket, &id1);
+
+	if (st == NULL)
+		return;
 	sg_store_txn_begin(st, &txn);
 	sg_store_event_add(st, txn, id1, "status", "agent", "open -> pending");
 	sg_store_event_add(st, txn, id1, "note", "agent", NULL);
@@ -325,8 +398,19 @@ test_tables(void)
 	char evs[256] = "";
 	sg_store_event_foreach(st, NULL, id1, collect_events, evs);
 	is_str(evs, "created,status,note,", "events in order");
+	sg_store_close(&st);
+}
 
-	/* customer index */
+/* customer index */
+static void
+test_customers(void)
+{
+	struct sg_txn *txn = NULL;
+	uint64_t id1, id2;
+	struct sg_store *st = fixture("customers", one_ticket, &id1);
+
+	if (st == NULL)
+		return;
 	sg_store_txn_begin(st, &txn);
 	write_one(st, txn, "three@test", &id2);
 	sg_store_txn_commit(&txn);
@@ -336,21 +420,54 @@ test_tables(void)
 	   "customer index lists both tickets in order");
 	free(ids);
 	is_int(sg_store_customer_tickets(st, NULL, "z@z", &ids, &n), SG_STORE_NOTFOUND, "unknown customer");
+	sg_store_close(&st);
+}
 
-	/* meta */
+static void
+test_meta(void)
+{
+	struct sg_txn *txn = NULL;
+	struct sg_store *st = fixture("meta", NULL, NULL);
+
+	if (st == NULL)
+		return;
 	sg_store_txn_begin(st, &txn);
 	sg_store_meta_put(st, txn, "rr:billing", 3);
 	sg_store_txn_commit(&txn);
 	uint64_t v = 0;
 	ok(sg_store_meta_get(st, NULL, "rr:billing", &v) == 0 && v == 3, "meta value");
+	sg_store_close(&st);
+}
 
-	/* an aborted transaction leaves nothing */
+/* an aborted transaction leaves nothing */
+static void
+test_abort(void)
+{
+	struct sg_txn *txn = NULL;
+	uint64_t tid;
+	uint32_t seq;
+	struct sg_store *st = fixture("abort", one_ticket, NULL);
+
+	if (st == NULL)
+		return;
 	sg_store_txn_begin(st, &txn);
 	write_one(st, txn, "aborted@test", &tid);
 	sg_store_txn_abort(&txn);
 	is_int(sg_store_msgid_lookup(st, NULL, "aborted@test", &tid, &seq), SG_STORE_NOTFOUND, "abort leaves no index");
+	sg_store_close(&st);
+}
 
-	/* sequence survives close/reopen */
+/* sequence survives close/reopen */
+static void
+test_reopen(void)
+{
+	static const char *const two[] = { "one@test", "three@test", NULL };
+	struct sg_txn *txn = NULL;
+	uint64_t id2, tid;
+	struct sg_store *st = fixture("reopen", two, &id2);
+
+	if (st == NULL)
+		return;
 	sg_store_close(&st);
 	ok(sg_store_open(dir, 0, &st) == 0, "reopened");
 	sg_store_txn_begin(st, &txn);
@@ -360,17 +477,19 @@ test_tables(void)
 	sg_store_close(&st);
 }
 
-/* kill -9 before and after commit: recovery gives all or nothing. */
+/* kill -9 inside a transaction: nothing of it survives */
 static void
-test_crash(void)
+test_crash_before_commit(void)
 {
-	struct sg_store *st = NULL;
-	struct sg_ticket t = { 0 };
+	static const char *const three[] = { "one@test", "three@test", "four@test", NULL };
 	uint64_t tid;
 	uint32_t seq;
 	int status;
+	struct sg_store *st = fixture("crash-before", three, NULL);
 
-	/* kill -9 inside a transaction: nothing of it survives */
+	if (st == NULL)
+		return;
+	sg_store_close(&st);
 	status = run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed before commit");
 	ok(sg_store_open(dir, 0, &st) == 0, "environment opens after a crash (recovery)");
@@ -380,8 +499,21 @@ test_crash(void)
 	sg_store_ticket_foreach(st, count_tickets, &nt);
 	is_int(nt, 3, "no half ticket either");
 	sg_store_close(&st);
+}
 
-	/* kill -9 right after commit: all of it survives */
+/* kill -9 right after commit: all of it survives */
+static void
+test_crash_after_commit(void)
+{
+	struct sg_ticket t = { 0 };
+	uint64_t tid;
+	uint32_t seq;
+	int status;
+	struct sg_store *st = fixture("crash-after", one_ticket, NULL);
+
+	if (st == NULL)
+		return;
+	sg_store_close(&st);
 	status = run_child((void (*)(int, const char *))crash_child, 1, "crash-after@test");
 	ok(WIFSIGNALED(status), "child killed after commit");
 	ok(sg_store_open(dir, 0, &st) == 0, "environment opens again");
@@ -391,16 +523,17 @@ test_crash(void)
 	sg_store_close(&st);
 }
 
-/* Two processes writing at once, hot backup, verify, recovery. */
+/* two processes at once */
 static void
-test_concurrent_backup(void)
+test_concurrent(void)
 {
-	struct sg_store *st = NULL;
-	uint64_t tid;
-	uint32_t seq;
-	int nt;
+	int before = 0, nt = 0;
+	struct sg_store *st = fixture("concurrent", one_ticket, NULL);
 
-	/* two processes at once */
+	if (st == NULL)
+		return;
+	sg_store_ticket_foreach(st, count_tickets, &before);
+	sg_store_close(&st);
 	pid_t a = fork();
 	if (a == 0)
 		writer_child(300, "pa");
@@ -413,11 +546,21 @@ test_concurrent_backup(void)
 	ok(WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0,
 	   "two concurrent writers finish (%d, %d)", sa, sb);
 	sg_store_open(dir, 0, &st);
-	nt = 0;
 	sg_store_ticket_foreach(st, count_tickets, &nt);
-	is_int(nt, 4 + 600, "600 more distinct tickets");
+	is_int(nt, before + 600, "600 more distinct tickets");
+	sg_store_close(&st);
+}
 
-	/* backup and verify */
+static void
+test_backup(void)
+{
+	static const char *const data[] = { "one@test", "pb-299@test", NULL };
+	uint64_t tid;
+	uint32_t seq;
+	struct sg_store *st = fixture("backup", data, NULL);
+
+	if (st == NULL)
+		return;
 	char *bdir = sg_xasprintf("%s/backup", dir);
 	ok(sg_store_backup(st, bdir) == 0, "hot backup");
 	sg_store_close(&st);
@@ -428,6 +571,23 @@ test_concurrent_backup(void)
 	ok(sg_store_open(bstate, 0, &st) == 0, "backup opens as a store");
 	ok(st != NULL && sg_store_msgid_lookup(st, NULL, "pb-299@test", &tid, &seq) == 0, "backup holds the data");
 	sg_store_close(&st);
+	free(bdir);
+	free(bstate);
+}
+
+/* verify and catastrophic recovery of an environment that went through
+ * a crash */
+static void
+test_verify_recover(void)
+{
+	uint64_t tid;
+	uint32_t seq;
+	struct sg_store *st = fixture("verify", one_ticket, NULL);
+
+	if (st == NULL)
+		return;
+	sg_store_close(&st);
+	run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
 	FILE *devnull = fopen("/dev/null", "w");
 	ok(sg_store_verify(dir, devnull) == 0, "verify passes");
 	fclose(devnull);
@@ -435,28 +595,32 @@ test_concurrent_backup(void)
 	ok(sg_store_open(dir, 0, &st) == 0 && sg_store_msgid_lookup(st, NULL, "one@test", &tid, &seq) == 0,
 	   "data intact after recovery");
 	sg_store_close(&st);
-	free(bdir);
-	free(bstate);
 }
+
+static const struct sg_test tests[] = {
+	{ "create", test_create },
+	{ "messages", test_messages },
+	{ "events", test_events },
+	{ "customers", test_customers },
+	{ "meta", test_meta },
+	{ "abort", test_abort },
+	{ "reopen", test_reopen },
+	{ "crash-before-commit", test_crash_before_commit },
+	{ "crash-after-commit", test_crash_after_commit },
+	{ "concurrent", test_concurrent },
+	{ "backup", test_backup },
+	{ "verify-recover", test_verify_recover },
+	{ "due-index", test_due_index },
+	{ "old-store", test_old_store },
+};
 
 int
 main(void)
 {
-	char *cmd;
+	int rc;
 
-	plan_lazy();
 	sg_log_open_stderr("test-store");
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	test_tables();
-	test_crash();
-	test_concurrent_backup();
-	test_due_index();
-	test_old_store();
-
-	cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	rc = SG_TEST_RUN(tests);
+	free(dir);
+	return rc;
 }

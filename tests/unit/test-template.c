@@ -15,7 +15,7 @@
 #include "lib/xalloc.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/sg-test-tmpl.XXXXXX";
+static char *dir;     /* load-errors: its own template dir */
 
 static void
 put(const char *rel, const char *text)
@@ -47,39 +47,74 @@ count_headers(const char *msg, const char *name)
 	return n;
 }
 
-int
-main(void)
+static const struct sg_mail_envelope env = {
+	.from_name = "ACME Support", .from_addr = "support@example.com",
+	.to_name = "Иван Петров", .to_addr = "ivan@klient.example",
+	.message_id = "sg.7.abc.x@example.com", .in_reply_to = "m1@klient.example",
+	.references = "<m0@klient.example> <m1@klient.example>", .loop_header = "support@example.com",
+	.auto_submitted = 1,
+};
+
+/* The shipped templates (errors printed), or NULL. */
+static struct sg_templates *
+load_shipped(struct sg_diag *errs)
+{
+	const char *top = getenv("top_srcdir");
+	char *tdir = sg_xasprintf("%s/templates", top ? top : ".");
+	struct sg_templates *ts = sg_templates_load(tdir, errs);
+
+	sg_diag_print(errs, stdout);
+	free(tdir);
+	return ts;
+}
+
+static void
+sample_values(struct sg_template_values *tv)
+{
+	sg_template_set(tv, SG_TV_TOKEN, "[ACME #7]");
+	sg_template_set(tv, SG_TV_SUBJECT, "Не работает оплата");
+	sg_template_set(tv, SG_TV_CUSTOMER_NAME, "Иван");
+	sg_template_set(tv, SG_TV_SUPPORT_NAME, "ACME Support");
+	sg_template_set(tv, SG_TV_EXCERPT, "Line one\nLine two");
+	sg_template_set(tv, SG_TV_STATUS, "open");
+}
+
+/* The rendering tests' fixture: the shipped templates, the sample values. */
+static struct sg_templates *ts;
+static struct sg_template_values tv;
+
+/* Load the fixture: 0, or -1 after one failed point. */
+static int
+shipped(void)
 {
 	struct sg_diag errs = { 0 };
-	const char *top = getenv("top_srcdir");
-	struct sg_templates *ts;
-	struct sg_template_values tv = { 0 };
-	struct sg_mail_envelope env = {
-		.from_name = "ACME Support", .from_addr = "support@example.com",
-		.to_name = "Иван Петров", .to_addr = "ivan@klient.example",
-		.message_id = "sg.7.abc.x@example.com", .in_reply_to = "m1@klient.example",
-		.references = "<m0@klient.example> <m1@klient.example>", .loop_header = "support@example.com",
-		.auto_submitted = 1,
-	};
+
+	sg_templates_free(&ts);
+	ts = load_shipped(&errs);
+	sg_diag_clear(&errs);
+	memset(&tv, 0, sizeof(tv));
+	sample_values(&tv);
+	if (ts == NULL)
+		ok(0, "shipped templates load");
+	return ts != NULL ? 0 : -1;
+}
+
+static void
+test_shipped(void)
+{
+	struct sg_diag errs = { 0 };
 	size_t len;
 	char *m;
 
-	plan_lazy();
-	char *tdir = sg_xasprintf("%s/templates", top ? top : ".");
-	ts = sg_templates_load(tdir, &errs);
-	sg_diag_print(&errs, stdout);
+	sg_templates_free(&ts);
+	ts = load_shipped(&errs);
 	ok(ts != NULL && errs.n == 0, "shipped templates load");
 	sg_diag_clear(&errs);
-	free(tdir);
 	if (ts == NULL)
-		return done_testing();
+		return;
 
-	sg_template_set(&tv, SG_TV_TOKEN, "[ACME #7]");
-	sg_template_set(&tv, SG_TV_SUBJECT, "Не работает оплата");
-	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, "Иван");
-	sg_template_set(&tv, SG_TV_SUPPORT_NAME, "ACME Support");
-	sg_template_set(&tv, SG_TV_EXCERPT, "Line one\nLine two");
-	sg_template_set(&tv, SG_TV_STATUS, "open");
+	memset(&tv, 0, sizeof(tv));
+	sample_values(&tv);
 	static const char *langs[] = { "en", "ru" };
 	for (int l = 0; l < 2; l++) {
 		for (int i = 0; sg_template_names[i] != NULL; i++) {
@@ -93,6 +128,17 @@ main(void)
 			free(m);
 		}
 	}
+	sg_templates_free(&ts);
+}
+
+static void
+test_russian_ack(void)
+{
+	size_t len;
+	char *m;
+
+	if (shipped() != 0)
+		return;
 	m = sg_template_render(ts, "ru", "ack", &tv, &env, &len);
 	struct sg_msginfo *mi = NULL;
 	sg_message_parse(m, len, &mi);
@@ -107,11 +153,32 @@ main(void)
 	ok(strstr(m, "\r\n") != NULL && strstr(m, "\n\n") == NULL, "CRLF line ends");
 	sg_msginfo_free(&mi);
 	free(m);
+	sg_templates_free(&ts);
+}
+
+static void
+test_fallback(void)
+{
+	size_t len;
+	char *m;
+
+	if (shipped() != 0)
+		return;
 	m = sg_template_render(ts, "de", "ack", &tv, &env, &len);
 	ok(m != NULL && strstr(m, "We received your request") != NULL, "unknown language falls back to en");
 	free(m);
+	sg_templates_free(&ts);
+}
 
-	/* injection through values */
+/* injection through values */
+static void
+test_injection(void)
+{
+	size_t len;
+	char *m;
+
+	if (shipped() != 0)
+		return;
 	sg_template_set(&tv, SG_TV_SUBJECT, "x\r\nBcc: victim@example.com");
 	sg_template_set(&tv, SG_TV_CUSTOMER_NAME, "a\r\n\r\n<html>");
 	struct sg_mail_envelope evil = env;
@@ -129,10 +196,15 @@ main(void)
 	free(m);
 	sg_templates_free(&ts);
 	ok(ts == NULL, "free clears");
+}
 
-	/* load errors */
-	if (mkdtemp(dir) == NULL)
-		return 1;
+static void
+test_load_errors(void)
+{
+	struct sg_diag errs = { 0 };
+
+	sg_templates_free(&ts);
+	dir = sg_test_subdir("load-errors");
 	for (int i = 0; sg_template_names[i] != NULL; i++) {
 		char *rel = sg_xasprintf("en/%s.tmpl", sg_template_names[i]);
 		put(rel, "Subject: ok {{token}}\n\nbody\n");
@@ -165,9 +237,20 @@ main(void)
 	ok(ts == NULL && errs.n == 1 && strstr(errs.v[0], "closed.tmpl") != NULL, "missing en template reported");
 	sg_diag_clear(&errs);
 
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	free(cmd);
-	return done_testing();
+	free(dir);
+	sg_templates_free(&ts);
+}
+
+static const struct sg_test tests[] = {
+	{ "shipped", test_shipped },
+	{ "russian-ack", test_russian_ack },
+	{ "fallback", test_fallback },
+	{ "injection", test_injection },
+	{ "load-errors", test_load_errors },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }

@@ -15,17 +15,21 @@
 static const unsigned char secret[] = "0123456789abcdef-secret";
 #define SL (sizeof(secret) - 1)
 
-int
-main(void)
+static void
+test_format(void)
 {
-	uint64_t id;
-	int check;
 	char *s;
 
-	plan_lazy();
 	s = sg_token_format("ACME", 1234, NULL, 0);
 	is_str(s, "[ACME #1234]", "plain token");
 	free(s);
+}
+
+static void
+test_find(void)
+{
+	uint64_t id;
+	int check;
 
 	static const struct { const char *subject; int found; uint64_t id; } cases[] = {
 		{ "[ACME #1234] printer", 1, 1234 },
@@ -56,8 +60,15 @@ main(void)
 		ok(f == cases[i].found && (!f || id == cases[i].id), "find in '%s' -> %d/%llu",
 		   cases[i].subject, f, (unsigned long long)id);
 	}
+}
 
-	/* keyed */
+static void
+test_keyed(void)
+{
+	uint64_t id;
+	int check;
+	char *s;
+
 	char *chk = sg_token_check(1234, secret, SL);
 	ok(chk != NULL && strlen(chk) == 3 && strspn(chk, "abcdefghijklmnopqrstuvwxyz234567") == 3,
 	   "check is 3 base32 chars (%s)", chk);
@@ -80,8 +91,17 @@ main(void)
 	   "a check without a secret cannot be valid");
 	free(s);
 	free(want);
+	free(chk);
+}
 
-	/* plus-addresses */
+static void
+test_plus(void)
+{
+	uint64_t id;
+	int check;
+	char *s;
+	char *chk = sg_token_check(1234, secret, SL);
+
 	ok(sg_token_plus_parse("1234", NULL, 0, &id, &check) == 1 && id == 1234 && check == SG_CHECK_NONE, "plus 1234");
 	char *detail = sg_xasprintf("1234-%s", chk);
 	ok(sg_token_plus_parse(detail, secret, SL, &id, &check) == 1 && check == SG_CHECK_VALID, "plus keyed");
@@ -92,8 +112,15 @@ main(void)
 	s = sg_token_plus_format("support@example.com", 42, NULL, 0);
 	is_str(s, "support+42@example.com", "plus format");
 	free(s);
+	free(chk);
+}
 
-	/* Message-IDs */
+static void
+test_msgid(void)
+{
+	uint64_t id;
+	char *s;
+
 	s = sg_token_msgid_format(1234, secret, SL, "example.com");
 	ok(strncmp(s, "sg2.1234.", 9) == 0 && strstr(s, "@example.com") != NULL, "msgid shape: %s", s);
 	ok(sg_token_msgid_parse(s, secret, SL, &id) == 1 && id == 1234, "our msgid recognised");
@@ -107,8 +134,13 @@ main(void)
 	free(s2);
 	free(s);
 	ok(sg_token_msgid_parse("abc@example.com", secret, SL, &id) == 0, "foreign msgid ignored");
+}
 
-	/* subject rewriting */
+static void
+test_subject(void)
+{
+	char *s;
+
 	ok(sg_subject_has_token("Re: [ACME #12] x", "ACME", 12), "has token");
 	ok(!sg_subject_has_token("Re: [ACME #13] x", "ACME", 12), "other ticket's token");
 	s = sg_subject_add_token("Printer", "[ACME #12]");
@@ -120,6 +152,19 @@ main(void)
 	s = sg_subject_add_token("", "[ACME #12]");
 	is_str(s, "[ACME #12]", "empty subject");
 	free(s);
-	free(chk);
-	return done_testing();
+}
+
+static const struct sg_test tests[] = {
+	{ "format", test_format },
+	{ "find", test_find },
+	{ "keyed", test_keyed },
+	{ "plus-address", test_plus },
+	{ "message-id", test_msgid },
+	{ "subject", test_subject },
+};
+
+int
+main(void)
+{
+	return SG_TEST_RUN(tests);
 }
