@@ -410,6 +410,15 @@ answer_ok(SMFICTX *ctx, struct sg_msgctx *m, const struct sg_decision *d)
 		smfi_setreply(ctx, "451", "4.7.1", "Please try again later");
 		return SMFIS_TEMPFAIL;
 	}
+	if (d->discard) {
+		/* Handled in full and committed (an agent's mail: its relayed
+		 * copy is queued): the MTA's own copy goes nowhere. */
+		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), d->ticket, "%s: %s", sg_verdict_name(d->verdict),
+			   d->reason ? d->reason : "");
+		if (d->jobs > 0)
+			sg_outbound_kick();
+		return SMFIS_DISCARD;
+	}
 	if (d->quarantine)
 		(void)smfi_quarantine(ctx, "supportgate rule: quarantine");
 	/* A duplicate (the MTA retrying after a crash) is marked like the

@@ -109,6 +109,17 @@ const struct sg_param sg_conf_params[] = {
 	  "acknowledgements per hour over all addresses; beyond it none are sent" },
 	{ "admin_address", SG_PT_STR, "", 0, 0, NULL, OFF(admin_address),
 	  "where alerts go (acknowledgement limits hit; at most one per address per hour); empty: none" },
+	/* agents by mail */
+	{ "admins", SG_PT_STRLIST, "{}", 0, 0, NULL, OFF(admins),
+	  "agents (addresses declared in the rules) who may act on every ticket" },
+	{ "agent_logins", SG_PT_STRLIST, "{}", 0, 0, NULL, OFF(agent_logins),
+	  "SMTP AUTH login to agent address, as \"login=address\"; a login not listed is taken as the address" },
+	{ "trusted_authserv_id", SG_PT_STRLIST, "{}", 0, 0, NULL, OFF(trusted_authserv_id),
+	  "authserv-ids whose Authentication-Results (dkim=pass or dmarc=pass for the agent's domain) prove an agent" },
+	{ "assign_notice", SG_PT_BOOL, "false", 0, 0, NULL, OFF(assign_notice),
+	  "tell the customer when their ticket is assigned to an agent" },
+	{ "autoclose_days", SG_PT_INT, "7", 0, 365, NULL, OFF(autoclose_days),
+	  "days after which a resolved ticket is closed (0: never); a reply after that opens a linked ticket" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },

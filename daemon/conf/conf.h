@@ -75,6 +75,12 @@ struct sg_conf {
 	long outbound_max_age;              /* hours */
 	long ack_limit_global;              /* per hour */
 	char *admin_address;                /* alerts, or "" */
+	/* agents by mail */
+	struct sg_strlist admins;           /* lower-cased */
+	struct sg_strlist agent_logins;     /* "login=address" */
+	struct sg_strlist trusted_authserv_id;
+	int assign_notice;
+	long autoclose_days;
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

@@ -39,6 +39,7 @@
 
 #include "lib/xalloc.h"
 #include "mail/address.h"
+#include "mail/authres.h"
 #include "mail/token.h"
 #include "store/store.h"
 
@@ -313,19 +314,52 @@ from_null_sender(const struct sg_ingest_state *s)
 	return s->mi->return_path != NULL && strstr(s->mi->return_path, "<>") != NULL;
 }
 
-/* A proven agent: the MTA's SMTP AUTH identity is a declared agent. A
- * From header alone proves nothing. */
-static const char *
-proven_agent(const struct sg_ingest_state *s)
+/* The agent an SMTP AUTH login stands for: "login=address" in
+ * agent_logins, else the login itself as an address. */
+static const struct sg_agent_def *
+login_agent(const struct sg_conf *c, const char *login)
 {
-	const struct sg_rules *r = s->c->rules;
+	size_t ll = strlen(login);
+	const char *addr = login;
 
-	if (r == NULL || s->in->auth_user == NULL || s->in->auth_user[0] == '\0')
-		return NULL;
-	char *a = sg_addr_normalize(s->in->auth_user);
-	const struct sg_agent_def *ag = a ? sg_rules_agent(r, a) : NULL;
+	for (size_t i = 0; i < c->agent_logins.n; i++) {
+		const char *e = c->agent_logins.v[i];
+		if (strncasecmp(e, login, ll) == 0 && e[ll] == '=') {
+			addr = e + ll + 1;
+			break;
+		}
+	}
+	char *a = sg_addr_normalize(addr);
+	const struct sg_agent_def *ag = a ? sg_rules_agent(c->rules, a) : NULL;
 	free(a);
-	return ag ? ag->address : NULL;
+	return ag;
+}
+
+/* A proven agent (DESIGN.md rule 3): the MTA's SMTP AUTH identity of a
+ * declared agent, or a trusted host's Authentication-Results showing
+ * DKIM or DMARC pass for the domain of a From that is a declared agent.
+ * A From header alone proves nothing: *unverified then names the agent
+ * the mail pretends to come from. */
+static const char *
+proven_agent(const struct sg_ingest_state *s, const char **unverified)
+{
+	const struct sg_conf *c = s->c;
+	const struct sg_agent_def *ag;
+
+	*unverified = NULL;
+	if (c->rules == NULL)
+		return NULL;
+	if (s->in->auth_user != NULL && s->in->auth_user[0] != '\0' && (ag = login_agent(c, s->in->auth_user)) != NULL)
+		return ag->address;
+	if (s->mi->from_addr == NULL || (ag = sg_rules_agent(c->rules, s->mi->from_addr)) == NULL)
+		return NULL;
+	const char *domain = sg_addr_domain(ag->address);
+	for (size_t i = 0; i < s->mi->hdr_names.n; i++)
+		if (strcasecmp(s->mi->hdr_names.v[i], "Authentication-Results") == 0 &&
+		    sg_authres_pass(s->mi->hdr_values.v[i], &c->trusted_authserv_id, domain))
+			return ag->address;
+	*unverified = ag->address;
+	return NULL;
 }
 
 int
@@ -339,7 +373,7 @@ sg_identify(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s)
 	s->claimed_exists = s->bounce = 0;
 	s->via = NULL;
 	sg_xfree(&s->why_refused);
-	s->agent = proven_agent(s);
+	s->agent = proven_agent(s, &s->unverified_agent);
 	if (s->mi->is_dsn && from_null_sender(s) && (rc = find_bounced(st, txn, s)) != 0)
 		return rc;
 	if (s->ticket == 0 && (rc = find_by_references(st, txn, s)) != 0)

@@ -34,7 +34,6 @@
 #define MOD "ingest"
 #define SG_DEADLOCK_RETRIES 8
 #define SG_REDECIDE_MAX 4
-#define SG_ING_REDECIDE 100     /* internal: the transaction saw another answer */
 
 const char *
 sg_verdict_name(enum sg_verdict v)
@@ -44,6 +43,8 @@ sg_verdict_name(enum sg_verdict v)
 	case SG_V_FOLLOWUP: return "follow-up";
 	case SG_V_DUPLICATE: return "duplicate";
 	case SG_V_IGNORED: return "ignored";
+	case SG_V_AGENT: return "agent";
+	case SG_V_STATUS: return "status";
 	}
 	return "?";
 }
@@ -104,6 +105,7 @@ clear_decision(struct sg_ingest_state *s)
 	s->refused = s->ack_wanted = 0;
 	s->ack_skip = NULL;
 	s->linked = 0;
+	sg_agent_clear(s);
 	sg_ticket_clear(&s->t);
 }
 
@@ -236,6 +238,22 @@ seen_before(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, 
 	return sg_store_msgid_lookup(st, txn, s->msgid, ticket, &seq);
 }
 
+/* Mail from an agent (proven, or only claiming to be one) about a ticket. */
+static int
+decide_agent(struct sg_store *st, struct sg_ingest_state *s, struct sg_ticket *snap)
+{
+	int rc = 0;
+
+	s->verdict = SG_V_AGENT;
+	s->agent_target = s->ticket ? s->ticket : s->claimed;
+	if (s->ticket == 0) {
+		sg_ticket_clear(snap);
+		if ((rc = sg_store_ticket_get(st, NULL, s->agent_target, snap)) != 0)
+			return rc;
+	}
+	return sg_agent_decide(st, s, snap);
+}
+
 static int
 decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
@@ -262,6 +280,12 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 	}
 	if (s->ticket != 0 && too_old(s, &snap, now))
 		s->linked = s->ticket;
+	if (!s->bounce && !s->linked &&
+	    ((s->agent != NULL && s->ticket != 0) || (s->unverified_agent != NULL && (s->ticket || s->claimed_exists)))) {
+		rc = decide_agent(st, s, &snap);
+		sg_ticket_clear(&snap);
+		return rc;
+	}
 	s->verdict = s->ticket != 0 && !s->linked ? SG_V_FOLLOWUP : SG_V_NEW;
 	if (!s->bounce)
 		sg_route_decide(s, s->verdict == SG_V_FOLLOWUP ? &snap : NULL);
@@ -425,6 +449,21 @@ outgoing(struct sg_op *op, struct sg_ingest_state *s)
 	return rc;
 }
 
+/* The agent's mail in the transaction: the ticket as it is now; a bad
+ * command changes nothing (not even the ticket record). */
+static int
+write_agent(struct sg_op *op, struct sg_ingest_state *s)
+{
+	int rc;
+
+	sg_ticket_clear(&s->t);
+	if ((rc = sg_store_ticket_get(op->st, op->txn, s->agent_target, &s->t)) != 0)
+		return rc == SG_STORE_NOTFOUND ? SG_ING_REDECIDE : rc;
+	if ((rc = sg_agent_write(op, s)) != 0 || s->agent_mode == SG_AGENT_ERROR)
+		return rc;
+	return sg_store_ticket_put(op->st, op->txn, &s->t);
+}
+
 static int
 run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
@@ -441,6 +480,10 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		rc = sg_identify(st, op.txn, s);
 	if (rc == 0 && (s->ticket != s->identified || s->bounce != s->identified_bounce))
 		rc = SG_ING_REDECIDE;
+	if (rc == 0 && s->verdict == SG_V_AGENT) {
+		rc = write_agent(&op, s);
+		goto end;
+	}
 	if (rc == 0 && s->verdict == SG_V_NEW) {
 		s->ticket = s->new_id;
 		rc = create_ticket(&op, s);
@@ -454,6 +497,7 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		rc = outgoing(&op, s);
 	if (rc == 0)
 		rc = sg_store_ticket_put(st, op.txn, &s->t);
+end:
 	if (rc == 0)
 		rc = sg_store_txn_commit(&op.txn);
 	sg_store_txn_abort(&op.txn);
@@ -516,6 +560,18 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 		out->reject = s->route.reject_text ? sg_xstrdup(s->route.reject_text) : NULL;
 		out->tempfail = s->route.tempfail;
 		out->reason = sg_xasprintf("refused by rule %s", s->route.matched.n ? s->route.matched.v[0] : "?");
+		return;
+	}
+	if (s->verdict == SG_V_AGENT) {
+		static const char *const what[] = {
+			[SG_AGENT_NONE] = "?", [SG_AGENT_REPLY] = "reply relayed to the customer",
+			[SG_AGENT_COMMANDS] = "commands applied", [SG_AGENT_NOTE] = "internal note",
+			[SG_AGENT_ERROR] = "command error: nothing changed, the agent is told",
+			[SG_AGENT_UNVERIFIED] = "unverified sender: kept as an internal note",
+		};
+		out->ticket = s->agent_target;
+		out->discard = s->in->door == SG_DOOR_MILTER;
+		out->reason = sg_xasprintf("agent %s: %s", s->agent ? s->agent : s->unverified_agent, what[s->agent_mode]);
 		return;
 	}
 	if (s->verdict == SG_V_DUPLICATE) {
@@ -584,6 +640,7 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 		   sg_log_safe(sid, sizeof(sid), s.msgid, 120), out->reason);
 out:
 	clear_decision(&s);
+	sg_strlist_clear(&s.late_errors);
 	free(s.why_refused);
 	sg_msginfo_free(&s.mi);
 	free(s.synth_msgid);

@@ -48,6 +48,9 @@ enum sg_verdict {
 	SG_V_DUPLICATE,      /* Message-ID already stored: nothing changed;
 	                        the decision still marks the copy like the first */
 	SG_V_IGNORED,        /* not support mail (no support recipient) */
+	SG_V_AGENT,          /* an agent's reply, commands or note: handled here,
+	                        the original goes nowhere (milter: discard) */
+	SG_V_STATUS,         /* a customer asked for the status: answered */
 };
 
 enum sg_ingest_err {
@@ -78,6 +81,7 @@ struct sg_decision {
 	char *reject;                /* rule says reject with this text (milter door) */
 	int tempfail;                /* rule says tempfail (milter door) */
 	int quarantine;              /* rule says quarantine (milter door) */
+	int discard;                 /* handled completely: the MTA drops its copy */
 	char *reason;                /* one line explaining the verdict */
 };
 

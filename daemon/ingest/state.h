@@ -21,6 +21,7 @@
 #include "mail/message.h"
 #include "model/ticket.h"
 #include "notice/compose.h"
+#include "cmd/parse.h"
 #include "rules/rules.h"
 #include "store/schema.h"
 
@@ -43,6 +44,7 @@ struct sg_ingest_state {
 	uint64_t claimed;               /* a claim refused, or 0 */
 	int claimed_exists;             /* ... on a ticket that exists */
 	const char *agent;              /* the proven agent who writes, or NULL */
+	const char *unverified_agent;   /* From is a declared agent, not proven */
 	char *why_refused;
 	const char *via;                /* how the claim was made */
 	int bounce;                     /* a delivery report about our mail */
@@ -58,11 +60,21 @@ struct sg_ingest_state {
 	int ack_wanted;
 	struct sg_rendered *notices;    /* rule "notify" notices, rendered */
 	size_t nnotices;
+	/* 2. agents' mail (agent.c) */
+	int agent_mode;                 /* enum sg_agent_mode */
+	uint64_t agent_target;          /* the ticket the agent's mail is about */
+	struct sg_strlist late_errors;  /* refused in the transaction: decide again with them */
+	struct sg_cmdlist cmds;
+	struct sg_strlist cmd_errors;
+	struct sg_rendered relay;       /* the reply as the customer gets it */
+	struct sg_rendered agent_reply; /* to the agent: errors, unverified sender */
 	/* 3. results */
 	enum sg_verdict verdict;
 	struct sg_ticket t;
 	size_t jobs;
 };
+
+#define SG_ING_REDECIDE 100     /* internal: the transaction saw another answer */
 
 /* identify.c */
 int sg_identify_recipients(struct sg_ingest_state *s);
@@ -74,6 +86,19 @@ size_t sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_
 char *sg_identify_synthetic_msgid(const char *raw, size_t len);
 void sg_identify_digest(struct sg_ingest_state *s);
 char *sg_identify_reused_msgid(const struct sg_ingest_state *s);
+
+/* agent.c */
+enum sg_agent_mode {
+	SG_AGENT_NONE = 0,
+	SG_AGENT_REPLY,         /* text for the customer (and maybe commands) */
+	SG_AGENT_COMMANDS,      /* only commands: the implied notices go out */
+	SG_AGENT_NOTE,          /* #note: kept internal, copied to the queue's agents */
+	SG_AGENT_ERROR,         /* a bad command: nothing changes, the agent is told */
+	SG_AGENT_UNVERIFIED,    /* From an agent without proof: internal note, sender told */
+};
+int sg_agent_decide(struct sg_store *st, struct sg_ingest_state *s, const struct sg_ticket *snap);
+int sg_agent_write(struct sg_op *op, struct sg_ingest_state *s);
+void sg_agent_clear(struct sg_ingest_state *s);
 
 /* route.c */
 void sg_route_decide(struct sg_ingest_state *s, const struct sg_ticket *existing);

@@ -74,6 +74,7 @@ enum sg_table {
 #define SG_META_OPEN       "open:%s"        /* agent address */
 #define SG_META_DAY        "day:%s:%s"      /* agent address, YYYYMMDD */
 #define SG_META_JOBIDX     "idx:jobs"
+#define SG_META_FIRST_REPLY "first-reply:%llu"   /* ticket id -> time of the first agent reply */
 #define SG_JOBIDX_VERSION  1
 #define SG_META_KV         "kv:%s"          /* NAME of sg_store_kv_* */
 /* kv names (the store adds the kv: prefix) */

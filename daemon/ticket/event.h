@@ -67,6 +67,9 @@ enum sg_event_type {
 	SG_EV_DEAD_LETTER,      /* "dead-letter" */
 	SG_EV_PARTICIPANTS,     /* "participants": the cap kept someone out */
 	SG_EV_MSGID_REUSED,     /* "msgid-reused": a known Message-ID, other content */
+	SG_EV_REPLY,            /* "reply": an agent's reply relayed to the customer */
+	SG_EV_RATING,           /* "rating": the customer's 1-5 and comment */
+	SG_EV_STATUS_SENT,      /* "status-sent": a status notice queued to the customer */
 	SG_EV_COUNT
 };
 
@@ -79,6 +82,7 @@ struct sg_op {
 	int64_t now;
 	const char *actor;
 	const char *queue_id;   /* MTA queue id or NULL */
+	int quiet;              /* #quiet: reactions send nothing to the customer */
 	size_t jobs;            /* outbound jobs made by this change */
 };
 

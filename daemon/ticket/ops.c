@@ -149,6 +149,31 @@ sg_op_tags(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags)
 }
 
 int
+sg_op_untag(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags)
+{
+	GString *g = g_string_new("tags removed:");
+	size_t removed = 0;
+
+	for (size_t i = 0; i < tags->n; i++)
+		for (size_t k = 0; k < t->tags.n; k++)
+			if (strcasecmp(t->tags.v[k], tags->v[i]) == 0) {
+				g_string_append_printf(g, " %s", t->tags.v[k]);
+				free(t->tags.v[k]);
+				memmove(&t->tags.v[k], &t->tags.v[k + 1], (t->tags.n - k - 1) * sizeof(char *));
+				t->tags.n--;
+				removed++;
+				break;
+			}
+	int rc = 0;
+	if (removed > 0) {
+		t->updated = op->now;
+		rc = sg_event_emit(op, t, SG_EV_TAGS, NULL, NULL, "%s", g->str);
+	}
+	g_string_free(g, TRUE);
+	return rc;
+}
+
+int
 sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment)
 {
 	if (t->segment != NULL && strcmp(t->segment, segment) == 0)

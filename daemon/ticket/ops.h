@@ -44,6 +44,8 @@ int sg_op_assign(struct sg_op *op, struct sg_ticket *t, const char *agent, const
 		 const char **why);
 /* Add tags (duplicates ignored); one event listing the new ones. */
 int sg_op_tags(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags);
+/* Remove tags (absent ones ignored); one event listing the removed ones. */
+int sg_op_untag(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags);
 int sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment);
 /* SLA tier: sets the resolution due time from the tier's target. */
 int sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why);

@@ -124,16 +124,17 @@ test_references_claims(void)
 	is_str(sg_status_name(get(id)->status), "open", "and reopens");
 
 	/* A proven agent (SMTP AUTH of a declared agent) speaks in any ticket,
-	 * and does not become a participant; the same From without AUTH is a stranger. */
+	 * and does not become a participant; the same From without AUTH proves nothing. */
 	feed(&d, "anna@example.com", "anna@example.com",
 	     "From: anna@example.com\r\nSubject: Re: broken\r\nMessage-ID: <g1@example.com>\r\n"
 	     "In-Reply-To: <a1@customer.example>\r\n");
-	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "a proven agent's reply threads");
+	ok(d.verdict == SG_V_AGENT && d.ticket == id && d.discard, "a proven agent's reply is the agent's, on the ticket");
 	ok(!sg_strlist_has(&get(id)->participants, "anna@example.com"), "the agent is not made a participant");
 	feed(&d, "anna@example.com", NULL,
 	     "From: anna@example.com\r\nSubject: Re: broken\r\nMessage-ID: <g2@example.com>\r\n"
 	     "In-Reply-To: <a1@customer.example>\r\n");
-	ok(d.verdict == SG_V_NEW && d.claimed == id, "the agent's address without AUTH proves nothing");
+	ok(d.verdict == SG_V_AGENT && d.ticket == id && strstr(d.reason, "unverified") != NULL,
+	   "the agent's address without AUTH proves nothing: an unverified note");
 	sg_decision_clear(&d);
 }
 
