@@ -35,6 +35,7 @@
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
+#include "sla/clock.h"
 #include "lib/log.h"
 #include "milter/milter.h"
 #include "outbound/outbound.h"
@@ -282,6 +283,10 @@ serve(const struct sg_conf *c, struct sg_store **st)
 		sg_error(MOD, "cannot start the outbound worker");
 		return -1;
 	}
+	if (sg_clock_start(*st) != 0) {
+		sg_error(MOD, "cannot start the timer thread");
+		return -1;
+	}
 	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
 		sg_error(MOD, "cannot start the reload thread");
 		return -1;
@@ -336,6 +341,7 @@ main(int argc, char **argv)
 		return 1;
 	if (set_up(c, foreground, &pf) == 0 && serve(c, &st) == 0)
 		rc = 0;
+	sg_clock_stop();
 	sg_outbound_stop();
 	sg_store_close(&st);
 	c = sg_conf_current();

@@ -21,7 +21,7 @@
 
 const char *const sg_template_names[] = {
 	"ack", "followup", "assigned", "pending", "resolved", "closed", "status",
-	"command-error", "escalation", "rate-alert", "notify", NULL,
+	"command-error", "escalation", "rate-alert", "notify", "rated", "status-none", NULL,
 };
 
 const char *const sg_template_vars[] = {
@@ -96,7 +96,7 @@ check_vars(const char *s, const char *path, int line, struct sg_diag *e)
 			n++;
 		for (char *q = n + strlen(n); q > n && q[-1] == ' '; q--)
 			q[-1] = '\0';
-		if (sg_template_var_index(n) < 0)
+		if (sg_template_var_index(n + (*n == '?')) < 0)
 			errf(e, path, line, "unknown variable {{%s}}", n);
 		free(name);
 		p = end + 1;
@@ -291,11 +291,20 @@ expand(const char *s, const struct sg_template_values *tv)
 		}
 		g_string_append_len(out, s, open - s);
 		char *name = g_strstrip(g_strndup(open + 2, (gsize)(close - open - 2)));
-		int i = sg_template_var_index(name);
-		if (i >= 0 && tv->v[i] != NULL)
-			g_string_append(out, tv->v[i]);
+		int cond = name[0] == '?';
+		int i = sg_template_var_index(name + cond);
+		int empty = i < 0 || tv->v[i] == NULL || tv->v[i][0] == '\0';
 		g_free(name);
 		s = close + 2;
+		if (cond && empty) {
+			/* {{?var}}: the whole line goes when var is empty */
+			const char *lf = strrchr(out->str, '\n');
+			g_string_truncate(out, lf ? (gsize)(lf - out->str) + 1 : 0);
+			const char *nl = strchr(s, '\n');
+			s = nl ? nl + 1 : s + strlen(s);
+		} else if (!cond && !empty) {
+			g_string_append(out, tv->v[i]);
+		}
 	}
 	r = sg_xstrdup(out->str);
 	g_string_free(out, TRUE);

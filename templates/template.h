@@ -4,7 +4,9 @@
  * A template file (template_dir/LANG/NAME.tmpl) holds header lines, a
  * blank line, and a UTF-8 text body; '#' lines before the headers are
  * comments. {{variable}} may appear in header values and the body.
- * Subject is required. Every variable must be one of sg_template_vars;
+ * Subject is required. A line holding {{?variable}} is left out when
+ * that variable is empty (the marker itself prints nothing): "{{?due}}We
+ * aim to answer by {{due}}.". Every variable must be one of sg_template_vars;
  * anything else is a load-time error "file:line: unknown variable".
  *
  * Rendering is safe by construction: values are inserted as text, the

@@ -28,6 +28,7 @@
 #include "mail/token.h"
 #include "notice/ack.h"
 #include "notice/react.h"
+#include "sla/clock.h"
 #include "store/store.h"
 #include "ticket/ops.h"
 
@@ -91,6 +92,7 @@ void
 sg_ingest_init(void)
 {
 	sg_notice_subscribe();
+	sg_clock_subscribe();
 }
 
 static void

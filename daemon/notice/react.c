@@ -5,8 +5,12 @@
 #include "notice/react.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "conf/conf.h"
+#include "mail/address.h"
+#include "notice/ratelimit.h"
+#include "store/store.h"
 #include "lib/xalloc.h"
 #include "rules/rules.h"
 
@@ -35,6 +39,67 @@ sg_notice_send(struct sg_op *op, struct sg_ticket *t, const struct sg_notice *n,
 	return rc;
 }
 
+/* A notice to the customer about their ticket: in their language,
+ * threaded under their first message, kept in the history, within the
+ * loop guards and rate limits of the acknowledgement; nothing under
+ * #quiet. */
+static int
+to_customer(struct sg_op *op, struct sg_ticket *t, const char *template_name)
+{
+	const char *to = t ? t->requestor : NULL, *why = NULL;
+	struct sg_msgrec m = { 0 };
+	struct sg_rendered r;
+	int rc;
+
+	if (op->quiet || to == NULL || *to == '\0' || sg_addr_is_robot(to) || sg_conf_is_support(op->c, to, NULL))
+		return 0;
+	if ((rc = sg_ratelimit_check(op->st, op->txn, to, op->c->ack_limit_global, op->now, &why, 1)) != 0)
+		return rc;
+	if (why != NULL)
+		return sg_event_emit(op, t, SG_EV_ACK_SUPPRESSED, NULL, NULL, "no %s notice: %s", template_name, why);
+	rc = sg_store_message_get(op->st, op->txn, t->id, 1, &m, NULL, NULL);
+	if (rc != 0 && rc != SG_STORE_NOTFOUND)
+		return rc;
+	char *refs = m.message_id && *m.message_id ? sg_xasprintf("<%s>", m.message_id) : NULL;
+	struct sg_notice n = {
+		.template_name = template_name, .to = to, .to_name = t->requestor_name,
+		.in_reply_to = refs ? m.message_id : NULL, .references = refs,
+	};
+	uint64_t job = 0;
+	rc = 0;
+	if (sg_notice_render(op->c, t, &n, &r) == 0 &&
+	    (rc = sg_notice_queue(op, t, template_name, to, &r, SG_NOTICE_HISTORY, &job)) == 0)
+		rc = sg_event_emit(op, t, SG_EV_STATUS_SENT, NULL, template_name, "%s notice (%s) queued to %s as job %llu",
+				   template_name, r.lang, to, (unsigned long long)job);
+	sg_rendered_clear(&r);
+	sg_msgrec_clear(&m);
+	free(refs);
+	return rc;
+}
+
+/* pending, resolved (with the rating invitation) and closed are told;
+ * a reopen by the customer's own reply is not. */
+static int
+on_status(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	(void)arg;
+	if (t == NULL || ev->new_value == NULL)
+		return 0;
+	if (strcmp(ev->new_value, "pending") == 0 || strcmp(ev->new_value, "resolved") == 0 ||
+	    strcmp(ev->new_value, "closed") == 0)
+		return to_customer(op, t, ev->new_value);
+	return 0;
+}
+
+static int
+on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	(void)arg;
+	if (!op->c->assign_notice || t == NULL || ev->new_value == NULL)
+		return 0;
+	return to_customer(op, t, "assigned");
+}
+
 /* More than two hands: the queue's manager hears of it at once. */
 static int
 on_pingpong(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
@@ -59,4 +124,6 @@ void
 sg_notice_subscribe(void)
 {
 	sg_event_subscribe(SG_EV_PINGPONG, on_pingpong, NULL);
+	sg_event_subscribe(SG_EV_STATUS, on_status, NULL);
+	sg_event_subscribe(SG_EV_ASSIGNEE, on_assignee, NULL);
 }

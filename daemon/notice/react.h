@@ -3,7 +3,12 @@
  *
  * sg_notice_subscribe(): register them; called once at start-up by every
  *   program that changes tickets (the daemon, the CLI, tests), before
- *   threads start. Today: SG_EV_PINGPONG tells the queue's manager.
+ *   threads start: SG_EV_PINGPONG tells the queue's manager; SG_EV_STATUS
+ *   to pending, resolved (with the rating invitation) or closed tells the
+ *   customer; SG_EV_ASSIGNEE tells the customer when assign_notice is on.
+ *   Customer notices are skipped under #quiet (op->quiet), pass the loop
+ *   guards and rate limits of the acknowledgement, and are kept in the
+ *   ticket's history (a reply to one threads).
  * sg_notice_send(): render template n for ticket t and queue it inside
  *   op's transaction, recording SG_EV_NOTIFY "notice to ADDR: WHY". For
  *   reactions, which run under the write transaction: they are rare

@@ -9,9 +9,11 @@
  * Kinds (one byte in the key, stored on disk: never renumber):
  *   SG_DUE_JOB        an outbound job: id = job id, aux = its ticket (0:
  *                     none). Maintained by daemon/outbound/queue.c.
- *   2..               reserved for the SLA timers (daemon/sla, later):
- *                     first-response and resolution thresholds, reminders,
- *                     auto-close; id = ticket id, one kind per timer type.
+ *   SG_DUE_AUTOCLOSE  a resolved ticket to close: id = ticket id.
+ *                     Maintained by daemon/sla/clock.c.
+ *   3..               reserved for the SLA timers (daemon/sla, later):
+ *                     first-response and resolution thresholds, reminders;
+ *                     id = ticket id, one kind per timer type.
  * The index holds no payload: whoever owns a kind reads its own record
  * when an entry is due, and keeps the entry and the record in step inside
  * one transaction (a job and its entry commit, or abort, together).
@@ -43,6 +45,7 @@ struct sg_txn;
 
 enum sg_due_kind {
 	SG_DUE_JOB = 1,
+	SG_DUE_AUTOCLOSE = 2,   /* id = ticket: close it autoclose_days after resolution (daemon/sla) */
 };
 
 struct sg_due_entry {

@@ -121,7 +121,10 @@ test_shipped(void)
 			ok(sg_templates_has(ts, langs[l], sg_template_names[i]), "%s/%s exists", langs[l], sg_template_names[i]);
 			m = sg_template_render(ts, langs[l], sg_template_names[i], &tv, &env, &len);
 			struct sg_msginfo *mi = NULL;
-			ok(m != NULL && sg_message_parse(m, len, &mi) == 0 && strstr(mi->subject, "[ACME #7]") != NULL &&
+			/* status-none answers someone with no ticket: no token to show */
+			int ticketless = strcmp(sg_template_names[i], "status-none") == 0;
+			ok(m != NULL && sg_message_parse(m, len, &mi) == 0 &&
+			   (ticketless || strstr(mi->subject, "[ACME #7]") != NULL) &&
 			   strstr(m, "{{") == NULL, "%s/%s renders to a parsable message with the token", langs[l],
 			   sg_template_names[i]);
 			sg_msginfo_free(&mi);
