@@ -108,6 +108,7 @@ clear_decision(struct sg_ingest_state *s)
 	s->ack_skip = NULL;
 	s->linked = 0;
 	sg_agent_clear(s);
+	sg_customer_clear(s);
 	sg_ticket_clear(&s->t);
 }
 
@@ -275,6 +276,9 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		return rc;
 	s->identified = s->ticket;
 	s->identified_bounce = s->bounce;
+	if (!s->bounce && s->agent == NULL && s->unverified_agent == NULL && sg_customer_is_status_request(s) &&
+	    sg_ack_suppressed(s->c, s->mi, s->in->env_from) == NULL)
+		return sg_customer_decide_status(st, s);
 	if (s->ticket != 0 && (rc = sg_store_ticket_get(st, NULL, s->ticket, &snap)) != 0) {
 		if (rc != SG_STORE_NOTFOUND)
 			return rc;
@@ -289,6 +293,8 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		return rc;
 	}
 	s->verdict = s->ticket != 0 && !s->linked ? SG_V_FOLLOWUP : SG_V_NEW;
+	if (s->verdict == SG_V_FOLLOWUP && !s->bounce && snap.status == SG_ST_RESOLVED)
+		sg_customer_find_rating(s);
 	if (!s->bounce)
 		sg_route_decide(s, s->verdict == SG_V_FOLLOWUP ? &snap : NULL);
 	sg_ticket_clear(&snap);
@@ -372,6 +378,8 @@ update_ticket(struct sg_op *op, struct sg_ingest_state *s)
 	if (s->bounce)   /* not the customer speaking: no reopen, just the record */
 		rc = sg_event_emit(op, t, SG_EV_BOUNCE, NULL, NULL, "delivery report: %.300s",
 				   s->mi->body_text ? s->mi->body_text : "");
+	else if (s->rating && t->status == SG_ST_RESOLVED)
+		rc = sg_customer_write_rating(op, s);   /* a rating keeps it resolved */
 	else if (t->status == SG_ST_RESOLVED || t->status == SG_ST_CLOSED || t->status == SG_ST_PENDING)
 		rc = sg_op_status(op, t, SG_ST_OPEN, "customer reply", &why);
 	op->actor = "system";
@@ -486,6 +494,10 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		rc = write_agent(&op, s);
 		goto end;
 	}
+	if (rc == 0 && s->verdict == SG_V_STATUS) {
+		rc = sg_customer_write_status(&op, s);
+		goto end;
+	}
 	if (rc == 0 && s->verdict == SG_V_NEW) {
 		s->ticket = s->new_id;
 		rc = create_ticket(&op, s);
@@ -562,6 +574,12 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 		out->reject = s->route.reject_text ? sg_xstrdup(s->route.reject_text) : NULL;
 		out->tempfail = s->route.tempfail;
 		out->reason = sg_xasprintf("refused by rule %s", s->route.matched.n ? s->route.matched.v[0] : "?");
+		return;
+	}
+	if (s->verdict == SG_V_STATUS) {
+		out->ticket = 0;
+		out->discard = s->in->door == SG_DOOR_MILTER;
+		out->reason = sg_xasprintf("status request answered (%zu answer(s))", s->nstatus);
 		return;
 	}
 	if (s->verdict == SG_V_AGENT) {

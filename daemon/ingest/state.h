@@ -68,6 +68,11 @@ struct sg_ingest_state {
 	struct sg_strlist cmd_errors;
 	struct sg_rendered relay;       /* the reply as the customer gets it */
 	struct sg_rendered agent_reply; /* to the agent: errors, unverified sender */
+	/* 2. customers' requests (customer.c) */
+	struct sg_rendered *status_answers;
+	uint64_t *status_ids;
+	size_t nstatus;
+	int rating;                     /* 1-5 on a resolved ticket, 0 none */
 	/* 3. results */
 	enum sg_verdict verdict;
 	struct sg_ticket t;
@@ -99,6 +104,14 @@ enum sg_agent_mode {
 int sg_agent_decide(struct sg_store *st, struct sg_ingest_state *s, const struct sg_ticket *snap);
 int sg_agent_write(struct sg_op *op, struct sg_ingest_state *s);
 void sg_agent_clear(struct sg_ingest_state *s);
+
+/* customer.c */
+int sg_customer_is_status_request(const struct sg_ingest_state *s);
+int sg_customer_decide_status(struct sg_store *st, struct sg_ingest_state *s);
+int sg_customer_write_status(struct sg_op *op, struct sg_ingest_state *s);
+void sg_customer_find_rating(struct sg_ingest_state *s);
+int sg_customer_write_rating(struct sg_op *op, struct sg_ingest_state *s);
+void sg_customer_clear(struct sg_ingest_state *s);
 
 /* route.c */
 void sg_route_decide(struct sg_ingest_state *s, const struct sg_ticket *existing);

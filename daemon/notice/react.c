@@ -43,8 +43,8 @@ sg_notice_send(struct sg_op *op, struct sg_ticket *t, const struct sg_notice *n,
  * threaded under their first message, kept in the history, within the
  * loop guards and rate limits of the acknowledgement; nothing under
  * #quiet. */
-static int
-to_customer(struct sg_op *op, struct sg_ticket *t, const char *template_name)
+int
+sg_notice_customer(struct sg_op *op, struct sg_ticket *t, const char *template_name)
 {
 	const char *to = t ? t->requestor : NULL, *why = NULL;
 	struct sg_msgrec m = { 0 };
@@ -87,7 +87,7 @@ on_status(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev,
 		return 0;
 	if (strcmp(ev->new_value, "pending") == 0 || strcmp(ev->new_value, "resolved") == 0 ||
 	    strcmp(ev->new_value, "closed") == 0)
-		return to_customer(op, t, ev->new_value);
+		return sg_notice_customer(op, t, ev->new_value);
 	return 0;
 }
 
@@ -97,7 +97,7 @@ on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *e
 	(void)arg;
 	if (!op->c->assign_notice || t == NULL || ev->new_value == NULL)
 		return 0;
-	return to_customer(op, t, "assigned");
+	return sg_notice_customer(op, t, "assigned");
 }
 
 /* More than two hands: the queue's manager hears of it at once. */

@@ -25,6 +25,10 @@
 #include "ticket/event.h"
 
 void sg_notice_subscribe(void);
+/* A notice from template_name to t's requestor, as the reactions send
+ * them (threaded, in the history, guards and limits, not under #quiet).
+ * Returns 0 or a store code. */
+int sg_notice_customer(struct sg_op *op, struct sg_ticket *t, const char *template_name);
 int sg_notice_send(struct sg_op *op, struct sg_ticket *t, const struct sg_notice *n, const char *why);
 int sg_notice_queue_rendered(struct sg_op *op, struct sg_ticket *t, const char *to, const struct sg_rendered *r,
 			     const char *why);
