@@ -105,6 +105,7 @@ sg_customer_decide_status(struct sg_store *st, struct sg_ingest_state *s)
 
 	if (rc != 0 && rc != SG_STORE_NOTFOUND)
 		return rc;
+	rc = 0;
 	s->verdict = SG_V_STATUS;
 	for (size_t i = n; i-- > 0 && s->nstatus < SG_STATUS_MAX;) {   /* newest first */
 		struct sg_ticket t = { 0 };
