@@ -196,7 +196,8 @@ struct tl_line {
 };
 
 struct show_ctx {
-	json_t *msgs, *events;
+	json_t *msgs, *events, *ratings;
+	int last_rating;
 	int text;
 	struct tl_line *tl;   /* text mode: one timeline, sorted by time */
 	size_t ntl;
@@ -255,10 +256,23 @@ show_event(const struct sg_event *e, void *arg)
 	char when[40];
 
 	rfc3339(e->time, when, sizeof(when));
+	/* a rating event's detail is "N: comment" (ingest/customer.c) */
+	int rating = strcmp(e->type, "rating") == 0 && e->detail && e->detail[0] >= '1' && e->detail[0] <= '5' ?
+		     e->detail[0] - '0' : 0;
+	if (rating)
+		s->last_rating = rating;
 	if (s->text) {
 		tl_add(s, e->time, sg_xasprintf("  %s  event   %-14s by %s: %s\n", when, e->type, e->actor,
 						e->detail ? e->detail : ""));
 		return 0;
+	}
+	if (rating) {
+		json_t *r = json_object();
+		json_object_set_new(r, "rating", json_integer(rating));
+		json_object_set_new(r, "comment", jstr(e->detail[1] == ':' ? e->detail + 2 + (e->detail[2] == ' ') : ""));
+		json_object_set_new(r, "by", jstr(e->actor));
+		json_object_set_new(r, "time", jtime(e->time));
+		json_array_append_new(s->ratings, r);
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "type", jstr(e->type));
@@ -307,6 +321,7 @@ sg_cmd_show(int argc, char **argv)
 		json_t *o = ticket_json(c, &t);
 		sc.msgs = json_array();
 		sc.events = json_array();
+		sc.ratings = json_array();
 		json_object_set_new(o, "participants", jlist(&t.participants));
 		json_object_set_new(o, "tags", jlist(&t.tags));
 		json_object_set_new(o, "sla_tier", jstr(t.sla_tier));
@@ -321,6 +336,7 @@ sg_cmd_show(int argc, char **argv)
 		json_object_set_new(o, "messages", sc.msgs);
 		json_object_set_new(o, "message_count", json_integer(t.nmessages));
 		json_object_set_new(o, "events", sc.events);
+		json_object_set_new(o, "ratings", sc.ratings);
 		char *s = json_dumps(o, JSON_INDENT(2));
 		printf("%s\n", s);
 		free(s);
@@ -356,6 +372,8 @@ sg_cmd_show(int argc, char **argv)
 			fputs(sc.tl[i].text, stdout);
 			free(sc.tl[i].text);
 		}
+		if (sc.last_rating)
+			printf("Rating: %d of 5 (the latest)\n", sc.last_rating);
 		free(sc.tl);
 	}
 	sg_ticket_clear(&t);

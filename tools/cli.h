@@ -39,6 +39,7 @@ int sg_cmd_rules(int argc, char **argv);
 int sg_cmd_queues(int argc, char **argv);
 int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
+int sg_cmd_clock(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -56,6 +57,8 @@ int sg_cmd_set(int argc, char **argv);
 	  "rules check [FILE] | rules test MESSAGE.eml [--from ADDR] [--to ADDR] [--rules FILE]" }, \
 	{ "queues", sg_cmd_queues, "list the queues of the rules file", "queues" }, \
 	{ "agents", sg_cmd_agents, "agents with their load: open tickets, assigned today", "agents" }, \
-	{ "set", sg_cmd_set, "change a ticket by hand (an event is recorded)", \
-	  "set N status|priority|queue|assignee VALUE" },
+	{ "set", sg_cmd_set, "change a ticket by hand through the ticket operations (events, notices)", \
+	  "set N status|priority|queue|assignee|segment|sla|tag|note VALUE" }, \
+	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close), optionally as if later", \
+	  "clock run [--in DURATION]" },
 #endif
