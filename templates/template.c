@@ -21,13 +21,13 @@
 
 const char *const sg_template_names[] = {
 	"ack", "followup", "assigned", "pending", "resolved", "closed", "status",
-	"command-error", "escalation", "rate-alert", "notify", "rated", "status-none", NULL,
+	"command-error", "escalation", "rate-alert", "notify", "rated", "status-none", "handoff", NULL,
 };
 
 const char *const sg_template_vars[] = {
 	"token", "id", "subject", "status", "queue", "priority", "due", "agent_name",
 	"customer_name", "customer_address", "excerpt", "status_url", "support_address",
-	"support_name", "error", "created", NULL,
+	"support_name", "error", "created", "history", NULL,
 };
 _Static_assert(sizeof(sg_template_vars) / sizeof(sg_template_vars[0]) == SG_TV_COUNT + 1,
 	       "sg_template_vars and enum sg_tvar must list the same variables");

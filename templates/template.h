@@ -51,6 +51,7 @@ enum sg_tvar {
 	SG_TV_SUPPORT_NAME,
 	SG_TV_ERROR,
 	SG_TV_CREATED,
+	SG_TV_HISTORY,
 	SG_TV_COUNT
 };
 

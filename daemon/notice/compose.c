@@ -105,7 +105,8 @@ sg_notice_render(const struct sg_conf *c, const struct sg_ticket *t, const struc
 	sg_template_set(&tv, SG_TV_SUPPORT_NAME, c->support_name);
 	sg_template_set(&tv, SG_TV_ERROR, n->error);
 	sg_template_set(&tv, SG_TV_CREATED, created);
-	sg_template_set(&tv, SG_TV_DUE, due);   /* "" when no SLA: {{?due}} lines go */
+	sg_template_set(&tv, SG_TV_DUE, due);
+	sg_template_set(&tv, SG_TV_HISTORY, n->history);   /* "" when no SLA: {{?due}} lines go */
 	out->message_id = sg_token_msgid_format(t->id, c->token_secret, c->token_secret_len, sg_addr_domain(out->from));
 	struct sg_mail_envelope env = {
 		.from_name = c->support_name, .from_addr = out->from,

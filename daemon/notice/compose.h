@@ -41,6 +41,7 @@ struct sg_notice {
 	const char *excerpt_text;   /* body text quoted as {{excerpt}}, or NULL */
 	const char *in_reply_to;    /* without <>, or NULL */
 	const char *references;     /* "<a> <b>", or NULL */
+	const char *history;        /* {{history}}: the ticket's thread and the customer's tickets, or NULL */
 };
 
 struct sg_rendered {

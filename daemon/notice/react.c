@@ -4,11 +4,15 @@
 #include "config.h"
 #include "notice/react.h"
 
+#include <glib.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <time.h>
 #include <string.h>
 
 #include "conf/conf.h"
 #include "mail/address.h"
+#include "mail/token.h"
 #include "notice/ratelimit.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
@@ -91,13 +95,106 @@ on_status(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev,
 	return 0;
 }
 
+#define SG_HANDOFF_MESSAGES 50
+#define SG_HANDOFF_TICKETS 20
+
+static void
+when(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	strftime(buf, size, "%Y-%m-%d %H:%M", gmtime_r(&tt, &tm));
+}
+
+struct history {
+	GString *g;
+	unsigned n;
+};
+
+static int
+history_msg(const struct sg_msgrec *m, void *arg)
+{
+	struct history *h = arg;
+	char w[32];
+
+	if (h->n++ >= SG_HANDOFF_MESSAGES)
+		return 0;
+	when(m->received, w, sizeof(w));
+	g_string_append_printf(h->g, "  %s  %-8s %s: %s\n", w, sg_direction_name(m->direction), m->from ? m->from : "",
+			       m->subject ? m->subject : "");
+	return 0;
+}
+
+/* The ticket's thread and the requestor's other tickets, as text. */
+static int
+history(struct sg_op *op, const struct sg_ticket *t, char **out)
+{
+	struct history h = { g_string_new("The thread so far:\n"), 0 };
+	uint64_t *ids = NULL;
+	size_t n = 0;
+	int rc = sg_store_message_foreach(op->st, op->txn, t->id, history_msg, &h);
+
+	if (rc == 0 && t->requestor && *t->requestor)
+		rc = sg_store_customer_tickets(op->st, op->txn, t->requestor, &ids, &n);
+	if (rc == SG_STORE_NOTFOUND)
+		rc = 0;
+	g_string_append(h.g, "\nThe customer's other requests:\n");
+	size_t shown = 0;
+	for (size_t i = n; rc == 0 && i-- > 0 && shown < SG_HANDOFF_TICKETS;) {
+		struct sg_ticket o = { 0 };
+		char w[32];
+		if (ids[i] == t->id || (rc = sg_store_ticket_get(op->st, op->txn, ids[i], &o)) != 0) {
+			rc = rc == SG_STORE_NOTFOUND ? 0 : rc;
+			continue;
+		}
+		char *tok = sg_token_format(op->c->ticket_tag, o.id, op->c->token_secret, op->c->token_secret_len);
+		when(o.created, w, sizeof(w));
+		g_string_append_printf(h.g, "  %s  %s  %-8s %s\n", w, tok, sg_status_name(o.status), o.subject ? o.subject : "");
+		free(tok);
+		sg_ticket_clear(&o);
+		shown++;
+	}
+	if (shown == 0)
+		g_string_append(h.g, "  none\n");
+	free(ids);
+	*out = g_string_free(h.g, FALSE);
+	return rc;
+}
+
+/* A ticket passing to an agent (assign, take, transfer; not the first
+ * routing of a new ticket, whose mail the agent receives anyway) brings
+ * the whole story with it: the customer never repeats themselves. */
+static int
+handoff(struct sg_op *op, struct sg_ticket *t, const char *agent)
+{
+	char *hist = NULL;
+	int rc = history(op, t, &hist);
+
+	if (rc == 0) {
+		struct sg_notice n = {
+			.template_name = "handoff", .lang = op->c->default_language, .to = agent, .history = hist,
+		};
+		rc = sg_notice_send(op, t, &n, "handed over");
+	}
+	g_free(hist);
+	return rc;
+}
+
 static int
 on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
 {
+	int rc = 0;
+
 	(void)arg;
-	if (!op->c->assign_notice || t == NULL || ev->new_value == NULL)
+	if (t == NULL || ev->new_value == NULL)
 		return 0;
-	return sg_notice_customer(op, t, "assigned");
+	if (t->nmessages > 0 && strcasecmp(ev->new_value, op->actor ? op->actor : "") != 0)
+		rc = handoff(op, t, ev->new_value);
+	else if (t->nmessages > 0 && ev->old_value != NULL)
+		rc = handoff(op, t, ev->new_value);   /* #take of someone else's ticket */
+	if (rc == 0 && op->c->assign_notice)
+		rc = sg_notice_customer(op, t, "assigned");
+	return rc;
 }
 
 /* More than two hands: the queue's manager hears of it at once. */

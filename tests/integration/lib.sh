@@ -225,7 +225,11 @@ sg_conf_write() {
 }
 
 _sg_ready_count() {
-	grep -cw ready "$1" 2>/dev/null || true
+	# 0 (not nothing) while the log does not exist yet: an empty count
+	# made the wait loop's test fail and the start look successful
+	local n
+	n=$(grep -cw ready "$1" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # sg_daemon_start CONF LOG: supportgated -f on CONF, stderr appended to

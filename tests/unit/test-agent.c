@@ -349,7 +349,26 @@ test_status_request(void)
 	sg_decision_clear(&d);
 }
 
+static void
+test_handoff(void)
+{
+	struct sg_decision d = { 0 };
+
+	fixture("handoff");
+	mail(&d, "gina@customer.example", NULL, "Subject: old invoice question\r\n", "x\r\n", NULL, 0);
+	uint64_t id = mail(&d, "gina@customer.example", NULL, "Subject: invoice again\r\n", "The same problem.\r\n", NULL, 0);
+	is_str(ticket(id)->assignee, "boris@example.com", "round-robin gave the second ticket to boris");
+	ok(jobs_to("anna@example.com", NULL) == 0, "routing a new ticket sends no handoff (the agent gets the mail)");
+	mail(&d, "boris@example.com", "boris@example.com", "Subject: [ACME #2]\r\n", "#assign Anna Berg\r\n", NULL, 0);
+	is_str(ticket(id)->assignee, "anna@example.com", "#assign by name");
+	ok(jobs_to("anna@example.com", NULL) == 1 && job_with("anna@example.com", "The thread so far") &&
+	   job_with("anna@example.com", "invoice again") && job_with("anna@example.com", "old invoice question"),
+	   "the new assignee gets the thread and the customer's other requests");
+	sg_decision_clear(&d);
+}
+
 static const struct sg_test tests[] = {
+	{ "handoff", test_handoff },
 	{ "conversation", test_conversation },
 	{ "errors-and-rights", test_errors_and_rights },
 	{ "status-request", test_status_request },
