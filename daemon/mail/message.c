@@ -143,24 +143,188 @@ raw_header(GMimeObject *obj, const char *name)
 	return rv != NULL ? decode_words(rv) : NULL;
 }
 
-static void
-first_mailbox(InternetAddressList *l, char **addr, char **name)
+/* Past the encoded word at p ("=?charset?enc?text?=", no blanks or
+ * controls inside), or NULL when p does not start one. */
+static const char *
+encoded_word_end(const char *p)
 {
-	if (l == NULL)
-		return;
-	for (int i = 0; i < internet_address_list_length(l); i++) {
-		InternetAddress *ia = internet_address_list_get_address(l, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			char *n = sg_addr_normalize(a);
-			if (n == NULL)
-				continue;
-			*addr = n;
-			if (name != NULL && internet_address_get_name(ia) != NULL &&
-			    *internet_address_get_name(ia) != '\0')
-				*name = clean_line(internet_address_get_name(ia), 256);
-			return;
+	const char *q;
+
+	if (p[0] != '=' || p[1] != '?')
+		return NULL;
+	for (q = p + 2; *q && *q != '?'; q++)
+		if ((unsigned char)*q <= 0x20)
+			return NULL;
+	if (*q != '?' || q == p + 2 || !strchr("BbQq", q[1]) || q[1] == '\0' || q[2] != '?')
+		return NULL;
+	for (q += 3; *q && !(q[0] == '?' && q[1] == '='); q++)
+		if ((unsigned char)*q <= 0x20)
+			return NULL;
+	return *q ? q + 2 : NULL;
+}
+
+/* Copy the quoted string, comment or angle address at p to out (line
+ * ends dropped); returns the position after it. */
+static const char *
+copy_delimited(GString *out, const char *p)
+{
+	char close = *p == '"' ? '"' : *p == '(' ? ')' : '>';
+	int depth = 1;
+
+	g_string_append_c(out, *p++);
+	for (; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		if (*p == '\\' && close != '>' && p[1] != '\0' && p[1] != '\r' && p[1] != '\n') {
+			g_string_append_c(out, *p++);
+			g_string_append_c(out, *p);
+			continue;
 		}
+		g_string_append_c(out, *p);
+		if (close == ')' && *p == '(')
+			depth++;
+		else if (*p == close && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+/*
+ * An address field made safe to hand to GMime's address parser: every run
+ * of encoded words outside quoted strings, comments and angle brackets is
+ * replaced by a quoted string of its decoded text, controls made blanks.
+ * GMime tokenizes the raw value first, so an encoded word whose text
+ * holds ':', '@', '<' or ',' ("=?utf-8?q?Evil=0D=0ABcc:_x@y?= <a@b>",
+ * not allowed in a phrase by RFC 2047 but sent all the same) made a group
+ * of the display name and lost the address; decoded first, it is a name.
+ */
+static char *
+address_field_safe(const char *raw)
+{
+	GString *out = g_string_sized_new(strlen(raw) + 16);
+	const char *p = raw;
+
+	while (*p) {
+		const char *end;
+		if (*p == '\r' || *p == '\n') {   /* unfold */
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '(' || *p == '<') {
+			/* copied as they are: GMime reads their insides as text */
+			p = copy_delimited(out, p);
+			continue;
+		}
+		if ((end = encoded_word_end(p)) == NULL) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		/* a run: words with only blanks between them */
+		for (;;) {
+			const char *q = end + strspn(end, " \t\r\n"), *e2 = encoded_word_end(q);
+			if (e2 == NULL)
+				break;
+			end = e2;
+		}
+		char *run = sg_xstrndup(p, (size_t)(end - p));
+		char *dec = decode_words(run);
+		char *text = clean_line(dec, SG_HDR_MAX);
+		g_string_append_c(out, '"');
+		for (const char *t = text; *t; t++) {
+			if (*t == '"' || *t == '\\')
+				g_string_append_c(out, '\\');
+			g_string_append_c(out, *t);
+		}
+		g_string_append_c(out, '"');
+		free(text);
+		free(dec);
+		free(run);
+		p = end;
+	}
+	char *r = sg_xstrdup(out->str);
+	g_string_free(out, TRUE);
+	return r;
+}
+
+/* The address in the last <...> of a raw value, when GMime found no
+ * mailbox at all in it: the author is kept, the name is not. */
+static char *
+angle_addr(const char *raw)
+{
+	const char *lt = strrchr(raw, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (gt == NULL)
+		return NULL;
+	char *in = sg_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	char *a = sg_addr_normalize(in);
+	free(in);
+	return a;
+}
+
+/* The mailboxes of every field called name (To, Cc: all of them), each
+ * value made safe first. */
+static InternetAddressList *
+address_fields(GMimeObject *obj, const char *name, int first_only)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+	InternetAddressList *all = NULL;
+
+	for (int i = 0; i < nh; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *hn = g_mime_header_get_name(h), *rv = g_mime_header_get_raw_value(h);
+		if (hn == NULL || rv == NULL || strcasecmp(hn, name) != 0)
+			continue;
+		char *safe = address_field_safe(rv);
+		InternetAddressList *l = internet_address_list_parse(NULL, safe);
+		free(safe);
+		if (l == NULL)
+			continue;
+		if (all == NULL) {
+			all = l;
+		} else {
+			internet_address_list_append(all, l);
+			g_object_unref(l);
+		}
+		if (first_only)
+			break;
+	}
+	return all;
+}
+
+/* The first mailbox of the first field called name (From, Reply-To): its
+ * address, and its display name when name_out is not NULL. A field in
+ * which GMime finds no mailbox still gives the address in its <...>. */
+static void
+first_mailbox(GMimeObject *obj, const char *name, char **addr, char **name_out)
+{
+	InternetAddressList *l = address_fields(obj, name, 1);
+
+	for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		char *n = sg_addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+		if (n == NULL)
+			continue;
+		*addr = n;
+		const char *dn = internet_address_get_name(ia);
+		if (name_out != NULL && dn != NULL && *dn != '\0') {
+			*name_out = clean_line(dn, 256);
+			if (**name_out == '\0')
+				sg_xfree(name_out);
+		}
+		break;
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	if (*addr == NULL) {
+		GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+		GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+		const char *rv = h ? g_mime_header_get_raw_value(h) : NULL;
+		if (rv != NULL)
+			*addr = angle_addr(rv);
 	}
 }
 
@@ -180,6 +344,16 @@ all_mailboxes(InternetAddressList *l, struct sg_strlist *out, int depth)
 			all_mailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
 		}
 	}
+}
+
+static void
+field_mailboxes(GMimeObject *obj, const char *name, struct sg_strlist *out)
+{
+	InternetAddressList *l = address_fields(obj, name, 0);
+
+	all_mailboxes(l, out, 0);
+	if (l != NULL)
+		g_object_unref(l);
 }
 
 /* Parse a References / In-Reply-To value into ids (oldest first). */
@@ -667,10 +841,10 @@ read_named_headers(struct sg_msginfo *mi, GMimeMessage *msg)
 
 	mi->subject = clean_line(subj ? subj : "", SG_HDR_MAX);
 	free(subj);
-	first_mailbox(g_mime_message_get_from(msg), &mi->from_addr, &mi->from_name);
-	first_mailbox(g_mime_message_get_reply_to(msg), &mi->reply_to_addr, NULL);
-	all_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), &mi->to, 0);
-	all_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), &mi->cc, 0);
+	first_mailbox(obj, "From", &mi->from_addr, &mi->from_name);
+	first_mailbox(obj, "Reply-To", &mi->reply_to_addr, NULL);
+	field_mailboxes(obj, "To", &mi->to);
+	field_mailboxes(obj, "Cc", &mi->cc);
 	if (g_mime_message_get_message_id(msg) != NULL) {
 		mi->message_id = clean_line(g_mime_message_get_message_id(msg), 998);
 		if (mi->message_id[0] == '\0')

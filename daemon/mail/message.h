@@ -12,6 +12,8 @@
  * block 1 MiB and 5000 fields, 2000 MIME delimiters), so a parse costs
  * about the message's size plus a few MiB whatever its shape; what was
  * left out is in parse_cut (sg_msginfo_cut_note() says it in one line).
+ * Address fields keep their address when a display name is hostile (an
+ * encoded CR/LF, ':' or '@' in it): the name is cleaned or dropped.
  * Line ends may be CRLF, LF, or CR alone when the first line ends so.
  *
  * sg_message_header_encode() turns UTF-8 text into a header value safe to

@@ -174,6 +174,69 @@ test_encoded_words(void)
 	ok(rc == 0 && strcmp(mi->subject, "Re: Café bill  €") == 0, "text between words kept, charsets mixed: '%s'",
 	   rc == 0 ? mi->subject : "");
 	sg_msginfo_free(&mi);
+	/* the same in a display name (GMime's own decoder loses the second) */
+	const char *name = "From: =?UTF-8?B?TXlTdXJ2ZXk=?=\r\n =?UTF-8?B?LmNvbSAmIEM=?=\r\n =?UTF-8?B?YXJvbCBBZGE=?=\r\n"
+			   " =?UTF-8?B?bXM=?= <carol@b.example>\r\nSubject: x\r\n\r\nx\r\n";
+	rc = sg_message_parse(name, strlen(name), &mi);
+	ok(rc == 0 && mi->from_name != NULL && strcmp(mi->from_name, "MySurvey.com & Carol Adams") == 0,
+	   "padded base64 words in a display name: '%s'", rc == 0 && mi->from_name ? mi->from_name : "");
+	sg_msginfo_free(&mi);
+}
+
+/* An encoded CR/LF in a display name (where RFC 2047 forbids the ':' and
+ * '@' it carries) used to make GMime read a group and lose the address. */
+static void
+test_encoded_crlf_names(void)
+{
+	struct sg_msginfo *mi = NULL;
+	const char *raw =
+		"From: =?utf-8?q?Evil=0D=0ABcc:_x@y?= <a@b.example>\r\n"
+		"Reply-To: =?utf-8?q?Evil=0D=0ABcc:_x@y?= <r@b.example>\r\n"
+		"To: =?utf-8?q?Sup=0D=0Aport?= <support@example.com>, =?utf-8?q?=0A=00?= <c@b.example>\r\n"
+		"Cc: =?utf-8?b?RXZpbA0KQmNjOiB4QHk=?= <d@b.example>\r\n"
+		"Subject: =?utf-8?q?=0D=0A?=\r\nMessage-ID: <crlf@b.example>\r\n\r\nbody\r\n";
+
+	ok(sg_message_parse(raw, strlen(raw), &mi) == 0 && mi != NULL, "parses");
+	if (mi == NULL)
+		return;
+	is_str(mi->from_addr, "a@b.example", "From address kept");
+	ok(mi->from_name != NULL && clean(mi->from_name) && strchr(mi->from_name, '\0') != NULL,
+	   "display name without CR/LF: '%s'", mi->from_name ? mi->from_name : "(none)");
+	is_str(mi->reply_to_addr, "r@b.example", "Reply-To address kept");
+	ok(mi->to.n == 2 && sg_strlist_has(&mi->to, "support@example.com") && sg_strlist_has(&mi->to, "c@b.example"),
+	   "both To addresses kept (%zu)", mi->to.n);
+	ok(mi->cc.n == 1 && sg_strlist_has(&mi->cc, "d@b.example"), "base64 variant in Cc kept");
+	is_str(mi->subject, "", "Subject of only CRLF is empty");
+	for (size_t i = 0; i < mi->hdr_values.n; i++)
+		if (!clean(mi->hdr_values.v[i]))
+			ok(0, "header %s has a line break", mi->hdr_names.v[i]);
+	char *enc = sg_message_header_encode(mi->from_name);
+	ok(clean(enc), "the name re-encoded stays one line: %s", enc);
+	free(enc);
+	sg_msginfo_free(&mi);
+
+	/* a name that is nothing but line breaks is no name */
+	const char *blank = "From: =?utf-8?q?=0D=0A?= <e@b.example>\r\nSubject: x\r\n\r\nbody\r\n";
+	int rc = sg_message_parse(blank, strlen(blank), &mi);
+	ok(rc == 0 && mi->from_addr != NULL && strcmp(mi->from_addr, "e@b.example") == 0 && mi->from_name == NULL,
+	   "CRLF-only name dropped, address kept");
+	sg_msginfo_free(&mi);
+	/* quoted names, comments and words split over folded lines still work */
+	const char *quoted = "From: \"Smith, =?utf-8?q?J=C3=B6rg?=\" (the boss) <J@B.example>\r\n"
+			     "To: =?UTF-8?B?0YI=?=\r\n =?UTF-8?B?0LXRgQ==?= <t@b.example>\r\nSubject: x\r\n\r\nbody\r\n";
+	rc = sg_message_parse(quoted, strlen(quoted), &mi);
+	ok(rc == 0 && mi->from_addr != NULL && strcmp(mi->from_addr, "j@b.example") == 0,
+	   "quoted name with a comma: address kept");
+	ok(rc == 0 && mi->from_name != NULL && strstr(mi->from_name, "Smith") != NULL, "quoted name read: '%s'",
+	   rc == 0 && mi->from_name ? mi->from_name : "");
+	ok(rc == 0 && mi->to.n == 1 && strcmp(mi->to.v[0], "t@b.example") == 0, "folded encoded name in To");
+	sg_msginfo_free(&mi);
+	/* GMime finds no mailbox: the address in <> is still the author */
+	const char *group = "From: Evil: x@y <a@b.example>\r\nSubject: x\r\n\r\nbody\r\n";
+	rc = sg_message_parse(group, strlen(group), &mi);
+	ok(rc == 0 && mi->from_addr != NULL && strcmp(mi->from_addr, "a@b.example") == 0,
+	   "group-like From keeps the address in <>: %s", rc == 0 && mi->from_addr ? mi->from_addr : "(none)");
+	sg_msginfo_free(&mi);
 }
 
 /* header encoding is safe by construction */
@@ -476,6 +539,7 @@ static const struct sg_test tests[] = {
 	{ "garbage", test_garbage },
 	{ "encoded-words", test_encoded_words },
 	{ "header-encode", test_header_encode },
+	{ "encoded-crlf-names", test_encoded_crlf_names },
 	{ "addresses", test_addresses },
 	{ "big-header-line", test_big_header_line },
 	{ "many-header-fields", test_many_header_fields },
