@@ -712,7 +712,9 @@ header_line(struct copy_state *cs, const char *line, size_t len)
 	b->bytes += len + 1;
 	if (cont) {
 		if (cs->ctype_next) {
-			size_t o = strspn(line, " \t");
+			size_t o = 0;
+			while (o < len && (line[o] == ' ' || line[o] == '\t'))
+				o++;
 			note_ctype(cs, line + o, len - o);
 		}
 		cs->ctype_next = 0;
@@ -1002,7 +1004,7 @@ sg_msginfo_cut_note(const struct sg_msginfo *mi)
 
 	if (mi->parse_cut == 0)
 		return NULL;
-	g = g_string_new("parsed in part:");
+	g = g_string_new("parsed in part (the raw message is as it came):");
 	if (mi->parse_cut & SG_CUT_LINES)
 		g_string_append_printf(g, " %zu line(s) over %d KiB cut;", mi->cut_lines, SG_PARSE_LINE_MAX / 1024);
 	if (mi->parse_cut & SG_CUT_FIELDS)
@@ -1010,8 +1012,7 @@ sg_msginfo_cut_note(const struct sg_msginfo *mi)
 				       mi->cut_fields, SG_PARSE_HDR_BYTES / 1024, SG_PARSE_HDR_FIELDS);
 	if (mi->parse_cut & SG_CUT_TAIL)
 		g_string_append_printf(g, " the rest after %d MIME delimiters not read;", SG_PARSE_DELIMS);
-	g_string_truncate(g, g->len - 1);
-	g_string_append(g, " (the message is stored whole)");
+	g_string_truncate(g, g->len - 1);   /* the last ';' */
 	char *r = sg_xstrdup(g->str);
 	g_string_free(g, TRUE);
 	return r;

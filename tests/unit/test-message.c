@@ -483,7 +483,7 @@ test_not_cut(void)
 	g_string_free(g, TRUE);
 }
 
-/* The note ingest records: what was cut, in one line. */
+/* The note for ingest to record: what was cut, in one line. */
 static void
 test_cut_note(void)
 {
