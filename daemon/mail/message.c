@@ -143,24 +143,188 @@ raw_header(GMimeObject *obj, const char *name)
 	return rv != NULL ? decode_words(rv) : NULL;
 }
 
-static void
-first_mailbox(InternetAddressList *l, char **addr, char **name)
+/* Past the encoded word at p ("=?charset?enc?text?=", no blanks or
+ * controls inside), or NULL when p does not start one. */
+static const char *
+encoded_word_end(const char *p)
 {
-	if (l == NULL)
-		return;
-	for (int i = 0; i < internet_address_list_length(l); i++) {
-		InternetAddress *ia = internet_address_list_get_address(l, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			char *n = sg_addr_normalize(a);
-			if (n == NULL)
-				continue;
-			*addr = n;
-			if (name != NULL && internet_address_get_name(ia) != NULL &&
-			    *internet_address_get_name(ia) != '\0')
-				*name = clean_line(internet_address_get_name(ia), 256);
-			return;
+	const char *q;
+
+	if (p[0] != '=' || p[1] != '?')
+		return NULL;
+	for (q = p + 2; *q && *q != '?'; q++)
+		if ((unsigned char)*q <= 0x20)
+			return NULL;
+	if (*q != '?' || q == p + 2 || !strchr("BbQq", q[1]) || q[1] == '\0' || q[2] != '?')
+		return NULL;
+	for (q += 3; *q && !(q[0] == '?' && q[1] == '='); q++)
+		if ((unsigned char)*q <= 0x20)
+			return NULL;
+	return *q ? q + 2 : NULL;
+}
+
+/* Copy the quoted string, comment or angle address at p to out (line
+ * ends dropped); returns the position after it. */
+static const char *
+copy_delimited(GString *out, const char *p)
+{
+	char close = *p == '"' ? '"' : *p == '(' ? ')' : '>';
+	int depth = 1;
+
+	g_string_append_c(out, *p++);
+	for (; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		if (*p == '\\' && close != '>' && p[1] != '\0' && p[1] != '\r' && p[1] != '\n') {
+			g_string_append_c(out, *p++);
+			g_string_append_c(out, *p);
+			continue;
 		}
+		g_string_append_c(out, *p);
+		if (close == ')' && *p == '(')
+			depth++;
+		else if (*p == close && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+/*
+ * An address field made safe to hand to GMime's address parser: every run
+ * of encoded words outside quoted strings, comments and angle brackets is
+ * replaced by a quoted string of its decoded text, controls made blanks.
+ * GMime tokenizes the raw value first, so an encoded word whose text
+ * holds ':', '@', '<' or ',' ("=?utf-8?q?Evil=0D=0ABcc:_x@y?= <a@b>",
+ * not allowed in a phrase by RFC 2047 but sent all the same) made a group
+ * of the display name and lost the address; decoded first, it is a name.
+ */
+static char *
+address_field_safe(const char *raw)
+{
+	GString *out = g_string_sized_new(strlen(raw) + 16);
+	const char *p = raw;
+
+	while (*p) {
+		const char *end;
+		if (*p == '\r' || *p == '\n') {   /* unfold */
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '(' || *p == '<') {
+			/* copied as they are: GMime reads their insides as text */
+			p = copy_delimited(out, p);
+			continue;
+		}
+		if ((end = encoded_word_end(p)) == NULL) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		/* a run: words with only blanks between them */
+		for (;;) {
+			const char *q = end + strspn(end, " \t\r\n"), *e2 = encoded_word_end(q);
+			if (e2 == NULL)
+				break;
+			end = e2;
+		}
+		char *run = sg_xstrndup(p, (size_t)(end - p));
+		char *dec = decode_words(run);
+		char *text = clean_line(dec, SG_HDR_MAX);
+		g_string_append_c(out, '"');
+		for (const char *t = text; *t; t++) {
+			if (*t == '"' || *t == '\\')
+				g_string_append_c(out, '\\');
+			g_string_append_c(out, *t);
+		}
+		g_string_append_c(out, '"');
+		free(text);
+		free(dec);
+		free(run);
+		p = end;
+	}
+	char *r = sg_xstrdup(out->str);
+	g_string_free(out, TRUE);
+	return r;
+}
+
+/* The address in the last <...> of a raw value, when GMime found no
+ * mailbox at all in it: the author is kept, the name is not. */
+static char *
+angle_addr(const char *raw)
+{
+	const char *lt = strrchr(raw, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (gt == NULL)
+		return NULL;
+	char *in = sg_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	char *a = sg_addr_normalize(in);
+	free(in);
+	return a;
+}
+
+/* The mailboxes of every field called name (To, Cc: all of them), each
+ * value made safe first. */
+static InternetAddressList *
+address_fields(GMimeObject *obj, const char *name, int first_only)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+	InternetAddressList *all = NULL;
+
+	for (int i = 0; i < nh; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *hn = g_mime_header_get_name(h), *rv = g_mime_header_get_raw_value(h);
+		if (hn == NULL || rv == NULL || strcasecmp(hn, name) != 0)
+			continue;
+		char *safe = address_field_safe(rv);
+		InternetAddressList *l = internet_address_list_parse(NULL, safe);
+		free(safe);
+		if (l == NULL)
+			continue;
+		if (all == NULL) {
+			all = l;
+		} else {
+			internet_address_list_append(all, l);
+			g_object_unref(l);
+		}
+		if (first_only)
+			break;
+	}
+	return all;
+}
+
+/* The first mailbox of the first field called name (From, Reply-To): its
+ * address, and its display name when name_out is not NULL. A field in
+ * which GMime finds no mailbox still gives the address in its <...>. */
+static void
+first_mailbox(GMimeObject *obj, const char *name, char **addr, char **name_out)
+{
+	InternetAddressList *l = address_fields(obj, name, 1);
+
+	for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		char *n = sg_addr_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+		if (n == NULL)
+			continue;
+		*addr = n;
+		const char *dn = internet_address_get_name(ia);
+		if (name_out != NULL && dn != NULL && *dn != '\0') {
+			*name_out = clean_line(dn, 256);
+			if (**name_out == '\0')
+				sg_xfree(name_out);
+		}
+		break;
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	if (*addr == NULL) {
+		GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+		GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+		const char *rv = h ? g_mime_header_get_raw_value(h) : NULL;
+		if (rv != NULL)
+			*addr = angle_addr(rv);
 	}
 }
 
@@ -180,6 +344,16 @@ all_mailboxes(InternetAddressList *l, struct sg_strlist *out, int depth)
 			all_mailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out, depth + 1);
 		}
 	}
+}
+
+static void
+field_mailboxes(GMimeObject *obj, const char *name, struct sg_strlist *out)
+{
+	InternetAddressList *l = address_fields(obj, name, 0);
+
+	all_mailboxes(l, out, 0);
+	if (l != NULL)
+		g_object_unref(l);
 }
 
 /* Parse a References / In-Reply-To value into ids (oldest first). */
@@ -255,23 +429,63 @@ walk_parts(GMimeObject *obj, struct walk *w, int depth)
 	}
 }
 
+/*
+ * The text of a leaf part in UTF-8, at most SG_BODY_MAX bytes: decoded
+ * (base64, quoted-printable, uuencode) and converted from its declared
+ * charset through a filter stream read only as far as needed, so a 30 MB
+ * body costs what is kept, not three copies of itself. NULs are dropped
+ * (the text is a C string); bytes that are not UTF-8 become U+FFFD.
+ */
 static char *
 part_text(GMimeObject *obj)
 {
-	char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
-	char *out;
+	GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(obj));
+	GMimeStream *src = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+	const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+	GMimeFilter *f;
+	char chunk[16384];
+	ssize_t n;
 
-	if (t == NULL)
+	if (src == NULL)
 		return NULL;
-	gchar *v = g_utf8_make_valid(t, -1);
-	g_free(t);
+	GMimeStream *fs = g_mime_stream_filter_new(src);
+	switch (g_mime_data_wrapper_get_encoding(dw)) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		f = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(dw), FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+		g_object_unref(f);
+		break;
+	default:
+		break;
+	}
+	if (charset != NULL && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+		g_object_unref(f);
+	}
+	GByteArray *buf = g_byte_array_new();
+	g_mime_stream_reset(src);
+	/* a few bytes over the bound, so the cut below sees whole characters */
+	while (buf->len < SG_BODY_MAX + 8 && (n = g_mime_stream_read(fs, chunk, sizeof(chunk))) > 0) {
+		for (const char *p = chunk, *end = chunk + n; p < end;) {
+			const char *z = memchr(p, '\0', (size_t)(end - p));
+			size_t run = (size_t)((z ? z : end) - p);
+			g_byte_array_append(buf, (const guint8 *)p, (guint)run);
+			p += run + (z != NULL);
+		}
+	}
+	g_object_unref(fs);
+	g_mime_stream_reset(src);
+	gchar *v = buf->len ? g_utf8_make_valid((const char *)buf->data, (gssize)buf->len) : g_strdup("");
+	g_byte_array_free(buf, TRUE);
 	size_t len = strlen(v);
 	if (len > SG_BODY_MAX) {
 		len = SG_BODY_MAX;
 		while (len > 0 && ((unsigned char)v[len] & 0xC0) == 0x80)
 			len--;
 	}
-	out = sg_xstrndup(v, len);
+	char *out = sg_xstrndup(v, len);
 	g_free(v);
 	return out;
 }
@@ -404,24 +618,211 @@ hdr_clean(GMimeObject *obj, const char *name)
 	return v != NULL ? clean_line(v, SG_HDR_MAX) : NULL;
 }
 
-/* The GMime message of raw, or NULL. GMime 3.2 mis-decodes RFC 2047
- * words folded with CRLF (a word after "\r\n " is dropped), so the
- * parser sees LF line ends. The copy is needed anyway: the stream must
- * own its bytes. */
-static GMimeMessage *
-gmime_parse(const char *raw, size_t len)
+/*
+ * The parse copy: what GMime is shown of raw. GMime keeps several copies
+ * of every header (raw, unfolded, decoded) and an object per field and
+ * per part, so its memory follows the shape of the input, not its size:
+ * a 50 MB header line cost ~260 MB, 50 MB of short fields 1.8 GB and 8 s,
+ * 100k tiny parts 200 MB. The copy is bounded before GMime sees it; the
+ * stored and forwarded bytes are the caller's and stay whole.
+ *   - any line: at most SG_PARSE_LINE_MAX bytes, the rest of it is cut;
+ *   - header blocks (the message's, and together those of MIME parts and
+ *     attached messages): at most SG_PARSE_HDR_BYTES bytes and
+ *     SG_PARSE_HDR_FIELDS fields each; fields beyond are dropped;
+ *   - after SG_PARSE_DELIMS lines that may be MIME delimiters ("--" at
+ *     the start of a line, once a multipart type was declared) the rest
+ *     is not parsed (walk_parts looks at SG_MIME_PARTS parts anyway).
+ * A header block is what GMime reads as one: from its start to the first
+ * empty line (GMime skips lines that are not fields, it does not stop at
+ * them). Line ends become LF: GMime 3.2 mis-decodes RFC 2047 words folded
+ * with CRLF (a word after "\r\n " is dropped). A message whose first line
+ * ends in a lone CR (old Mac mail) has CR line ends throughout.
+ */
+#define SG_PARSE_LINE_MAX (64 * 1024)
+#define SG_PARSE_HDR_BYTES (1024 * 1024)
+#define SG_PARSE_HDR_FIELDS 5000
+#define SG_PARSE_DELIMS 2000
+
+struct hdr_budget {
+	size_t bytes, fields;
+};
+
+struct copy_state {
+	struct sg_msginfo *mi;
+	GByteArray *ba;
+	enum { CP_TOP, CP_HDR, CP_BODY } where;
+	struct hdr_budget top, nested;
+	int dropping;           /* the current field is dropped (budget) */
+	int ctype_next;         /* Content-Type with its value on the next line */
+	int next_is_msg;        /* this block declared message/: headers follow */
+	int multipart;          /* some block declared multipart/ */
+	size_t delims;
+};
+
+/* Is line a Content-Type field? Returns its value (after the colon and
+ * blanks) or NULL. GMime accepts blanks before the colon. */
+static const char *
+ctype_value(const char *line, size_t len, size_t *vlen)
 {
-	GByteArray *ba = g_byte_array_sized_new((guint)(len < G_MAXUINT ? len : 0));
+	size_t n = 0;
+
+	while (n < len && line[n] != ':')
+		n++;
+	if (n == len)
+		return NULL;
+	size_t name = n;
+	while (name > 0 && (line[name - 1] == ' ' || line[name - 1] == '\t'))
+		name--;
+	if (name != 12 || strncasecmp(line, "Content-Type", 12) != 0)
+		return NULL;
+	n++;
+	while (n < len && (line[n] == ' ' || line[n] == '\t'))
+		n++;
+	*vlen = len - n;
+	return line + n;
+}
+
+static void
+note_ctype(struct copy_state *cs, const char *v, size_t vlen)
+{
+	if (vlen >= 8 && strncasecmp(v, "message/", 8) == 0)
+		cs->next_is_msg = 1;
+	if (vlen >= 10 && strncasecmp(v, "multipart/", 10) == 0)
+		cs->multipart = 1;
+}
+
+/* One line of a header block (without its line end, already cut to
+ * SG_PARSE_LINE_MAX). Returns 1 to keep it in the copy. */
+static int
+header_line(struct copy_state *cs, const char *line, size_t len)
+{
+	struct hdr_budget *b = cs->where == CP_TOP ? &cs->top : &cs->nested;
+	int cont = len > 0 && (line[0] == ' ' || line[0] == '\t');
+
+	if (!cont || !cs->dropping) {
+		int fits = b->bytes + len + 1 <= SG_PARSE_HDR_BYTES && (cont || b->fields < SG_PARSE_HDR_FIELDS);
+		if (!fits) {
+			cs->mi->cut_fields++;
+			cs->mi->parse_cut |= SG_CUT_FIELDS;
+		}
+		cs->dropping = !fits;
+	}
+	if (cs->dropping)
+		return 0;
+	b->bytes += len + 1;
+	if (cont) {
+		if (cs->ctype_next) {
+			size_t o = 0;
+			while (o < len && (line[o] == ' ' || line[o] == '\t'))
+				o++;
+			note_ctype(cs, line + o, len - o);
+		}
+		cs->ctype_next = 0;
+		return 1;
+	}
+	b->fields++;
+	size_t vlen = 0;
+	const char *v = ctype_value(line, len, &vlen);
+	cs->ctype_next = v != NULL && vlen == 0;
+	if (v != NULL)
+		note_ctype(cs, v, vlen);
+	return 1;
+}
+
+/* Copy one line (without its line end) as the bounds allow. Returns -1
+ * at the delimiter past SG_PARSE_DELIMS: the rest is not copied. */
+static int
+copy_line(struct copy_state *cs, const char *line, size_t len, int has_end)
+{
+	size_t keep = len;
+
+	if (keep > SG_PARSE_LINE_MAX) {
+		keep = SG_PARSE_LINE_MAX;
+		cs->mi->cut_lines++;
+		cs->mi->parse_cut |= SG_CUT_LINES;
+	}
+	if (cs->where != CP_TOP && cs->multipart && len >= 2 && line[0] == '-' && line[1] == '-') {
+		/* a delimiter, perhaps: a part's header block follows */
+		if (++cs->delims > SG_PARSE_DELIMS) {
+			cs->mi->parse_cut |= SG_CUT_TAIL;
+			return -1;
+		}
+		cs->where = CP_HDR;
+		cs->dropping = cs->ctype_next = cs->next_is_msg = 0;
+	} else if (cs->where != CP_BODY && len == 0) {
+		/* the end of a header block; an attached message's follows */
+		cs->where = cs->next_is_msg ? CP_HDR : CP_BODY;
+		cs->dropping = cs->ctype_next = cs->next_is_msg = 0;
+	} else if (cs->where != CP_BODY && !header_line(cs, line, keep)) {
+		return 0;
+	}
+	g_byte_array_append(cs->ba, (const guint8 *)line, (guint)keep);
+	if (has_end)
+		g_byte_array_append(cs->ba, (const guint8 *)"\n", 1);
+	return 0;
+}
+
+/* Does the first line end in a lone CR? */
+static int
+cr_line_ends(const char *raw, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] == '\n')
+			return 0;
+		if (raw[i] == '\r')
+			return i + 1 == len || raw[i + 1] != '\n';
+	}
+	return 0;
+}
+
+static GByteArray *
+parse_copy(const char *raw, size_t len, struct sg_msginfo *mi)
+{
+	struct copy_state cs = { .mi = mi, .where = CP_TOP };
+	int cr = cr_line_ends(raw, len);
+	size_t p = 0;
+
+	if (len >= G_MAXUINT) {   /* what a GByteArray holds */
+		len = G_MAXUINT - 1;
+		mi->parse_cut |= SG_CUT_TAIL;
+	}
+	/* Sized for the whole input: pages never written (a cut line) are
+	 * never touched, so they cost address space, not memory. */
+	cs.ba = g_byte_array_sized_new((guint)len);
+	while (p < len) {
+		size_t e, next, ll;
+		if (!cr) {
+			const char *nl = memchr(raw + p, '\n', len - p);
+			e = nl ? (size_t)(nl - raw) : len;
+			next = nl ? e + 1 : len;
+			ll = e - p;
+			if (nl != NULL && ll > 0 && raw[e - 1] == '\r')
+				ll--;
+		} else {
+			for (e = p; e < len && raw[e] != '\r' && raw[e] != '\n'; e++)
+				;
+			next = e < len ? e + 1 : len;
+			if (e + 1 < len && raw[e] == '\r' && raw[e + 1] == '\n')
+				next++;
+			ll = e - p;
+		}
+		if (copy_line(&cs, raw + p, ll, e < len) < 0)
+			break;
+		p = next;
+	}
+	return cs.ba;
+}
+
+/* The GMime message of raw, or NULL; what the copy left out is noted in
+ * mi. */
+static GMimeMessage *
+gmime_parse(const char *raw, size_t len, struct sg_msginfo *mi)
+{
+	GByteArray *ba = parse_copy(raw, len, mi);
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	for (size_t i = 0, start = 0; i <= len; i++) {
-		if (i == len || (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')) {
-			g_byte_array_append(ba, (const guint8 *)raw + start, (guint)(i - start));
-			start = i + 1;
-		}
-	}
 	stream = g_mime_stream_mem_new_with_byte_array(ba);
 	g_mime_stream_seek(stream, 0, GMIME_STREAM_SEEK_SET);
 	parser = g_mime_parser_new_with_stream(stream);
@@ -442,10 +843,10 @@ read_named_headers(struct sg_msginfo *mi, GMimeMessage *msg)
 
 	mi->subject = clean_line(subj ? subj : "", SG_HDR_MAX);
 	free(subj);
-	first_mailbox(g_mime_message_get_from(msg), &mi->from_addr, &mi->from_name);
-	first_mailbox(g_mime_message_get_reply_to(msg), &mi->reply_to_addr, NULL);
-	all_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), &mi->to, 0);
-	all_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), &mi->cc, 0);
+	first_mailbox(obj, "From", &mi->from_addr, &mi->from_name);
+	first_mailbox(obj, "Reply-To", &mi->reply_to_addr, NULL);
+	field_mailboxes(obj, "To", &mi->to);
+	field_mailboxes(obj, "Cc", &mi->cc);
 	if (g_mime_message_get_message_id(msg) != NULL) {
 		mi->message_id = clean_line(g_mime_message_get_message_id(msg), 998);
 		if (mi->message_id[0] == '\0')
@@ -537,11 +938,13 @@ sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out)
 
 	*out = NULL;
 	sg_message_init();
-	msg = gmime_parse(raw, len);
-	if (msg == NULL)
-		return -1;
 	mi = sg_xcalloc(1, sizeof(*mi));
 	mi->size = len;
+	msg = gmime_parse(raw, len, mi);
+	if (msg == NULL) {
+		free(mi);
+		return -1;
+	}
 	read_named_headers(mi, msg);
 	read_all_headers(mi, GMIME_OBJECT(msg));
 	charset = read_body(mi, msg);
@@ -592,6 +995,27 @@ sg_msginfo_free(struct sg_msginfo **mip)
 	sg_strlist_clear(&mi->hdr_names);
 	sg_strlist_clear(&mi->hdr_values);
 	free(mi);
+}
+
+char *
+sg_msginfo_cut_note(const struct sg_msginfo *mi)
+{
+	GString *g;
+
+	if (mi->parse_cut == 0)
+		return NULL;
+	g = g_string_new("parsed in part (the raw message is as it came):");
+	if (mi->parse_cut & SG_CUT_LINES)
+		g_string_append_printf(g, " %zu line(s) over %d KiB cut;", mi->cut_lines, SG_PARSE_LINE_MAX / 1024);
+	if (mi->parse_cut & SG_CUT_FIELDS)
+		g_string_append_printf(g, " %zu header field(s) over %d KiB or %d fields per header block dropped;",
+				       mi->cut_fields, SG_PARSE_HDR_BYTES / 1024, SG_PARSE_HDR_FIELDS);
+	if (mi->parse_cut & SG_CUT_TAIL)
+		g_string_append_printf(g, " the rest after %d MIME delimiters not read;", SG_PARSE_DELIMS);
+	g_string_truncate(g, g->len - 1);   /* the last ';' */
+	char *r = sg_xstrdup(g->str);
+	g_string_free(g, TRUE);
+	return r;
 }
 
 const char *

@@ -7,7 +7,14 @@
  * into a message at all (then *out is NULL). Every string in the struct is
  * valid UTF-8 and carries no CR, LF or NUL (single-line fields); body_text
  * keeps its line breaks. Bounds: MIME depth 20, 200 parts, references 50
- * (the newest), body_text 1 MiB, any header value 8 KiB.
+ * (the newest), body_text 1 MiB, any header value 8 KiB, 2000 headers.
+ * Memory: GMime is shown a bounded copy (any line 64 KiB, each header
+ * block 1 MiB and 5000 fields, 2000 MIME delimiters), so a parse costs
+ * about the message's size plus a few MiB whatever its shape; what was
+ * left out is in parse_cut (sg_msginfo_cut_note() says it in one line).
+ * Address fields keep their address when a display name is hostile (an
+ * encoded CR/LF, ':' or '@' in it): the name is cleaned or dropped.
+ * Line ends may be CRLF, LF, or CR alone when the first line ends so.
  *
  * sg_message_header_encode() turns UTF-8 text into a header value safe to
  * hand to an MTA: CR/LF/NUL become spaces, non-ASCII becomes RFC 2047.
@@ -47,13 +54,25 @@ struct sg_msginfo {
 	size_t size;
 	const char *language_hint;  /* "ru", "en" or NULL (static string) */
 	struct sg_strlist hdr_names, hdr_values;  /* every header, decoded */
+	/* What the parser was not shown (the bytes stored and forwarded stay
+	 * whole; message.c has the bounds): SG_CUT_* bits, how many lines
+	 * were cut and how many header fields dropped. 0 when none. */
+	unsigned parse_cut;
+	size_t cut_lines, cut_fields;
 };
+
+#define SG_CUT_LINES  0x1u   /* lines over 64 KiB cut */
+#define SG_CUT_FIELDS 0x2u   /* header fields over 1 MiB / 5000 per block dropped */
+#define SG_CUT_TAIL   0x4u   /* the rest after 2000 MIME delimiters not parsed */
 
 void sg_message_init(void);
 int sg_message_parse(const char *raw, size_t len, struct sg_msginfo **out);
 /* An info with every field empty, for mail GMime cannot read at all. */
 struct sg_msginfo *sg_msginfo_empty(size_t size);
 void sg_msginfo_free(struct sg_msginfo **mi);
+/* What the parse left out, one line for an event ("parsed in part: ..."),
+ * or NULL when nothing was; the caller frees. */
+char *sg_msginfo_cut_note(const struct sg_msginfo *mi);
 /* First value of header name (case-insensitive), or NULL. */
 const char *sg_msginfo_header(const struct sg_msginfo *mi, const char *name);
 char *sg_message_header_encode(const char *utf8);

@@ -7,10 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
-/* Bound on list sizes read back: a corrupt count must not allocate wildly. */
-#define SG_REC_MAX_LIST 100000
+#define MOD "record"
+
+/* The most a writer writes of each record (record.h, Limits): fixed
+ * fields, strings and lists at their limits. */
+#define STR_MAX_ENC (4 + (uint64_t)SG_REC_MAX_STR)
+#define LIST_MAX_ENC (4 + (uint64_t)SG_REC_MAX_LIST_BYTES)
+_Static_assert(1 + 8 + 2 + 8 * STR_MAX_ENC + 2 * LIST_MAX_ENC + 4 * 8 + 8 + 3 * 4 <= SG_REC_MAX_RECORD,
+	       "a ticket at its limits fits a record");
+_Static_assert(1 + 8 + 4 + 1 + 4 + 3 * STR_MAX_ENC + 3 * 8 <= SG_REC_MAX_RECORD, "a message summary fits");
+_Static_assert(1 + 8 + 4 + 8 + 3 * STR_MAX_ENC <= SG_REC_MAX_RECORD, "an event fits");
+_Static_assert(1 + 2 * 8 + 2 + 2 * 8 + 4 + 3 * STR_MAX_ENC + LIST_MAX_ENC + 4 + (uint64_t)SG_REC_MAX_PAYLOAD <=
+		       SG_REC_MAX_RECORD, "a job at its limits fits a record");
+_Static_assert(SG_REC_MAX_RECORD < UINT32_MAX, "lengths fit their u32 words");
+
 
 static void
 buf_need(struct sg_buf *b, size_t n)
@@ -27,6 +40,8 @@ buf_need(struct sg_buf *b, size_t n)
 static void
 buf_put(struct sg_buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;   /* p may be NULL (a job without payload) */
 	buf_need(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -60,6 +75,30 @@ sg_buf_i64(struct sg_buf *b, int64_t v)
 	sg_buf_u64(b, (uint64_t)v);
 }
 
+/* How much of s a str field keeps: at most SG_REC_MAX_STR bytes, not
+ * ending inside a UTF-8 character (a cut one would read back invalid). */
+static size_t
+str_keep(const char *s)
+{
+	size_t n = strnlen(s, (size_t)SG_REC_MAX_STR + 1);
+
+	if (n <= SG_REC_MAX_STR)
+		return n;
+	n = SG_REC_MAX_STR;
+	/* s[n] is the first byte left out: back up while it continues a
+	 * character (at most 3 bytes; plain bytes otherwise) */
+	for (int i = 0; i < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; i++)
+		n--;
+	return n;
+}
+
+static void
+put_str(struct sg_buf *b, const char *s, size_t n)
+{
+	sg_buf_u32(b, (uint32_t)n);
+	buf_put(b, s, n);
+}
+
 void
 sg_buf_str(struct sg_buf *b, const char *s)
 {
@@ -67,19 +106,28 @@ sg_buf_str(struct sg_buf *b, const char *s)
 		sg_buf_u32(b, UINT32_MAX);
 		return;
 	}
-	size_t n = strlen(s);
-	if (n >= UINT32_MAX)
-		n = UINT32_MAX - 1;
-	sg_buf_u32(b, (uint32_t)n);
-	buf_put(b, s, n);
+	put_str(b, s, str_keep(s));
 }
 
+/* The entries that fit both list limits are written; the rest is left
+ * out (a list is a set of addresses or tags: the first ones matter). */
 void
 sg_buf_list(struct sg_buf *b, const struct sg_strlist *l)
 {
-	sg_buf_u32(b, (uint32_t)l->n);
-	for (size_t i = 0; i < l->n; i++)
-		sg_buf_str(b, l->v[i]);
+	size_t n = 0, bytes = 0;
+
+	while (n < l->n && n < SG_REC_MAX_LIST) {
+		size_t e = 4 + str_keep(l->v[n] ? l->v[n] : "");
+		if (bytes + e > SG_REC_MAX_LIST_BYTES)
+			break;
+		bytes += e;
+		n++;
+	}
+	sg_buf_u32(b, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = l->v[i] ? l->v[i] : "";
+		put_str(b, s, str_keep(s));
+	}
 }
 
 static const unsigned char *
@@ -145,6 +193,10 @@ sg_rd_str(struct sg_reader *r, char **s)
 		return -1;
 	if (n == UINT32_MAX)
 		return 0;
+	if (n > SG_REC_MAX_STR) {
+		r->bad = 1;
+		return -1;
+	}
 	if ((p = rd_take(r, n)) == NULL)
 		return -1;
 	*s = sg_xmalloc((size_t)n + 1);
@@ -157,6 +209,7 @@ int
 sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
 {
 	uint32_t n;
+	size_t start;
 	char *s;
 
 	if (sg_rd_u32(r, &n) < 0)
@@ -165,24 +218,41 @@ sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
 		r->bad = 1;
 		return -1;
 	}
+	start = r->off;
 	for (uint32_t i = 0; i < n; i++) {
-		if (sg_rd_str(r, &s) < 0)
+		if (sg_rd_str(r, &s) < 0 || r->off - start > SG_REC_MAX_LIST_BYTES) {
+			free(s);
+			r->bad = 1;
+			sg_strlist_clear(l);
 			return -1;
+		}
 		sg_strlist_add(l, s ? s : "", 0);
 		free(s);
 	}
 	return 0;
 }
 
+/* The version byte, and the total: no writer writes a longer record. */
 static int
 rd_version(struct sg_reader *r)
 {
 	uint8_t v;
-	if (sg_rd_u8(r, &v) < 0 || v != SG_REC_VERSION) {
+	if (r->len > SG_REC_MAX_RECORD || sg_rd_u8(r, &v) < 0 || v != SG_REC_VERSION) {
 		r->bad = 1;
 		return -1;
 	}
 	return 0;
+}
+
+/* An enum value for a record: v when below count, else fallback (a bug
+ * upstream, logged: the record stays readable). */
+static uint8_t
+enum_byte(unsigned v, unsigned count, uint8_t fallback, const char *what, uint64_t id)
+{
+	if (v < count)
+		return (uint8_t)v;
+	sg_log_ctx(SG_LOG_ERROR, MOD, NULL, id, "%s %u out of range: written as %u", what, v, fallback);
+	return fallback;
 }
 
 void
@@ -190,8 +260,8 @@ sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t)
 {
 	sg_buf_u8(b, SG_REC_VERSION);
 	sg_buf_u64(b, t->id);
-	sg_buf_u8(b, (uint8_t)t->status);
-	sg_buf_u8(b, (uint8_t)t->priority);
+	sg_buf_u8(b, enum_byte((unsigned)t->status, SG_ST_COUNT, SG_ST_OPEN, "ticket status", t->id));
+	sg_buf_u8(b, enum_byte((unsigned)t->priority, SG_PRIO_COUNT, SG_PRIO_NORMAL, "ticket priority", t->id));
 	sg_buf_str(b, t->subject);
 	sg_buf_str(b, t->requestor);
 	sg_buf_str(b, t->requestor_name);
@@ -256,7 +326,7 @@ sg_rec_msg_encode(struct sg_buf *b, const struct sg_msgrec *m)
 	sg_buf_u8(b, SG_REC_VERSION);
 	sg_buf_u64(b, m->ticket);
 	sg_buf_u32(b, m->seq);
-	sg_buf_u8(b, (uint8_t)m->direction);
+	sg_buf_u8(b, enum_byte((unsigned)m->direction, SG_DIR_INTERNAL + 1, SG_DIR_INTERNAL, "message direction", m->ticket));
 	sg_buf_u32(b, m->flags);
 	sg_buf_str(b, m->from);
 	sg_buf_str(b, m->message_id);
@@ -336,11 +406,21 @@ sg_rec_event_decode(const void *p, size_t len, struct sg_event *e)
 void
 sg_rec_job_encode(struct sg_buf *b, const struct sg_job *j)
 {
+	size_t plen = j->payload_len;
+	uint8_t state = enum_byte(j->state, SG_JOB_STATE_COUNT, SG_JOB_DEAD, "job state", j->ticket);
+
+	if (j->kind >= SG_JOB_KIND_COUNT)
+		state = SG_JOB_DEAD;   /* nobody knows how to run it */
+	if (plen > SG_REC_MAX_PAYLOAD) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, j->ticket, "job %llu: payload of %zu bytes cut to %u",
+			   (unsigned long long)j->id, plen, SG_REC_MAX_PAYLOAD);
+		plen = SG_REC_MAX_PAYLOAD;
+	}
 	sg_buf_u8(b, SG_REC_VERSION);
 	sg_buf_u64(b, j->id);
 	sg_buf_u64(b, j->ticket);
-	sg_buf_u8(b, j->kind);
-	sg_buf_u8(b, j->state);
+	sg_buf_u8(b, enum_byte(j->kind, SG_JOB_KIND_COUNT, SG_JOB_SMTP, "job kind", j->ticket));
+	sg_buf_u8(b, state);
 	sg_buf_i64(b, j->created);
 	sg_buf_i64(b, j->due);
 	sg_buf_u32(b, j->attempts);
@@ -348,8 +428,8 @@ sg_rec_job_encode(struct sg_buf *b, const struct sg_job *j)
 	sg_buf_str(b, j->what);
 	sg_buf_str(b, j->mail_from);
 	sg_buf_list(b, &j->rcpts);
-	sg_buf_u32(b, (uint32_t)j->payload_len);
-	buf_put(b, j->payload, j->payload_len);
+	sg_buf_u32(b, (uint32_t)plen);
+	buf_put(b, j->payload, plen);
 }
 
 int
@@ -373,8 +453,8 @@ sg_rec_job_decode(const void *p, size_t len, struct sg_job *j)
 	sg_rd_str(&r, &j->mail_from);
 	sg_rd_list(&r, &j->rcpts);
 	sg_rd_u32(&r, &plen);
-	pp = rd_take(&r, plen);
-	if (r.bad || pp == NULL) {
+	pp = plen <= SG_REC_MAX_PAYLOAD ? rd_take(&r, plen) : NULL;
+	if (r.bad || pp == NULL || j->kind >= SG_JOB_KIND_COUNT || j->state >= SG_JOB_STATE_COUNT) {
 		sg_job_clear(j);
 		return -1;
 	}

@@ -29,8 +29,10 @@
  *   str last_error, str what, str mail_from, list rcpts, blob payload
  *   (blob = u32 length + bytes)
  *
- * Decoders never read past the buffer: truncated or corrupt input, or an
- * unknown version, returns -1 and leaves nothing allocated.
+ * Decoders never read past the buffer: truncated or corrupt input, input
+ * over a limit (below), or an unknown version, returns -1 and leaves
+ * nothing allocated. Bytes after the last field are ignored (a later
+ * release may append fields).
  */
 #ifndef SG_RECORD_H
 #define SG_RECORD_H
@@ -44,6 +46,28 @@
 #define SG_REC_VERSION 1
 
 #define SG_MSG_TRUNCATED 0x1u
+
+/*
+ * Limits. No input may make a record unreadable: writers enforce the same
+ * limits readers check. A reader refuses a str longer than SG_REC_MAX_STR,
+ * a list of more than SG_REC_MAX_LIST entries or SG_REC_MAX_LIST_BYTES
+ * (its entries with their length words), a payload over
+ * SG_REC_MAX_PAYLOAD (a forwarded message of the largest
+ * max_message_size, 1 GiB, with our headers), a record over
+ * SG_REC_MAX_RECORD, and any enum byte out of range. sg_buf_str() and
+ * sg_buf_list() cut what is over (a string on a UTF-8 character boundary,
+ * a list after the last entry that fits); the job encoder cuts the
+ * payload; every record a writer can produce fits in SG_REC_MAX_RECORD
+ * (checked at compile time). Encoders given an enum out of range (a bug)
+ * log it and write a valid value: status open, priority normal,
+ * direction internal, and a job of an unknown kind or state is written
+ * as a dead letter, kept for a person and never run.
+ */
+#define SG_REC_MAX_STR (1024u * 1024)
+#define SG_REC_MAX_LIST 100000u
+#define SG_REC_MAX_LIST_BYTES (8u * 1024 * 1024)
+#define SG_REC_MAX_PAYLOAD (1024u * 1024 * 1024 + 1024 * 1024)
+#define SG_REC_MAX_RECORD (SG_REC_MAX_PAYLOAD + 16u * 1024 * 1024)
 
 /* Summary of one stored message (the raw bytes are kept apart). */
 struct sg_msgrec {
@@ -63,7 +87,9 @@ struct sg_msgrec {
 };
 
 enum sg_job_kind { SG_JOB_SMTP = 0, SG_JOB_WEBHOOK = 1 };
+#define SG_JOB_KIND_COUNT 2
 enum sg_job_state { SG_JOB_QUEUED = 0, SG_JOB_DEAD = 1 };
+#define SG_JOB_STATE_COUNT 2
 
 /* An outbound job: a rendered message (or webhook payload) to deliver. */
 struct sg_job {
@@ -92,8 +118,8 @@ void sg_buf_u8(struct sg_buf *b, uint8_t v);
 void sg_buf_u32(struct sg_buf *b, uint32_t v);
 void sg_buf_u64(struct sg_buf *b, uint64_t v);
 void sg_buf_i64(struct sg_buf *b, int64_t v);
-void sg_buf_str(struct sg_buf *b, const char *s);
-void sg_buf_list(struct sg_buf *b, const struct sg_strlist *l);
+void sg_buf_str(struct sg_buf *b, const char *s);    /* cut to SG_REC_MAX_STR */
+void sg_buf_list(struct sg_buf *b, const struct sg_strlist *l);   /* cut to the list limits */
 
 /* A bounds-checked reader; every get returns 0 or -1 (and sets bad). */
 struct sg_reader {
