@@ -419,6 +419,10 @@ store_message(struct sg_op *op, struct sg_ingest_state *s)
 		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL,
 				   "message %u of %zu bytes stored truncated to %zu (max_message_size)", m.seq,
 				   s->in->len, keep);
+	char *cut = rc == 0 ? sg_msginfo_cut_note(s->mi) : NULL;
+	if (cut != NULL)   /* what the bounded parse left out: the raw copy is whole */
+		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL, "message %u: %s", m.seq, cut);
+	free(cut);
 	if (rc == 0 && s->msgid_reused)
 		rc = sg_event_emit(op, &s->t, SG_EV_MSGID_REUSED, NULL, NULL,
 				   "message %u reuses the Message-ID of another message with other content; kept as <%s>",
