@@ -161,24 +161,10 @@ sg_agent_clear(struct sg_ingest_state *s)
 static int
 keep(struct sg_op *op, struct sg_ingest_state *s, enum sg_direction dir, const char *from)
 {
-	struct sg_msgrec m = { 0 };
-	size_t keep = s->in->len > s->c->max_message_size ? (size_t)s->c->max_message_size : s->in->len;
+	uint32_t seq;
+	size_t kept;
 
-	m.ticket = s->t.id;
-	m.direction = dir;
-	m.from = (char *)from;
-	m.message_id = (char *)s->msgid;
-	m.subject = (char *)(s->mi->subject ? s->mi->subject : "");
-	m.date = (int64_t)s->mi->date;
-	m.received = op->now;
-	m.size = s->in->len;
-	m.digest = s->digest;
-	if (keep < s->in->len)
-		m.flags |= SG_MSG_TRUNCATED;
-	int rc = sg_store_message_add(op->st, op->txn, &m, s->in->raw, keep);
-	if (rc == 0)
-		s->t.nmessages++;
-	return rc;
+	return sg_keep_message(op, s, dir, from, &seq, &kept);
 }
 
 /* A reply to the agent (errors, unverified sender), within the rate

@@ -394,39 +394,24 @@ update_ticket(struct sg_op *op, struct sg_ingest_state *s)
 static int
 store_message(struct sg_op *op, struct sg_ingest_state *s)
 {
-	const struct sg_conf *c = s->c;
-	struct sg_msgrec m = { 0 };
-	size_t keep = s->in->len;
+	uint32_t seq = 0;
+	size_t keep = 0;
 	int rc;
 
-	m.ticket = s->t.id;
-	m.direction = SG_DIR_IN;
-	m.from = (char *)(s->sender ? s->sender : "");
-	m.message_id = (char *)s->msgid;
-	m.subject = (char *)(s->mi->subject ? s->mi->subject : "");
-	m.date = (int64_t)s->mi->date;
-	m.received = op->now;
-	m.size = s->in->len;
-	m.digest = s->digest;
-	if (keep > c->max_message_size) {
-		keep = (size_t)c->max_message_size;
-		m.flags |= SG_MSG_TRUNCATED;
-	}
-	if ((rc = sg_store_message_add(op->st, op->txn, &m, s->in->raw, keep)) != 0)
+	if ((rc = sg_keep_message(op, s, SG_DIR_IN, s->sender, &seq, &keep)) != 0)
 		return rc;
-	s->t.nmessages++;
-	if (m.flags & SG_MSG_TRUNCATED)
+	if (keep < s->in->len)
 		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL,
-				   "message %u of %zu bytes stored truncated to %zu (max_message_size)", m.seq,
+				   "message %u of %zu bytes stored truncated to %zu (max_message_size)", seq,
 				   s->in->len, keep);
 	char *cut = rc == 0 ? sg_msginfo_cut_note(s->mi) : NULL;
 	if (cut != NULL)   /* what the bounded parse left out: the raw copy is whole */
-		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL, "message %u: %s", m.seq, cut);
+		rc = sg_event_emit(op, &s->t, SG_EV_TRUNCATED, NULL, NULL, "message %u: %s", seq, cut);
 	free(cut);
 	if (rc == 0 && s->msgid_reused)
 		rc = sg_event_emit(op, &s->t, SG_EV_MSGID_REUSED, NULL, NULL,
 				   "message %u reuses the Message-ID of another message with other content; kept as <%s>",
-				   m.seq, s->msgid);
+				   seq, s->msgid);
 	if (rc == 0 && s->verdict == SG_V_FOLLOWUP && s->claimed != 0)
 		rc = sg_event_emit(op, &s->t, SG_EV_TOKEN_REFUSED, NULL, NULL, "%s", s->why_refused);
 	return rc;

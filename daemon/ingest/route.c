@@ -74,14 +74,17 @@ assign_new(struct sg_op *op, struct sg_ingest_state *s)
 }
 
 /* The events of what the rules did name the first matching rule. */
-static char *
-rule_actor(struct sg_op *op, const struct sg_ingest_state *s, const char **saved)
+static int
+as_rule(struct sg_op *op, struct sg_ingest_state *s, int (*apply)(struct sg_op *, struct sg_ingest_state *))
 {
 	char *rule = s->route.matched.n ? sg_xasprintf("rule:%s", s->route.matched.v[0]) : NULL;
+	const char *saved = op->actor;
 
-	*saved = op->actor;
 	op->actor = rule ? rule : "system";
-	return rule;
+	int rc = apply(op, s);
+	op->actor = saved;
+	free(rule);
+	return rc;
 }
 
 static int
@@ -121,13 +124,7 @@ apply_new(struct sg_op *op, struct sg_ingest_state *s)
 int
 sg_route_apply_new(struct sg_op *op, struct sg_ingest_state *s)
 {
-	const char *saved;
-	char *rule = rule_actor(op, s, &saved);
-	int rc = apply_new(op, s);
-
-	op->actor = saved;
-	free(rule);
-	return rc;
+	return as_rule(op, s, apply_new);
 }
 
 static int
@@ -147,13 +144,7 @@ apply_followup(struct sg_op *op, struct sg_ingest_state *s)
 int
 sg_route_apply_followup(struct sg_op *op, struct sg_ingest_state *s)
 {
-	const char *saved;
-	char *rule = rule_actor(op, s, &saved);
-	int rc = apply_followup(op, s);
-
-	op->actor = saved;
-	free(rule);
-	return rc;
+	return as_rule(op, s, apply_followup);
 }
 
 const char *

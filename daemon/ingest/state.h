@@ -105,6 +105,11 @@ int sg_agent_decide(struct sg_store *st, struct sg_ingest_state *s, const struct
 int sg_agent_write(struct sg_op *op, struct sg_ingest_state *s);
 void sg_agent_clear(struct sg_ingest_state *s);
 
+/* keep.c: the message in the ticket's history; *seq its number, *kept
+ * the bytes stored (less than in->len when cut at max_message_size). */
+int sg_keep_message(struct sg_op *op, struct sg_ingest_state *s, enum sg_direction dir, const char *from,
+		    uint32_t *seq, size_t *kept);
+
 /* customer.c */
 int sg_customer_is_status_request(const struct sg_ingest_state *s);
 int sg_customer_decide_status(struct sg_store *st, struct sg_ingest_state *s);

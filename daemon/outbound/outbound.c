@@ -182,21 +182,6 @@ sg_outbound_backoff(const struct sg_conf *c, uint32_t attempts)
 	return wait > 0 ? wait : 1;
 }
 
-struct due_list {
-	struct sg_due_entry *v;
-	size_t n;
-};
-
-static int
-collect(const struct sg_due_entry *e, void *arg)
-{
-	struct due_list *d = arg;
-
-	d->v = sg_xreallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = *e;
-	return 0;
-}
-
 /* Apply one delivery outcome to job j (read in txn); *detail (new
  * string) describes it for the ticket's events and the log. */
 static int
@@ -388,17 +373,17 @@ run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry 
 int
 sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_outbound_stats *stats)
 {
-	struct due_list d = { 0 };
+	struct sg_due_list d = { 0 };
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
 	if ((rc = sg_queue_reindex(st)) != 0)
 		return rc;
-	rc = sg_due_scan(st, SG_DUE_JOB, (int64_t)time(NULL), SG_OUTBOUND_BATCH, collect, &d);
+	rc = sg_due_collect(st, SG_DUE_JOB, (int64_t)time(NULL), SG_OUTBOUND_BATCH, &d);
 	stats->more = d.n == SG_OUTBOUND_BATCH;
 	for (size_t i = 0; rc == 0 && i < d.n; i++)
 		rc = run_one(st, c, &d.v[i], stats);
-	free(d.v);
+	sg_due_list_clear(&d);
 	return rc;
 }
 

@@ -2,7 +2,11 @@
  * due — see due.h.
  */
 #include "config.h"
+#include <stdlib.h>
+#include <string.h>
 #include "sched/due.h"
+
+#include "lib/xalloc.h"
 
 #include "lib/log.h"
 #include "store/schema.h"
@@ -86,4 +90,28 @@ sg_due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max, sg_due_c
 	if (rc == SCAN_END)
 		rc = 0;
 	return rc != 0 ? rc : s.ret;
+}
+
+static int
+collect(const struct sg_due_entry *e, void *arg)
+{
+	struct sg_due_list *d = arg;
+
+	d->v = sg_xreallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = *e;
+	return 0;
+}
+
+int
+sg_due_collect(struct sg_store *st, uint8_t kind, int64_t now, size_t max, struct sg_due_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	return sg_due_scan(st, kind, now, max, collect, out);
+}
+
+void
+sg_due_list_clear(struct sg_due_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }

@@ -62,4 +62,14 @@ int sg_due_set(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t i
 int sg_due_del(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t id, int64_t due);
 int sg_due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max, sg_due_cb *cb, void *arg);
 
+/* The due entries of kind, collected (scan first, act after: the scan's
+ * cursor must be closed before the caller writes). Free with
+ * sg_due_list_clear. */
+struct sg_due_list {
+	struct sg_due_entry *v;
+	size_t n;
+};
+int sg_due_collect(struct sg_store *st, uint8_t kind, int64_t now, size_t max, struct sg_due_list *out);
+void sg_due_list_clear(struct sg_due_list *l);
+
 #endif

@@ -36,20 +36,6 @@ sg_clock_subscribe(void)
 	sg_event_subscribe(SG_EV_STATUS, on_resolved, NULL);
 }
 
-struct due_list {
-	struct sg_due_entry *v;
-	size_t n;
-};
-
-static int
-collect(const struct sg_due_entry *e, void *arg)
-{
-	struct due_list *d = arg;
-	d->v = sg_xreallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = *e;
-	return 0;
-}
-
 /* One entry in one transaction: close, reschedule or drop. */
 static int
 fire(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry *e, int64_t now, int *closed)
@@ -87,8 +73,8 @@ fire(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry *e,
 int
 sg_clock_run_once(struct sg_store *st, const struct sg_conf *c, int64_t now, size_t *fired)
 {
-	struct due_list d = { 0 };
-	int rc = sg_due_scan(st, SG_DUE_AUTOCLOSE, now, SG_CLOCK_BATCH, collect, &d);
+	struct sg_due_list d;
+	int rc = sg_due_collect(st, SG_DUE_AUTOCLOSE, now, SG_CLOCK_BATCH, &d);
 	size_t n = 0;
 
 	for (size_t i = 0; rc == 0 && i < d.n; i++) {
@@ -102,7 +88,7 @@ sg_clock_run_once(struct sg_store *st, const struct sg_conf *c, int64_t now, siz
 				   c->autoclose_days);
 		}
 	}
-	free(d.v);
+	sg_due_list_clear(&d);
 	if (fired != NULL)
 		*fired = n;
 	return rc;
