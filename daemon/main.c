@@ -250,7 +250,7 @@ lock_pidfile(const struct sg_conf *c, struct sg_pidfile **pf)
 static int
 set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf)
 {
-	if (sg_milter_setup(c->socket, 128) != 0)
+	if (sg_milter_setup(c->socket, 128, (unsigned)c->socket_mode, c->socket_group) != 0)
 		return -1;
 	if (!foreground) {
 		if (daemonize() != 0) {

@@ -23,6 +23,7 @@
 #include "milter/milter.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
@@ -647,8 +648,28 @@ listener_nodelay(void)
 	return n;
 }
 
+/* The unix socket: only its owner and group (the MTA's) may connect. */
+static int
+socket_access(const char *path, unsigned mode, const char *group)
+{
+	if (group != NULL && *group != '\0') {
+		struct group *gr = getgrnam(group);
+		if (gr == NULL)
+			sg_warn(MOD, "socket_group %s does not exist; %s keeps its group", group, path);
+		else if (lchown(path, (uid_t)-1, gr->gr_gid) != 0) {
+			sg_error(MOD, "cannot give %s to group %s: %s", path, group, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, (mode_t)mode) != 0) {
+		sg_error(MOD, "cannot set mode %04o on %s: %s", mode, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
-sg_milter_setup(const char *spec, int backlog)
+sg_milter_setup(const char *spec, int backlog, unsigned mode, const char *group)
 {
 	const char *path = unix_path(spec);
 	char *conn;
@@ -686,10 +707,12 @@ sg_milter_setup(const char *spec, int backlog)
 		return -1;
 	}
 	socket_owned = 1;
-	if (path != NULL)
-		(void)chmod(path, 0666);
-	else if (listener_nodelay() == 0)
+	if (path != NULL) {
+		if (socket_access(path, mode, group) != 0)
+			return -1;
+	} else if (listener_nodelay() == 0) {
 		sg_warn(MOD, "could not set TCP_NODELAY on %s", spec);
+	}
 	sg_info(MOD, "listening on %s", spec);
 	return 0;
 }

@@ -18,7 +18,8 @@
 
 struct sg_store;
 
-int sg_milter_setup(const char *socket_spec, int backlog);
+/* mode and group (NULL or "": leave it) apply to a unix socket. */
+int sg_milter_setup(const char *socket_spec, int backlog, unsigned mode, const char *group);
 /* The store that end-of-message hands mail to (owned by the caller). */
 void sg_milter_set_store(struct sg_store *st);
 /* Give a unix socket (and its directory, when we created it) to the user

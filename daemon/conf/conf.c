@@ -42,6 +42,10 @@ const struct sg_param sg_conf_params[] = {
 	/* daemon */
 	{ "socket", SG_PT_STR, "local:" SG_RUNSTATEDIR "/supportgate/supportgated.sock", 0, 0, NULL, OFF(socket),
 	  "milter socket: inet:PORT@HOST, inet6:PORT@HOST or local:/path" },
+	{ "socket_mode", SG_PT_INT, "0660", 0, 0777, NULL, OFF(socket_mode),
+	  "permissions of a unix socket (octal): the owner and socket_group may connect, nobody else" },
+	{ "socket_group", SG_PT_STR, "postfix", 0, 0, NULL, OFF(socket_group),
+	  "group of a unix socket: the MTA's (Debian's Postfix smtpd runs as group postfix); empty: leave it" },
 	{ "state_dir", SG_PT_STR, SG_LOCALSTATEDIR, 0, 0, NULL, OFF(state_dir),
 	  "directory of the Berkeley DB environment and the spool" },
 	{ "user", SG_PT_STR, "", 0, 0, NULL, OFF(user),
@@ -501,7 +505,7 @@ sg_conf_load(const char *path, struct sg_diag *errs)
 			opts[i] = (cfg_opt_t)CFG_STR_LIST((char *)p->name, (char *)p->def, CFGF_NONE);
 			break;
 		case SG_PT_INT:
-			opts[i] = (cfg_opt_t)CFG_INT((char *)p->name, atol(p->def), CFGF_NONE);
+			opts[i] = (cfg_opt_t)CFG_INT((char *)p->name, strtol(p->def, NULL, 0), CFGF_NONE);   /* base 0: socket_mode is octal */
 			break;
 		case SG_PT_BOOL:
 			opts[i] = (cfg_opt_t)CFG_BOOL((char *)p->name, strcmp(p->def, "true") == 0 ? cfg_true : cfg_false, CFGF_NONE);

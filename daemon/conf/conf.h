@@ -36,6 +36,8 @@ struct sg_conf {
 	char *path;                         /* file it came from */
 	/* daemon */
 	char *socket;
+	long socket_mode;
+	char *socket_group;
 	char *state_dir;
 	char *user;
 	char *pid_file;

@@ -65,7 +65,8 @@ sg_pidfile_open(const char *path, struct sg_pidfile **out, pid_t *holder)
 	int made = mkdir_p(dir, 0755) == 1;
 	char *made_dir = made ? sg_xstrdup(dir) : NULL;
 	free(copy);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: a link planted at the path must not make root write elsewhere */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		free(made_dir);
 		return -1;

@@ -24,6 +24,12 @@ write_conf info
 pid=$!
 sg_wait_for "test -S $dir/sg.sock && test -s $dir/run/sg.pid" 10
 ok "socket and pid file created" test -S "$dir/sg.sock"
+is "$(stat -c %a "$dir/sg.sock")" 660 "the socket is not world-writable (socket_mode 0660)"
+if getent group postfix >/dev/null; then
+	is "$(stat -c %G "$dir/sg.sock")" postfix "its group is the MTA's (socket_group postfix)"
+else
+	ok "# SKIP no group postfix on this machine" true
+fi
 is "$(cat "$dir/run/sg.pid" 2>/dev/null)" "$pid" "pid file holds the daemon's pid"
 
 "$SG_DAEMON" -f -c "$conf" 2> "$dir/log2"
