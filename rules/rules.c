@@ -820,8 +820,14 @@ set_queue(struct parser *p, void *obj, const char *k, const char *v, int col)
 		set_str(&q->sla, v);
 	} else if (strcmp(k, "manager") == 0) {
 		set_str(&q->manager, v);
+	} else if (strcmp(k, "blind") == 0) {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+			perr(p, col, "blind must be yes or no");
+			return -1;
+		}
+		q->blind = strcmp(v, "yes") == 0;
 	} else {
-		perr(p, col - (int)strlen(k) - 1, "unknown queue setting '%s' (mailbox agents strategy sla manager)", k);
+		perr(p, col - (int)strlen(k) - 1, "unknown queue setting '%s' (mailbox agents strategy sla manager blind)", k);
 		return -1;
 	}
 	return 0;

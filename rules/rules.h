@@ -5,7 +5,7 @@
  * starts a comment outside strings and regexes):
  *
  *   queue NAME [mailbox=ADDR] [agents=A,B] [strategy=round-robin|least-open|none]
- *              [sla=TIER] [manager=ADDR]
+ *              [sla=TIER] [manager=ADDR] [blind=yes|no]
  *   agent ADDR [name="Full Name"] [groups=Q1,Q2] [away=yes|no]
  *   segment NAME list="FILE" | domains=D1,D2
  *   sla NAME first-response=4h resolution=2d
@@ -66,6 +66,7 @@ struct sg_queue_def {
 	char *name, *mailbox, *sla, *manager;
 	struct sg_strlist agents;
 	enum sg_strategy strategy;
+	int blind;          /* agents get a short notice, the mail only after #take */
 };
 
 struct sg_agent_def {

@@ -106,6 +106,7 @@ clear_decision(struct sg_ingest_state *s)
 	s->nnotices = 0;
 	s->refused = s->ack_wanted = 0;
 	s->ack_skip = NULL;
+	s->blind = NULL;
 	s->linked = 0;
 	sg_agent_clear(s);
 	sg_customer_clear(s);
@@ -198,8 +199,11 @@ render_new(struct sg_ingest_state *s, int64_t now)
 	s->ack_wanted = c->ack && !ro->no_template;
 	if (s->ack_wanted && (s->ack_skip = sg_ack_suppressed(c, s->mi, s->in->env_from)) == NULL)
 		(void)sg_ack_prepare(c, &draft, s->mi, s->msgid, ro->template_name, &s->ack);
-	if (ro->notify.n > 0)
-		s->notices = sg_xcalloc(ro->notify.n, sizeof(*s->notices));
+	const struct sg_queue_def *q = ro->queue && c->rules ? sg_rules_queue(c->rules, ro->queue) : NULL;
+	s->blind = q != NULL && q->blind && ro->assign == NULL ? q : NULL;
+	size_t nblind = s->blind ? s->blind->agents.n : 0;
+	if (ro->notify.n + nblind > 0)
+		s->notices = sg_xcalloc(ro->notify.n + nblind, sizeof(*s->notices));
 	for (size_t i = 0; i < ro->notify.n; i++, s->nnotices++) {
 		char *to = sg_addr_normalize(ro->notify.v[i]);
 		char *why = sg_xasprintf("rule %s", ro->matched.n ? ro->matched.v[ro->matched.n - 1] : "?");
@@ -210,6 +214,10 @@ render_new(struct sg_ingest_state *s, int64_t now)
 		(void)sg_notice_render(c, &draft, &n, &s->notices[i]);
 		free(why);
 		free(to);
+	}
+	for (size_t i = 0; i < nblind; i++, s->nnotices++) {
+		struct sg_notice n = { .template_name = "blind", .lang = c->default_language, .to = s->blind->agents.v[i] };
+		(void)sg_notice_render(c, &draft, &n, &s->notices[s->nnotices]);
 	}
 	sg_ticket_clear(&draft);
 }
@@ -434,11 +442,13 @@ outgoing(struct sg_op *op, struct sg_ingest_state *s)
 			rc = sg_ack_queue(op, &s->t, s->mi, &s->ack, &queued);
 		}
 	}
-	if (rc == 0 && s->in->door != SG_DOOR_MILTER)
+	if (rc == 0 && s->in->door != SG_DOOR_MILTER && s->blind == NULL)
 		rc = sg_route_forward(op, s);
 	for (size_t i = 0; rc == 0 && i < s->nnotices; i++) {
-		const char *to = s->route.notify.v[i];
-		char *why = sg_xasprintf("rule %s", s->route.matched.n ? s->route.matched.v[s->route.matched.n - 1] : "?");
+		int blind = i >= s->route.notify.n;
+		const char *to = blind ? s->blind->agents.v[i - s->route.notify.n] : s->route.notify.v[i];
+		char *why = blind ? sg_xstrdup("new request in a blind queue")
+				  : sg_xasprintf("rule %s", s->route.matched.n ? s->route.matched.v[s->route.matched.n - 1] : "?");
 		char *addr = sg_addr_normalize(to);
 		if (addr != NULL)
 			rc = sg_notice_queue_rendered(op, &s->t, addr, &s->notices[i], why);
@@ -590,6 +600,8 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 		return;
 	}
 	fill_decision(s, out);
+	/* a blind queue's mail reaches no agent: it waits, stored, for #take */
+	out->discard = s->blind != NULL && s->in->door == SG_DOOR_MILTER;
 	if (s->verdict == SG_V_NEW && s->linked)
 		out->reason = sg_xasprintf("new ticket, continues closed #%llu", (unsigned long long)s->linked);
 	else if (s->verdict == SG_V_NEW && s->claimed)

@@ -62,7 +62,8 @@ assign_new(struct sg_op *op, struct sg_ingest_state *s)
 	const char *agent = ro->assign, *how = "rule", *why = NULL;
 	int rc = 0;
 
-	if (agent == NULL && ro->assign_strategy && t->queue != NULL) {
+	if (agent == NULL && ro->assign_strategy && t->queue != NULL && s->blind == NULL) {
+		/* a blind queue's tickets are taken (#take), never dealt out */
 		const struct sg_queue_def *q = sg_rules_queue(r, t->queue);
 		if (q != NULL && (rc = sg_assign_pick(op->st, op->txn, r, q, &agent)) != 0)
 			return rc;

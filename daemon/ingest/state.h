@@ -58,8 +58,9 @@ struct sg_ingest_state {
 	struct sg_rendered ack;         /* rendered acknowledgement, or why not */
 	const char *ack_skip;           /* loop guard that suppresses it, or NULL */
 	int ack_wanted;
-	struct sg_rendered *notices;    /* rule "notify" notices, rendered */
+	struct sg_rendered *notices;    /* rule "notify" notices (then blind notices), rendered */
 	size_t nnotices;
+	const struct sg_queue_def *blind;  /* a blind queue: agents get notices, not the mail */
 	/* 2. agents' mail (agent.c) */
 	int agent_mode;                 /* enum sg_agent_mode */
 	uint64_t agent_target;          /* the ticket the agent's mail is about */

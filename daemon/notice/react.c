@@ -14,6 +14,7 @@
 #include "mail/address.h"
 #include "mail/token.h"
 #include "notice/ratelimit.h"
+#include "outbound/queue.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
 #include "rules/rules.h"
@@ -180,6 +181,43 @@ handoff(struct sg_op *op, struct sg_ticket *t, const char *agent)
 	return rc;
 }
 
+/* A blind queue's taker receives the request itself, as it came. */
+static int
+full_message(struct sg_op *op, struct sg_ticket *t, const char *agent)
+{
+	const char *from = sg_notice_from(op->c);
+	struct sg_msgrec m = { 0 };
+	struct sg_job j = { 0 };
+	char *raw = NULL;
+	size_t len = 0;
+	int rc = sg_store_message_get(op->st, op->txn, t->id, 1, &m, &raw, &len);
+
+	if (rc != 0 || from == NULL) {
+		free(raw);
+		return rc == SG_STORE_NOTFOUND ? 0 : rc;
+	}
+	char *head = sg_xasprintf("%sTicket: %llu\r\nX-Loop: %s\r\n", op->c->header_prefix, (unsigned long long)t->id, from);
+	size_t hl = strlen(head);
+	j.ticket = t->id;
+	j.kind = SG_JOB_SMTP;
+	j.created = j.due = op->now;
+	j.what = "taken request";
+	j.mail_from = (char *)from;
+	sg_strlist_add(&j.rcpts, agent, 0);
+	j.payload = sg_xmalloc(hl + len + 1);
+	memcpy(j.payload, head, hl);
+	memcpy(j.payload + hl, raw, len + 1);
+	j.payload_len = hl + len;
+	if ((rc = sg_queue_add(op->st, op->txn, &j)) == 0)
+		op->jobs++;
+	free(j.payload);
+	sg_strlist_clear(&j.rcpts);
+	sg_msgrec_clear(&m);
+	free(head);
+	free(raw);
+	return rc;
+}
+
 static int
 on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
 {
@@ -188,9 +226,12 @@ on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *e
 	(void)arg;
 	if (t == NULL || ev->new_value == NULL)
 		return 0;
-	if (t->nmessages > 0 && strcasecmp(ev->new_value, op->actor ? op->actor : "") != 0)
+	const struct sg_queue_def *q = op->c->rules && t->queue ? sg_rules_queue(op->c->rules, t->queue) : NULL;
+	if (q != NULL && q->blind && t->nmessages > 0)
+		rc = full_message(op, t, ev->new_value);
+	if (rc == 0 && t->nmessages > 0 && strcasecmp(ev->new_value, op->actor ? op->actor : "") != 0)
 		rc = handoff(op, t, ev->new_value);
-	else if (t->nmessages > 0 && ev->old_value != NULL)
+	else if (rc == 0 && t->nmessages > 0 && ev->old_value != NULL)
 		rc = handoff(op, t, ev->new_value);   /* #take of someone else's ticket */
 	if (rc == 0 && op->c->assign_notice)
 		rc = sg_notice_customer(op, t, "assigned");

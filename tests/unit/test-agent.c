@@ -34,6 +34,8 @@ static const char rules_text[] =
 	"agent chen@example.com name=\"Chen\" groups=technical\n"
 	"queue billing mailbox=billing@example.com agents=anna@example.com,boris@example.com strategy=round-robin sla=gold\n"
 	"queue technical mailbox=tech@example.com agents=chen@example.com strategy=round-robin\n"
+	"queue secret mailbox=secret@example.com agents=anna@example.com,boris@example.com strategy=round-robin blind=yes\n"
+	"rule hidden: subject ~ /audit/i => queue secret, assign\n"
 	"rule bill: subject ~ /invoice|счёт/i => queue billing, sla gold, assign\n";
 
 /* A fresh store and config for one test function. */
@@ -367,7 +369,28 @@ test_handoff(void)
 	sg_decision_clear(&d);
 }
 
+static void
+test_blind_queue(void)
+{
+	struct sg_decision d = { 0 };
+
+	fixture("blind");
+	uint64_t id = mail(&d, "hank@customer.example", NULL, "Subject: audit of account 4711\r\n",
+			   "Confidential details: balance 1,234,567.\r\n", NULL, 0);
+	ok(d.verdict == SG_V_NEW && d.discard, "a blind queue's mail goes to no agent's mailbox (kept in the store)");
+	ok(ticket(id)->assignee == NULL, "nobody is dealt the ticket");
+	ok(jobs_to("anna@example.com", NULL) == 1 && jobs_to("boris@example.com", NULL) == 1 &&
+	   job_with("anna@example.com", "#take") && !job_with("anna@example.com", "1,234,567"),
+	   "each agent gets a short notice without the details");
+	mail(&d, "boris@example.com", "boris@example.com", "Subject: Re: [ACME #1] New request\r\n", "#take\r\n", NULL, 0);
+	is_str(ticket(id)->assignee, "boris@example.com", "#take assigns it");
+	ok(job_with("boris@example.com", "1,234,567"), "and the taker receives the full message");
+	ok(!job_with("anna@example.com", "1,234,567"), "nobody else does");
+	sg_decision_clear(&d);
+}
+
 static const struct sg_test tests[] = {
+	{ "blind-queue", test_blind_queue },
 	{ "handoff", test_handoff },
 	{ "conversation", test_conversation },
 	{ "errors-and-rights", test_errors_and_rights },
