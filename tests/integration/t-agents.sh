@@ -164,6 +164,14 @@ ru=$(to_file ivan@klient.example)
 ok "Russian acknowledgement: subject" grep -q "Ваше обращение принято" <(get "$ru" header:Subject)
 ok "Russian acknowledgement: text" grep -q "Спасибо за обращение" <(get "$ru" text)
 is "$(tj 2 't["language"]')" ru "ticket 2 is in Russian"
+printf '%s\n' 'From: Boris Orlov <boris@example.com>' 'To: support@example.com' 'Subject: [ACME #2]' \
+	'Message-ID: <t-agents-ru.boris@example.com>' 'MIME-Version: 1.0' 'Content-Type: text/plain; charset=utf-8' '' \
+	'#status pending' > "$dir/ru-pending.eml"
+ok "command-only mail on the Russian ticket accepted" boris "$dir/ru-pending.eml"
+settle 1
+is "$(new_rcpts)" "ivan@klient.example" "one notice, to the Russian customer" || show_new
+is "$(get "$(to_file ivan@klient.example)" header:Subject)" "[ACME #2] Нам нужны дополнительные сведения" \
+	"the pending notice is in Russian"
 
 # ---------------------------------------------------------------- 8
 # The full loop: the customer answers (reopened), the agent resolves with
