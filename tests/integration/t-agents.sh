@@ -20,6 +20,7 @@ mail=$top_srcdir/tests/mail/quickstart
 loop=$mail/loop
 
 sg_tmpdir dir
+: > "$dir/supportgated.log"   # so sg_daemon_start can count "ready" in it from the start
 sg_stack_ports
 sg_stack_start "$dir" \
 	'support_name = "ACME Support"' \

@@ -21,6 +21,7 @@ sg_conf_write "$dir/sg.conf" "local:$dir/sg.sock" \
 	'agent_logins = {"anna=anna@example.com"}' \
 	"smtp_relay = \"smtp://127.0.0.1:$sport\"" \
 	'outbound_retry_min = 2'
+: > "$dir/daemon.log"   # so sg_daemon_start can count "ready" in it from the start
 sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || sg_bail "supportgated did not start (the cause is above)"
 export SG_SOCKET="unix:$dir/sg.sock"
 lua=$top_srcdir/tests/milter
