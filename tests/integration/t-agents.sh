@@ -147,7 +147,7 @@ n_events=$(tj 1 'len(t["events"])')
 ok "forged agent mail accepted by SMTP" send mallory@elsewhere.example "$loop/14-forged-agent.eml"
 settle 0
 is "$(to_n alice@customer.example)$(to_n bob@customer.example)" 00 "forged: nothing reaches the customer"
-is "$(printf '%s\n' "$new" | cut -f2 | grep -cvx 'anna@example.com')" 0 "forged: at most the real agent hears of it" || show_new
+is "$(printf '%s\n' "$new" | cut -f2 | sed '/^$/d' | grep -cvx 'anna@example.com')" 0 "forged: at most the real agent hears of it" || show_new
 is "$(sg_sink_by_id "$sg_sink" qs-14.mallory@elsewhere.example)" "" "forged: the mail itself reaches no mailbox"
 is "$(cat "$sg_sink"/msg-*.eml | grep -c 'XX00')" 0 "forged: its text is relayed to nobody"
 is "$(tj 1 't["status"], t["priority"], t["assignee"]')" "pending normal anna@example.com" "forged: the ticket is unchanged"
