@@ -29,6 +29,11 @@
 #          sg_postfix_stop DIR / sg_postfix_flush DIR / sg_postfix_wait_empty DIR SECS
 #          sg_send_mail PORT FROM TO FILE [COUNT]   (COUNT copies, one session)
 #          sg_sink_by_id DIR MSGID / sg_hdr FILE NAME  (reading what arrived)
+#          sg_sink_list DIR [SKIP] / sg_mail_get FILE WHAT  (decoded, by Python's email)
+# SMTP AUTH (agents' identity):
+#          sg_dovecot_start DIR LOGIN:PASSWORD... / sg_dovecot_stop DIR
+#          sg_postfix_set DIR PARAM=VALUE... / sg_postfix_sasl DIR SOCKET PORT
+#          sg_send_mail_auth PORT LOGIN PASSWORD FROM TO FILE
 # Servers started by these helpers are stopped at exit, unless
 # SG_KEEP_RUNNING=1 (the quick start leaves them running on success).
 # Set-up failures print their cause (the server's own log) and return 1.
@@ -564,6 +569,274 @@ for line in head.split(b"\n"):
     if not skip:
         out.append(line)
 sys.stdout.buffer.write(b"\n".join(out) + sep + body)
+PY
+}
+
+# ------------------------------------------------- reading what arrived
+# sg_sink_list DIR [SKIP]: one line per message in the sink (in arrival
+# order, the first SKIP left out): "FILE<TAB>RCPT,RCPT<TAB>From<TAB>Subject",
+# headers decoded (RFC 2047) by Python's email package.
+sg_sink_list() {
+	python3 - "$1" "${2:-0}" <<'PY'
+import email, email.policy, glob, os, sys
+files = sorted(glob.glob(os.path.join(sys.argv[1], "msg-*.eml")))[int(sys.argv[2]):]
+for f in files:
+    with open(f, "rb") as fp:
+        m = email.message_from_binary_file(fp, policy=email.policy.default)
+    try:
+        env = open(f[:-4] + ".env").read().split("\n")
+    except OSError:
+        env = []
+    rcpts = ",".join(l[5:] for l in env if l.startswith("RCPT "))
+    clean = lambda v: " ".join(str(v or "").split())
+    print("%s\t%s\t%s\t%s" % (f, rcpts, clean(m["From"]), clean(m["Subject"])))
+PY
+}
+
+# sg_mail_get FILE WHAT: a part of a captured message, decoded with
+# Python's email package. WHAT is
+#   header:NAME   every NAME header, decoded, one per line
+#   headers       every header line, decoded ("Name: value")
+#   text          the decoded text of every text/* part
+#   attachment:N  the decoded bytes of the attachment named N (raw, stdout)
+#   parts         one line per leaf part: content type and filename
+#   env-from / rcpts   the envelope the sink saw
+# Exit 1 when there is no such part or header.
+sg_mail_get() {
+	python3 - "$1" "$2" <<'PY'
+import email, email.policy, sys
+path, what = sys.argv[1], sys.argv[2]
+if what in ("env-from", "rcpts"):
+    env = open(path[:-4] + ".env").read().splitlines()
+    want = "MAIL " if what == "env-from" else "RCPT "
+    out = [l[5:] for l in env if l.startswith(want)]
+    print("\n".join(out))
+    sys.exit(0 if out else 1)
+with open(path, "rb") as fp:
+    m = email.message_from_binary_file(fp, policy=email.policy.default)
+clean = lambda v: " ".join(str(v).split())
+if what.startswith("header:"):
+    vals = m.get_all(what[7:]) or []
+    for v in vals:
+        print(clean(v))
+    sys.exit(0 if vals else 1)
+if what == "headers":
+    for k, v in m.items():
+        print("%s: %s" % (k, clean(v)))
+    sys.exit(0)
+if what == "text":
+    n = 0
+    for p in m.walk():
+        if p.get_content_maintype() == "text" and not p.is_multipart() and not p.get_filename():
+            sys.stdout.write(p.get_content())
+            n += 1
+    sys.exit(0 if n else 1)
+if what == "parts":
+    for p in m.walk():
+        if not p.is_multipart():
+            print("%s %s" % (p.get_content_type(), p.get_filename() or ""))
+    sys.exit(0)
+if what.startswith("attachment:"):
+    for p in m.walk():
+        if p.get_filename() == what[11:]:
+            sys.stdout.buffer.write(p.get_payload(decode=True))
+            sys.exit(0)
+    sys.exit(1)
+print("sg_mail_get: unknown WHAT %s" % what, file=sys.stderr)
+sys.exit(2)
+PY
+}
+
+# ------------------------------------------- SMTP AUTH: Dovecot + Postfix
+# sg_dovecot_start DIR LOGIN:PASSWORD...
+# Dovecot's auth service alone (no mail protocols, no listening port) as
+# the SASL backend of a private Postfix (smtpd_sasl_type = dovecot):
+# config DIR/dovecot.conf, passwd-file DIR/users (one line per
+# LOGIN:PASSWORD, PLAIN scheme), log DIR/dovecot.log, base_dir and
+# state_dir inside DIR; never /etc/dovecot or /var/lib/dovecot. The
+# client socket (mode 0666) is in sg_dovecot_socket. When the postfix
+# user (smtpd connects to the socket) or the dovecot user (the auth
+# process reads the users file) cannot traverse DIR, the instance lives
+# in a fresh /tmp/sg-dovecot.XXXXXX (or /var/tmp) named in DIR/instance,
+# removed by sg_dovecot_stop. Stopped at exit unless SG_KEEP_RUNNING=1.
+# Returns 1 with the cause printed when it does not start.
+sg_dovecot_start() {
+	local dir=$1 root base up
+	shift
+	_sg_guard sg_dovecot_start "$dir"
+	if ! command -v dovecot >/dev/null 2>&1; then
+		_sg_say "sg_dovecot_start: dovecot is not installed (Debian package dovecot-core)"
+		return 1
+	fi
+	if ! getent passwd dovecot >/dev/null || ! getent passwd dovenull >/dev/null; then
+		_sg_say "sg_dovecot_start: the users dovecot and dovenull are missing (reinstall dovecot-core)"
+		return 1
+	fi
+	mkdir -p "$dir"
+	root=$dir
+	if ! _sg_user_reaches postfix "$dir" || ! _sg_user_reaches dovecot "$dir"; then
+		root=""
+		for base in /tmp /var/tmp; do
+			_sg_user_reaches postfix "$base" && _sg_user_reaches dovecot "$base" || continue
+			root=$(mktemp -d "$base/sg-dovecot.XXXXXX") && break
+		done
+		if [ -z "$root" ]; then
+			_sg_say "sg_dovecot_start: the postfix and dovecot users can reach neither $dir nor /tmp nor /var/tmp"
+			return 1
+		fi
+		chmod 755 "$root"
+		_sg_add_root "$root"
+		realpath -m -- "$dir" > "$root/owner"
+		echo "$root" > "$dir/instance"
+		ln -sfn "$root/dovecot.log" "$dir/dovecot.log"
+		_sg_say "private Dovecot: the postfix or dovecot user cannot reach $dir; its files are in $root (named in $dir/instance)"
+	fi
+	_sg_stop_at_exit "sg_dovecot_stop $(printf %q "$dir")"
+	mkdir -p "$root/run" "$root/state"
+	: > "$root/users"
+	for up in "$@"; do
+		case "$up" in
+		*:*) printf '%s:{PLAIN}%s\n' "${up%%:*}" "${up#*:}" >> "$root/users" ;;
+		*) _sg_say "sg_dovecot_start: '$up' is not LOGIN:PASSWORD"; return 1 ;;
+		esac
+	done
+	chmod 644 "$root/users"
+	cat > "$root/dovecot.conf" <<CF
+# A private Dovecot: only its auth service, for a private Postfix's SASL.
+base_dir = $root/run
+state_dir = $root/state
+instance_name = sg-test-$(basename "$root")
+log_path = $root/dovecot.log
+protocols = none
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $root/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$root/home/%u
+}
+service auth {
+  unix_listener $root/auth-client {
+    mode = 0666
+  }
+}
+CF
+	sg_dovecot_socket=$root/auth-client
+	if ! dovecot -c "$root/dovecot.conf" >"$dir/dovecot-start.log" 2>&1 {_sg_out}>&-; then
+		sg_show_log "dovecot did not start" "$dir/dovecot-start.log"
+		sg_show_log "private Dovecot log" "$root/dovecot.log"
+		return 1
+	fi
+	if ! sg_wait_for "test -S $(printf %q "$sg_dovecot_socket") && test -s $(printf %q "$root/run/master.pid")" 10; then
+		_sg_say "private Dovecot: no auth socket $sg_dovecot_socket after 10 s"
+		sg_show_log "private Dovecot log" "$root/dovecot.log"
+		return 1
+	fi
+}
+
+# sg_dovecot_stop DIR: the master by its pid (SIGTERM, then SIGKILL),
+# and the instance's directory when it was made elsewhere.
+sg_dovecot_stop() {
+	local dir=$1 root pid
+	root=$dir
+	[ -f "$dir/instance" ] && root=$(head -1 "$dir/instance")
+	[ -f "$root/dovecot.conf" ] || return 0
+	pid=$(head -1 "$root/run/master.pid" 2>/dev/null | tr -d ' ')
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill "$pid" 2>/dev/null
+		sg_wait_for "! kill -0 $pid" 10 || kill -9 "$pid" 2>/dev/null
+	fi
+	[ "$root" = "$dir" ] && return 0
+	_sg_guard sg_dovecot_stop "$dir"
+	case "$root" in
+	/tmp/sg-dovecot.?????? | /var/tmp/sg-dovecot.??????) ;;
+	*) sg_bail "sg_dovecot_stop: $dir/instance names $root, not a private Dovecot directory; leaving it" ;;
+	esac
+	[ "$(cat "$root/owner" 2>/dev/null)" = "$(realpath -m -- "$dir")" ] ||
+		sg_bail "sg_dovecot_stop: $root does not belong to $dir; leaving it"
+	_sg_add_root "$root"
+	rm -f "$dir/dovecot.log"
+	[ -f "$root/dovecot.log" ] && cp "$root/dovecot.log" "$dir/dovecot.log"
+	rm -rf -- "$root"
+	rm -f "$dir/instance"
+}
+
+# Can USER traverse DIR (and every directory above it)?
+_sg_user_reaches() {
+	setpriv --reuid="$1" --regid="$(id -g "$1" 2>/dev/null || echo nogroup)" --clear-groups -- test -x "$2" 2>/dev/null
+}
+
+# sg_postfix_set DIR PARAM=VALUE...: change the private instance's main.cf
+# (postconf -e) and reload it. The caller waits for what it needs.
+sg_postfix_set() {
+	local dir=$1 root
+	shift
+	root=$(_sg_postfix_root "$dir")
+	_sg_guard sg_postfix_set "$dir"
+	if ! postconf -c "$root/etc" -e "$@" >"$dir/postconf.log" 2>&1; then
+		sg_show_log "postconf -e failed" "$dir/postconf.log"
+		return 1
+	fi
+	if ! postfix -c "$root/etc" reload >"$dir/reload.log" 2>&1 {_sg_out}>&-; then
+		sg_show_log "postfix reload failed" "$dir/reload.log"
+		sg_show_log "private Postfix log" "$root/maillog"
+		return 1
+	fi
+}
+
+# sg_postfix_sasl DIR SOCKET PORT: SMTP AUTH on the private instance, with
+# Dovecot's auth socket SOCKET as its SASL backend (AUTH offered without
+# TLS: loopback tests only); returns once smtpd on PORT offers AUTH.
+sg_postfix_sasl() {
+	local dir=$1 sock=$2 port=$3
+	sg_postfix_set "$dir" smtpd_sasl_auth_enable=yes smtpd_sasl_type=dovecot "smtpd_sasl_path=$sock" \
+		smtpd_tls_auth_only=no 'smtpd_sasl_security_options=noanonymous' || return 1
+	if ! sg_wait_for "_sg_smtp_offers_auth $port" 15; then
+		_sg_say "private Postfix on 127.0.0.1:$port does not offer AUTH after 15 s"
+		sg_show_log "private Postfix log" "$(_sg_postfix_root "$dir")/maillog"
+		return 1
+	fi
+}
+
+_sg_smtp_offers_auth() {
+	python3 - "$1" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s.ehlo("client.sg-test.example")
+ok = s.has_extn("auth")
+s.quit()
+sys.exit(0 if ok else 1)
+PY
+}
+
+# sg_send_mail_auth PORT LOGIN PASSWORD FROM TO FILE: one message over an
+# authenticated session (smtplib login(): AUTH PLAIN). TO may be a
+# comma-separated list. Exit 0 when the message got 250; the refusal
+# (of AUTH or of the message) on stderr otherwise.
+sg_send_mail_auth() {
+	python3 - "$@" <<'PY'
+import smtplib, sys
+port, login, password, frm, to, path = sys.argv[1:7]
+data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+rcpts = [t.strip() for t in to.split(",") if t.strip()]
+s = smtplib.SMTP("127.0.0.1", int(port), timeout=60)
+s.ehlo("client.sg-test.example")
+try:
+    s.login(login, password)
+    s.sendmail(frm, rcpts, data)
+except smtplib.SMTPException as e:
+    print("send as %s: %s" % (login, e), file=sys.stderr)
+    sys.exit(1)
+finally:
+    try:
+        s.quit()
+    except smtplib.SMTPException:
+        pass
 PY
 }
 
