@@ -302,7 +302,12 @@ sg_agent_write(struct sg_op *op, struct sg_ingest_state *s)
 	}
 	op->actor = s->agent;
 	op->quiet = s->cmds.quiet;
-	rc = sg_cmd_apply(op, &s->t, &s->cmds, s->agent, &late);
+	/* The reply first: the notices the commands imply (resolved, with the
+	 * rating invitation) must reach the customer after the answer, and
+	 * the outbound queue keeps a ticket's jobs in order. */
+	rc = s->agent_mode == SG_AGENT_REPLY ? relay(op, s) : 0;
+	if (rc == 0)
+		rc = sg_cmd_apply(op, &s->t, &s->cmds, s->agent, &late);
 	if (rc == SG_OP_INVALID) {
 		/* the ticket changed since the check: decide again, with these errors */
 		for (size_t i = 0; i < late.n; i++)
@@ -310,9 +315,7 @@ sg_agent_write(struct sg_op *op, struct sg_ingest_state *s)
 		rc = SG_ING_REDECIDE;
 	}
 	sg_strlist_clear(&late);
-	if (rc == 0 && s->agent_mode == SG_AGENT_REPLY)
-		rc = relay(op, s);
-	else if (rc == 0) {
+	if (rc == 0 && s->agent_mode != SG_AGENT_REPLY) {
 		rc = keep(op, s, SG_DIR_INTERNAL, s->agent);
 		if (rc == 0 && s->agent_mode == SG_AGENT_NOTE)
 			rc = sg_event_emit(op, &s->t, SG_EV_NOTE, NULL, NULL, "note by %s: %.200s", s->agent,

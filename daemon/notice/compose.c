@@ -56,6 +56,18 @@ excerpt(const char *body)
 	return e;
 }
 
+/* The status as the customer reads it, in their language. */
+static const char *
+status_for(const char *lang, enum sg_status st)
+{
+	static const char *const ru[SG_ST_COUNT] = {
+		"новое", "в работе", "ждёт вашего ответа", "решено", "закрыто",
+	};
+	if (lang != NULL && strcmp(lang, "ru") == 0 && (unsigned)st < SG_ST_COUNT)
+		return ru[st];
+	return sg_status_name(st);
+}
+
 static void
 when(int64_t t, char *buf, size_t size)
 {
@@ -94,7 +106,7 @@ sg_notice_render(const struct sg_conf *c, const struct sg_ticket *t, const struc
 	sg_template_set(&tv, SG_TV_TOKEN, token);
 	sg_template_set(&tv, SG_TV_ID, idbuf);
 	sg_template_set(&tv, SG_TV_SUBJECT, t->subject);
-	sg_template_set(&tv, SG_TV_STATUS, sg_status_name(t->status));
+	sg_template_set(&tv, SG_TV_STATUS, status_for(out->lang, t->status));
 	sg_template_set(&tv, SG_TV_QUEUE, t->queue ? t->queue : "default");
 	sg_template_set(&tv, SG_TV_PRIORITY, sg_priority_name(t->priority));
 	sg_template_set(&tv, SG_TV_AGENT_NAME, t->assignee ? t->assignee : "-");

@@ -134,6 +134,30 @@ find_cb(const struct sg_job *j, void *arg)
 	return 0;
 }
 
+struct order {
+	const char *to, *needle;
+	uint64_t id;
+};
+
+static int
+order_cb(const struct sg_job *j, void *arg)
+{
+	struct order *o = arg;
+	for (size_t i = 0; i < j->rcpts.n; i++)
+		if (strcmp(j->rcpts.v[i], o->to) == 0 && strstr(j->payload, o->needle) != NULL)
+			o->id = j->id;   /* the last one, in job order */
+	return 0;
+}
+
+/* The id of the newest job to `to` holding needle (0: none). */
+static uint64_t
+job_id_with(const char *to, const char *needle)
+{
+	struct order o = { to, needle, 0 };
+	sg_store_job_foreach(st, order_cb, &o);
+	return o.id;
+}
+
 /* Is there a job to `to` whose payload holds needle? */
 static int
 job_with(const char *to, const char *needle)
@@ -258,6 +282,8 @@ test_conversation(void)
 	ok(jobs_to("alice@customer.example", NULL) == before + 2 && job_with("alice@customer.example", "1 (not at all) to 5") &&
 	   job_with("alice@customer.example", "a new invoice is on its way"),
 	   "the customer gets the reply and the resolution notice with the rating invitation");
+	ok(job_id_with("alice@customer.example", "a new invoice is on its way") <
+	   job_id_with("alice@customer.example", "1 (not at all) to 5"), "the answer goes out before the resolution notice");
 
 	/* The customer rates. */
 	before = jobs_to("alice@customer.example", NULL);
