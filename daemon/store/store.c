@@ -297,7 +297,11 @@ int
 sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id)
 {
 	db_seq_t v;
-	int rc = st->seq->get(st->seq, tx(txn), 1, &v, 0);
+	/* Outside a transaction the id is taken by an auto-commit that need
+	 * not reach the disk on its own: the log is written in order, so the
+	 * synced commit of the ticket that uses the id makes it durable too,
+	 * and an id whose ticket never committed is only a gap. */
+	int rc = st->seq->get(st->seq, tx(txn), 1, &v, txn == NULL ? DB_TXN_NOSYNC : 0);
 
 	if (rc != 0)
 		return map_err(rc, "sequence get");
