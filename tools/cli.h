@@ -39,6 +39,7 @@ int sg_cmd_rules(int argc, char **argv);
 int sg_cmd_queues(int argc, char **argv);
 int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
+int sg_cmd_imap(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -57,5 +58,7 @@ int sg_cmd_set(int argc, char **argv);
 	{ "queues", sg_cmd_queues, "list the queues of the rules file", "queues" }, \
 	{ "agents", sg_cmd_agents, "agents with their load: open tickets, assigned today", "agents" }, \
 	{ "set", sg_cmd_set, "change a ticket by hand (an event is recorded)", \
-	  "set N status|priority|queue|assignee VALUE" },
+	  "set N status|priority|queue|assignee VALUE" }, \
+	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
+	  "imap status [NAME] [--json]" },
 #endif
