@@ -540,7 +540,6 @@ session(struct poller *p, struct sg_conf **cp, int *progressed)
 	sg_imap_session_close(&r.s);
 	p->status.connected = 0;
 	p->status.since = (int64_t)time(NULL);
-	status_save(p);
 	*cp = r.c;
 	*progressed = r.progressed;
 	sg_imap_ckpt_clear(&r.ck);
@@ -567,6 +566,7 @@ poller_main(void *arg)
 			break;
 		}
 		rc = session(p, &c, &progressed);
+		status_save(p);   /* connected or not, and the last error, for the CLI */
 		mb = sg_conf_mailbox(c, p->name);
 		long max = mb != NULL ? mb->reconnect_max : 60;
 		sg_conf_unref(&c);

@@ -101,9 +101,13 @@ refusal(gnutls_x509_crt_t leaf, const char *host, unsigned status, int name_ok, 
 	if (dates != NULL) {
 		chain = sg_xstrdup(dates);
 	} else if (left != 0) {
-		chain = status_text(left);
-		for (size_t l = strlen(chain); l > 0 && (chain[l - 1] == ' ' || chain[l - 1] == '.'); l--)
-			chain[l - 1] = '\0';
+		char *t = status_text(left);
+		for (size_t l = strlen(t); l > 0 && (t[l - 1] == ' ' || t[l - 1] == '.'); l--)
+			t[l - 1] = '\0';
+		/* the commonest case, said plainly */
+		int self = (left & GNUTLS_CERT_SIGNER_NOT_FOUND) && gnutls_x509_crt_check_issuer(leaf, leaf);
+		chain = sg_xasprintf("%s%s", self ? "the certificate is self-signed: " : "", t);
+		free(t);
 	}
 	if (left & GNUTLS_CERT_SIGNER_NOT_FOUND)
 		hint = "; name its CA in tls_ca_file, or set tls_allow_untrusted = true to accept it";
