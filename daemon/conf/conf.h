@@ -5,7 +5,9 @@
  * `key = {"a", "b"}`, `#` comments, `include("other.conf")`). The table in
  * config.c (sg_conf_params) gives each key its type, default, bounds and
  * one documentation line; the man page supportgate.conf(5) must document
- * every key of it (a test checks).
+ * every key of it (a test checks). `mailbox NAME { ... }` sections (the
+ * IMAP door) have their own table, sg_conf_mailbox_params, documented as
+ * mailbox.KEY; each section becomes a struct sg_mailbox in c->mailboxes.
  *
  * sg_conf_load() builds a new immutable struct sg_conf. Every error is
  * appended to errs as "file:line: message"; any error means no config
@@ -47,7 +49,7 @@ enum sg_imap_processed {
 /* One `mailbox NAME { ... }` section; the keys are in sg_conf_mailbox_params. */
 struct sg_mailbox {
 	char *name;                         /* the section title: letters, digits, . _ - */
-	int line;                           /* where the section is in the file, for messages */
+	int line;                           /* the line that ends the section, for messages */
 	char *host;
 	long port;                          /* 0 in the file: 993 (implicit) or 143 */
 	int tls;                            /* enum sg_imap_tls */
