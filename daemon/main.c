@@ -34,6 +34,7 @@
 #endif
 
 #include "conf/conf.h"
+#include "imap/imap.h"
 #include "ingest/ingest.h"
 #include "sla/clock.h"
 #include "lib/log.h"
@@ -126,6 +127,7 @@ reload_thread(void *arg)
 			sg_conf_unref(&old);
 			sg_log_set_level((enum sg_log_level)nc->log_level);
 			sg_conf_swap(nc);
+			sg_imap_reload();   /* mailbox sections added, removed or changed */
 			sg_info(MOD, "configuration reloaded");
 		}
 		sg_diag_clear(&errs);
@@ -287,6 +289,10 @@ serve(const struct sg_conf *c, struct sg_store **st)
 		sg_error(MOD, "cannot start the timer thread");
 		return -1;
 	}
+	if (sg_imap_start(*st) != 0) {   /* the IMAP door: a thread per mailbox, none blocks the milter */
+		sg_error(MOD, "cannot start the IMAP pollers");
+		return -1;
+	}
 	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
 		sg_error(MOD, "cannot start the reload thread");
 		return -1;
@@ -341,6 +347,7 @@ main(int argc, char **argv)
 		return 1;
 	if (set_up(c, foreground, &pf) == 0 && serve(c, &st) == 0)
 		rc = 0;
+	sg_imap_stop();
 	sg_clock_stop();
 	sg_outbound_stop();
 	sg_store_close(&st);

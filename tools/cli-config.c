@@ -13,9 +13,10 @@
 #include "lib/log.h"
 
 static void
-print_value(const struct sg_conf *c, const struct sg_param *p)
+print_value(const void *obj, const struct sg_param *p)
 {
-	const char *base = (const char *)c + p->offset;
+	const char *base = (const char *)obj + p->offset;
+	char ebuf[32];
 
 	switch (p->type) {
 	case SG_PT_STR:
@@ -44,7 +45,7 @@ print_value(const struct sg_conf *c, const struct sg_param *p)
 		else if (strcmp(p->name, "log_level") == 0)
 			printf("\"%s\"", sg_log_level_name((enum sg_log_level)*(const int *)base));
 		else
-			printf("\"%s\"", sg_action_name((enum sg_action)*(const int *)base));
+			printf("\"%s\"", sg_conf_enum_name(p, *(const int *)base, ebuf, sizeof(ebuf)));
 		break;
 	}
 }
@@ -66,6 +67,13 @@ sg_cmd_config(int argc, char **argv)
 			int quote = p->type != SG_PT_INT && p->type != SG_PT_BOOL && p->type != SG_PT_STRLIST;
 			printf("%s = %s%s%s\t# %s\n", p->name, quote ? "\"" : "", p->def, quote ? "\"" : "", p->doc);
 		}
+		/* the keys of a mailbox NAME { ... } section, as mailbox.KEY */
+		for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
+			const struct sg_param *p = &sg_conf_mailbox_params[i];
+			int quote = p->type != SG_PT_INT && p->type != SG_PT_BOOL && p->type != SG_PT_STRLIST;
+			printf("mailbox.%s = %s%s%s\t# %s\n", p->name, quote ? "\"" : "", p->def, quote ? "\"" : "",
+			       p->doc);
+		}
 		return 0;
 	}
 	const struct sg_conf *c = sg_cli_conf();
@@ -73,6 +81,15 @@ sg_cmd_config(int argc, char **argv)
 		printf("%s = ", sg_conf_params[i].name);
 		print_value(c, &sg_conf_params[i]);
 		printf("\n");
+	}
+	for (size_t m = 0; m < c->nmailboxes; m++) {
+		printf("mailbox %s {\n", c->mailboxes[m].name);
+		for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
+			printf("\t%s = ", sg_conf_mailbox_params[i].name);
+			print_value(&c->mailboxes[m], &sg_conf_mailbox_params[i]);
+			printf("\n");
+		}
+		printf("}\n");
 	}
 	return 0;
 }

@@ -40,6 +40,7 @@ int sg_cmd_queues(int argc, char **argv);
 int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
 int sg_cmd_clock(int argc, char **argv);
+int sg_cmd_imap(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -60,5 +61,7 @@ int sg_cmd_clock(int argc, char **argv);
 	{ "set", sg_cmd_set, "change a ticket by hand through the ticket operations (events, notices)", \
 	  "set N status|priority|queue|assignee|segment|sla|tag|note VALUE" }, \
 	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close), optionally as if later", \
-	  "clock run [--in DURATION]" },
+	  "clock run [--in DURATION]" }, \
+	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
+	  "imap status [NAME] [--json]" },
 #endif

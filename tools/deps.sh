@@ -10,7 +10,7 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
  libgmime-3.0-dev libpcre2-dev libcurl4-gnutls-dev libetpan-dev libmilter-dev
  libdb-dev libconfuse-dev libjansson-dev"
-TEST_PKGS="postfix miltertest python3 m4 util-linux man-db dovecot-core faketime"
+TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl"
 
 want=$BUILD_PKGS
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "lib/log.h"
 #include "lib/size.h"
@@ -132,6 +134,46 @@ const struct sg_param sg_conf_params[] = {
 };
 const size_t sg_conf_nparams = sizeof(sg_conf_params) / sizeof(sg_conf_params[0]);
 
+/* The keys of a `mailbox NAME { ... }` section (the IMAP door). */
+#define MOFF(f) offsetof(struct sg_mailbox, f)
+const struct sg_param sg_conf_mailbox_params[] = {
+	{ "host", SG_PT_STR, "", 0, 0, NULL, MOFF(host),
+	  "IMAP server: host name (checked against its certificate) or address; required" },
+	{ "port", SG_PT_INT, "0", 0, 65535, NULL, MOFF(port),
+	  "server port; 0: 993 with tls = implicit, 143 otherwise" },
+	{ "tls", SG_PT_ENUM, "implicit", 0, 0, "implicit|starttls|none", MOFF(tls),
+	  "implicit (imaps), starttls (required before login) or none (plain text, loopback hosts only)" },
+	{ "tls_ca_file", SG_PT_STR, "", 0, 0, NULL, MOFF(tls_ca_file),
+	  "PEM file of the CAs that may sign the server's certificate (empty: the system trust store)" },
+	{ "tls_allow_untrusted", SG_PT_BOOL, "false", 0, 0, NULL, MOFF(tls_allow_untrusted),
+	  "accept a certificate that no trusted CA signed (self-signed); dates and host name are still checked" },
+	{ "tls_allow_wrong_name", SG_PT_BOOL, "false", 0, 0, NULL, MOFF(tls_allow_wrong_name),
+	  "accept a certificate issued for another host name" },
+	{ "user", SG_PT_STR, "", 0, 0, NULL, MOFF(user),
+	  "login name; required" },
+	{ "password_file", SG_PT_STR, "", 0, 0, NULL, MOFF(password_file),
+	  "file holding the password (sent only after the certificate passed); required" },
+	{ "folder", SG_PT_STR, "INBOX", 0, 0, NULL, MOFF(folder),
+	  "folder read for new mail" },
+	{ "processed", SG_PT_ENUM, "move", 0, 0, "move|seen", MOFF(processed),
+	  "ingested mail is moved to processed_folder (move) or flagged \\Seen and left in place (seen)" },
+	{ "processed_folder", SG_PT_STR, "Processed", 0, 0, NULL, MOFF(processed_folder),
+	  "where processed = move puts ingested mail (created when missing)" },
+	{ "poll_interval", SG_PT_INT, "60", 1, 86400, NULL, MOFF(poll_interval),
+	  "seconds between checks without IDLE; with IDLE, the longest wait before the folder is checked again" },
+	{ "idle", SG_PT_BOOL, "true", 0, 0, NULL, MOFF(idle),
+	  "wait with IDLE when the server offers it, so new mail is read at once" },
+	{ "timeout", SG_PT_INT, "30", 5, 600, NULL, MOFF(timeout),
+	  "seconds one network operation may take before the connection is dropped" },
+	{ "reconnect_max", SG_PT_INT, "300", 1, 3600, NULL, MOFF(reconnect_max),
+	  "longest wait in seconds between reconnection attempts (from 1 s, doubling, with jitter)" },
+	{ "size_limit", SG_PT_SIZE, "100M", 65536, 1073741824LL, NULL, MOFF(size_limit),
+	  "larger messages are not fetched: flagged and left in the folder" },
+	{ "addresses", SG_PT_STRLIST, "{}", 0, 0, NULL, MOFF(addresses),
+	  "support address(es) the mailbox receives mail for (empty: the first support_address)" },
+};
+const size_t sg_conf_mailbox_nparams = sizeof(sg_conf_mailbox_params) / sizeof(sg_conf_mailbox_params[0]);
+
 static struct sg_conf *current;
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Loading is rare and serialised; the error sink is per load. */
@@ -168,12 +210,38 @@ confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 }
 
 static const struct sg_param *
+table_find(const struct sg_param *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(t[i].name, name) == 0)
+			return &t[i];
+	return NULL;
+}
+
+static const struct sg_param *
 param_find(const char *name)
 {
-	for (size_t i = 0; i < sg_conf_nparams; i++)
-		if (strcasecmp(sg_conf_params[i].name, name) == 0)
-			return &sg_conf_params[i];
-	return NULL;
+	return table_find(sg_conf_params, sg_conf_nparams, name);
+}
+
+const char *
+sg_conf_enum_name(const struct sg_param *p, int idx, char *buf, size_t size)
+{
+	const char *s = p->choices;
+
+	for (int i = 0; s != NULL && *s; i++) {
+		const char *bar = strchr(s, '|');
+		size_t l = bar ? (size_t)(bar - s) : strlen(s);
+		if (i == idx) {
+			snprintf(buf, size, "%.*s", (int)l, s);
+			return buf;
+		}
+		if (bar == NULL)
+			break;
+		s = bar + 1;
+	}
+	snprintf(buf, size, "?");
+	return buf;
 }
 
 static int
@@ -285,9 +353,8 @@ validate_value(cfg_t *cfg, const struct sg_param *p, const char *v)
 }
 
 static int
-validate_cb(cfg_t *cfg, cfg_opt_t *opt)
+validate_param(cfg_t *cfg, cfg_opt_t *opt, const struct sg_param *p)
 {
-	const struct sg_param *p = param_find(opt->name);
 	int rc = 0;
 
 	if (p == NULL)
@@ -310,6 +377,18 @@ validate_cb(cfg_t *cfg, cfg_opt_t *opt)
 	/* Errors are collected, not returned: parsing goes on so that every
 	 * error in the file is reported at once. */
 	return rc;
+}
+
+static int
+validate_cb(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_param(cfg, opt, param_find(opt->name));
+}
+
+static int
+validate_mailbox_cb(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_param(cfg, opt, table_find(sg_conf_mailbox_params, sg_conf_mailbox_nparams, opt->name));
 }
 
 static char *
@@ -342,6 +421,24 @@ read_secret_min(const char *path, size_t *len, const char *cfgfile, int line, co
 }
 
 static void
+mailbox_free(struct sg_mailbox *m)
+{
+	for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
+		const struct sg_param *p = &sg_conf_mailbox_params[i];
+		char *base = (char *)m + p->offset;
+		if (p->type == SG_PT_STR)
+			free(*(char **)base);
+		else if (p->type == SG_PT_STRLIST)
+			sg_strlist_clear((struct sg_strlist *)base);
+	}
+	if (m->password != NULL) {
+		memset(m->password, 0, strlen(m->password));
+		free(m->password);
+	}
+	free(m->name);
+}
+
+static void
 config_free(struct sg_conf *c)
 {
 	for (size_t i = 0; i < sg_conf_nparams; i++) {
@@ -362,6 +459,9 @@ config_free(struct sg_conf *c)
 		memset(c->smtp_password, 0, strlen(c->smtp_password));
 		free(c->smtp_password);
 	}
+	for (size_t i = 0; i < c->nmailboxes; i++)
+		mailbox_free(&c->mailboxes[i]);
+	free(c->mailboxes);
 	sg_templates_free(&c->templates);
 	sg_rules_free(&c->rules);
 	free(c->path);
@@ -384,12 +484,13 @@ file_lines(const char *path)
 	return n;
 }
 
+/* Copy the values of the keys in table t from cfg into the struct at obj. */
 static void
-fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
+fill_table(void *obj, const struct sg_param *t, size_t n, cfg_t *cfg)
 {
-	for (size_t i = 0; i < sg_conf_nparams; i++) {
-		const struct sg_param *p = &sg_conf_params[i];
-		char *base = (char *)c + p->offset;
+	for (size_t i = 0; i < n; i++) {
+		const struct sg_param *p = &t[i];
+		char *base = (char *)obj + p->offset;
 		switch (p->type) {
 		case SG_PT_STR:
 			*(char **)base = sg_xstrdup(cfg_getstr(cfg, p->name) ? cfg_getstr(cfg, p->name) : "");
@@ -427,6 +528,104 @@ fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
 			break;
 		}
 	}
+}
+
+static void
+fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
+{
+	fill_table(c, sg_conf_params, sg_conf_nparams, cfg);
+	c->nmailboxes = cfg_size(cfg, "mailbox");
+	c->mailboxes = c->nmailboxes ? sg_xcalloc(c->nmailboxes, sizeof(*c->mailboxes)) : NULL;
+	for (size_t i = 0; i < c->nmailboxes; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "mailbox", (unsigned)i);
+		fill_table(&c->mailboxes[i], sg_conf_mailbox_params, sg_conf_mailbox_nparams, sec);
+		c->mailboxes[i].name = sg_xstrdup(cfg_title(sec) ? cfg_title(sec) : "");
+		c->mailboxes[i].line = sec->line;
+	}
+}
+
+int
+sg_conf_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+const struct sg_mailbox *
+sg_conf_mailbox(const struct sg_conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->nmailboxes; i++)
+		if (strcmp(c->mailboxes[i].name, name) == 0)
+			return &c->mailboxes[i];
+	return NULL;
+}
+
+static int
+has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* A mailbox section as a whole: required keys, the loopback rule for
+ * plain text, files, and the addresses it stands for. */
+static void
+check_mailbox(struct sg_conf *c, struct sg_mailbox *m, const char *path)
+{
+	const char *n = m->name;
+	int eof = m->line;   /* errors point at the section */
+
+	if (!valid_token_chars(n, "._-") || strlen(n) > 64)
+		add_err(path, eof, "mailbox \"%s\": the name must be 1-64 letters, digits, '.', '_' or '-'", n);
+	if (m->host[0] == '\0' || strpbrk(m->host, " \t/") != NULL || has_ctl(m->host))
+		add_err(path, eof, "mailbox %s: host: '%s' is not a host name or address", n, m->host);
+	if (m->tls == SG_IMAP_TLS_NONE && m->host[0] != '\0' && !sg_conf_host_is_loopback(m->host))
+		add_err(path, eof, "mailbox %s: tls = none (plain text) is allowed only for a loopback host "
+			"(localhost, 127.0.0.0/8, ::1), not '%s'", n, m->host);
+	if (m->port == 0)
+		m->port = m->tls == SG_IMAP_TLS_IMPLICIT ? 993 : 143;
+	if (m->user[0] == '\0' || has_ctl(m->user))
+		add_err(path, eof, "mailbox %s: user: a login name is required", n);
+	if (m->password_file[0] == '\0') {
+		add_err(path, eof, "mailbox %s: password_file: a password file is required", n);
+	} else {
+		size_t len;
+		char *key = sg_xasprintf("mailbox %s: password_file", n);
+		m->password = read_secret_min(m->password_file, &len, path, eof, key, 1);
+		free(key);
+	}
+	if (m->tls_ca_file[0] != '\0' && access(m->tls_ca_file, R_OK) != 0)
+		add_err(path, eof, "mailbox %s: tls_ca_file: %s: %s", n, m->tls_ca_file, strerror(errno));
+	if (m->folder[0] == '\0' || has_ctl(m->folder))
+		add_err(path, eof, "mailbox %s: folder: a folder name is required", n);
+	if (m->processed == SG_IMAP_MOVE &&
+	    (m->processed_folder[0] == '\0' || has_ctl(m->processed_folder) || strcmp(m->processed_folder, m->folder) == 0))
+		add_err(path, eof, "mailbox %s: processed_folder: '%s' must name a folder other than folder", n,
+			m->processed_folder);
+	for (size_t i = 0; i < m->addresses.n; i++)
+		if (!sg_conf_is_support(c, m->addresses.v[i], NULL))
+			add_err(path, eof, "mailbox %s: addresses: '%s' is not a support address (support_address, "
+				"support_address_regex)", n, m->addresses.v[i]);
+	if (m->addresses.n == 0) {
+		if (c->support_address.n > 0)
+			sg_strlist_add(&m->addresses, c->support_address.v[0], 1);
+		else
+			add_err(path, eof, "mailbox %s: addresses: name the support address(es) this mailbox receives", n);
+	}
+	for (struct sg_mailbox *o = c->mailboxes; o < m; o++)
+		if (strcasecmp(o->host, m->host) == 0 && o->port == m->port && strcmp(o->user, m->user) == 0 &&
+		    strcmp(o->folder, m->folder) == 0)
+			add_err(path, eof, "mailbox %s: reads the same folder as mailbox %s", n, o->name);
 }
 
 /* Checks that look at the whole config (absent keys, files, users). */
@@ -474,6 +673,8 @@ check_semantics(struct sg_conf *c, const char *path)
 	}
 	if (c->support_from[0] != '\0' && (strchr(c->support_from, '@') == NULL || strpbrk(c->support_from, " <>\r\n") != NULL))
 		add_err(path, eof, "support_from: '%s' is not a plain address", c->support_from);
+	for (size_t i = 0; i < c->nmailboxes; i++)
+		check_mailbox(c, &c->mailboxes[i], path);
 	/* Templates: a missing folder is an error unless it is the built-in
 	 * default (then acknowledgements are off, with a warning). */
 	struct stat tsb;
@@ -485,21 +686,15 @@ check_semantics(struct sg_conf *c, const char *path)
 	}
 }
 
-struct sg_conf *
-sg_conf_load(const char *path, struct sg_diag *errs)
+/* libconfuse options for the keys of table t, with extra zeroed slots at
+ * the end for the caller (CFG_END, sections, functions). */
+static cfg_opt_t *
+table_opts(const struct sg_param *t, size_t n, size_t extra)
 {
-	cfg_opt_t *opts;
-	cfg_t *cfg;
-	struct sg_conf *c = NULL;
-	size_t before = errs->n;
-	int rc;
+	cfg_opt_t *opts = sg_xcalloc(n + extra, sizeof(cfg_opt_t));
 
-	pthread_mutex_lock(&load_lock);
-	load_errs = errs;
-
-	opts = sg_xcalloc(sg_conf_nparams + 2, sizeof(cfg_opt_t));
-	for (size_t i = 0; i < sg_conf_nparams; i++) {
-		const struct sg_param *p = &sg_conf_params[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct sg_param *p = &t[i];
 		switch (p->type) {
 		case SG_PT_STRLIST:
 			opts[i] = (cfg_opt_t)CFG_STR_LIST((char *)p->name, (char *)p->def, CFGF_NONE);
@@ -515,8 +710,27 @@ sg_conf_load(const char *path, struct sg_diag *errs)
 			break;
 		}
 	}
-	opts[sg_conf_nparams] = (cfg_opt_t)CFG_FUNC("include", cfg_include);
-	opts[sg_conf_nparams + 1] = (cfg_opt_t)CFG_END();
+	return opts;
+}
+
+struct sg_conf *
+sg_conf_load(const char *path, struct sg_diag *errs)
+{
+	cfg_opt_t *opts, *mbopts;
+	cfg_t *cfg;
+	struct sg_conf *c = NULL;
+	size_t before = errs->n;
+	int rc;
+
+	pthread_mutex_lock(&load_lock);
+	load_errs = errs;
+
+	mbopts = table_opts(sg_conf_mailbox_params, sg_conf_mailbox_nparams, 1);
+	mbopts[sg_conf_mailbox_nparams] = (cfg_opt_t)CFG_END();
+	opts = table_opts(sg_conf_params, sg_conf_nparams, 3);
+	opts[sg_conf_nparams] = (cfg_opt_t)CFG_SEC("mailbox", mbopts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	opts[sg_conf_nparams + 1] = (cfg_opt_t)CFG_FUNC("include", cfg_include);
+	opts[sg_conf_nparams + 2] = (cfg_opt_t)CFG_END();
 
 	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL) {
@@ -526,6 +740,11 @@ sg_conf_load(const char *path, struct sg_diag *errs)
 	cfg_set_error_function(cfg, confuse_errfunc);
 	for (size_t i = 0; i < sg_conf_nparams; i++)
 		cfg_set_validate_func(cfg, sg_conf_params[i].name, validate_cb);
+	for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
+		char *name = sg_xasprintf("mailbox|%s", sg_conf_mailbox_params[i].name);
+		cfg_set_validate_func(cfg, name, validate_mailbox_cb);
+		free(name);
+	}
 
 	if (access(path, R_OK) != 0) {
 		add_err(path, 0, "cannot read configuration: %s", strerror(errno));
@@ -550,6 +769,7 @@ out:
 	if (cfg != NULL)
 		cfg_free(cfg);
 	free(opts);
+	free(mbopts);
 	load_errs = NULL;
 	pthread_mutex_unlock(&load_lock);
 	return c;

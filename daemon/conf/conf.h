@@ -5,7 +5,9 @@
  * `key = {"a", "b"}`, `#` comments, `include("other.conf")`). The table in
  * config.c (sg_conf_params) gives each key its type, default, bounds and
  * one documentation line; the man page supportgate.conf(5) must document
- * every key of it (a test checks).
+ * every key of it (a test checks). `mailbox NAME { ... }` sections (the
+ * IMAP door) have their own table, sg_conf_mailbox_params, documented as
+ * mailbox.KEY; each section becomes a struct sg_mailbox in c->mailboxes.
  *
  * sg_conf_load() builds a new immutable struct sg_conf. Every error is
  * appended to errs as "file:line: message"; any error means no config
@@ -29,6 +31,43 @@ enum sg_action {
 	SG_ACT_ACCEPT = 0,   /* accept the mail unmodified */
 	SG_ACT_TEMPFAIL,     /* 4xx: the MTA keeps it and retries */
 	SG_ACT_REJECT,       /* 5xx */
+};
+
+/* IMAP door (daemon/imap): how a mailbox is reached and what happens to
+ * the mail once it is ingested. */
+enum sg_imap_tls {
+	SG_IMAP_TLS_IMPLICIT = 0,   /* TLS from the first byte (imaps, port 993) */
+	SG_IMAP_TLS_STARTTLS,       /* plain connect, STARTTLS required before login */
+	SG_IMAP_TLS_NONE,           /* plain text: loopback hosts only, set explicitly */
+};
+
+enum sg_imap_processed {
+	SG_IMAP_MOVE = 0,           /* MOVE (or COPY + \Deleted + UID EXPUNGE) to processed_folder */
+	SG_IMAP_SEEN,               /* leave it in place with \Seen */
+};
+
+/* One `mailbox NAME { ... }` section; the keys are in sg_conf_mailbox_params. */
+struct sg_mailbox {
+	char *name;                         /* the section title: letters, digits, . _ - */
+	int line;                           /* the line that ends the section, for messages */
+	char *host;
+	long port;                          /* 0 in the file: 993 (implicit) or 143 */
+	int tls;                            /* enum sg_imap_tls */
+	char *tls_ca_file;                  /* "" = the system trust store */
+	int tls_allow_untrusted;
+	int tls_allow_wrong_name;
+	char *user;
+	char *password_file;
+	char *password;                     /* contents of password_file */
+	char *folder;
+	int processed;                      /* enum sg_imap_processed */
+	char *processed_folder;
+	long poll_interval;                 /* seconds */
+	int idle;
+	long timeout;                       /* seconds per network operation */
+	long reconnect_max;                 /* seconds: longest wait between attempts */
+	uint64_t size_limit;
+	struct sg_strlist addresses;        /* lower-cased; never empty after load */
 };
 
 struct sg_conf {
@@ -88,6 +127,9 @@ struct sg_conf {
 	char *template_dir;
 	struct sg_templates *templates;     /* loaded from template_dir, or NULL */
 	struct sg_rules *rules;             /* loaded from rules_file, or NULL */
+	/* IMAP door: the mailbox sections, in file order */
+	struct sg_mailbox *mailboxes;
+	size_t nmailboxes;
 };
 
 enum sg_param_type {
@@ -105,12 +147,25 @@ struct sg_param {
 	const char *def;        /* default as written in a config file */
 	long long min, max;     /* bounds for INT and SIZE */
 	const char *choices;    /* ENUM: "a|b|c" */
-	size_t offset;          /* into struct sg_conf */
+	size_t offset;          /* into struct sg_conf (struct sg_mailbox for mailbox keys) */
 	const char *doc;        /* one line for the man page and --help */
 };
 
 extern const struct sg_param sg_conf_params[];
 extern const size_t sg_conf_nparams;
+/* The keys of a `mailbox NAME { ... }` section (offsets into struct
+ * sg_mailbox); documented in supportgate.conf(5) as mailbox.KEY. */
+extern const struct sg_param sg_conf_mailbox_params[];
+extern const size_t sg_conf_mailbox_nparams;
+
+/* The name of choice idx of an ENUM parameter, written to buf ("?" when
+ * out of range); returns buf. */
+const char *sg_conf_enum_name(const struct sg_param *p, int idx, char *buf, size_t size);
+/* The mailbox section called name, or NULL. */
+const struct sg_mailbox *sg_conf_mailbox(const struct sg_conf *c, const char *name);
+/* Is host a loopback name or address (localhost, 127.0.0.0/8, ::1)?
+ * Syntax only: no resolver is asked. */
+int sg_conf_host_is_loopback(const char *host);
 
 
 /*

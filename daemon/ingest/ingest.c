@@ -128,6 +128,7 @@ read_facts(struct sg_ingest_state *s)
 		/* Lose nothing: the raw bytes are still stored on a ticket. */
 		sg_log_ctx(SG_LOG_WARN, MOD, in->queue_id, 0, "message cannot be parsed; storing it raw");
 		s->mi = sg_msginfo_empty(in->len);
+		s->unparsed = 1;
 	}
 	if (s->mi->message_id != NULL && *s->mi->message_id != '\0') {
 		s->msgid = s->mi->message_id;
@@ -511,6 +512,8 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 	if (rc == 0)
 		rc = sg_store_ticket_put(st, op.txn, &s->t);
 end:
+	if (rc == 0 && s->in->kv_name != NULL)   /* the door's bookkeeping, in the same commit */
+		rc = sg_store_kv_put(st, op.txn, s->in->kv_name, s->in->kv_val, s->in->kv_len);
 	if (rc == 0)
 		rc = sg_store_txn_commit(&op.txn);
 	sg_store_txn_abort(&op.txn);
@@ -655,6 +658,7 @@ sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_i
 		goto out;
 	}
 	answer(&s, out);
+	out->unparsed = s.unparsed;
 	char sfrom[200], sid[200];
 	sg_log_ctx(SG_LOG_INFO, MOD, in->queue_id, out->ticket, "%s from=<%s> msgid=<%s>: %s",
 		   sg_verdict_name(out->verdict), sg_log_safe(sfrom, sizeof(sfrom), s.sender, 120),

@@ -40,6 +40,15 @@ struct sg_ingest_in {
 	const char *auth_user;      /* SMTP AUTH identity ({auth_authen}) or NULL */
 	const char *client_addr;    /* or NULL */
 	const char *queue_id;       /* MTA queue id ({i}) or NULL, for logs */
+	/* Optional door bookkeeping written atomically with the message (the
+	 * IMAP door's UID checkpoint): when kv_name is not NULL, every write
+	 * transaction sg_ingest() commits also puts kv_val (kv_len bytes)
+	 * under kv_name with sg_store_kv_put(). When no transaction runs
+	 * (duplicate, ignored, refused, any error) nothing is written: the
+	 * door writes it itself if it still wants it. */
+	const char *kv_name;
+	const void *kv_val;
+	size_t kv_len;
 };
 
 enum sg_verdict {
@@ -83,6 +92,7 @@ struct sg_decision {
 	int quarantine;              /* rule says quarantine (milter door) */
 	int discard;                 /* handled completely: the MTA drops its copy */
 	char *reason;                /* one line explaining the verdict */
+	int unparsed;                /* the message could not be parsed: stored raw */
 };
 
 const char *sg_verdict_name(enum sg_verdict v);

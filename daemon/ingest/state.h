@@ -31,6 +31,7 @@ struct sg_ingest_state {
 	const struct sg_ingest_in *in;
 	const char *door;               /* sg_door_name(in->door), for rules and events */
 	struct sg_msginfo *mi;
+	int unparsed;                   /* mi is empty: the bytes did not parse */
 	const char *msgid;              /* the message's id, our synthetic one, or the reused one's */
 	char *synth_msgid;
 	unsigned char digest[SG_MSGID_DIGEST_LEN];  /* content digest kept beside the id */

@@ -41,6 +41,11 @@
  *     ack:ADDRESS              recent ack send times to ADDRESS, u64 each
  *     ack-global               u64 clock hour, u64 acks sent in it
  *     alert:ADDRESS            u64 time of the last rate-limit alert
+ *     imap:MAILBOX             the IMAP door's UID checkpoint of a mailbox
+ *                              section: u8 version 1, u32 UIDVALIDITY, u32
+ *                              last UID handled, u64 messages ingested,
+ *                              then "user@host:port/folder" (daemon/imap/
+ *                              imap.h); written in the ingest transaction
  *
  * The names with %s are printf formats; use them as the format argument
  * (sg_xasprintf(SG_META_OPEN, agent)) so the compiler checks the rest.
@@ -81,6 +86,7 @@ enum sg_table {
 #define SG_KV_ACK          "ack:%s"         /* address */
 #define SG_KV_ACK_GLOBAL   "ack-global"
 #define SG_KV_ALERT        "alert:%s"       /* address */
+#define SG_KV_IMAP         "imap:%s"        /* mailbox section name */
 
 #define SG_MSGID_VAL_LEN 13
 #define SG_MSGID_DIGEST_LEN 16
