@@ -1,0 +1,427 @@
+/*
+ * fixture.h — what the unit tests (and the benchmarks) share around a
+ * real store: a config written in a temp dir, its store, mail fed through
+ * sg_ingest(), and questions about what that left behind. Header-only
+ * like tap.h, which it includes; every function is static and may go
+ * unused. Needs config.h first, as tap.h does.
+ *
+ * The fixture is two globals, as each test had them before:
+ *
+ *   st, conf              the open store and its config (NULL when closed)
+ *   load_conf(dir, fmt, ...)  write fmt (printf) as DIR/sg.conf and load
+ *                         it; its errors are printed (non-TAP lines). The
+ *                         config or NULL: the caller owns it (usually
+ *                         assigns it to conf).
+ *   open_store()          open conf's state_dir (no fsync) as st: 0, or -1
+ *                         with the fixture closed (also when conf is NULL)
+ *   close_fixture()       close st, drop conf; safe to call twice
+ *
+ * Mail in:
+ *   ingest_mail(in, d)    sg_ingest() of in on st and conf. What in leaves
+ *                         out is filled: len = strlen(raw), and with no
+ *                         recipient, one: support@example.com. d is cleared
+ *                         first (so it must be zeroed before the first
+ *                         call); the caller clears it at the end. Returns
+ *                         sg_ingest's code.
+ *   parse(raw)            sg_message_parse() of a NUL-terminated message:
+ *                         the result (may be NULL), freed with
+ *                         sg_msginfo_free()
+ *
+ * Questions about the store (each reads st):
+ *   events(id, type)      events of type (NULL: of any type) on ticket id
+ *   events_detail(id, type, &detail)  the same; *detail (when detail is
+ *                         not NULL) gets a malloc'd copy of the detail of
+ *                         the last one, or NULL
+ *   count_jobs(), count_tickets()  how many there are
+ *   jobs_to(to, &last)    jobs with to among their recipients; *last (when
+ *                         last is not NULL) gets a malloc'd copy of the
+ *                         newest one's payload, or NULL
+ *   job_with(to, needle)  is there a job to `to` whose payload holds needle?
+ *   ticket(id)            ticket id as read now, in one static copy that
+ *                         the next call (or close_fixture) overwrites: the
+ *                         caller frees nothing
+ *   mail_msgid(mail, out) the Message-Id of a mail we rendered, copied into
+ *                         out (char[200]); out is unchanged when there is none
+ *   header_count(mail, name)  fields called name in mail's header block
+ *
+ * Files:
+ *   top_srcdir()          $top_srcdir, or "." when unset
+ *   read_file(path, max, &len)  the whole file, malloc'd and NUL-terminated
+ *                         (len excludes the NUL); NULL when it cannot be
+ *                         read or is over max bytes
+ *   read_mail(rel, &len)  read_file of $top_srcdir/tests/mail/REL; a file
+ *                         that cannot be read is a "Bail out!"
+ *   for_each_mail(dir, levels, fn, arg)  fn(path, arg) for each regular
+ *                         file under dir and levels folders below it,
+ *                         hidden ones and .tsv/.md (a corpus's notes) left
+ *                         out, in readdir order
+ *   errors_text(&errs)    the errors joined, each followed by "; " ("" for
+ *                         none), malloc'd; errs is cleared
+ *   now_ns()              CLOCK_MONOTONIC in nanoseconds
+ */
+#ifndef SG_FIXTURE_H
+#define SG_FIXTURE_H
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "ingest/ingest.h"
+#include "lib/diag.h"
+#include "lib/xalloc.h"
+#include "mail/message.h"
+#include "store/store.h"
+#include "tap.h"
+
+static struct sg_store *st __attribute__((unused));
+static struct sg_conf *conf __attribute__((unused));
+static struct sg_ticket fixture_ticket;     /* what ticket() returns */
+
+/* ------------------------------------------------------------ files */
+
+static const char *top_srcdir(void) __attribute__((unused));
+static const char *
+top_srcdir(void)
+{
+	const char *top = getenv("top_srcdir");
+
+	return top != NULL ? top : ".";
+}
+
+static char *read_file(const char *path, size_t max, size_t *len) __attribute__((unused));
+static char *
+read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat sb;
+	char *buf;
+
+	if (fp == NULL)
+		return NULL;
+	if (fstat(fileno(fp), &sb) != 0 || (size_t)sb.st_size > max) {
+		fclose(fp);
+		return NULL;
+	}
+	buf = sg_xmalloc((size_t)sb.st_size + 1);
+	*len = fread(buf, 1, (size_t)sb.st_size, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static char *read_mail(const char *rel, size_t *len) __attribute__((unused));
+static char *
+read_mail(const char *rel, size_t *len)
+{
+	char *path = sg_xasprintf("%s/tests/mail/%s", top_srcdir(), rel);
+	char *raw = read_file(path, (size_t)-1, len);
+
+	if (raw == NULL)
+		tap_fatal("cannot read", path);
+	free(path);
+	return raw;
+}
+
+static void for_each_mail(const char *dir, int levels, void (*fn)(const char *path, void *arg), void *arg)
+	__attribute__((unused));
+static void
+for_each_mail(const char *dir, int levels, void (*fn)(const char *path, void *arg), void *arg)
+{
+	DIR *d = levels >= 0 ? opendir(dir) : NULL;
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = sg_xasprintf("%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (stat(p, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode))
+				for_each_mail(p, levels - 1, fn, arg);
+			else if (S_ISREG(sb.st_mode) && !strstr(e->d_name, ".tsv") && !strstr(e->d_name, ".md"))
+				fn(p, arg);
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+static char *errors_text(struct sg_diag *errs) __attribute__((unused));
+static char *
+errors_text(struct sg_diag *errs)
+{
+	size_t len = 1;
+	char *text;
+
+	for (size_t i = 0; i < errs->n; i++)
+		len += strlen(errs->v[i]) + 2;
+	text = sg_xcalloc(1, len);
+	for (size_t i = 0; i < errs->n; i++) {
+		strcat(text, errs->v[i]);
+		strcat(text, "; ");
+	}
+	sg_diag_clear(errs);
+	return text;
+}
+
+static double now_ns(void) __attribute__((unused));
+static double
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ the fixture */
+
+static struct sg_conf *load_conf(const char *dir, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), unused));
+static struct sg_conf *
+load_conf(const char *dir, const char *fmt, ...)
+{
+	struct sg_diag errs = { 0 };
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	char *path = sg_test_write(dir, "sg.conf", text);
+	struct sg_conf *c = sg_conf_load(path, &errs);
+	sg_diag_print(&errs, stdout);
+	sg_diag_clear(&errs);
+	free(path);
+	free(text);
+	return c;
+}
+
+static void close_fixture(void) __attribute__((unused));
+static void
+close_fixture(void)
+{
+	sg_ticket_clear(&fixture_ticket);
+	sg_store_close(&st);
+	sg_conf_unref(&conf);
+}
+
+static int open_store(void) __attribute__((unused));
+static int
+open_store(void)
+{
+	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
+		close_fixture();
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ mail in */
+
+static int ingest_mail(struct sg_ingest_in in, struct sg_decision *d) __attribute__((unused));
+static int
+ingest_mail(struct sg_ingest_in in, struct sg_decision *d)
+{
+	static const char *const support[1] = { "support@example.com" };
+
+	if (in.len == 0 && in.raw != NULL)
+		in.len = strlen(in.raw);
+	if (in.nrcpt == 0) {
+		in.env_rcpt = support;
+		in.nrcpt = 1;
+	}
+	sg_decision_clear(d);
+	return sg_ingest(st, conf, &in, d);
+}
+
+static struct sg_msginfo *parse(const char *raw) __attribute__((unused));
+static struct sg_msginfo *
+parse(const char *raw)
+{
+	struct sg_msginfo *mi = NULL;
+
+	sg_message_parse(raw, strlen(raw), &mi);
+	return mi;
+}
+
+/* ------------------------------------------------------------ questions */
+
+struct fixture_events {
+	const char *type;     /* NULL: any */
+	int n;
+	char *detail;         /* of the last one */
+};
+
+static int
+fixture_events_cb(const struct sg_event *e, void *arg)
+{
+	struct fixture_events *c = arg;
+
+	if (c->type == NULL || strcmp(e->type, c->type) == 0) {
+		c->n++;
+		free(c->detail);
+		c->detail = e->detail != NULL ? sg_xstrdup(e->detail) : NULL;
+	}
+	return 0;
+}
+
+static int events_detail(uint64_t id, const char *type, char **detail) __attribute__((unused));
+static int
+events_detail(uint64_t id, const char *type, char **detail)
+{
+	struct fixture_events c = { type, 0, NULL };
+
+	sg_store_event_foreach(st, NULL, id, fixture_events_cb, &c);
+	if (detail != NULL)
+		*detail = c.detail;
+	else
+		free(c.detail);
+	return c.n;
+}
+
+static int events(uint64_t id, const char *type) __attribute__((unused));
+static int
+events(uint64_t id, const char *type)
+{
+	return events_detail(id, type, NULL);
+}
+
+static int
+fixture_count_job(const struct sg_job *j, void *arg)
+{
+	(void)j;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_jobs(void) __attribute__((unused));
+static int
+count_jobs(void)
+{
+	int n = 0;
+
+	sg_store_job_foreach(st, fixture_count_job, &n);
+	return n;
+}
+
+static int
+fixture_count_ticket(const struct sg_ticket *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_tickets(void) __attribute__((unused));
+static int
+count_tickets(void)
+{
+	int n = 0;
+
+	sg_store_ticket_foreach(st, fixture_count_ticket, &n);
+	return n;
+}
+
+static int
+fixture_has_rcpt(const struct sg_job *j, const char *to)
+{
+	for (size_t i = 0; i < j->rcpts.n; i++)
+		if (strcmp(j->rcpts.v[i], to) == 0)
+			return 1;
+	return 0;
+}
+
+struct fixture_jobs {
+	const char *to, *needle;  /* needle: NULL for jobs_to() */
+	int n;
+	char *last;               /* jobs_to(): payload of the newest one */
+};
+
+static int
+fixture_jobs_cb(const struct sg_job *j, void *arg)
+{
+	struct fixture_jobs *k = arg;
+
+	if (!fixture_has_rcpt(j, k->to))
+		return 0;
+	if (k->needle != NULL) {
+		k->n += strstr(j->payload, k->needle) != NULL;
+		return 0;
+	}
+	k->n++;
+	free(k->last);
+	k->last = sg_xstrdup(j->payload);
+	return 0;
+}
+
+static int jobs_to(const char *to, char **last) __attribute__((unused));
+static int
+jobs_to(const char *to, char **last)
+{
+	struct fixture_jobs k = { to, NULL, 0, NULL };
+
+	sg_store_job_foreach(st, fixture_jobs_cb, &k);
+	if (last != NULL)
+		*last = k.last;
+	else
+		free(k.last);
+	return k.n;
+}
+
+static int job_with(const char *to, const char *needle) __attribute__((unused));
+static int
+job_with(const char *to, const char *needle)
+{
+	struct fixture_jobs k = { to, needle, 0, NULL };
+
+	sg_store_job_foreach(st, fixture_jobs_cb, &k);
+	return k.n > 0;
+}
+
+static struct sg_ticket *ticket(uint64_t id) __attribute__((unused));
+static struct sg_ticket *
+ticket(uint64_t id)
+{
+	sg_ticket_clear(&fixture_ticket);
+	sg_store_ticket_get(st, NULL, id, &fixture_ticket);
+	return &fixture_ticket;
+}
+
+static void mail_msgid(const char *mail, char out[200]) __attribute__((unused));
+static void
+mail_msgid(const char *mail, char out[200])
+{
+	const char *p = mail != NULL ? strstr(mail, "Message-Id: <") : NULL;
+
+	if (p != NULL)
+		sscanf(p, "Message-Id: <%199[^>]>", out);
+}
+
+static int header_count(const char *mail, const char *name) __attribute__((unused));
+static int
+header_count(const char *mail, const char *name)
+{
+	size_t nl = strlen(name);
+	int n = 0;
+
+	for (const char *p = mail; *p != '\0' && *p != '\r' && *p != '\n';) {
+		n += strncasecmp(p, name, nl) == 0 && p[nl] == ':';
+		const char *e = strchr(p, '\n');
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return n;
+}
+
+#endif
