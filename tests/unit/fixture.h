@@ -15,6 +15,10 @@
  *   open_store()          open conf's state_dir (no fsync) as st: 0, or -1
  *                         with the fixture closed (also when conf is NULL)
  *   close_fixture()       close st, drop conf; safe to call twice
+ *   SG_FIXTURE_RUN(table) for tests that share the one fixture main()
+ *                         configured: open_store() (a failure ends the
+ *                         plan there), sg_ingest_init(), SG_TEST_RUN,
+ *                         close_fixture(); returns the exit status
  *
  * Mail in:
  *   ingest_mail(in, d)    sg_ingest() of in on st and conf. What in leaves
@@ -55,6 +59,8 @@
  *                         file under dir and levels folders below it,
  *                         hidden ones and .tsv/.md (a corpus's notes) left
  *                         out, in readdir order
+ *   vwrite_text(dir, name, fmt, ap)  sg_test_write() of the text made
+ *                         of fmt and ap: the path, malloc'd
  *   errors_text(&errs)    the errors joined, each followed by "; " ("" for
  *                         none), malloc'd; errs is cleared
  *   now_ns()              CLOCK_MONOTONIC in nanoseconds
@@ -172,6 +178,20 @@ errors_text(struct sg_diag *errs)
 	return text;
 }
 
+static char *vwrite_text(const char *dir, const char *name, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0), unused));
+static char *
+vwrite_text(const char *dir, const char *name, const char *fmt, va_list ap)
+{
+	char *text, *path;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	path = sg_test_write(dir, name, text);
+	free(text);
+	return path;
+}
+
 static double now_ns(void) __attribute__((unused));
 static double
 now_ns(void)
@@ -191,18 +211,14 @@ load_conf(const char *dir, const char *fmt, ...)
 {
 	struct sg_diag errs = { 0 };
 	va_list ap;
-	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
+	char *path = vwrite_text(dir, "sg.conf", fmt, ap);
 	va_end(ap);
-	char *path = sg_test_write(dir, "sg.conf", text);
 	struct sg_conf *c = sg_conf_load(path, &errs);
 	sg_diag_print(&errs, stdout);
 	sg_diag_clear(&errs);
 	free(path);
-	free(text);
 	return c;
 }
 
@@ -224,6 +240,22 @@ open_store(void)
 		return -1;
 	}
 	return 0;
+}
+
+#define SG_FIXTURE_RUN(table) fixture_run((table), sizeof(table) / sizeof((table)[0]))
+
+static int fixture_run(const struct sg_test *tests, size_t n) __attribute__((unused));
+static int
+fixture_run(const struct sg_test *tests, size_t n)
+{
+	int rc;
+
+	if (open_store() != 0)
+		return done_testing();
+	sg_ingest_init();
+	rc = sg_test_run(tests, n);
+	close_fixture();
+	return rc;
 }
 
 /* ------------------------------------------------------------ mail in */
@@ -297,24 +329,6 @@ events(uint64_t id, const char *type)
 }
 
 static int
-fixture_count_job(const struct sg_job *j, void *arg)
-{
-	(void)j;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int count_jobs(void) __attribute__((unused));
-static int
-count_jobs(void)
-{
-	int n = 0;
-
-	sg_store_job_foreach(st, fixture_count_job, &n);
-	return n;
-}
-
-static int
 fixture_count_ticket(const struct sg_ticket *t, void *arg)
 {
 	(void)t;
@@ -342,9 +356,10 @@ fixture_has_rcpt(const struct sg_job *j, const char *to)
 }
 
 struct fixture_jobs {
-	const char *to, *needle;  /* needle: NULL for jobs_to() */
+	const char *to;       /* NULL: any recipient */
+	const char *needle;   /* NULL: any payload */
 	int n;
-	char *last;               /* jobs_to(): payload of the newest one */
+	char **last;          /* NULL, or where the newest payload goes */
 };
 
 static int
@@ -352,40 +367,46 @@ fixture_jobs_cb(const struct sg_job *j, void *arg)
 {
 	struct fixture_jobs *k = arg;
 
-	if (!fixture_has_rcpt(j, k->to))
+	if ((k->to != NULL && !fixture_has_rcpt(j, k->to)) || (k->needle != NULL && strstr(j->payload, k->needle) == NULL))
 		return 0;
-	if (k->needle != NULL) {
-		k->n += strstr(j->payload, k->needle) != NULL;
-		return 0;
-	}
 	k->n++;
-	free(k->last);
-	k->last = sg_xstrdup(j->payload);
+	if (k->last != NULL) {
+		free(*k->last);
+		*k->last = sg_xstrdup(j->payload);
+	}
 	return 0;
+}
+
+static int
+fixture_jobs(const char *to, const char *needle, char **last)
+{
+	struct fixture_jobs k = { to, needle, 0, last };
+
+	if (last != NULL)
+		*last = NULL;
+	sg_store_job_foreach(st, fixture_jobs_cb, &k);
+	return k.n;
+}
+
+static int count_jobs(void) __attribute__((unused));
+static int
+count_jobs(void)
+{
+	return fixture_jobs(NULL, NULL, NULL);
 }
 
 static int jobs_to(const char *to, char **last) __attribute__((unused));
 static int
 jobs_to(const char *to, char **last)
 {
-	struct fixture_jobs k = { to, NULL, 0, NULL };
-
-	sg_store_job_foreach(st, fixture_jobs_cb, &k);
-	if (last != NULL)
-		*last = k.last;
-	else
-		free(k.last);
-	return k.n;
+	return fixture_jobs(to, NULL, last);
 }
 
 static int job_with(const char *to, const char *needle) __attribute__((unused));
 static int
 job_with(const char *to, const char *needle)
 {
-	struct fixture_jobs k = { to, needle, 0, NULL };
-
-	sg_store_job_foreach(st, fixture_jobs_cb, &k);
-	return k.n > 0;
+	return fixture_jobs(to, needle, NULL) > 0;
 }
 
 static struct sg_ticket *ticket(uint64_t id) __attribute__((unused));

@@ -116,7 +116,6 @@ int
 main(void)
 {
 	const char *dir = sg_test_dir();
-	int rc;
 
 	sg_log_open_stderr("test-ackguard");
 	sg_log_set_level(SG_LOG_ERROR);
@@ -125,10 +124,5 @@ main(void)
 			 "ack_limit_global = 3\nadmin_address = \"postmaster@example.com\"\n", dir, top_srcdir());
 	plan_lazy();
 	ok(conf != NULL && conf->templates != NULL, "config with templates and a global cap of 3");
-	if (open_store() != 0)
-		return done_testing();
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	close_fixture();
-	return rc;
+	return SG_FIXTURE_RUN(tests);
 }

@@ -31,18 +31,14 @@ load(char **errtext, const char *fmt, ...)
 {
 	struct sg_diag errs = { 0 };
 	va_list ap;
-	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
+	char *path = vwrite_text(sg_test_dir(), "t.conf", fmt, ap);
 	va_end(ap);
-	char *path = write_file("t.conf", text);
 	struct sg_conf *c = sg_conf_load(path, &errs);
 
 	*errtext = errors_text(&errs);
 	free(path);
-	free(text);
 	return c;
 }
 

@@ -248,7 +248,6 @@ int
 main(void)
 {
 	const char *dir = sg_test_dir();
-	int rc;
 
 	sg_log_open_stderr("test-identity");
 	sg_log_set_level(SG_LOG_ERROR);
@@ -260,12 +259,9 @@ main(void)
 	free(rules);
 	plan_lazy();
 	ok(conf != NULL && conf->token_secret != NULL, "config with a token secret");
-	if (open_store() != 0)
-		return done_testing();
-	secret = conf->token_secret;
-	secretlen = conf->token_secret_len;
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	close_fixture();
-	return rc;
+	if (conf != NULL) {
+		secret = conf->token_secret;
+		secretlen = conf->token_secret_len;
+	}
+	return SG_FIXTURE_RUN(tests);
 }

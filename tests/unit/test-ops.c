@@ -289,7 +289,6 @@ int
 main(void)
 {
 	const char *dir = sg_test_dir();
-	int rc;
 
 	plan_lazy();
 	sg_log_open_stderr("test-ops");
@@ -299,10 +298,5 @@ main(void)
 			 "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\n",
 			 dir, dir, top_srcdir());
 	ok(conf != NULL && conf->rules != NULL && conf->templates != NULL, "config with rules and templates");
-	if (open_store() != 0)
-		return done_testing();
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	close_fixture();
-	return rc;
+	return SG_FIXTURE_RUN(tests);
 }
