@@ -21,6 +21,13 @@ function t.envelope(conn, from, rcpt)
 	assert(mt.data(conn) == nil)
 end
 
+-- The header block of a plain message: Subject, Message-ID, its end.
+function t.headers(conn, subject, msgid)
+	assert(mt.header(conn, "Subject", subject) == nil)
+	assert(mt.header(conn, "Message-ID", msgid) == nil)
+	assert(mt.eoh(conn) == nil)
+end
+
 -- A message over the header limit: Subject, 2001 filler fields, then a
 -- forged X-Support-Ticket; a short body and the end of the message.
 function t.many_headers(conn)
