@@ -1,68 +1,78 @@
 /*
- * fixture.h — what the unit tests (and the benchmarks) share around a
- * real store: a config written in a temp dir, its store, mail fed through
- * sg_ingest(), and questions about what that left behind. Header-only
- * like tap.h, which it includes; every function is static and may go
- * unused. Needs config.h first, as tap.h does.
+ * fixture.h — what the unit tests (and tests/bench) share around a real
+ * store: a config written in a temp dir, the store it names, mail fed
+ * through sg_ingest(), and questions about what that left behind.
+ * Header-only like tap.h, which it includes: every function is static
+ * and marked unused, so a program takes what it needs. Needs config.h
+ * first, as tap.h does. The names are short on purpose (a test reads
+ * events(id, "bounce")); a program that includes this header does not
+ * define its own st, conf, ticket, events, ... .
  *
- * The fixture is two globals, as each test had them before:
+ * Memory: "malloc'd" below means the caller frees it with free(); the
+ * rest is owned here.
  *
- *   st, conf              the open store and its config (NULL when closed)
- *   load_conf(dir, fmt, ...)  write fmt (printf) as DIR/sg.conf and load
- *                         it; its errors are printed (non-TAP lines). The
- *                         config or NULL: the caller owns it (usually
- *                         assigns it to conf).
+ * The fixture: two globals, as each test had them before.
+ *   st, conf              the open store and its config, NULL when closed
+ *   load_conf(dir, fmt, ...)  write the text of fmt (printf) as DIR/sg.conf
+ *                         and load it; its errors are printed on stdout
+ *                         (non-TAP lines). Returns the config or NULL; the
+ *                         caller holds its reference (usually: conf = ...)
  *   open_store()          open conf's state_dir (no fsync) as st: 0, or -1
  *                         with the fixture closed (also when conf is NULL)
- *   close_fixture()       close st, drop conf; safe to call twice
- *   SG_FIXTURE_RUN(table) for tests that share the one fixture main()
- *                         configured: open_store() (a failure ends the
- *                         plan there), sg_ingest_init(), SG_TEST_RUN,
+ *   close_fixture()       close st, drop conf, clear ticket()'s copy; safe
+ *                         to call twice
+ *   SG_FIXTURE_RUN(table) for a program whose tests share the one fixture
+ *                         main() configured: open_store() (on failure the
+ *                         plan ends there), sg_ingest_init(), SG_TEST_RUN,
  *                         close_fixture(); returns the exit status
  *
  * Mail in:
- *   ingest_mail(in, d)    sg_ingest() of in on st and conf. What in leaves
- *                         out is filled: len = strlen(raw), and with no
- *                         recipient, one: support@example.com. d is cleared
- *                         first (so it must be zeroed before the first
- *                         call); the caller clears it at the end. Returns
- *                         sg_ingest's code.
+ *   ingest_mail(in, d)    sg_ingest() of in (a struct sg_ingest_in, by
+ *                         value) on st and conf, with what in leaves out
+ *                         filled: len = strlen(raw); no recipient: one,
+ *                         support@example.com. d is cleared first, so it
+ *                         must start zeroed; the caller clears it at the
+ *                         end. Returns sg_ingest's code.
  *   parse(raw)            sg_message_parse() of a NUL-terminated message:
- *                         the result (may be NULL), freed with
- *                         sg_msginfo_free()
+ *                         the result or NULL, freed with sg_msginfo_free()
  *
- * Questions about the store (each reads st):
- *   events(id, type)      events of type (NULL: of any type) on ticket id
+ * Questions about the store st:
+ *   events(id, type)      how many events of type (NULL: of any type) are
+ *                         on ticket id
  *   events_detail(id, type, &detail)  the same; *detail (when detail is
- *                         not NULL) gets a malloc'd copy of the detail of
- *                         the last one, or NULL
+ *                         not NULL) gets the detail of the last one,
+ *                         malloc'd, or NULL
  *   count_jobs(), count_tickets()  how many there are
- *   jobs_to(to, &last)    jobs with to among their recipients; *last (when
- *                         last is not NULL) gets a malloc'd copy of the
- *                         newest one's payload, or NULL
+ *   jobs_to(to, &last)    how many jobs have `to` among their recipients;
+ *                         *last (when last is not NULL) gets the newest
+ *                         one's payload, malloc'd, or NULL
  *   job_with(to, needle)  is there a job to `to` whose payload holds needle?
- *   ticket(id)            ticket id as read now, in one static copy that
- *                         the next call (or close_fixture) overwrites: the
- *                         caller frees nothing
- *   mail_msgid(mail, out) the Message-Id of a mail we rendered, copied into
- *                         out (char[200]); out is unchanged when there is none
- *   header_count(mail, name)  fields called name in mail's header block
+ *   ticket(id)            ticket id as read now (zeroed when there is none),
+ *                         in one static copy that the next call and
+ *                         close_fixture() overwrite: the caller frees nothing
+ *   mail_msgid(mail, out) the Message-Id of a mail we rendered ("Message-Id:
+ *                         <...>") into out, a char[200]; out is unchanged
+ *                         when mail is NULL or has none
+ *   header_count(mail, name)  how many fields called name (any case) the
+ *                         header block of mail has (CRLF or LF line ends)
  *
- * Files:
- *   top_srcdir()          $top_srcdir, or "." when unset
+ * Files and time:
+ *   top_srcdir()          $top_srcdir, or "." when it is unset (not freed)
  *   read_file(path, max, &len)  the whole file, malloc'd and NUL-terminated
- *                         (len excludes the NUL); NULL when it cannot be
- *                         read or is over max bytes
- *   read_mail(rel, &len)  read_file of $top_srcdir/tests/mail/REL; a file
- *                         that cannot be read is a "Bail out!"
+ *                         (len does not count the NUL); NULL when it cannot
+ *                         be read or has more than max bytes
+ *   read_mail(rel, &len)  read_file() of $top_srcdir/tests/mail/REL,
+ *                         malloc'd; a file that cannot be read is a
+ *                         "Bail out!" (exit 1)
  *   for_each_mail(dir, levels, fn, arg)  fn(path, arg) for each regular
- *                         file under dir and levels folders below it,
- *                         hidden ones and .tsv/.md (a corpus's notes) left
- *                         out, in readdir order
- *   vwrite_text(dir, name, fmt, ap)  sg_test_write() of the text made
- *                         of fmt and ap: the path, malloc'd
- *   errors_text(&errs)    the errors joined, each followed by "; " ("" for
- *                         none), malloc'd; errs is cleared
+ *                         file in dir and in its folders down to levels
+ *                         below it (0: dir alone), in readdir order, but
+ *                         for hidden names and .tsv/.md files (a corpus's
+ *                         notes); path lives only during the call
+ *   vwrite_text(dir, name, fmt, ap)  sg_test_write() of the text of fmt
+ *                         and ap: the file's path, malloc'd
+ *   errors_text(&errs)    the errors, each followed by "; " ("" for none),
+ *                         malloc'd; errs is cleared
  *   now_ns()              CLOCK_MONOTONIC in nanoseconds
  */
 #ifndef SG_FIXTURE_H
@@ -70,6 +80,7 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +137,7 @@ static char *
 read_mail(const char *rel, size_t *len)
 {
 	char *path = sg_xasprintf("%s/tests/mail/%s", top_srcdir(), rel);
-	char *raw = read_file(path, (size_t)-1, len);
+	char *raw = read_file(path, SIZE_MAX, len);
 
 	if (raw == NULL)
 		tap_fatal("cannot read", path);

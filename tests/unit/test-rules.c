@@ -78,6 +78,19 @@ static const char good[] =
 	"rule q: to ~ /quarantine@/ => quarantine, template none, language ru, notify ops@example.com, webhook crm\n"
 	"rule last: always => tag seen\n";
 
+/* Load text: one point, "name: the errors", that it is refused with want
+ * among the errors. */
+static void
+refused(const char *text, const char *want, const char *name)
+{
+	char *err;
+	struct sg_rules *r = load(text, &err);
+
+	ok(r == NULL && strstr(err, want) != NULL, "%s: %s", name, err);
+	sg_rules_free(&r);
+	free(err);
+}
+
 /* The rules of good[], or NULL after one failed point. */
 static struct sg_rules *
 good_rules(void)
@@ -415,21 +428,13 @@ test_nesting(void)
 
 	open = repeat("(", 65), close = repeat(")", 65);
 	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\n", open, close);
-	r = load(text, &err);
-	ok(r == NULL && strstr(err, "t.rules:1:76: conditions nested deeper than 64") != NULL,
-	   "65 parentheses: error at the 65th: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused(text, "t.rules:1:76: conditions nested deeper than 64", "65 parentheses: error at the 65th");
 	free(text);
 	free(open);
 	free(close);
 	nots = repeat("not ", 65);
 	text = sg_xasprintf("rule nots: %salways => stop\n", nots);
-	r = load(text, &err);
-	ok(r == NULL && strstr(err, "t.rules:1:268: conditions nested deeper than 64") != NULL,
-	   "65 nots: error at the 65th: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused(text, "t.rules:1:268: conditions nested deeper than 64", "65 nots: error at the 65th");
 	free(text);
 	free(nots);
 
@@ -449,11 +454,8 @@ test_nesting(void)
 	free(err);
 	free(put("n8.rules", "include \"n9.rules\"\n"));
 	free(put("n9.rules", "rule nine: always => stop\n"));
-	r = load("include \"n1.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "/n8.rules:1:9: includes nested deeper than 8") != NULL,
-	   "a 9th include level: error at the include: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("include \"n1.rules\"\n", "/n8.rules:1:9: includes nested deeper than 8",
+		"a 9th include level: error at the include");
 
 	/* a failed condition leaves no depth behind for the lines after it */
 	text = repeat("rule x: not bogus ~ /x/ => tag t\n", 10);
@@ -571,20 +573,11 @@ test_sizes(void)
 	struct sg_rule_input in = { .mi = mi, .door = "milter", .size = 3u << 20 };
 	struct sg_route ro;
 
-	r = load("rule big: size > 35184372088832M => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:18: size '35184372088832M' is too large") != NULL,
-	   "2^45 M does not wrap to 0: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("rule big: size > 99999999999999999999 => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:18: size '99999999999999999999' is too large") != NULL,
-	   "20 digits are too large: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("rule big: size > 5X => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:16: > and < compare size with a number") != NULL, "5X is no size: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("rule big: size > 35184372088832M => tag t\n", "t.rules:1:18: size '35184372088832M' is too large",
+		"2^45 M does not wrap to 0");
+	refused("rule big: size > 99999999999999999999 => tag t\n", "t.rules:1:18: size '99999999999999999999' is too large",
+		"20 digits are too large");
+	refused("rule big: size > 5X => tag t\n", "t.rules:1:16: > and < compare size with a number", "5X is no size");
 	r = load("rule a: size > 2M and size < 3072k => tag a, continue\nrule b: size < 1G => tag b\n", &err);
 	ok(r != NULL, "K, M and G suffixes: %s", err);
 	if (r != NULL) {
@@ -601,20 +594,11 @@ test_sizes(void)
 static void
 test_post_check_lines(void)
 {
-	char *err;
-	struct sg_rules *r;
-
-	r = load("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n", &err);
-	ok(r == NULL && strstr(err, "/t.rules:3:7: queue q: agent ghost@example.com is not declared") != NULL,
-	   "undeclared agent: the queue's file:line:col: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n",
+		"/t.rules:3:7: queue q: agent ghost@example.com is not declared", "undeclared agent: the queue's file:line:col");
 	free(put("queues.rules", "# queues\nqueue sales agents=nobody@example.com\n"));
-	r = load("include \"queues.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared") != NULL,
-	   "undeclared agent in an included file: that file's line: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("include \"queues.rules\"\n", "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared",
+		"undeclared agent in an included file: that file's line");
 }
 
 /* A file that cannot be read is reported where it was named; the last
@@ -625,16 +609,10 @@ test_file_errors(void)
 	char *err;
 	struct sg_rules *r;
 
-	r = load("# x\ninclude \"missing.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory") != NULL,
-	   "a missing include: error at the include: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("include \".\"\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:9: cannot read include \".\": Is a directory") != NULL,
-	   "including a directory is an error: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("# x\ninclude \"missing.rules\"\n", "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory",
+		"a missing include: error at the include");
+	refused("include \".\"\n", "t.rules:1:9: cannot read include \".\": Is a directory",
+		"including a directory is an error");
 	r = load("rule a: from in \".\" => tag t\n", &err);
 	ok(r == NULL && strstr(err, "t.rules:1:17: cannot read list") != NULL && strstr(err, "Is a directory") != NULL,
 	   "a directory as a list is an error: %s", err);
