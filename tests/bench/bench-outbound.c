@@ -28,24 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
 #include "outbound/outbound.h"
 #include "outbound/queue.h"
-#include "store/store.h"
+#include "tests/unit/fixture.h"
 
 #define DUE 3           /* due jobs queued before each pass */
 #define PASSES 9        /* measured passes (after one warm-up pass) */
 #define BLOCKED_TICKET 1
-
-static double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* A 127.0.0.1 port that refuses connections: bound, never listening. */
 static int
@@ -82,9 +72,9 @@ payload(size_t *len)
 	return p;
 }
 
-/* n deferred jobs (two per ticket), none due for a day. */
+/* n deferred jobs in st (two per ticket), none due for a day. */
 static void
-fill(struct sg_store *st, size_t n, int64_t now)
+fill(size_t n, int64_t now)
 {
 	struct sg_txn *txn = NULL;
 	size_t len;
@@ -123,9 +113,10 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median ns of one pass with DUE due jobs (+1 held back) queued before it. */
+/* Median ns of one pass over st with DUE due jobs (+1 held back) queued
+ * before it. */
 static double
-measure(struct sg_store *st, const struct sg_conf *c, uint64_t *next_ticket)
+measure(uint64_t *next_ticket)
 {
 	double t[PASSES];
 	size_t len;
@@ -146,7 +137,7 @@ measure(struct sg_store *st, const struct sg_conf *c, uint64_t *next_ticket)
 				  msg, len, now, NULL) != 0 || sg_store_txn_commit(&txn) != 0)
 			abort();
 		double t0 = now_ns();
-		if (sg_outbound_run_once(st, c, &s) != 0 || s.deferred != DUE || s.sent != 0) {
+		if (sg_outbound_run_once(st, conf, &s) != 0 || s.deferred != DUE || s.sent != 0) {
 			fprintf(stderr, "pass: sent %u, deferred %u (want %d)\n", s.sent, s.deferred, DUE);
 			abort();
 		}
@@ -160,53 +151,36 @@ measure(struct sg_store *st, const struct sg_conf *c, uint64_t *next_ticket)
 	return t[PASSES / 2];
 }
 
-static struct sg_conf *
-conf(const char *dir, int port)
-{
-	struct sg_diag errs = { 0 };
-	char *path = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(path, "w");
-
-	if (fp == NULL)
-		abort();
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\n"
-		"smtp_relay = \"smtp://127.0.0.1:%d\"\noutbound_retry_min = 600\n", dir, port);
-	fclose(fp);
-	struct sg_conf *c = sg_conf_load(path, &errs);
-	free(path);
-	return c;
-}
-
 int
 main(int argc, char **argv)
 {
 	size_t big = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
 	static const size_t small = 10;
-	char dir[] = "/tmp/sg-bench-outbound.XXXXXX";
+	const char *dir = sg_test_dir();
 	int fd, port;
 	uint64_t next_ticket = 1000000000;
 	double pass[2];
 
 	sg_log_open_stderr("bench-outbound");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL || (port = closed_port(&fd)) < 0)
+	if ((port = closed_port(&fd)) < 0)
 		return 1;
-	struct sg_conf *c = conf(dir, port);
-	if (c == NULL)
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\n"
+			 "smtp_relay = \"smtp://127.0.0.1:%d\"\noutbound_retry_min = 600\n", dir, port);
+	if (conf == NULL)
 		return 1;
 	for (int i = 0; i < 2; i++) {
 		char *sd = sg_xasprintf("%s/s%d", dir, i);
-		struct sg_store *st;
 		double t0 = now_ns();
 		struct sg_outbound_stats s;
 		/* a first pass on the empty store, as a daemon started on a new
 		 * store makes: one-time set-up (if any) is not in the figures */
-		if (sg_store_open(sd, SG_STORE_NOSYNC, &st) != 0 || sg_outbound_run_once(st, c, &s) != 0)
+		if (sg_store_open(sd, SG_STORE_NOSYNC, &st) != 0 || sg_outbound_run_once(st, conf, &s) != 0)
 			return 1;
-		fill(st, i == 0 ? small : big, (int64_t)time(NULL));
+		fill(i == 0 ? small : big, (int64_t)time(NULL));
 		if (i == 1)
 			printf("(filled %zu deferred jobs in %.1f s)\n", big, (now_ns() - t0) / 1e9);
-		pass[i] = measure(st, c, &next_ticket);
+		pass[i] = measure(&next_ticket);
 		sg_store_close(&st);
 		free(sd);
 	}
@@ -216,10 +190,6 @@ main(int argc, char **argv)
 	printf("%16zu %13.2f ms %7.2fx\n", big, pass[1] / 1e6, pass[1] / pass[0]);
 	printf("pass(%zu)/pass(%zu) = %.2f\n", big, small, pass[1] / pass[0]);
 	close(fd);
-	sg_conf_unref(&c);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-	free(cmd);
+	close_fixture();
 	return 0;
 }

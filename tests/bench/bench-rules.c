@@ -7,17 +7,13 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "lib/log.h"
-#include "mail/message.h"
 #include "rules/rules.h"
-#include "lib/xalloc.h"
+#include "tests/unit/fixture.h"
 
 struct msgs {
 	char **raw;
@@ -25,45 +21,23 @@ struct msgs {
 	size_t n;
 };
 
-static double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+/* for_each_mail: keep each message of 1 byte to 2 MB */
 static void
-collect(struct msgs *m, const char *dir, int depth)
+collect(const char *path, void *arg)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	if (d == NULL || depth > 5) {
-		if (d)
-			closedir(d);
+	struct msgs *m = arg;
+	size_t len;
+	char *raw = read_file(path, 2000000 - 1, &len);
+
+	if (raw == NULL || len == 0) {
+		free(raw);
 		return;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *p = sg_xasprintf("%s/%s", dir, e->d_name);
-		struct stat sb;
-		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			collect(m, p, depth + 1);
-		} else if (stat(p, &sb) == 0 && sb.st_size > 0 && sb.st_size < 2000000 && !strstr(p, ".tsv") && !strstr(p, ".md")) {
-			FILE *fp = fopen(p, "rb");
-			if (fp) {
-				m->raw = sg_xreallocarray(m->raw, m->n + 1, sizeof(char *));
-				m->len = sg_xreallocarray(m->len, m->n + 1, sizeof(size_t));
-				m->raw[m->n] = sg_xmalloc((size_t)sb.st_size);
-				m->len[m->n] = fread(m->raw[m->n], 1, (size_t)sb.st_size, fp);
-				m->n++;
-				fclose(fp);
-			}
-		}
-		free(p);
-	}
-	closedir(d);
+	m->raw = sg_xreallocarray(m->raw, m->n + 1, sizeof(char *));
+	m->len = sg_xreallocarray(m->len, m->n + 1, sizeof(size_t));
+	m->raw[m->n] = raw;
+	m->len[m->n] = len;
+	m->n++;
 }
 
 int
@@ -74,15 +48,11 @@ main(int argc, char **argv)
 				       "contract", "price", "quote", "license", "upgrade", "backup", "server", "outage" };
 	static const char *fields[] = { "subject", "body", "from", "header:X-Mailer", "to" };
 	const size_t nw = sizeof(words) / sizeof(words[0]);
-	char path[] = "/tmp/sg-bench-rules.XXXXXX";
 	struct msgs m = { 0 };
-	const char *top = getenv("top_srcdir");
 
 	sg_log_open_stderr("bench-rules");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(path) == NULL)
-		return 1;
-	char *rf = sg_xasprintf("%s/bench.rules", path);
+	char *rf = sg_xasprintf("%s/bench.rules", sg_test_dir());
 	FILE *fp = fopen(rf, "w");
 	unsigned seed = 7;
 	for (int i = 0; i < 1000; i++) {
@@ -99,12 +69,12 @@ main(int argc, char **argv)
 	}
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
-			collect(&m, argv[i], 0);
+			for_each_mail(argv[i], 5, collect, &m);
 	} else {
-		char *own = sg_xasprintf("%s/tests/mail", top ? top : ".");
-		char *shared = sg_xasprintf("%s/../shared/corpus", top ? top : ".");
-		collect(&m, own, 0);
-		collect(&m, shared, 0);
+		char *own = sg_xasprintf("%s/tests/mail", top_srcdir());
+		char *shared = sg_xasprintf("%s/../shared/corpus", top_srcdir());
+		for_each_mail(own, 5, collect, &m);
+		for_each_mail(shared, 5, collect, &m);
 		free(own);
 		free(shared);
 	}
@@ -158,10 +128,6 @@ main(int argc, char **argv)
 	free(m.raw);
 	free(m.len);
 	sg_rules_free(&r);
-	char *cmd = sg_xasprintf("rm -rf %s", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-	free(cmd);
 	free(rf);
 	return 0;
 }

@@ -13,26 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "mail/message.h"
-#include "store/store.h"
 #include "mail/token.h"
-#include "lib/xalloc.h"
+#include "tests/unit/fixture.h"
 
-static double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+/* Tickets from..to-1 in st, one message each, 1,000 per transaction. */
 static void
-fill(struct sg_store *st, uint64_t from, uint64_t to)
+fill(uint64_t from, uint64_t to)
 {
 	struct sg_txn *txn = NULL;
 
@@ -61,9 +49,9 @@ fill(struct sg_store *st, uint64_t from, uint64_t to)
 		sg_store_txn_commit(&txn);
 }
 
-/* ns per lookup by Message-ID and by token (find + ticket read). */
+/* ns per lookup in st by Message-ID and by token (find + ticket read). */
 static void
-measure(struct sg_store *st, uint64_t n, double *by_msgid, double *by_token)
+measure(uint64_t n, double *by_msgid, double *by_token)
 {
 	const int reps = 20000;
 	uint64_t tid;
@@ -97,24 +85,23 @@ int
 main(int argc, char **argv)
 {
 	uint64_t max = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000;
-	char dir[] = "/tmp/sg-bench.XXXXXX";
-	struct sg_store *st;
+	const char *dir = sg_test_dir();
 	static const uint64_t sizes[] = { 1000, 10000, 100000, 1000000 };
 	double base_m = 0, base_t = 0;
 
 	sg_log_open_stderr("bench-store");
 	sg_log_set_level(SG_LOG_ERROR);
-	if (mkdtemp(dir) == NULL || sg_store_open(dir, SG_STORE_NOSYNC, &st) != 0)
+	if (sg_store_open(dir, SG_STORE_NOSYNC, &st) != 0)
 		return 1;
 
 	printf("lookup cost as the store grows (baseline: the same lookups at 1k tickets)\n");
 	printf("%10s %14s %8s %14s %8s\n", "tickets", "msgid ns/op", "ratio", "token ns/op", "ratio");
 	uint64_t have = 0;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && sizes[i] <= max; i++) {
-		fill(st, have, sizes[i]);
+		fill(have, sizes[i]);
 		have = sizes[i];
 		double m, t;
-		measure(st, have, &m, &t);
+		measure(have, &m, &t);
 		if (i == 0) {
 			base_m = m;
 			base_t = t;
@@ -123,15 +110,10 @@ main(int argc, char **argv)
 	}
 
 	/* Ingest against parse, same message, same run. */
-	struct sg_diag errs = { 0 };
-	char *cpath = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(cpath, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/ing\"\n", dir);
-	fclose(fp);
-	struct sg_conf *c = sg_conf_load(cpath, &errs);
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/ing\"\n", dir);
 	struct sg_store *st2;
 	char *sd = sg_xasprintf("%s/ing", dir);
-	if (c == NULL || sg_store_open(sd, 0, &st2) != 0)
+	if (conf == NULL || sg_store_open(sd, 0, &st2) != 0)
 		return 1;
 	const int n = 2000;
 #define BODY "From: Alice <alice@customer.example>\r\nTo: support@example.com\r\n" \
@@ -163,7 +145,7 @@ main(int argc, char **argv)
 			struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "alice@customer.example",
 						   .env_rcpt = rc, .nrcpt = 1, .door = SG_DOOR_CLI };
 			struct sg_decision d;
-			sg_ingest(st2, c, &in, &d);
+			sg_ingest(st2, conf, &in, &d);
 			sg_decision_clear(&d);
 			free(raw);
 		}
@@ -174,13 +156,7 @@ main(int argc, char **argv)
 	printf("  ingest, db_sync = true:  %8.1f us  %6.1fx parse  (one fsync per message)\n", modes[1] / 1000, modes[1] / parse);
 
 	sg_store_close(&st2);
-	sg_store_close(&st);
-	sg_conf_unref(&c);
-	char *cmd = sg_xasprintf("rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-	free(cmd);
-	free(cpath);
+	close_fixture();
 	free(sd);
 	return 0;
 }

@@ -11,67 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
 #include "store/record.h"
-#include "store/store.h"
-#include "lib/xalloc.h"
-#include "tap.h"
+#include "fixture.h"
 
-static char *dir;     /* the running test's directory */
-static struct sg_store *st;
-static struct sg_conf *conf;
 static int seq;
-
-static int
-count_jobs_cb(const struct sg_job *j, void *arg)
-{
-	(void)j;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int
-jobs(void)
-{
-	int n = 0;
-	sg_store_job_foreach(st, count_jobs_cb, &n);
-	return n;
-}
-
-struct count_to {
-	const char *addr;
-	int n;
-};
-
-static int
-count_to_cb(const struct sg_job *j, void *arg)
-{
-	struct count_to *ct = arg;
-	ct->n += j->rcpts.n && strcmp(j->rcpts.v[0], ct->addr) == 0;
-	return 0;
-}
-
-/* Jobs to one address. */
-static int
-jobs_to(const char *addr)
-{
-	struct count_to ct = { addr, 0 };
-	sg_store_job_foreach(st, count_to_cb, &ct);
-	return ct.n;
-}
 
 /* Ingest raw from env_from to the support address; sg_ingest's code. */
 static int
 ingest_raw(const char *raw, const char *env_from, struct sg_decision *d)
 {
-	const char *rc[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc, .nrcpt = 1,
-				   .door = SG_DOOR_CLI };
-
-	sg_decision_clear(d);
-	return sg_ingest(st, conf, &in, d);
+	return ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = env_from, .door = SG_DOOR_CLI }, d);
 }
 
 /* Ingest a new mail with extra headers; returns jobs created. */
@@ -87,41 +37,22 @@ feed(const char *from, const char *env_from, const char *extra, const char *ctyp
 	return r == SG_ING_OK ? (int)d->jobs : -1;
 }
 
-static void
-close_fixture(void)
-{
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-}
-
 /* A fresh directory with a config (templates, admin address)
  * and an empty store; the Message-ID counter restarts at 0. 0 when all
  * opened, else -1 with nothing left open. */
 static int
 fixture(const char *name)
 {
-	struct sg_diag errs = { 0 };
-	const char *top = getenv("top_srcdir");
+	char *dir = sg_test_subdir(name);
 
-	free(dir);
-	dir = sg_test_subdir(name);
 	seq = 0;
-	char *text = sg_xasprintf("support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
-				  "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
-				  "support_name = \"ACME Support\"\nadmin_address = \"postmaster@example.com\"\n",
-				  dir, top ? top : ".");
-	char *cpath = sg_test_write(dir, "sg.conf", text);
-	conf = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(cpath);
-	free(text);
+	conf = load_conf(dir, "support_address = {\"support@example.com\", \"help@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
+			 "support_name = \"ACME Support\"\nadmin_address = \"postmaster@example.com\"\n",
+			 dir, top_srcdir());
+	free(dir);
 	ok(conf != NULL && conf->templates != NULL, "config with templates loads");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
-		close_fixture();
-		return -1;
-	}
-	return 0;
+	return open_store();
 }
 
 static void
@@ -160,9 +91,9 @@ test_loop_matrix(void)
 		{ "our own support address", "help@example.com", "help@example.com", "", NULL, 0 },
 	};
 	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
-		int before = jobs();
+		int before = count_jobs();
 		int got = feed(matrix[i].from, matrix[i].env_from, matrix[i].extra, matrix[i].ctype, &d);
-		ok(got == matrix[i].want && jobs() - before == matrix[i].want && d.verdict == SG_V_NEW,
+		ok(got == matrix[i].want && count_jobs() - before == matrix[i].want && d.verdict == SG_V_NEW,
 		   "%s: %s (ticket %llu)", matrix[i].name, matrix[i].want ? "acknowledged" : "ticketed, not acknowledged",
 		   (unsigned long long)d.ticket);
 	}
@@ -207,19 +138,17 @@ test_reply_to_ack(void)
 		return;
 	feed("alice@customer.example", "alice@customer.example", "", NULL, &d);
 	sg_store_job_get(st, NULL, 1, &j);
-	char *mid = strstr(j.payload, "Message-Id: <");
 	char ourid[200] = "";
-	if (mid != NULL)
-		sscanf(mid, "Message-Id: <%199[^>]>", ourid);
+	mail_msgid(j.payload, ourid);
 	sg_job_clear(&j);
 	char *reply = sg_xasprintf("From: alice@customer.example\r\nSubject: thanks\r\nMessage-ID: <r1@customer.example>\r\n"
 				   "In-Reply-To: <%s>\r\n\r\nok\r\n", ourid);
 	ingest_raw(reply, "alice@customer.example", &d);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == 1 && d.jobs == 0, "reply to the ack threads into ticket 1, no new ack");
 	/* The same mail again (MTA retry): duplicate, no second ack */
-	int before = jobs();
+	int before = count_jobs();
 	ingest_raw(reply, "alice@customer.example", &d);
-	ok(d.verdict == SG_V_DUPLICATE && jobs() == before, "duplicate: no second ack");
+	ok(d.verdict == SG_V_DUPLICATE && count_jobs() == before, "duplicate: no second ack");
 	free(reply);
 	sg_decision_clear(&d);
 	close_fixture();
@@ -236,11 +165,11 @@ test_rate_limit(void)
 	int acked = 0;
 	for (int i = 0; i < 15; i++) {
 		feed("flood@customer.example", "flood@customer.example", "", NULL, &d);
-		acked += jobs_to("flood@customer.example") > acked;
+		acked += jobs_to("flood@customer.example", NULL) > acked;
 	}
 	is_int(acked, 10, "only 10 acks in 10 minutes to one address");
 	int alerts = 0;
-	for (uint64_t id = 1; id <= (uint64_t)jobs() + 5; id++) {
+	for (uint64_t id = 1; id <= (uint64_t)count_jobs() + 5; id++) {
 		struct sg_job aj;
 		if (sg_store_job_get(st, NULL, id, &aj) == 0) {
 			alerts += aj.rcpts.n && strcmp(aj.rcpts.v[0], "postmaster@example.com") == 0;
@@ -263,15 +192,13 @@ test_autoresponders(void)
 
 	if (fixture("autoresponders") != 0)
 		return;
-	before = jobs();
+	before = count_jobs();
 	feed("bot1@peer.example", "bot1@peer.example", "", NULL, &d);
 	uint64_t bot_ticket = d.ticket;
 	char last_ack[200] = "";
 	struct sg_job bj;
-	if (sg_store_job_get(st, NULL, (uint64_t)jobs(), &bj) == 0) {
-		char *p = strstr(bj.payload, "Message-Id: <");
-		if (p != NULL)
-			sscanf(p, "Message-Id: <%199[^>]>", last_ack);
+	if (sg_store_job_get(st, NULL, (uint64_t)count_jobs(), &bj) == 0) {
+		mail_msgid(bj.payload, last_ack);
 		sg_job_clear(&bj);
 	}
 	int followups = 0;
@@ -283,12 +210,12 @@ test_autoresponders(void)
 		free(pong);
 	}
 	is_int(followups, 1000, "1,000 threaded auto-replies are follow-ups");
-	is_int(jobs() - before, 1, "and get no acknowledgement (one ack in all)");
+	is_int(count_jobs() - before, 1, "and get no acknowledgement (one ack in all)");
 	/* A peer that starts a fresh thread each time: the rate limit holds. */
-	before = jobs();
+	before = count_jobs();
 	for (int i = 0; i < 1000; i++)
 		feed("bot2@peer.example", "bot2@peer.example", "", NULL, &d);
-	is_int(jobs() - before, 11, "1,000 fresh auto-mails: 10 acks (10 per 10 minutes) and one admin alert");
+	is_int(count_jobs() - before, 11, "1,000 fresh auto-mails: 10 acks (10 per 10 minutes) and one admin alert");
 
 	/* A delivery report about our ack lands on its ticket, not a new one */
 	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nTo: support@example.com\r\nSubject: Undelivered Mail\r\n"
@@ -315,13 +242,13 @@ test_language(void)
 
 	if (fixture("language") != 0)
 		return;
-	before = jobs();
+	before = count_jobs();
 	char *ru = sg_xasprintf("From: ivan@klient.example\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?0J3QtSDRgNCw0LHQvtGC0LDQtdGC?=\r\n"
 				"Message-ID: <ru-1@klient.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
 				"\xd0\x9d\xd0\xb5 \xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd0\xb5\xd1\x82\r\n");
 	ingest_raw(ru, "ivan@klient.example", &d);
 	free(ru);
-	ok(jobs() == before + 1 && sg_store_job_get(st, NULL, (uint64_t)jobs(), &j) == 0, "Russian mail acknowledged");
+	ok(count_jobs() == before + 1 && sg_store_job_get(st, NULL, (uint64_t)count_jobs(), &j) == 0, "Russian mail acknowledged");
 	ok(j.payload != NULL && strstr(j.payload, "=?UTF-8?") != NULL && strstr(j.payload, "charset=utf-8") != NULL,
 	   "Russian ack is encoded");
 	sg_job_clear(&j);
@@ -341,11 +268,7 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	int rc;
-
 	sg_log_open_stderr("test-ack");
 	sg_log_set_level(SG_LOG_WARN);
-	rc = SG_TEST_RUN(tests);
-	free(dir);
-	return rc;
+	return SG_TEST_RUN(tests);
 }

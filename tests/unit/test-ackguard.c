@@ -9,26 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
-#include "mail/message.h"
 #include "notice/ack.h"
-#include "store/store.h"
-#include "tap.h"
-
-static struct sg_conf *conf;
-static struct sg_store *st;
+#include "fixture.h"
 
 static const char *
 why(const char *headers)
 {
 	static char buf[200];
-	struct sg_msginfo *mi = NULL;
 	char *raw = sg_xasprintf("%s\r\nSecret order details: card 4111.\r\n", headers);
-
-	sg_message_parse(raw, strlen(raw), &mi);
+	struct sg_msginfo *mi = parse(raw);
 	const char *w = sg_ack_suppressed(conf, mi, "x@customer.example");
 	snprintf(buf, sizeof(buf), "%s", w ? w : "");
 	sg_msginfo_free(&mi);
@@ -70,11 +60,7 @@ feed(const char *from, const char *extra, int n, struct sg_decision *d)
 {
 	char *raw = sg_xasprintf("From: %s\r\nSubject: case %d\r\nMessage-ID: <g%d@customer.example>\r\n%s\r\n"
 				 "Secret order details: card 4111.\r\n", from, n, n, extra);
-	const char *rc[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = from, .env_rcpt = rc, .nrcpt = 1,
-				   .door = SG_DOOR_MILTER };
-	sg_decision_clear(d);
-	int r = sg_ingest(st, conf, &in, d);
+	int r = ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = from, .door = SG_DOOR_MILTER }, d);
 	free(raw);
 	return r;
 }
@@ -96,13 +82,6 @@ jobs_cb(const struct sg_job *j, void *arg)
 	return 0;
 }
 
-static int
-count_ev(const struct sg_event *e, void *arg)
-{
-	*(int *)arg += strcmp(e->type, "ack-suppressed") == 0;
-	return 0;
-}
-
 static void
 test_third_party_and_global_cap(void)
 {
@@ -117,8 +96,7 @@ test_third_party_and_global_cap(void)
 	for (int i = 1; i <= 5; i++) {
 		char *from = sg_xasprintf("sender%d@customer.example", i);
 		feed(from, "", i, &d);
-		uint64_t id = d.ticket;
-		sg_store_event_foreach(st, NULL, id, count_ev, &suppressed);
+		suppressed += events(d.ticket, "ack-suppressed");
 		free(from);
 	}
 	memset(&k, 0, sizeof(k));
@@ -137,29 +115,14 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	struct sg_diag errs = { 0 };
-	const char *top = getenv("top_srcdir");
 	const char *dir = sg_test_dir();
-	int rc;
 
 	sg_log_open_stderr("test-ackguard");
 	sg_log_set_level(SG_LOG_ERROR);
-	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
-				  "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
-				  "ack_limit_global = 3\nadmin_address = \"postmaster@example.com\"\n", dir, top ? top : ".");
-	char *cpath = sg_test_write(dir, "sg.conf", text);
-	free(text);
-	conf = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(cpath);
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "ticket_tag = \"ACME\"\ndb_sync = false\ntemplate_dir = \"%s/templates\"\n"
+			 "ack_limit_global = 3\nadmin_address = \"postmaster@example.com\"\n", dir, top_srcdir());
 	plan_lazy();
 	ok(conf != NULL && conf->templates != NULL, "config with templates and a global cap of 3");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
-		return done_testing();
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	return rc;
+	return SG_FIXTURE_RUN(tests);
 }

@@ -15,16 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
 #include "sla/clock.h"
-#include "store/store.h"
-#include "tap.h"
+#include "fixture.h"
 
-static struct sg_store *st;
-static struct sg_conf *conf;
 static int mailno;
 
 static const char rules_text[] =
@@ -42,27 +36,18 @@ static const char rules_text[] =
 static void
 fixture(const char *name)
 {
-	struct sg_diag errs = { 0 };
-	const char *top = getenv("top_srcdir");
 	char *d = sg_test_subdir(name);
+
 	free(sg_test_write(d, "t.rules", rules_text));
-	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
-				  "ticket_tag = \"ACME\"\ndb_sync = false\nsupport_name = \"ACME Support\"\n"
-				  "rules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\nautoclose_days = 7\n",
-				  d, d, top ? top : ".");
-	char *cpath = sg_test_write(d, "sg.conf", text);
-	if (st != NULL)
-		sg_store_close(&st);
-	sg_conf_unref(&conf);
-	conf = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0) {
+	close_fixture();
+	conf = load_conf(d, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "ticket_tag = \"ACME\"\ndb_sync = false\nsupport_name = \"ACME Support\"\n"
+			 "rules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\nautoclose_days = 7\n",
+			 d, d, top_srcdir());
+	if (open_store() != 0) {
 		printf("Bail out! fixture %s: no config or store\n", name);
 		exit(1);
 	}
-	free(cpath);
-	free(text);
 	free(d);
 }
 
@@ -77,61 +62,11 @@ mail(struct sg_decision *d, const char *from, const char *auth, const char *head
 		snprintf(mid, midlen, "%s", id);
 	char *raw = sg_xasprintf("From: %s\r\nTo: support@example.com\r\nMessage-ID: <%s>\r\n%s\r\n%s", from, id, headers,
 				 body);
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = from, .env_rcpt = rc1, .nrcpt = 1,
-				   .door = SG_DOOR_MILTER, .auth_user = auth, .queue_id = "AGQ" };
-	sg_decision_clear(d);
-	if (sg_ingest(st, conf, &in, d) != SG_ING_OK)
+	if (ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = from, .door = SG_DOOR_MILTER, .auth_user = auth,
+					       .queue_id = "AGQ" }, d) != SG_ING_OK)
 		diag("ingest failed for %s", id);
 	free(raw);
 	return d->ticket;
-}
-
-struct jobs {
-	const char *to;
-	int n;
-	char *last;      /* payload of the last one */
-};
-
-static int
-jobs_cb(const struct sg_job *j, void *arg)
-{
-	struct jobs *k = arg;
-	for (size_t i = 0; i < j->rcpts.n; i++)
-		if (strcmp(j->rcpts.v[i], k->to) == 0) {
-			k->n++;
-			free(k->last);
-			k->last = sg_xstrdup(j->payload);
-			break;
-		}
-	return 0;
-}
-
-/* How many jobs go to `to`; *last (may be NULL) gets the newest payload. */
-static int
-jobs_to(const char *to, char **last)
-{
-	struct jobs k = { to, 0, NULL };
-	sg_store_job_foreach(st, jobs_cb, &k);
-	if (last != NULL)
-		*last = k.last;
-	else
-		free(k.last);
-	return k.n;
-}
-
-struct find {
-	const char *to, *needle;
-	int found;
-};
-
-static int
-find_cb(const struct sg_job *j, void *arg)
-{
-	struct find *f = arg;
-	for (size_t i = 0; i < j->rcpts.n; i++)
-		f->found |= strcmp(j->rcpts.v[i], f->to) == 0 && strstr(j->payload, f->needle) != NULL;
-	return 0;
 }
 
 struct order {
@@ -156,54 +91,6 @@ job_id_with(const char *to, const char *needle)
 	struct order o = { to, needle, 0 };
 	sg_store_job_foreach(st, order_cb, &o);
 	return o.id;
-}
-
-/* Is there a job to `to` whose payload holds needle? */
-static int
-job_with(const char *to, const char *needle)
-{
-	struct find f = { to, needle, 0 };
-	sg_store_job_foreach(st, find_cb, &f);
-	return f.found;
-}
-
-static struct sg_ticket *
-ticket(uint64_t id)
-{
-	static struct sg_ticket t;
-	sg_ticket_clear(&t);
-	sg_store_ticket_get(st, NULL, id, &t);
-	return &t;
-}
-
-struct evc {
-	const char *type;
-	int n;
-	char *detail;
-};
-
-static int
-evc_cb(const struct sg_event *e, void *arg)
-{
-	struct evc *c = arg;
-	if (strcmp(e->type, c->type) == 0) {
-		c->n++;
-		free(c->detail);
-		c->detail = sg_xstrdup(e->detail);
-	}
-	return 0;
-}
-
-static int
-events(uint64_t id, const char *type, char **detail)
-{
-	struct evc c = { type, 0, NULL };
-	sg_store_event_foreach(st, NULL, id, evc_cb, &c);
-	if (detail != NULL)
-		*detail = c.detail;
-	else
-		free(c.detail);
-	return c.n;
 }
 
 static const char attachment[] =
@@ -248,7 +135,7 @@ test_conversation(void)
 	ok(p && strstr(p, "we corrected the VAT rate") != NULL, "with the text");
 	free(p);
 	is_str(sg_status_name(ticket(id)->status), "open", "the first reply opens the ticket");
-	ok(events(id, "reply", &p) == 1 && p && strstr(p, "first response") != NULL, "the first response is recorded");
+	ok(events_detail(id, "reply", &p) == 1 && p && strstr(p, "first response") != NULL, "the first response is recorded");
 	free(p);
 
 	/* The customer answers the reply: it threads by our Message-ID. */
@@ -288,7 +175,7 @@ test_conversation(void)
 	/* The customer rates. */
 	before = jobs_to("alice@customer.example", NULL);
 	mail(&d, "alice@customer.example", NULL, "Subject: Re: [ACME #1] resolved\r\n", "4 thanks, quick help\r\n", NULL, 0);
-	ok(events(id, "rating", &p) == 1 && p && strncmp(p, "4: 4 thanks", 11) == 0, "the rating is stored with its comment");
+	ok(events_detail(id, "rating", &p) == 1 && p && strncmp(p, "4: 4 thanks", 11) == 0, "the rating is stored with its comment");
 	free(p);
 	is_str(sg_status_name(ticket(id)->status), "resolved", "and the ticket stays resolved");
 	ok(jobs_to("alice@customer.example", &p) == before + 1 && p && strstr(p, "Thank you for your rating") != NULL,
@@ -430,9 +317,6 @@ main(void)
 	sg_log_set_level(SG_LOG_ERROR);
 	sg_ingest_init();
 	int rc = SG_TEST_RUN(tests);
-	sg_ticket_clear(ticket(0));
-	if (st != NULL)
-		sg_store_close(&st);
-	sg_conf_unref(&conf);
+	close_fixture();
 	return rc;
 }

@@ -10,11 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
 #include "lib/size.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
-#include "tap.h"
+#include "fixture.h"
 
 static char *
 write_file(const char *name, const char *text)
@@ -25,23 +23,21 @@ write_file(const char *name, const char *text)
 #define BASE "support_address = {\"support@example.com\", \"Help@Example.org\"}\n" \
 	     "state_dir = \"/tmp/sg-x\"\n"
 
-/* Load text; return the config (or NULL) and the joined errors. */
+/* Load the text made of fmt (printf) as t.conf; return the config (or
+ * NULL) and the joined errors. */
+static struct sg_conf *load(char **errtext, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static struct sg_conf *
-load(const char *text, char **errtext)
+load(char **errtext, const char *fmt, ...)
 {
 	struct sg_diag errs = { 0 };
-	char *path = write_file("t.conf", text);
-	struct sg_conf *c = sg_conf_load(path, &errs);
-	size_t len = 1;
+	va_list ap;
 
-	for (size_t i = 0; i < errs.n; i++)
-		len += strlen(errs.v[i]) + 2;
-	*errtext = sg_xcalloc(1, len);
-	for (size_t i = 0; i < errs.n; i++) {
-		strcat(*errtext, errs.v[i]);
-		strcat(*errtext, "; ");
-	}
-	sg_diag_clear(&errs);
+	va_start(ap, fmt);
+	char *path = vwrite_text(sg_test_dir(), "t.conf", fmt, ap);
+	va_end(ap);
+	struct sg_conf *c = sg_conf_load(path, &errs);
+
+	*errtext = errors_text(&errs);
 	free(path);
 	return c;
 }
@@ -89,8 +85,7 @@ test_cases(void)
 	struct sg_conf *c;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *text = sg_xasprintf(BASE "%s", cases[i].text);
-		c = load(text, &err);
+		c = load(&err, BASE "%s", cases[i].text);
 		if (cases[i].want == NULL)
 			ok(c != NULL && err[0] == '\0', "case %zu loads: %s", i, err);
 		else
@@ -98,7 +93,6 @@ test_cases(void)
 			   "case %zu rejected with '%s' (got '%s')", i, cases[i].want, err);
 		sg_conf_unref(&c);
 		free(err);
-		free(text);
 	}
 }
 
@@ -109,7 +103,7 @@ test_defaults(void)
 	char *err;
 	struct sg_conf *c;
 
-	c = load(BASE "ticket_tag = \"ACME\"\nmax_message_size = \"2M\"\n", &err);
+	c = load(&err, BASE "ticket_tag = \"ACME\"\nmax_message_size = \"2M\"\n");
 	ok(c != NULL, "config loads");
 	if (c != NULL) {
 		is_str(c->ticket_tag, "ACME", "ticket_tag read");
@@ -140,7 +134,7 @@ test_regex(void)
 	char *err;
 	struct sg_conf *c;
 
-	c = load(BASE "support_address_regex = \"^(help|desk)-[a-z]+@example\\\\.net$\"\n", &err);
+	c = load(&err, BASE "support_address_regex = \"^(help|desk)-[a-z]+@example\\\\.net$\"\n");
 	ok(c != NULL, "regex config loads: %s", err);
 	if (c != NULL) {
 		ok(sg_conf_is_support(c, "Desk-Billing@example.net", NULL), "regex matches case-insensitively");
@@ -158,20 +152,16 @@ test_include(void)
 	struct sg_conf *c;
 
 	char *inc = write_file("inc.conf", "\nreopen_days = 7\n");
-	char *text = sg_xasprintf(BASE "include(\"%s\")\n", inc);
-	c = load(text, &err);
+	c = load(&err, BASE "include(\"%s\")\n", inc);
 	ok(c != NULL && c->reopen_days == 7, "include is read: %s", err);
 	sg_conf_unref(&c);
 	free(err);
-	free(text);
 	free(inc);
 	inc = write_file("bad.conf", "\n\nreopen_days = 99999\n");
-	text = sg_xasprintf(BASE "include(\"%s\")\n", inc);
-	c = load(text, &err);
+	c = load(&err, BASE "include(\"%s\")\n", inc);
 	ok(c == NULL && strstr(err, "bad.conf:3: reopen_days") != NULL, "error in include names it: %s", err);
 	sg_conf_unref(&c);
 	free(err);
-	free(text);
 	free(inc);
 }
 
@@ -182,7 +172,7 @@ test_required_address(void)
 	char *err;
 	struct sg_conf *c;
 
-	c = load("state_dir = \"/tmp/x\"\n", &err);
+	c = load(&err, "state_dir = \"/tmp/x\"\n");
 	ok(c == NULL && strstr(err, "support_address: at least one") != NULL, "support_address required");
 	free(err);
 }
@@ -193,22 +183,17 @@ test_secret(void)
 {
 	char *err;
 	struct sg_conf *c;
-	char *text;
 
 	char *sec = write_file("secret", "0123456789abcdef0123\n");
-	text = sg_xasprintf(BASE "token_secret_file = \"%s\"\n", sec);
-	c = load(text, &err);
+	c = load(&err, BASE "token_secret_file = \"%s\"\n", sec);
 	ok(c != NULL && c->token_secret_len == 20, "secret read without the newline");
 	sg_conf_unref(&c);
 	free(err);
-	free(text);
 	free(sec);
 	sec = write_file("short", "abc\n");
-	text = sg_xasprintf(BASE "token_secret_file = \"%s\"\n", sec);
-	c = load(text, &err);
+	c = load(&err, BASE "token_secret_file = \"%s\"\n", sec);
 	ok(c == NULL && strstr(err, "need at least 16") != NULL, "short secret refused");
 	free(err);
-	free(text);
 	free(sec);
 }
 
@@ -244,7 +229,7 @@ test_refcount(void)
 	char *err;
 	struct sg_conf *c;
 
-	c = load(BASE, &err);
+	c = load(&err, BASE);
 	free(err);
 	sg_conf_swap(c);
 	struct sg_conf *cur = sg_conf_current();

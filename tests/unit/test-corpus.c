@@ -18,41 +18,26 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "mail/message.h"
-#include "store/store.h"
-#include "lib/xalloc.h"
-#include "tap.h"
+#include "fixture.h"
 
 #define MAX_FILE (32 * 1024 * 1024)
-
-static struct sg_store *st;
-static struct sg_conf *conf;
 
 struct tally {
 	size_t files, parsed, tickets, dups, ignored, bad_subject, errors;
 };
 
 static void
-one_file(const char *path, struct tally *t)
+one_file(const char *path, void *arg)
 {
-	FILE *fp = fopen(path, "rb");
-	struct stat sb;
-	char *buf;
+	struct tally *t = arg;
 	size_t n;
+	char *buf = read_file(path, MAX_FILE, &n);
 	struct sg_msginfo *mi = NULL;
+	struct sg_decision d = { 0 };
 
-	if (fp == NULL)
+	if (buf == NULL)
 		return;
-	if (fstat(fileno(fp), &sb) != 0 || sb.st_size > MAX_FILE) {
-		fclose(fp);
-		return;
-	}
-	buf = sg_xmalloc((size_t)sb.st_size + 1);
-	n = fread(buf, 1, (size_t)sb.st_size, fp);
-	fclose(fp);
 	t->files++;
 	if (sg_message_parse(buf, n, &mi) == 0 && mi != NULL) {
 		t->parsed++;
@@ -63,11 +48,7 @@ one_file(const char *path, struct tally *t)
 	}
 	sg_msginfo_free(&mi);
 
-	const char *rcpt[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = buf, .len = n, .env_from = "", .env_rcpt = rcpt, .nrcpt = 1,
-				   .door = SG_DOOR_CLI };
-	struct sg_decision d;
-	int rc = sg_ingest(st, conf, &in, &d);
+	int rc = ingest_mail((struct sg_ingest_in){ .raw = buf, .len = n, .env_from = "", .door = SG_DOOR_CLI }, &d);
 	if (rc == SG_ING_OK && (d.verdict == SG_V_NEW || d.verdict == SG_V_FOLLOWUP) && d.ticket > 0)
 		t->tickets++;
 	else if (rc == SG_ING_OK && d.verdict == SG_V_DUPLICATE)
@@ -83,51 +64,16 @@ one_file(const char *path, struct tally *t)
 }
 
 static void
-walk(const char *dir, struct tally *t, int depth)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL || depth > 6) {
-		if (d)
-			closedir(d);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *p = sg_xasprintf("%s/%s", dir, e->d_name);
-		struct stat sb;
-		if (stat(p, &sb) == 0) {
-			if (S_ISDIR(sb.st_mode))
-				walk(p, t, depth + 1);
-			else if (S_ISREG(sb.st_mode) && !strstr(e->d_name, ".tsv") && !strstr(e->d_name, ".md"))
-				one_file(p, t);
-		}
-		free(p);
-	}
-	closedir(d);
-}
-
-static void
 check_dir(const char *label, const char *dir)
 {
 	struct tally t = { 0 };
 	clock_t c0 = clock();
 
-	walk(dir, &t, 0);
+	for_each_mail(dir, 6, one_file, &t);
 	diag("%s: %zu files, %zu parsed, %zu ticketed, %zu duplicates, %zu unparsable, %.1fs",
 	     label, t.files, t.parsed, t.tickets, t.dups, t.ignored, (double)(clock() - c0) / CLOCKS_PER_SEC);
 	ok(t.files > 0 && t.errors == 0 && t.bad_subject == 0 && t.ignored == 0 && t.tickets + t.dups == t.files,
 	   "%s: every message ingested once (%zu files)", label, t.files);
-}
-
-static const char *
-top_srcdir(void)
-{
-	const char *top = getenv("top_srcdir");
-
-	return top != NULL ? top : ".";
 }
 
 static void
@@ -173,23 +119,15 @@ int
 main(void)
 {
 	const char *tmp = sg_test_dir();
-	struct sg_diag errs = { 0 };
 	int rc;
 
 	sg_log_open_stderr("test-corpus");
 	sg_log_set_level(SG_LOG_ERROR);
-	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmp);
-	char *cpath = sg_test_write(tmp, "sg.conf", text);
-	conf = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(cpath);
-	free(text);
-	if (conf == NULL || sg_store_open(tmp, SG_STORE_NOSYNC, &st) != 0)
+	conf = load_conf(tmp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ndb_sync = false\n", tmp);
+	if (open_store() != 0)
 		return 1;
 
 	rc = SG_TEST_RUN(tests);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
+	close_fixture();
 	return rc;
 }

@@ -13,17 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
 #include "mail/token.h"
-#include "store/store.h"
 #include "ticket/ops.h"
-#include "tap.h"
+#include "fixture.h"
 
-static struct sg_store *st;
-static struct sg_conf *conf;
 static const unsigned char *secret;
 static size_t secretlen;
 
@@ -31,45 +25,10 @@ static int
 feed(struct sg_decision *d, const char *env_from, const char *auth, const char *headers)
 {
 	char *raw = sg_xasprintf("%s\r\nHello.\r\n", headers);
-	const char *rcpts[1] = { "support@example.com" };
-	struct sg_ingest_in in = {
-		.raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rcpts, .nrcpt = 1,
-		.door = SG_DOOR_MILTER, .auth_user = auth, .queue_id = "IDQ",
-	};
-	sg_decision_clear(d);
-	int rc = sg_ingest(st, conf, &in, d);
+	int rc = ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = env_from, .door = SG_DOOR_MILTER,
+						    .auth_user = auth, .queue_id = "IDQ" }, d);
 	free(raw);
 	return rc;
-}
-
-static struct sg_ticket *
-get(uint64_t id)
-{
-	static struct sg_ticket t;
-	sg_ticket_clear(&t);
-	sg_store_ticket_get(st, NULL, id, &t);
-	return &t;
-}
-
-struct evc {
-	const char *type;
-	int n;
-};
-
-static int
-evc_cb(const struct sg_event *e, void *arg)
-{
-	struct evc *c = arg;
-	c->n += strcmp(e->type, c->type) == 0;
-	return 0;
-}
-
-static int
-events(uint64_t id, const char *type)
-{
-	struct evc c = { type, 0 };
-	sg_store_event_foreach(st, NULL, id, evc_cb, &c);
-	return c.n;
 }
 
 /* Open a ticket for alice and resolve it; returns its id. */
@@ -97,10 +56,10 @@ expect_refused(const char *name, uint64_t claimed, const struct sg_decision *d)
 {
 	ok(d->verdict == SG_V_NEW && d->ticket != claimed, "%s: a stranger opens a new ticket", name);
 	ok(d->claimed == claimed, "%s: the claim on #%llu is reported", name, (unsigned long long)claimed);
-	struct sg_ticket *t = get(d->ticket);
+	struct sg_ticket *t = ticket(d->ticket);
 	ok(t->linked == claimed, "%s: the new ticket is linked to the claimed one", name);
 	ok(events(d->ticket, "token-refused") == 1, "%s: event on the new ticket", name);
-	t = get(claimed);
+	t = ticket(claimed);
 	is_str(sg_status_name(t->status), "resolved", "%s: the claimed ticket is not reopened", name);
 	ok(!sg_strlist_has(&t->participants, "mallory@evil.example"), "%s: the stranger did not join", name);
 }
@@ -121,7 +80,7 @@ test_references_claims(void)
 	     "From: alice@customer.example\r\nSubject: Re: broken\r\nMessage-ID: <a2@customer.example>\r\n"
 	     "In-Reply-To: <a1@customer.example>\r\n");
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "the requestor's reply threads by References");
-	is_str(sg_status_name(get(id)->status), "open", "and reopens");
+	is_str(sg_status_name(ticket(id)->status), "open", "and reopens");
 
 	/* A proven agent (SMTP AUTH of a declared agent) speaks in any ticket,
 	 * and does not become a participant; the same From without AUTH proves nothing. */
@@ -129,7 +88,7 @@ test_references_claims(void)
 	     "From: anna@example.com\r\nSubject: Re: broken\r\nMessage-ID: <g1@example.com>\r\n"
 	     "In-Reply-To: <a1@customer.example>\r\n");
 	ok(d.verdict == SG_V_AGENT && d.ticket == id && d.discard, "a proven agent's reply is the agent's, on the ticket");
-	ok(!sg_strlist_has(&get(id)->participants, "anna@example.com"), "the agent is not made a participant");
+	ok(!sg_strlist_has(&ticket(id)->participants, "anna@example.com"), "the agent is not made a participant");
 	feed(&d, "anna@example.com", NULL,
 	     "From: anna@example.com\r\nSubject: Re: broken\r\nMessage-ID: <g2@example.com>\r\n"
 	     "In-Reply-To: <a1@customer.example>\r\n");
@@ -207,7 +166,7 @@ test_participants(void)
 	g_string_append(cc, "\r\n");
 	feed(&d, "bob@customer.example", NULL, cc->str);
 	uint64_t id = d.ticket;
-	struct sg_ticket *t = get(id);
+	struct sg_ticket *t = ticket(id);
 	ok(t->participants.n == 25, "a new ticket keeps at most 25 participants (got %zu)", t->participants.n);
 	is_int(events(id, "participants"), 1, "with an event naming the cap");
 	/* A Cc'd colleague replies, bringing new people: only the sender counts. */
@@ -215,7 +174,7 @@ test_participants(void)
 	     "From: c1@customer.example\r\nSubject: Re: many\r\nMessage-ID: <p2@customer.example>\r\n"
 	     "In-Reply-To: <p1@customer.example>\r\nCc: outsider@other.example\r\n");
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "a participant's reply threads");
-	ok(!sg_strlist_has(&get(id)->participants, "outsider@other.example"),
+	ok(!sg_strlist_has(&ticket(id)->participants, "outsider@other.example"),
 	   "someone else than the requestor brings nobody in");
 	/* Thousands of recipients over many follow-ups: the record stays readable. */
 	for (int k = 0; k < 20; k++) {
@@ -227,7 +186,7 @@ test_participants(void)
 		feed(&d, "bob@customer.example", NULL, cc->str);
 	}
 	struct sg_ticket back = { 0 };
-	ok(sg_store_ticket_get(st, NULL, id, &back) == 0 && get(id)->participants.n == 25,
+	ok(sg_store_ticket_get(st, NULL, id, &back) == 0 && ticket(id)->participants.n == 25,
 	   "after 6,000 Cc'd addresses the ticket reads back with 25 participants");
 	sg_ticket_clear(&back);
 	g_string_free(cc, TRUE);
@@ -267,9 +226,9 @@ test_bounces(void)
 	feed(&d, "", NULL, DSN("d1"));
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "a report from the null sender lands on the ticket");
 	is_int(events(id, "bounce"), 1, "as a bounce event");
-	ok(!sg_strlist_has(&get(id)->participants, "evil@evil.example") &&
-	   !sg_strlist_has(&get(id)->participants, "mailer-daemon@mx.example"), "a bounce adds nobody");
-	is_str(sg_status_name(get(id)->status), "resolved", "and reopens nothing");
+	ok(!sg_strlist_has(&ticket(id)->participants, "evil@evil.example") &&
+	   !sg_strlist_has(&ticket(id)->participants, "mailer-daemon@mx.example"), "a bounce adds nobody");
+	is_str(sg_status_name(ticket(id)->status), "resolved", "and reopens nothing");
 	feed(&d, "evil@evil.example", NULL, DSN("d2"));
 	ok(d.ticket != id, "the same report from a real sender is no bounce: it does not enter the ticket");
 	is_int(events(id, "bounce"), 1, "no second bounce event");
@@ -288,34 +247,21 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	struct sg_diag errs = { 0 };
 	const char *dir = sg_test_dir();
-	int rc;
 
 	sg_log_open_stderr("test-identity");
 	sg_log_set_level(SG_LOG_ERROR);
 	char *sec = sg_test_write(dir, "secret", "0123456789abcdef0123456789abcdef\n");
 	char *rules = sg_test_write(dir, "t.rules", "agent anna@example.com groups=billing\nqueue billing agents=anna@example.com\n");
-	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\nticket_tag = \"ACME\"\n"
-				  "db_sync = false\nack = false\ntoken_secret_file = \"%s\"\nrules_file = \"%s\"\n", dir, sec, rules);
-	char *cpath = sg_test_write(dir, "sg.conf", text);
-	free(text);
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\nticket_tag = \"ACME\"\n"
+			 "db_sync = false\nack = false\ntoken_secret_file = \"%s\"\nrules_file = \"%s\"\n", dir, sec, rules);
 	free(sec);
 	free(rules);
-	conf = sg_conf_load(cpath, &errs);
-	free(cpath);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
 	plan_lazy();
 	ok(conf != NULL && conf->token_secret != NULL, "config with a token secret");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
-		return done_testing();
-	secret = conf->token_secret;
-	secretlen = conf->token_secret_len;
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	sg_ticket_clear(get(0));
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	return rc;
+	if (conf != NULL) {
+		secret = conf->token_secret;
+		secretlen = conf->token_secret_len;
+	}
+	return SG_FIXTURE_RUN(tests);
 }

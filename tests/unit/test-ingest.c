@@ -14,32 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "store/store.h"
-#include "lib/xalloc.h"
-#include "tap.h"
-
-static char *dir;     /* the running test's directory */
-static struct sg_store *st;
-static struct sg_conf *conf;
-
-static struct sg_conf *
-make_conf(const char *extra)
-{
-	struct sg_diag errs = { 0 };
-	char *path = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(path, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
-		    "ticket_tag = \"ACME\"\ndb_sync = false\n%s", dir, extra);
-	fclose(fp);
-	struct sg_conf *c = sg_conf_load(path, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(path);
-	return c;
-}
+#include "fixture.h"
 
 /* Ingest a message built from headers + body; returns the decision. */
 static int
@@ -47,63 +23,23 @@ feed(struct sg_decision *d, const char *from, const char *rcpt, const char *head
 {
 	char *raw = sg_xasprintf("%s\r\n%s", headers, body ? body : "Hello.\r\n");
 	const char *rcpts[1] = { rcpt };
-	struct sg_ingest_in in = {
-		.raw = raw, .len = strlen(raw), .env_from = from, .env_rcpt = rcpts, .nrcpt = 1,
-		.door = SG_DOOR_CLI, .queue_id = "TESTQ",
-	};
-	int rc;
+	int rc = ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = from, .env_rcpt = rcpts, .nrcpt = 1,
+						    .door = SG_DOOR_CLI, .queue_id = "TESTQ" }, d);
 
-	sg_decision_clear(d);
-	rc = sg_ingest(st, conf, &in, d);
 	free(raw);
 	return rc;
 }
 
-struct count_ctx {
-	const char *type;
-	int n;
-};
-
+/* A fresh directory for the calling test with a config (base + extra)
+ * and a store in it: 0 when both opened, else -1 with nothing left open. */
 static int
-count_cb(const struct sg_event *e, void *arg)
+fixture(const char *name, const char *extra)
 {
-	struct count_ctx *x = arg;
+	char *dir = sg_test_subdir(name);
 
-	if (strcmp(e->type, x->type) == 0)
-		x->n++;
-	return 0;
-}
-
-static int
-count_events(uint64_t id, const char *type)
-{
-	struct count_ctx c = { type, 0 };
-
-	sg_store_event_foreach(st, NULL, id, count_cb, &c);
-	return c.n;
-}
-
-/* A fresh directory for the calling test (becomes dir). */
-static void
-fresh_dir(const char *name)
-{
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "ticket_tag = \"ACME\"\ndb_sync = false\n%s", dir, extra);
 	free(dir);
-	dir = sg_test_subdir(name);
-}
-
-static void
-close_fixture(void)
-{
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-}
-
-/* Config (base + extra) and a fresh store in dir: 0 when both opened,
- * else -1 with nothing left open. */
-static int
-open_fixture(const char *extra)
-{
-	conf = make_conf(extra);
 	ok(conf != NULL, "config loads");
 	if (conf != NULL)
 		ok(sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) == 0, "store opens");
@@ -112,13 +48,6 @@ open_fixture(const char *extra)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-fixture(const char *name, const char *extra)
-{
-	fresh_dir(name);
-	return open_fixture(extra);
 }
 
 /* 1-5: a new mail, replies by references and by token, a forged token, a
@@ -173,7 +102,7 @@ test_conversation(void)
 	is_int(d.verdict, SG_V_NEW, "token from a non-participant opens a new ticket");
 	ok(d.ticket != first, "not added to the claimed ticket");
 	is_int((long long)d.claimed, (long long)first, "claimed number reported");
-	is_int(count_events(d.ticket, "token-refused"), 1, "token-refused event on the new ticket");
+	is_int(events(d.ticket, "token-refused"), 1, "token-refused event on the new ticket");
 
 	/* 5. a duplicate */
 	feed(&d, "alice@customer.test", "support@example.com",
@@ -328,13 +257,9 @@ test_keyed_token(void)
 {
 	struct sg_decision d = { 0 };
 
-	fresh_dir("keyed-token");
-	char *secpath = sg_xasprintf("%s/secret", dir);
-	FILE *fp = fopen(secpath, "w");
-	fputs("a-secret-of-enough-length\n", fp);
-	fclose(fp);
+	char *secpath = sg_test_write(sg_test_dir(), "secret", "a-secret-of-enough-length\n");
 	char *extra = sg_xasprintf("token_secret_file = \"%s\"\n", secpath);
-	int rc = open_fixture(extra);
+	int rc = fixture("keyed-token", extra);
 	free(extra);
 	free(secpath);
 	if (rc != 0)
@@ -378,7 +303,7 @@ test_truncation(void)
 	     "From: erin@customer.test\r\nSubject: big\r\nMessage-ID: <big@customer.test>\r\n", body);
 	free(body);
 	is_int(d.verdict, SG_V_NEW, "big message still ticketed");
-	is_int(count_events(d.ticket, "truncated"), 1, "truncation noted as an event");
+	is_int(events(d.ticket, "truncated"), 1, "truncation noted as an event");
 	sg_decision_clear(&d);
 	close_fixture();
 }
@@ -397,11 +322,7 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	int rc;
-
 	sg_log_open_stderr("test-ingest");
 	sg_log_set_level(SG_LOG_WARN);
-	rc = SG_TEST_RUN(tests);
-	free(dir);
-	return rc;
+	return SG_TEST_RUN(tests);
 }

@@ -17,19 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
-#include "store/store.h"
 #include "ticket/assign.h"
 #include "ticket/event.h"
 #include "ticket/ops.h"
-#include "tap.h"
-
-static const char *dir;     /* sg_test_dir() */
-static struct sg_store *st;
-static struct sg_conf *conf;
+#include "fixture.h"
 
 static const char rules_text[] =
 	"agent anna@example.com groups=billing\n"
@@ -42,28 +34,6 @@ static const char rules_text[] =
 	"rule vip: subject ~ /VIP/ => queue billing, assign, template notify\n"
 	"rule ask: subject ~ /invoice/i => queue billing, assign\n";
 
-static struct sg_conf *
-make_conf(void)
-{
-	struct sg_diag errs = { 0 };
-	const char *top = getenv("top_srcdir");
-	char *rpath = sg_xasprintf("%s/t.rules", dir), *path = sg_xasprintf("%s/sg.conf", dir);
-	FILE *fp = fopen(rpath, "w");
-	fputs(rules_text, fp);
-	fclose(fp);
-	fp = fopen(path, "w");
-	fprintf(fp, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
-		    "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s\"\ntemplate_dir = \"%s/templates\"\n",
-		dir, rpath, top ? top : ".");
-	fclose(fp);
-	struct sg_conf *c = sg_conf_load(path, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	free(path);
-	free(rpath);
-	return c;
-}
-
 static uint64_t
 open_count(const char *agent)
 {
@@ -72,63 +42,22 @@ open_count(const char *agent)
 	return open;
 }
 
-struct ev_count {
-	const char *type;
-	int n;
-};
-
 static int
-count_ev(const struct sg_event *e, void *arg)
+ingest(const char *raw, const char *env_from, struct sg_decision *d)
 {
-	struct ev_count *ec = arg;
-	ec->n += ec->type == NULL || strcmp(e->type, ec->type) == 0;
-	return 0;
+	return ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = env_from, .door = SG_DOOR_MILTER }, d);
 }
 
-static int
-events(uint64_t id, const char *type)
+/* A delivery report from MAILER-DAEMON, Message-ID <id>, about the
+ * mail whose Message-ID is about. */
+static char *
+dsn(const char *id, const char *about)
 {
-	struct ev_count ec = { type, 0 };
-	sg_store_event_foreach(st, NULL, id, count_ev, &ec);
-	return ec.n;
-}
-
-struct job_count {
-	const char *to;
-	int n;
-};
-
-static int
-count_job(const struct sg_job *j, void *arg)
-{
-	struct job_count *jc = arg;
-	jc->n += j->rcpts.n && strcmp(j->rcpts.v[0], jc->to) == 0;
-	return 0;
-}
-
-static int
-jobs_to(const char *to)
-{
-	struct job_count jc = { to, 0 };
-	sg_store_job_foreach(st, count_job, &jc);
-	return jc.n;
-}
-
-static int ingest(const char *raw, const char *env_from, struct sg_decision *d);
-
-struct find_job {
-	const char *to;
-	char msgid[200];
-};
-
-static int
-find_job(const struct sg_job *j, void *arg)
-{
-	struct find_job *fj = arg;
-	const char *p;
-	if (j->rcpts.n && strcmp(j->rcpts.v[0], fj->to) == 0 && (p = strstr(j->payload, "Message-Id: <")) != NULL)
-		sscanf(p, "Message-Id: <%199[^>]>", fj->msgid);
-	return 0;
+	return sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
+			    "Message-ID: <%s>\r\nContent-Type: multipart/report; report-type=delivery-status;"
+			    " boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+			    "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <%s>\r\nSubject: x\r\n--b--\r\n",
+			    id, about);
 }
 
 /* A delivery report for the mail queued to `to` (a notice, not kept in
@@ -136,22 +65,22 @@ find_job(const struct sg_job *j, void *arg)
 static void
 bounce_job_to(const char *to, uint64_t id)
 {
-	struct find_job fj = { to, "" };
 	struct sg_decision d = { 0 };
+	char msgid[200] = "", *notice = NULL;
 
-	sg_store_job_foreach(st, find_job, &fj);
-	ok(fj.msgid[0] != '\0', "the notice to %s has our Message-ID", to);
-	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
-				 "Message-ID: <dsn-%s>\r\nContent-Type: multipart/report; report-type=delivery-status;"
-				 " boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
-				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <%s>\r\nSubject: x\r\n--b--\r\n",
-				 fj.msgid, fj.msgid);
+	jobs_to(to, &notice);
+	mail_msgid(notice, msgid);
+	free(notice);
+	ok(msgid[0] != '\0', "the notice to %s has our Message-ID", to);
+	char *dsn_id = sg_xasprintf("dsn-%s", msgid);
+	char *report = dsn(dsn_id, msgid);
 	int before = events(id, "bounce");
-	ingest(dsn, "", &d);
+	ingest(report, "", &d);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "bounce of the notice to %s lands on ticket %llu", to,
 	   (unsigned long long)id);
 	is_int(events(id, "bounce"), before + 1, "as a bounce event, no junk ticket");
-	free(dsn);
+	free(report);
+	free(dsn_id);
 	sg_decision_clear(&d);
 }
 
@@ -163,16 +92,6 @@ change(uint64_t id, const char *field, const char *value)
 	free(done);
 	free(why);
 	return rc;
-}
-
-static int
-ingest(const char *raw, const char *env_from, struct sg_decision *d)
-{
-	const char *rc1[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = env_from, .env_rcpt = rc1, .nrcpt = 1,
-				   .door = SG_DOOR_MILTER };
-	sg_decision_clear(d);
-	return sg_ingest(st, conf, &in, d);
 }
 
 static void
@@ -232,9 +151,9 @@ test_ops_and_counters(void)
 	ok(sg_strlist_has(&t.tags, "ping-pong"), "tagged ping-pong");
 	sg_ticket_clear(&t);
 	is_int(events(id, "ping-pong"), 1, "ping-pong event");
-	is_int(jobs_to("lead@example.com"), 1, "the queue's manager is told (subscriber)");
+	is_int(jobs_to("lead@example.com", NULL), 1, "the queue's manager is told (subscriber)");
 	ok(change(id, "assignee", "boris@example.com") == 0, "transfer 4");
-	is_int(jobs_to("lead@example.com"), 1, "flagged once: no second notice");
+	is_int(jobs_to("lead@example.com", NULL), 1, "flagged once: no second notice");
 	sg_decision_clear(&d);
 	bounce_job_to("lead@example.com", id);
 }
@@ -291,19 +210,13 @@ test_ingest_paths(void)
 	ok(last != 0 && sg_store_job_get(st, NULL, last, &j) == 0, "its job is stored");
 	ok(j.payload && strstr(j.payload, "needs your attention") != NULL, "rule template 'notify' was used for the ack");
 	char ourid[200] = "";
-	char *mid = j.payload ? strstr(j.payload, "Message-Id: <") : NULL;
-	if (mid != NULL)
-		sscanf(mid, "Message-Id: <%199[^>]>", ourid);
+	mail_msgid(j.payload, ourid);
 	sg_job_clear(&j);
 
 	/* The IMAP/CLI door forwards the copy; a sender's X-Support-* stay behind. */
-	const char *rc1[1] = { "support@example.com" };
 	const char *fwd = "From: f@customer.example\r\nSubject: invoice copy\r\nMessage-ID: <o5@customer.example>\r\n"
 			  "X-Support-Ticket: 999\r\nX-Support-Queue: vip\r\n\r\nhi\r\n";
-	struct sg_ingest_in in = { .raw = fwd, .len = strlen(fwd), .env_from = "f@customer.example", .env_rcpt = rc1,
-				   .nrcpt = 1, .door = SG_DOOR_CLI };
-	sg_decision_clear(&d);
-	sg_ingest(st, conf, &in, &d);
+	ingest_mail((struct sg_ingest_in){ .raw = fwd, .env_from = "f@customer.example", .door = SG_DOOR_CLI }, &d);
 	struct sg_job fj = { 0 };
 	uint64_t fid = 0;
 	for (uint64_t k = 1; k < 1000; k++)
@@ -319,15 +232,11 @@ test_ingest_paths(void)
 	sg_job_clear(&fj);
 
 	/* A bounce of that mail: an event on the ticket, no new ticket. */
-	char *dsn = sg_xasprintf("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
-				 "Message-ID: <dsn1@mx.example>\r\nContent-Type: multipart/report; report-type=delivery-status;"
-				 " boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
-				 "--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <%s>\r\nSubject: x\r\n--b--\r\n",
-				 ourid);
-	ingest(dsn, "", &d);
+	char *report = dsn("dsn1@mx.example", ourid);
+	ingest(report, "", &d);
 	ok(d.verdict == SG_V_FOLLOWUP && d.ticket == id, "bounce of our mail lands on its ticket");
 	is_int(events(id, "bounce"), 1, "as a bounce event");
-	free(dsn);
+	free(report);
 	sg_decision_clear(&d);
 }
 
@@ -379,19 +288,15 @@ static const struct sg_test tests[] = {
 int
 main(void)
 {
-	int rc;
+	const char *dir = sg_test_dir();
 
 	plan_lazy();
 	sg_log_open_stderr("test-ops");
 	sg_log_set_level(SG_LOG_ERROR);
-	dir = sg_test_dir();
-	conf = make_conf();
+	free(sg_test_write(dir, "t.rules", rules_text));
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\n",
+			 dir, dir, top_srcdir());
 	ok(conf != NULL && conf->rules != NULL && conf->templates != NULL, "config with rules and templates");
-	if (conf == NULL || sg_store_open(conf->state_dir, SG_STORE_NOSYNC, &st) != 0)
-		return done_testing();
-	sg_ingest_init();
-	rc = SG_TEST_RUN(tests);
-	sg_store_close(&st);
-	sg_conf_unref(&conf);
-	return rc;
+	return SG_FIXTURE_RUN(tests);
 }

@@ -13,13 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
-#include "ingest/ingest.h"
 #include "lib/log.h"
 #include "rules/rules.h"
-#include "store/store.h"
-#include "lib/xalloc.h"
-#include "tap.h"
+#include "fixture.h"
 
 static const char *dir;     /* sg_test_dir(): the rules and lists */
 
@@ -35,22 +31,10 @@ load(const char *text, char **errtext)
 	struct sg_diag errs = { 0 };
 	char *p = put("t.rules", text);
 	struct sg_rules *r = sg_rules_load(p, &errs);
-	GString *g = g_string_new(NULL);
-	for (size_t i = 0; i < errs.n; i++)
-		g_string_append_printf(g, "%s; ", errs.v[i]);
-	*errtext = sg_xstrdup(g->str);
-	g_string_free(g, TRUE);
-	sg_diag_clear(&errs);
+
+	*errtext = errors_text(&errs);
 	free(p);
 	return r;
-}
-
-static struct sg_msginfo *
-msg(const char *raw)
-{
-	struct sg_msginfo *mi = NULL;
-	sg_message_parse(raw, strlen(raw), &mi);
-	return mi;
 }
 
 static const struct { const char *text, *want; } errors[] = {
@@ -93,6 +77,19 @@ static const char good[] =
 	"rule later: env-from ~ /^retry@/ => tempfail\n"
 	"rule q: to ~ /quarantine@/ => quarantine, template none, language ru, notify ops@example.com, webhook crm\n"
 	"rule last: always => tag seen\n";
+
+/* Load text: one point, "name: the errors", that it is refused with want
+ * among the errors. */
+static void
+refused(const char *text, const char *want, const char *name)
+{
+	char *err;
+	struct sg_rules *r = load(text, &err);
+
+	ok(r == NULL && strstr(err, want) != NULL, "%s: %s", name, err);
+	sg_rules_free(&r);
+	free(err);
+}
 
 /* The rules of good[], or NULL after one failed point. */
 static struct sg_rules *
@@ -190,7 +187,7 @@ test_evaluate(void)
 		  NULL, "", -1, 0, 0, 1 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct sg_msginfo *mi = msg(cases[i].raw);
+		struct sg_msginfo *mi = parse(cases[i].raw);
 		const char *rc[1] = { cases[i].rcpt };
 		struct sg_rule_input in = { .mi = mi, .env_from = cases[i].env_from, .env_rcpt = rc, .nrcpt = 1,
 					    .door = cases[i].door, .auth = cases[i].auth, .size = strlen(cases[i].raw) };
@@ -227,7 +224,7 @@ test_trace(void)
 
 	if (r == NULL)
 		return;
-	struct sg_msginfo *mi = msg("From: x@y.example\r\nSubject: Your invoice 7\r\n\r\nx\r\n");
+	struct sg_msginfo *mi = parse("From: x@y.example\r\nSubject: Your invoice 7\r\n\r\nx\r\n");
 	const char *rc[1] = { "support@example.com" };
 	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter" };
 	char *buf = NULL;
@@ -258,7 +255,7 @@ test_match_limit(void)
 	size_t bl = strlen(body);
 	memset(body + bl, 'a', 40000);
 	strcpy(body + bl + 40000, "!\r\n");
-	struct sg_msginfo *mi = msg(body);
+	struct sg_msginfo *mi = parse(body);
 	const char *rc1[1] = { "support@example.com" };
 	struct sg_rule_input ein = { .mi = mi, .env_rcpt = rc1, .nrcpt = 1, .door = "milter" };
 	struct sg_route ero;
@@ -276,8 +273,7 @@ test_examples(void)
 {
 	struct sg_rules *r;
 
-	const char *top = getenv("top_srcdir");
-	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top ? top : ".");
+	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top_srcdir());
 	struct sg_diag errs = { 0 };
 	r = sg_rules_load(ex, &errs);
 	ok(r != NULL && errs.n == 0, "rules/examples/supportgate.rules loads");
@@ -287,73 +283,50 @@ test_examples(void)
 }
 
 /* Routing on a store: the spread rules, a config naming them and a fresh
- * store (state-NAME); *cp and *stp stay NULL when something failed. */
+ * store in sg_test_subdir(name); st stays NULL when something failed. */
 static void
-routing_fixture(const char *name, struct sg_conf **cp, struct sg_store **stp)
+routing_fixture(const char *name)
 {
-	struct sg_diag errs = { 0 };
-	struct sg_conf *c;
-	struct sg_store *st = NULL;
+	char *sub = sg_test_subdir(name);
 
-	free(put("spread.rules",
-		 "agent a1@example.com\nagent a2@example.com\nagent a3@example.com\nagent a4@example.com\nagent a5@example.com\n"
-		 "agent gone@example.com away=yes\n"
-		 "queue rr agents=a1@example.com,a2@example.com,gone@example.com,a3@example.com,a4@example.com,a5@example.com strategy=round-robin\n"
-		 "queue lo agents=a1@example.com,a2@example.com,a3@example.com strategy=least-open\n"
-		 "rule lo: subject ~ /^least/ => queue lo, assign\n"
-		 "rule rr: always => queue rr, assign\n"));
-	char *cname = sg_xasprintf("sg-%s.conf", name);
-	char *text = sg_xasprintf("support_address = {\"support@example.com\"}\nstate_dir = \"%s/state-%s\"\n"
-				  "db_sync = false\nack = false\nrules_file = \"%s/spread.rules\"\n", dir, name, dir);
-	char *cpath = put(cname, text);
-	c = sg_conf_load(cpath, &errs);
-	sg_diag_print(&errs, stdout);
-	sg_diag_clear(&errs);
-	ok(c != NULL && c->rules != NULL && sg_store_open(c->state_dir, SG_STORE_NOSYNC, &st) == 0, "store with rules");
-	free(cpath);
-	free(text);
-	free(cname);
-	*cp = c;
-	*stp = st;
+	free(sg_test_write(sub, "spread.rules",
+			   "agent a1@example.com\nagent a2@example.com\nagent a3@example.com\nagent a4@example.com\nagent a5@example.com\n"
+			   "agent gone@example.com away=yes\n"
+			   "queue rr agents=a1@example.com,a2@example.com,gone@example.com,a3@example.com,a4@example.com,a5@example.com strategy=round-robin\n"
+			   "queue lo agents=a1@example.com,a2@example.com,a3@example.com strategy=least-open\n"
+			   "rule lo: subject ~ /^least/ => queue lo, assign\n"
+			   "rule rr: always => queue rr, assign\n"));
+	conf = load_conf(sub, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
+			 "db_sync = false\nack = false\nrules_file = \"%s/spread.rules\"\n", sub, sub);
+	ok(conf != NULL && conf->rules != NULL && open_store() == 0, "store with rules");
+	free(sub);
 }
 
 /* Ingest raw (one new mail) on the routing fixture: the assignee of its
- * ticket (malloc'd), NULL when none. */
-static char *
-assign_one(struct sg_store *st, struct sg_conf *c, const char *raw)
+ * ticket (in ticket()'s copy), NULL when none. */
+static const char *
+assign_one(const char *raw)
 {
-	const char *rcp[1] = { "support@example.com" };
-	struct sg_ingest_in in = { .raw = raw, .len = strlen(raw), .env_from = "c@x", .env_rcpt = rcp, .nrcpt = 1,
-				   .door = SG_DOOR_CLI };
-	struct sg_decision d;
-	struct sg_ticket t;
-	char *who = NULL;
+	struct sg_decision d = { 0 };
 
-	sg_ingest(st, c, &in, &d);
-	if (sg_store_ticket_get(st, NULL, d.ticket, &t) == 0) {
-		who = t.assignee != NULL ? sg_xstrdup(t.assignee) : NULL;
-		sg_ticket_clear(&t);
-	}
+	ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = "c@x", .door = SG_DOOR_CLI }, &d);
+	uint64_t id = d.ticket;
 	sg_decision_clear(&d);
-	return who;
+	return ticket(id)->assignee;
 }
 
 static void
 test_round_robin(void)
 {
-	struct sg_conf *c;
-	struct sg_store *st;
-
-	routing_fixture("round-robin", &c, &st);
+	routing_fixture("round-robin");
 	int count[6] = { 0 };
 	const char *names[6] = { "a1@example.com", "a2@example.com", "a3@example.com", "a4@example.com", "a5@example.com", "gone@example.com" };
-	for (int i = 0; c && st && i < 1000; i++) {
+	for (int i = 0; st && i < 1000; i++) {
 		char *raw = sg_xasprintf("From: c%d@customer.example\r\nSubject: ticket %d\r\nMessage-ID: <rr-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		char *who = assign_one(st, c, raw);
+		const char *who = assign_one(raw);
 		for (int k = 0; k < 6; k++)
 			if (who && strcmp(who, names[k]) == 0)
 				count[k]++;
-		free(who);
 		free(raw);
 	}
 	int mn = 100000, mx = 0;
@@ -363,8 +336,7 @@ test_round_robin(void)
 	}
 	ok(mx - mn <= 1 && mn + mx > 0, "1,000 tickets over 5 agents: spread within +-1 (%d..%d)", mn, mx);
 	is_int(count[5], 0, "the away agent got none");
-	sg_store_close(&st);
-	sg_conf_unref(&c);
+	close_fixture();
 }
 
 /* least-open: 9 tickets over 3 agents, then a1 closes 3 (by the
@@ -372,18 +344,14 @@ test_round_robin(void)
 static void
 test_least_open(void)
 {
-	struct sg_conf *c;
-	struct sg_store *st;
-
-	routing_fixture("least-open", &c, &st);
-	if (c == NULL || st == NULL) {
-		sg_store_close(&st);
-		sg_conf_unref(&c);
+	routing_fixture("least-open");
+	if (st == NULL) {
+		close_fixture();
 		return;
 	}
 	for (int i = 0; i < 9; i++) {
 		char *raw = sg_xasprintf("From: l%d@customer.example\r\nSubject: least %d\r\nMessage-ID: <lo-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		free(assign_one(st, c, raw));
+		assign_one(raw);
 		free(raw);
 	}
 	struct sg_txn *txn;
@@ -396,14 +364,12 @@ test_least_open(void)
 	int to_a1 = 0;
 	for (int i = 0; i < 3; i++) {
 		char *raw = sg_xasprintf("From: m%d@customer.example\r\nSubject: least more %d\r\nMessage-ID: <lo2-%d@x>\r\n\r\nhi\r\n", i, i, i);
-		char *who = assign_one(st, c, raw);
+		const char *who = assign_one(raw);
 		to_a1 += who && strcmp(who, "a1@example.com") == 0;
-		free(who);
 		free(raw);
 	}
 	is_int(to_a1, 3, "least-open: after a1 closed 3, the next 3 go to a1");
-	sg_store_close(&st);
-	sg_conf_unref(&c);
+	close_fixture();
 }
 
 /* Include depth and condition depth are separate bounds, each with its
@@ -423,7 +389,7 @@ long_chain(void *arg)
 	char *err, *terms = repeat("to=x or ", 7500);
 	char *text = sg_xasprintf("rule long: %salways => tag long\n", terms);
 	struct sg_rules *r = load(text, &err);
-	struct sg_msginfo *mi = msg("From: a@b.example\r\nTo: c@d.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_msginfo *mi = parse("From: a@b.example\r\nTo: c@d.example\r\nSubject: s\r\n\r\nx\r\n");
 	struct sg_rule_input in = { .mi = mi, .door = "milter" };
 	struct sg_route ro;
 	int hit = 0;
@@ -462,21 +428,13 @@ test_nesting(void)
 
 	open = repeat("(", 65), close = repeat(")", 65);
 	text = sg_xasprintf("rule deep: %ssubject ~ /x/%s => tag t\n", open, close);
-	r = load(text, &err);
-	ok(r == NULL && strstr(err, "t.rules:1:76: conditions nested deeper than 64") != NULL,
-	   "65 parentheses: error at the 65th: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused(text, "t.rules:1:76: conditions nested deeper than 64", "65 parentheses: error at the 65th");
 	free(text);
 	free(open);
 	free(close);
 	nots = repeat("not ", 65);
 	text = sg_xasprintf("rule nots: %salways => stop\n", nots);
-	r = load(text, &err);
-	ok(r == NULL && strstr(err, "t.rules:1:268: conditions nested deeper than 64") != NULL,
-	   "65 nots: error at the 65th: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused(text, "t.rules:1:268: conditions nested deeper than 64", "65 nots: error at the 65th");
 	free(text);
 	free(nots);
 
@@ -496,11 +454,8 @@ test_nesting(void)
 	free(err);
 	free(put("n8.rules", "include \"n9.rules\"\n"));
 	free(put("n9.rules", "rule nine: always => stop\n"));
-	r = load("include \"n1.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "/n8.rules:1:9: includes nested deeper than 8") != NULL,
-	   "a 9th include level: error at the include: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("include \"n1.rules\"\n", "/n8.rules:1:9: includes nested deeper than 8",
+		"a 9th include level: error at the include");
 
 	/* a failed condition leaves no depth behind for the lines after it */
 	text = repeat("rule x: not bogus ~ /x/ => tag t\n", 10);
@@ -614,24 +569,15 @@ test_sizes(void)
 {
 	char *err;
 	struct sg_rules *r;
-	struct sg_msginfo *mi = msg("From: a@b.example\r\nSubject: s\r\n\r\nx\r\n");
+	struct sg_msginfo *mi = parse("From: a@b.example\r\nSubject: s\r\n\r\nx\r\n");
 	struct sg_rule_input in = { .mi = mi, .door = "milter", .size = 3u << 20 };
 	struct sg_route ro;
 
-	r = load("rule big: size > 35184372088832M => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:18: size '35184372088832M' is too large") != NULL,
-	   "2^45 M does not wrap to 0: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("rule big: size > 99999999999999999999 => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:18: size '99999999999999999999' is too large") != NULL,
-	   "20 digits are too large: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("rule big: size > 5X => tag t\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:16: > and < compare size with a number") != NULL, "5X is no size: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("rule big: size > 35184372088832M => tag t\n", "t.rules:1:18: size '35184372088832M' is too large",
+		"2^45 M does not wrap to 0");
+	refused("rule big: size > 99999999999999999999 => tag t\n", "t.rules:1:18: size '99999999999999999999' is too large",
+		"20 digits are too large");
+	refused("rule big: size > 5X => tag t\n", "t.rules:1:16: > and < compare size with a number", "5X is no size");
 	r = load("rule a: size > 2M and size < 3072k => tag a, continue\nrule b: size < 1G => tag b\n", &err);
 	ok(r != NULL, "K, M and G suffixes: %s", err);
 	if (r != NULL) {
@@ -648,20 +594,11 @@ test_sizes(void)
 static void
 test_post_check_lines(void)
 {
-	char *err;
-	struct sg_rules *r;
-
-	r = load("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n", &err);
-	ok(r == NULL && strstr(err, "/t.rules:3:7: queue q: agent ghost@example.com is not declared") != NULL,
-	   "undeclared agent: the queue's file:line:col: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("agent a@example.com\n\nqueue q agents=a@example.com,ghost@example.com\n",
+		"/t.rules:3:7: queue q: agent ghost@example.com is not declared", "undeclared agent: the queue's file:line:col");
 	free(put("queues.rules", "# queues\nqueue sales agents=nobody@example.com\n"));
-	r = load("include \"queues.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared") != NULL,
-	   "undeclared agent in an included file: that file's line: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("include \"queues.rules\"\n", "/queues.rules:2:7: queue sales: agent nobody@example.com is not declared",
+		"undeclared agent in an included file: that file's line");
 }
 
 /* A file that cannot be read is reported where it was named; the last
@@ -672,16 +609,10 @@ test_file_errors(void)
 	char *err;
 	struct sg_rules *r;
 
-	r = load("# x\ninclude \"missing.rules\"\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory") != NULL,
-	   "a missing include: error at the include: %s", err);
-	sg_rules_free(&r);
-	free(err);
-	r = load("include \".\"\n", &err);
-	ok(r == NULL && strstr(err, "t.rules:1:9: cannot read include \".\": Is a directory") != NULL,
-	   "including a directory is an error: %s", err);
-	sg_rules_free(&r);
-	free(err);
+	refused("# x\ninclude \"missing.rules\"\n", "t.rules:2:9: cannot read include \"missing.rules\": No such file or directory",
+		"a missing include: error at the include");
+	refused("include \".\"\n", "t.rules:1:9: cannot read include \".\": Is a directory",
+		"including a directory is an error");
 	r = load("rule a: from in \".\" => tag t\n", &err);
 	ok(r == NULL && strstr(err, "t.rules:1:17: cannot read list") != NULL && strstr(err, "Is a directory") != NULL,
 	   "a directory as a list is an error: %s", err);

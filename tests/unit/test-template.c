@@ -10,10 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mail/message.h"
 #include "templates/template.h"
-#include "lib/xalloc.h"
-#include "tap.h"
+#include "fixture.h"
 
 static char *dir;     /* load-errors: its own template dir */
 
@@ -34,19 +32,6 @@ put(const char *rel, const char *text)
 	free(p);
 }
 
-/* Count header lines (not continuation lines) named name. */
-static int
-count_headers(const char *msg, const char *name)
-{
-	int n = 0;
-	size_t l = strlen(name);
-	const char *end = strstr(msg, "\r\n\r\n");
-	for (const char *p = msg; p && p < end; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
-		if (strncasecmp(p, name, l) == 0 && p[l] == ':')
-			n++;
-	return n;
-}
-
 static const struct sg_mail_envelope env = {
 	.from_name = "ACME Support", .from_addr = "support@example.com",
 	.to_name = "Иван Петров", .to_addr = "ivan@klient.example",
@@ -59,8 +44,7 @@ static const struct sg_mail_envelope env = {
 static struct sg_templates *
 load_shipped(struct sg_diag *errs)
 {
-	const char *top = getenv("top_srcdir");
-	char *tdir = sg_xasprintf("%s/templates", top ? top : ".");
+	char *tdir = sg_xasprintf("%s/templates", top_srcdir());
 	struct sg_templates *ts = sg_templates_load(tdir, errs);
 
 	sg_diag_print(errs, stdout);
@@ -188,9 +172,9 @@ test_injection(void)
 	evil.to_name = "Eve\r\nBcc: victim2@example.com";
 	m = sg_template_render(ts, "en", "ack", &tv, &evil, &len);
 	ok(m != NULL, "renders with hostile values");
-	is_int(count_headers(m, "Bcc"), 0, "CRLF in a value never makes a Bcc header");
-	is_int(count_headers(m, "Subject"), 1, "exactly one Subject");
-	is_int(count_headers(m, "To"), 1, "exactly one To");
+	is_int(header_count(m, "Bcc"), 0, "CRLF in a value never makes a Bcc header");
+	is_int(header_count(m, "Subject"), 1, "exactly one Subject");
+	is_int(header_count(m, "To"), 1, "exactly one To");
 	free(m);
 	char nul[] = "pre\0post";
 	sg_template_set(&tv, SG_TV_SUBJECT, nul);
