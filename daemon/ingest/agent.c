@@ -191,38 +191,17 @@ static int
 copy_note(struct sg_op *op, struct sg_ingest_state *s)
 {
 	const struct sg_queue_def *q = s->t.queue ? sg_rules_queue(s->c->rules, s->t.queue) : NULL;
-	const char *from = sg_notice_from(s->c);
-	struct sg_job j = { 0 };
-	size_t rawlen;
-	int rc = 0;
+	struct sg_strlist to = { 0 };
 
 	for (size_t i = 0; q != NULL && i < q->agents.n; i++)
 		if (strcasecmp(q->agents.v[i], s->agent) != 0)
-			sg_strlist_add(&j.rcpts, q->agents.v[i], 1);
+			sg_strlist_add(&to, q->agents.v[i], 1);
 	if (s->t.assignee != NULL && strcasecmp(s->t.assignee, s->agent) != 0)
-		sg_strlist_add(&j.rcpts, s->t.assignee, 1);
-	if (j.rcpts.n == 0 || from == NULL)
-		goto out;
-	char *raw = sg_headers_strip_prefix(s->in->raw, s->in->len, s->c->header_prefix, &rawlen, NULL);
-	char *head = sg_xasprintf("%sTicket: %llu\r\n%sNote: internal, by %s\r\nX-Loop: %s\r\n", s->c->header_prefix,
-				  (unsigned long long)s->t.id, s->c->header_prefix, s->agent, from);
-	size_t hl = strlen(head);
-	j.ticket = s->t.id;
-	j.kind = SG_JOB_SMTP;
-	j.created = j.due = op->now;
-	j.what = "internal note";
-	j.mail_from = (char *)from;
-	j.payload = sg_xmalloc(hl + rawlen + 1);
-	memcpy(j.payload, head, hl);
-	memcpy(j.payload + hl, raw, rawlen + 1);
-	j.payload_len = hl + rawlen;
-	if ((rc = sg_queue_add(op->st, op->txn, &j)) == 0)
-		op->jobs++;
-	free(j.payload);
-	free(head);
-	free(raw);
-out:
-	sg_strlist_clear(&j.rcpts);
+		sg_strlist_add(&to, s->t.assignee, 1);
+	char *extra = sg_xasprintf("%sNote: internal, by %s\r\n", s->c->header_prefix, s->agent);
+	int rc = sg_notice_copy(op, s->t.id, "internal note", &to, extra, s->in->raw, s->in->len);
+	free(extra);
+	sg_strlist_clear(&to);
 	return rc;
 }
 

@@ -168,40 +168,21 @@ sg_route_forward(struct sg_op *op, struct sg_ingest_state *s)
 {
 	const struct sg_conf *c = s->c;
 	const char *dest = sg_route_destination(c, &s->t);
-	const char *from = sg_notice_from(c);
+	struct sg_strlist to = { 0 };
 
-	if (dest == NULL || from == NULL)
+	if (dest == NULL || sg_notice_from(c) == NULL)
 		return 0;
-	char *head = sg_xasprintf("%sTicket: %llu\r\n%sQueue: %s\r\n%sPriority: %s\r\nX-Loop: %s\r\n", c->header_prefix,
-				  (unsigned long long)s->t.id, c->header_prefix, s->t.queue ? s->t.queue : "default",
-				  c->header_prefix, sg_priority_name(s->t.priority), from);
-	/* The sender's own X-Support-* fields do not travel with our copy. */
-	size_t rawlen, keep;
-	char *raw = sg_headers_strip_prefix(s->in->raw, s->in->len, c->header_prefix, &rawlen, NULL);
-	size_t hl = strlen(head);
-	keep = rawlen > c->max_message_size ? (size_t)c->max_message_size : rawlen;
-	struct sg_job j = { 0 };
-	j.ticket = s->t.id;
-	j.kind = SG_JOB_SMTP;
-	j.created = j.due = op->now;
-	j.what = "forward";
-	j.mail_from = (char *)from;
-	sg_strlist_add(&j.rcpts, dest, 0);
-	j.payload = sg_xmalloc(hl + keep + 1);
-	memcpy(j.payload, head, hl);
-	memcpy(j.payload + hl, raw, keep);
-	free(raw);
-	j.payload[hl + keep] = '\0';
-	j.payload_len = hl + keep;
-	int rc = sg_queue_add(op->st, op->txn, &j);
-	if (rc == 0) {
-		op->jobs++;
+	sg_strlist_add(&to, dest, 0);
+	char *extra = sg_xasprintf("%sQueue: %s\r\n%sPriority: %s\r\n", c->header_prefix,
+				   s->t.queue ? s->t.queue : "default", c->header_prefix, sg_priority_name(s->t.priority));
+	size_t before = op->jobs;
+	int rc = sg_notice_copy(op, s->t.id, "forward", &to, extra, s->in->raw, s->in->len);
+	if (rc == 0 && op->jobs > before) {
 		char *token = sg_token_format(c->ticket_tag, s->t.id, c->token_secret, c->token_secret_len);
 		rc = sg_event_emit(op, &s->t, SG_EV_FORWARD, NULL, dest, "forwarded %s to %s", token, dest);
 		free(token);
 	}
-	free(j.payload);
-	sg_strlist_clear(&j.rcpts);
-	free(head);
+	free(extra);
+	sg_strlist_clear(&to);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "lib/xalloc.h"
 #include "mail/address.h"
+#include "mail/headers.h"
 #include "mail/token.h"
 #include "outbound/queue.h"
 #include "store/store.h"
@@ -26,6 +27,42 @@ sg_notice_from(const struct sg_conf *c)
 	if (c->support_from[0] != '\0')
 		return c->support_from;
 	return c->support_address.n ? c->support_address.v[0] : NULL;
+}
+
+int
+sg_notice_copy(struct sg_op *op, uint64_t ticket, const char *what, const struct sg_strlist *rcpts,
+	       const char *extra, const char *raw, size_t len)
+{
+	const struct sg_conf *c = op->c;
+	const char *from = sg_notice_from(c);
+	struct sg_job j = { 0 };
+	size_t rawlen;
+	int rc;
+
+	if (from == NULL || rcpts->n == 0)
+		return 0;
+	/* The sender's own X-Support-* fields do not travel with our copy. */
+	char *body = sg_headers_strip_prefix(raw, len, c->header_prefix, &rawlen, NULL);
+	char *head = sg_xasprintf("%sTicket: %llu\r\n%sX-Loop: %s\r\n", c->header_prefix, (unsigned long long)ticket,
+				  extra ? extra : "", from);
+	size_t hl = strlen(head), keep = rawlen > c->max_message_size ? (size_t)c->max_message_size : rawlen;
+	j.ticket = ticket;
+	j.kind = SG_JOB_SMTP;
+	j.created = j.due = op->now;
+	j.what = (char *)what;
+	j.mail_from = (char *)from;
+	j.rcpts = *rcpts;
+	j.payload = sg_xmalloc(hl + keep + 1);
+	memcpy(j.payload, head, hl);
+	memcpy(j.payload + hl, body, keep);
+	j.payload[hl + keep] = '\0';
+	j.payload_len = hl + keep;
+	if ((rc = sg_queue_add(op->st, op->txn, &j)) == 0)
+		op->jobs++;
+	free(j.payload);
+	free(head);
+	free(body);
+	return rc;
 }
 
 /* The first lines of a body, cut on a UTF-8 boundary, continuation lines

@@ -56,6 +56,13 @@ struct sg_rendered {
 #define SG_NOTICE_HISTORY 0x1u
 
 const char *sg_notice_from(const struct sg_conf *c);
+/* A mail as it came (raw, len bytes), copied to rcpts inside op's
+ * transaction: the sender's own header_prefix fields removed, ours
+ * (TICKET, and extra lines "Name: value\r\n", may be NULL) and X-Loop in
+ * front, cut at max_message_size. For forwards, notes and a blind
+ * queue's taken request. Counts op->jobs. Returns 0 or a store code. */
+int sg_notice_copy(struct sg_op *op, uint64_t ticket, const char *what, const struct sg_strlist *rcpts,
+		   const char *extra, const char *raw, size_t len);
 int sg_notice_render(const struct sg_conf *c, const struct sg_ticket *t, const struct sg_notice *n,
 		     struct sg_rendered *out);
 void sg_rendered_clear(struct sg_rendered *r);

@@ -185,37 +185,20 @@ handoff(struct sg_op *op, struct sg_ticket *t, const char *agent)
 static int
 full_message(struct sg_op *op, struct sg_ticket *t, const char *agent)
 {
-	const char *from = sg_notice_from(op->c);
 	struct sg_msgrec m = { 0 };
-	struct sg_job j = { 0 };
+	struct sg_strlist to = { 0 };
 	char *raw = NULL;
 	size_t len = 0;
 	int rc = sg_store_message_get(op->st, op->txn, t->id, 1, &m, &raw, &len);
 
-	if (rc != 0 || from == NULL) {
-		free(raw);
-		return rc == SG_STORE_NOTFOUND ? 0 : rc;
+	if (rc == 0) {
+		sg_strlist_add(&to, agent, 0);
+		rc = sg_notice_copy(op, t->id, "taken request", &to, NULL, raw, len);
+		sg_strlist_clear(&to);
+		sg_msgrec_clear(&m);
 	}
-	char *head = sg_xasprintf("%sTicket: %llu\r\nX-Loop: %s\r\n", op->c->header_prefix, (unsigned long long)t->id, from);
-	size_t hl = strlen(head);
-	j.ticket = t->id;
-	j.kind = SG_JOB_SMTP;
-	j.created = j.due = op->now;
-	j.what = "taken request";
-	j.mail_from = (char *)from;
-	sg_strlist_add(&j.rcpts, agent, 0);
-	j.payload = sg_xmalloc(hl + len + 1);
-	memcpy(j.payload, head, hl);
-	memcpy(j.payload + hl, raw, len + 1);
-	j.payload_len = hl + len;
-	if ((rc = sg_queue_add(op->st, op->txn, &j)) == 0)
-		op->jobs++;
-	free(j.payload);
-	sg_strlist_clear(&j.rcpts);
-	sg_msgrec_clear(&m);
-	free(head);
 	free(raw);
-	return rc;
+	return rc == SG_STORE_NOTFOUND ? 0 : rc;
 }
 
 static int
