@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/worker.h"
 #include "ticket/event.h"
 #include "lib/xalloc.h"
 #include "outbound/queue.h"
@@ -387,70 +388,40 @@ sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_out
 	return rc;
 }
 
-static pthread_t worker;
-static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wcond = PTHREAD_COND_INITIALIZER;
-static int wstop, wkicked, wrunning;
 static struct sg_store *wstore;
 
-static void *
-worker_main(void *arg)
+/* One pass with the configuration in effect; 1 when a full batch says more is due. */
+static int
+outbound_pass(void *arg)
 {
+	struct sg_conf *c = sg_conf_current();
+	struct sg_outbound_stats s = { 0 };
+
 	(void)arg;
-	pthread_mutex_lock(&wlock);
-	while (!wstop) {
-		pthread_mutex_unlock(&wlock);
-		struct sg_conf *c = sg_conf_current();
-		struct sg_outbound_stats s;
-		s.more = 0;
-		if (c != NULL)
-			sg_outbound_run_once(wstore, c, &s);
-		sg_conf_unref(&c);
-		pthread_mutex_lock(&wlock);
-		if (wstop)
-			break;
-		if (!wkicked && !s.more) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_cond_timedwait(&wcond, &wlock, &ts);
-		}
-		wkicked = 0;
-	}
-	pthread_mutex_unlock(&wlock);
-	return NULL;
+	if (c != NULL)
+		sg_outbound_run_once(wstore, c, &s);
+	sg_conf_unref(&c);
+	return s.more != 0;
 }
+
+static struct sg_worker worker = SG_WORKER_INIT(outbound_pass, NULL, 1);
 
 int
 sg_outbound_start(struct sg_store *st)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	wstore = st;
-	wstop = 0;
-	if (pthread_create(&worker, NULL, worker_main, NULL) != 0)
-		return -1;
-	wrunning = 1;
-	return 0;
+	return sg_worker_start(&worker);
 }
 
 void
 sg_outbound_kick(void)
 {
-	pthread_mutex_lock(&wlock);
-	wkicked = 1;
-	pthread_cond_signal(&wcond);
-	pthread_mutex_unlock(&wlock);
+	sg_worker_kick(&worker);
 }
 
 void
 sg_outbound_stop(void)
 {
-	if (!wrunning)
-		return;
-	pthread_mutex_lock(&wlock);
-	wstop = 1;
-	pthread_cond_signal(&wcond);
-	pthread_mutex_unlock(&wlock);
-	pthread_join(worker, NULL);
-	wrunning = 0;
+	sg_worker_stop(&worker);
 }

@@ -11,6 +11,7 @@
 
 #include "conf/conf.h"
 #include "lib/log.h"
+#include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "sched/due.h"
 #include "store/store.h"
@@ -94,55 +95,31 @@ sg_clock_run_once(struct sg_store *st, const struct sg_conf *c, int64_t now, siz
 	return rc;
 }
 
-static pthread_t clock_thread;
-static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t clock_cond = PTHREAD_COND_INITIALIZER;
-static int clock_stop_flag, clock_running;
 static struct sg_store *clock_store;
 
-static void *
-clock_main(void *arg)
+static int
+clock_pass(void *arg)
 {
+	struct sg_conf *c = sg_conf_current();
+
 	(void)arg;
-	pthread_mutex_lock(&clock_lock);
-	while (!clock_stop_flag) {
-		pthread_mutex_unlock(&clock_lock);
-		struct sg_conf *c = sg_conf_current();
-		if (c != NULL && sg_clock_run_once(clock_store, c, (int64_t)time(NULL), NULL) != 0)
-			sg_log(SG_LOG_WARN, MOD, "timer pass failed; next pass in a minute");
-		sg_conf_unref(&c);
-		pthread_mutex_lock(&clock_lock);
-		if (clock_stop_flag)
-			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 60;
-		pthread_cond_timedwait(&clock_cond, &clock_lock, &ts);
-	}
-	pthread_mutex_unlock(&clock_lock);
-	return NULL;
+	if (c != NULL && sg_clock_run_once(clock_store, c, (int64_t)time(NULL), NULL) != 0)
+		sg_log(SG_LOG_WARN, MOD, "timer pass failed; next pass in a minute");
+	sg_conf_unref(&c);
+	return 0;
 }
+
+static struct sg_worker clock_worker = SG_WORKER_INIT(clock_pass, NULL, 60);
 
 int
 sg_clock_start(struct sg_store *st)
 {
 	clock_store = st;
-	clock_stop_flag = 0;
-	if (pthread_create(&clock_thread, NULL, clock_main, NULL) != 0)
-		return -1;
-	clock_running = 1;
-	return 0;
+	return sg_worker_start(&clock_worker);
 }
 
 void
 sg_clock_stop(void)
 {
-	if (!clock_running)
-		return;
-	pthread_mutex_lock(&clock_lock);
-	clock_stop_flag = 1;
-	pthread_cond_signal(&clock_cond);
-	pthread_mutex_unlock(&clock_lock);
-	pthread_join(clock_thread, NULL);
-	clock_running = 0;
+	sg_worker_stop(&clock_worker);
 }
