@@ -12,6 +12,7 @@
 #include "lib/xalloc.h"
 #include "mail/address.h"
 #include "rules/rules.h"
+#include "store/store.h"
 #include "ticket/ops.h"
 
 static int
@@ -126,6 +127,26 @@ tags(struct sg_op *op, struct sg_ticket *t, const char *arg)
 	return rc;
 }
 
+/* #merge N: the agent needs rights on both tickets. */
+static int
+merge(struct sg_op *op, struct sg_ticket *t, const char *arg, const char *agent, const char **why)
+{
+	struct sg_ticket target = { 0 };
+	uint64_t id = strtoull(arg + (*arg == '#'), NULL, 10);
+	int rc = sg_ticket_merged_into(op->st, op->txn, id, &id);
+
+	if (rc == 0 && (rc = sg_store_ticket_get(op->st, op->txn, id, &target)) == SG_STORE_NOTFOUND) {
+		*why = "no such ticket";
+		return SG_OP_INVALID;
+	}
+	if (rc == 0 && (*why = refusal(op->c, agent, &target, SG_CMD_MERGE, arg)) != NULL)
+		rc = SG_OP_INVALID;
+	if (rc == 0 && (rc = sg_op_merge(op, t, &target, why)) == 0)
+		rc = sg_store_ticket_put(op->st, op->txn, &target);
+	sg_ticket_clear(&target);
+	return rc;
+}
+
 static int
 one(struct sg_op *op, struct sg_ticket *t, const struct sg_cmd *cmd, const char *agent, const char **why)
 {
@@ -144,6 +165,8 @@ one(struct sg_op *op, struct sg_ticket *t, const struct sg_cmd *cmd, const char 
 		return tags(op, t, cmd->arg);
 	case SG_CMD_SLA:
 		return sg_op_sla(op, t, cmd->arg, why);
+	case SG_CMD_MERGE:
+		return merge(op, t, cmd->arg, agent, why);
 	case SG_CMD_NOTE:
 	case SG_CMD_QUIET:
 		return 0;   /* how the mail is treated, not a change */

@@ -20,6 +20,7 @@ static const struct {
 	{ "status", SG_CMD_STATUS, 1 }, { "assign", SG_CMD_ASSIGN, 1 }, { "take", SG_CMD_TAKE, 0 },
 	{ "queue", SG_CMD_QUEUE, 1 }, { "priority", SG_CMD_PRIORITY, 1 }, { "tag", SG_CMD_TAG, 1 },
 	{ "note", SG_CMD_NOTE, 0 }, { "sla", SG_CMD_SLA, 1 }, { "quiet", SG_CMD_QUIET, 0 },
+	{ "merge", SG_CMD_MERGE, 1 },
 };
 
 const char *
@@ -51,6 +52,10 @@ check_value(enum sg_cmd_kind k, const char *arg)
 		return s < 0 || s == SG_ST_NEW ? "status is open, pending, resolved or closed" : NULL;
 	case SG_CMD_PRIORITY:
 		return sg_priority_parse(arg) < 0 ? "priority is low, normal, high or urgent" : NULL;
+	case SG_CMD_MERGE: {
+		const char *p = arg + (*arg == '#');
+		return p[strspn(p, "0123456789")] != '\0' || *p == '\0' || *p == '0' ? "merge takes a ticket number" : NULL;
+	}
 	case SG_CMD_TAG:
 		for (const char *p = arg; *p;) {
 			p += strspn(p, " \t");
@@ -100,7 +105,7 @@ one(struct sg_cmdlist *out, const char *line)
 		out->quiet |= c->kind == SG_CMD_QUIET;
 		return;
 	}
-	err(out, line, "unknown command (status, assign, take, queue, priority, tag, note, sla, quiet)");
+	err(out, line, "unknown command (status, assign, take, queue, priority, tag, note, sla, quiet, merge)");
 }
 
 size_t

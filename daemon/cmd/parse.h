@@ -8,7 +8,7 @@
  *   #take                                    #queue NAME
  *   #priority low|normal|high|urgent         #tag +word -word ...
  *   #note                                    #sla TIER
- *   #quiet
+ *   #quiet                                   #merge N
  *
  * The first line that does not start with '#' ends the block; what
  * follows is the reply text. Command names are case-insensitive; a line
@@ -45,6 +45,7 @@ enum sg_cmd_kind {
 	SG_CMD_NOTE,
 	SG_CMD_SLA,
 	SG_CMD_QUIET,
+	SG_CMD_MERGE,
 };
 
 struct sg_cmd {

@@ -42,6 +42,7 @@
 #include "mail/authres.h"
 #include "mail/token.h"
 #include "store/store.h"
+#include "ticket/ops.h"
 
 #define SG_DSN_SCAN_MAX (4 * 1024 * 1024)   /* bytes of a report searched for the returned Message-ID */
 
@@ -241,8 +242,10 @@ static int
 claim(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t id, const char *via)
 {
 	struct sg_ticket t = { 0 };
-	int rc = sg_store_ticket_get(st, txn, id, &t);
+	int rc = sg_ticket_merged_into(st, txn, id, &id);   /* a merged ticket's mail lands where it went */
 
+	if (rc == 0)
+		rc = sg_store_ticket_get(st, txn, id, &t);
 	if (rc == SG_STORE_NOTFOUND) {
 		refuse(s, id, 0, "%s #%llu refused: no such ticket", via, (unsigned long long)id);
 		return 0;

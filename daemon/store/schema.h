@@ -87,6 +87,7 @@ enum sg_table {
 #define SG_KV_ACK_GLOBAL   "ack-global"
 #define SG_KV_ALERT        "alert:%s"       /* address */
 #define SG_KV_IMAP         "imap:%s"        /* mailbox section name */
+#define SG_META_MERGED     "merged:%llu"    /* ticket id -> the ticket it was merged into */
 
 #define SG_MSGID_VAL_LEN 13
 #define SG_MSGID_DIGEST_LEN 16

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -208,6 +209,53 @@ sg_op_note(struct sg_op *op, struct sg_ticket *t, const char *text)
 {
 	t->updated = op->now;
 	return sg_event_emit(op, t, SG_EV_NOTE, NULL, NULL, "%.2000s", text);
+}
+
+#define SG_MERGE_PEOPLE 25      /* the same cap as ingest's participants */
+#define SG_MERGE_HOPS 8
+
+int
+sg_op_merge(struct sg_op *op, struct sg_ticket *t, struct sg_ticket *target, const char **why)
+{
+	const char *w = NULL;
+	char key[64];
+	int rc;
+
+	if (target->id == t->id) {
+		*why = "a ticket cannot be merged into itself";
+		return SG_OP_INVALID;
+	}
+	if (t->requestor && *t->requestor && target->participants.n < SG_MERGE_PEOPLE)
+		sg_strlist_add(&target->participants, t->requestor, 1);
+	for (size_t i = 0; i < t->participants.n && target->participants.n < SG_MERGE_PEOPLE; i++)
+		sg_strlist_add(&target->participants, t->participants.v[i], 1);
+	target->updated = op->now;
+	snprintf(key, sizeof(key), SG_META_MERGED, (unsigned long long)t->id);
+	if ((rc = sg_store_meta_put(op->st, op->txn, key, target->id)) != 0)
+		return rc;
+	if (t->status != SG_ST_CLOSED && (rc = sg_op_status(op, t, SG_ST_CLOSED, "merged", &w)) != 0)
+		return rc == SG_OP_INVALID ? 0 : rc;
+	if ((rc = sg_event_emit(op, t, SG_EV_MERGED, NULL, NULL, "merged into #%llu", (unsigned long long)target->id)) != 0)
+		return rc;
+	return sg_event_emit(op, target, SG_EV_MERGED, NULL, NULL, "#%llu merged into this ticket",
+			     (unsigned long long)t->id);
+}
+
+int
+sg_ticket_merged_into(struct sg_store *st, struct sg_txn *txn, uint64_t id, uint64_t *to)
+{
+	char key[64];
+	uint64_t next;
+	int rc = 0;
+
+	*to = id;
+	for (int hop = 0; hop < SG_MERGE_HOPS; hop++) {
+		snprintf(key, sizeof(key), SG_META_MERGED, (unsigned long long)*to);
+		if ((rc = sg_store_meta_get(st, txn, key, &next)) != 0)
+			break;
+		*to = next;
+	}
+	return rc == SG_STORE_NOTFOUND ? 0 : rc;
 }
 
 /* One field of `set`: parse value, call the operation. */

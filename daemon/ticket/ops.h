@@ -50,6 +50,14 @@ int sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment);
 /* SLA tier: sets the resolution due time from the tier's target. */
 int sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why);
 int sg_op_note(struct sg_op *op, struct sg_ticket *t, const char *text);
+/* Merge t into target (loaded by the caller in op's transaction, written
+ * by the caller): target gains t's people (within its cap), t is closed
+ * ("merged into #N"), an event on both, and mail that claims t from now
+ * on lands on target (sg_ticket_merged_into). */
+int sg_op_merge(struct sg_op *op, struct sg_ticket *t, struct sg_ticket *target, const char **why);
+/* The ticket id's mail goes to: itself, or where it was merged (chains
+ * followed, at most 8 hops). Returns 0 or a store code. */
+int sg_ticket_merged_into(struct sg_store *st, struct sg_txn *txn, uint64_t id, uint64_t *to);
 
 /*
  * One named change in its own transaction, retried on deadlock: what the

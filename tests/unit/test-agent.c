@@ -302,7 +302,27 @@ test_blind_queue(void)
 	sg_decision_clear(&d);
 }
 
+static void
+test_merge(void)
+{
+	struct sg_decision d = { 0 };
+
+	fixture("merge");
+	uint64_t first = mail(&d, "ivy@customer.example", NULL, "Subject: invoice wrong\r\n", "x\r\n", NULL, 0);
+	uint64_t second = mail(&d, "ivy@customer.example", NULL, "Subject: invoice still wrong\r\n", "y\r\n", NULL, 0);
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #2]\r\n", "#merge 1\r\n", NULL, 0);
+	is_str(sg_status_name(ticket(second)->status), "closed", "#merge 1 closes ticket 2");
+	ok(events(second, "merged") == 1 && events(first, "merged") == 1, "an event on both tickets");
+	uint64_t got = mail(&d, "ivy@customer.example", NULL, "Subject: Re: [ACME #2] invoice still wrong\r\n", "z\r\n",
+			    NULL, 0);
+	ok(got == first && d.verdict == SG_V_FOLLOWUP, "mail for the merged ticket lands on the one it went into");
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#merge 1\r\n", NULL, 0);
+	ok(job_with("anna@example.com", "cannot be merged into itself"), "a ticket cannot be merged into itself");
+	sg_decision_clear(&d);
+}
+
 static const struct sg_test tests[] = {
+	{ "merge", test_merge },
 	{ "blind-queue", test_blind_queue },
 	{ "handoff", test_handoff },
 	{ "conversation", test_conversation },
