@@ -1465,6 +1465,7 @@ struct budget {
 	unsigned long units;           /* left, when b.units */
 	const char *rule;              /* where it ran out, or NULL while some is left */
 	const char *why;
+	unsigned limit_hits;
 };
 
 struct evalctx {
@@ -1554,6 +1555,7 @@ re_match(struct evalctx *e, const struct cond *c, const char *v, size_t vlen)
 		pcre2_set_offset_limit(bu->mctx, split ? start + win : PCRE2_UNSET);
 		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, start, PCRE2_NO_UTF_CHECK, e->md, bu->mctx);
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+			bu->limit_hits++;
 			if (bu->b.units > 0)
 				bu->units -= limit;
 			warn_rated(e, "limit", "rule %s: regex %s hit its limit on %s: counted as no match", e->rule,
@@ -1808,6 +1810,7 @@ sg_rules_eval_budget(const struct sg_rules *r, const struct sg_rule_input *in, s
 	}
 	pcre2_match_data_free(md);
 	pcre2_match_context_free(bu.mctx);
+	out->limit_hits = bu.limit_hits;
 	if (bu.rule != NULL) {
 		out->budget_exhausted = 1;
 		out->budget_rule = sg_xstrdup(bu.rule);

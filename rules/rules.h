@@ -123,6 +123,7 @@ struct sg_route {
 	int no_template;               /* template none */
 	int tempfail, quarantine;
 	struct sg_strlist tags, notify, webhooks, matched;
+	unsigned limit_hits;           /* regex runs stopped by a match/depth/heap limit */
 	int budget_exhausted;          /* regex budget spent: later regexes counted as no match */
 	char *budget_rule;             /* the first rule whose regex work it cut or skipped, or NULL */
 };

@@ -265,7 +265,7 @@ test_match_limit(void)
 	struct sg_rule_input ein = { .mi = mi, .env_rcpt = rc1, .nrcpt = 1, .door = "milter" };
 	struct sg_route ero;
 	sg_rules_eval(r, &ein, &ero, NULL);
-	ok(ero.tags.n == 0, "catastrophic regex: limit hit, counted as no match");
+	ok(ero.tags.n == 0 && ero.limit_hits == 1, "catastrophic regex: limit hit, counted as no match");
 	sg_route_clear(&ero);
 	sg_msginfo_free(&mi);
 	free(body);
@@ -816,15 +816,16 @@ test_budget_units(void)
 
 	if (r != NULL && mi != NULL) {
 		sg_rules_eval_budget(r, &in, &ro, NULL, &b);
-		ok(ro.budget_exhausted, "three limit hits spend three limits of units");
+		ok(ro.budget_exhausted && ro.limit_hits == 3, "three limit hits spend three limits of units: %u hits",
+		   ro.limit_hits);
 		is_str(ro.budget_rule, "u3", "the fourth rule is the first one skipped");
 		ok(!sg_strlist_has(&ro.tags, "later-regex") && sg_strlist_has(&ro.tags, "later-string"),
 		   "later regexes no match, strings still evaluated");
 		sg_route_clear(&ro);
 		b.units = 0;
 		sg_rules_eval_budget(r, &in, &ro, NULL, &b);
-		ok(!ro.budget_exhausted && sg_strlist_has(&ro.tags, "later-regex"),
-		   "without any bound every rule runs (each stopped by its own limit)");
+		ok(!ro.budget_exhausted && ro.limit_hits == 10 && sg_strlist_has(&ro.tags, "later-regex"),
+		   "without any bound every rule runs (each stopped by its own limit): %u hits", ro.limit_hits);
 		sg_route_clear(&ro);
 		/* units left below a full match limit are all the next match gets */
 		b.units = 2UL * SG_RULES_RE_MATCH_LIMIT + SG_RULES_RE_MATCH_LIMIT / 2;
