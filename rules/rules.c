@@ -15,18 +15,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mail/address.h"
 #include "prefilter.h"
 #include "lib/log.h"
+#include "lib/lograte.h"
 #include "lib/size.h"
 #include "lib/xalloc.h"
 
 #define MOD "rules"
 #define SG_RULES_MAX_LINE 65536
-#define SG_RE_MATCH_LIMIT 200000
-#define SG_RE_DEPTH_LIMIT 2000
-#define SG_RE_HEAP_LIMIT 8192   /* KiB */
 /* Body conditions see the first 64 KiB of the decoded text: the bound
  * keeps 1,000 rules cheaper than parsing even for huge mails. */
 #define SG_RULES_BODY_MAX (64 * 1024)
@@ -56,6 +55,8 @@ struct cond {
 	char *header;
 	enum op op;
 	pcre2_code *re;
+	int windows;              /* may be searched in windows of start positions */
+	int jit;                  /* JIT-compiled (else the slower interpreter) */
 	struct sg_prefilter *pf;  /* required literals, or NULL */
 	unsigned *lit_ids;        /* pf's literals as ids into the rules' literal table */
 	char *text;            /* regex source or string, for traces */
@@ -536,6 +537,13 @@ regex_test(struct parser *p, const struct tok *o, const struct tok *v, struct co
 	}
 	if (regex_options(p, v, &opts) < 0)
 		return -1;
+	/* The offset limit lets the evaluator search a long text in windows
+	 * of start positions (the budget in rules.h). \G and the verbs
+	 * ((*SKIP), (*COMMIT) ...) depend on where a call starts: such a
+	 * pattern always runs in one call. */
+	c->windows = strstr(v->text, "\\G") == NULL && strstr(v->text, "(*") == NULL;
+	if (c->windows)
+		opts |= PCRE2_USE_OFFSET_LIMIT;
 	c->re = pcre2_compile((PCRE2_SPTR)v->text, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
 	if (c->re == NULL) {
 		PCRE2_UCHAR msg[256];
@@ -543,7 +551,7 @@ regex_test(struct parser *p, const struct tok *o, const struct tok *v, struct co
 		perr(p, v->col + 1 + (int)off, "regex: %s", (char *)msg);
 		return -1;
 	}
-	(void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);  /* falls back to the interpreter */
+	c->jit = pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE) == 0;  /* else the interpreter */
 	add_prefilter(p->r, c, v);
 	c->text = sg_xasprintf("/%s/%s", v->text, v->flags);
 	return 0;
@@ -1261,9 +1269,9 @@ sg_rules_load(const char *path, struct sg_diag *errs)
 
 	r->mctx = pcre2_match_context_create(NULL);
 	r->lits = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
-	pcre2_set_match_limit(r->mctx, SG_RE_MATCH_LIMIT);
-	pcre2_set_depth_limit(r->mctx, SG_RE_DEPTH_LIMIT);
-	pcre2_set_heap_limit(r->mctx, SG_RE_HEAP_LIMIT);
+	pcre2_set_match_limit(r->mctx, SG_RULES_RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, SG_RULES_RE_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, SG_RULES_RE_HEAP_LIMIT);
 	int err = load_file(r, path, errs, NULL);
 	if (err != 0)
 		sg_diag_add(errs, path, 0, 0, "cannot read: %s", strerror(err));
@@ -1455,6 +1463,17 @@ text_may_match(struct text_entry *f, const struct cond *c)
 	return 0;
 }
 
+/* The regex budget of one evaluation (rules.h). */
+struct budget {
+	struct sg_rules_budget b;
+	pcre2_match_context *mctx;     /* a copy of the rules' one: limits change per call */
+	struct timespec deadline;
+	unsigned long units;           /* left, when b.units */
+	const char *rule;              /* where it ran out, or NULL while some is left */
+	const char *why;
+	unsigned limit_hits;
+};
+
 struct evalctx {
 	const struct sg_rules *r;
 	pcre2_match_data *md;          /* one per evaluation, reused by every test */
@@ -1462,9 +1481,101 @@ struct evalctx {
 	struct body_cache *bc;         /* case-folded body, made on first need */
 	const struct sg_rule_input *in;
 	const struct sg_route *route;
+	struct budget *budget;
 	const char *rule;
 	char why[256];
 };
+
+/* One warning per key and SG_RULES_LOG_WINDOW: a flood of hostile mail
+ * against the same rule leaves one line, with the count held back. */
+static void warn_rated(const struct evalctx *e, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+warn_rated(const struct evalctx *e, const char *kind, const char *fmt, ...)
+{
+	char *key = sg_xasprintf("rules-%s:%s", kind, e->rule);
+	unsigned held = 0;
+	char msg[512];
+	va_list ap;
+
+	if (sg_lograte_allow(key, (int64_t)time(NULL), SG_RULES_LOG_WINDOW, &held)) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (held > 0)
+			sg_log_ctx(SG_LOG_WARN, MOD, e->in->queue_id, 0, "%s (%u more since)", msg, held);
+		else
+			sg_log_ctx(SG_LOG_WARN, MOD, e->in->queue_id, 0, "%s", msg);
+	}
+	free(key);
+}
+
+/* Is the budget spent? Marks it (and warns once) when it has just run out. */
+static int
+budget_spent(struct evalctx *e)
+{
+	struct budget *bu = e->budget;
+	struct timespec now;
+
+	if (bu->rule != NULL)
+		return 1;
+	if (bu->b.units > 0 && bu->units == 0) {
+		bu->why = "match-limit units";
+	} else if (bu->b.ms > 0 && clock_gettime(CLOCK_MONOTONIC, &now) == 0 &&
+		   (now.tv_sec > bu->deadline.tv_sec ||
+		    (now.tv_sec == bu->deadline.tv_sec && now.tv_nsec >= bu->deadline.tv_nsec))) {
+		bu->why = "time";
+	} else {
+		return 0;
+	}
+	bu->rule = e->rule;
+	warn_rated(e, "budget", "rule %s: regex budget of this message spent (%s; the budget is %ld ms, %lu units): "
+		   "later regex conditions count as no match", e->rule, bu->why, bu->b.ms, bu->b.units);
+	return 1;
+}
+
+/* pcre2_match() within the budget: a text longer than the window is
+ * searched window by window (start positions [start, start + window],
+ * by the offset limit), which finds the same leftmost match as one call
+ * but lets the budget stop a search that would take seconds. Returns
+ * what pcre2_match() returned, or PCRE2_ERROR_NOMATCH when the budget
+ * stopped it. */
+static int
+re_match(struct evalctx *e, const struct cond *c, const char *v, size_t vlen)
+{
+	struct budget *bu = e->budget;
+	size_t start = 0, win = bu->b.window;
+	/* the interpreter is about ten times slower per start position */
+	if (!c->jit && win > 8)
+		win /= 8;
+	int split = c->windows && win > 0 && vlen > win;
+
+	for (;;) {
+		if (budget_spent(e))
+			return PCRE2_ERROR_NOMATCH;
+		uint32_t limit = SG_RULES_RE_MATCH_LIMIT;
+		if (bu->b.units > 0 && bu->units < limit)
+			limit = (uint32_t)bu->units;
+		pcre2_set_match_limit(bu->mctx, limit);
+		pcre2_set_offset_limit(bu->mctx, split ? start + win : PCRE2_UNSET);
+		int rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, start, PCRE2_NO_UTF_CHECK, e->md, bu->mctx);
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+			bu->limit_hits++;
+			if (bu->b.units > 0)
+				bu->units -= limit;
+			warn_rated(e, "limit", "rule %s: regex %s hit its limit on %s: counted as no match", e->rule,
+				   c->text, field_names[c->field]);
+			return PCRE2_ERROR_NOMATCH;
+		}
+		if (rc != PCRE2_ERROR_NOMATCH || !split || vlen - start <= win)
+			return rc;
+		/* the next window starts on the next character */
+		start += win + 1;
+		while (start < vlen && ((unsigned char)v[start] & 0xC0) == 0x80)
+			start++;
+	}
+}
 
 static int
 test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vlen)
@@ -1481,12 +1592,7 @@ test_value_len(struct evalctx *e, const struct cond *c, const char *v, size_t vl
 		/* skip the regex when none of its required literals occurs */
 		if (c->pf != NULL && !text_may_match(text_entry(e->bc, v, vlen, c->pf->caseless), c))
 			return 0;
-		rc = pcre2_match(c->re, (PCRE2_SPTR)v, vlen, 0, PCRE2_NO_UTF_CHECK, md, e->r->mctx);
-		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
-			sg_warn(MOD, "rule %s: regex %s hit its limit on %s: counted as no match", e->rule, c->text,
-				field_names[c->field]);
-			rc = PCRE2_ERROR_NOMATCH;
-		}
+		rc = re_match(e, c, v, vlen);
 		if (rc >= 0 && e->why[0] == '\0') {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			char safe[80];
@@ -1659,6 +1765,15 @@ apply_actions(const struct rule *ru, struct sg_route *out)
 void
 sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace)
 {
+	sg_rules_eval_budget(r, in, out, trace, NULL);
+}
+
+void
+sg_rules_eval_budget(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace,
+		     const struct sg_rules_budget *budget)
+{
+	static const struct sg_rules_budget defaults = { SG_RULES_BUDGET_MS, SG_RULES_BUDGET_UNITS, SG_RULES_RE_WINDOW };
+
 	memset(out, 0, sizeof(*out));
 	out->priority = -1;
 	if (r == NULL)
@@ -1666,8 +1781,19 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 	/* Only the whole match is read, so one small ovector serves every
 	 * pattern (pcre2_match fills what fits and returns 0 for the rest). */
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-	if (md == NULL)
+	struct budget bu = { .b = budget != NULL ? *budget : defaults, .mctx = pcre2_match_context_copy(r->mctx) };
+	if (md == NULL || bu.mctx == NULL)
 		sg_panic(MOD, "out of memory for match data");
+	bu.units = bu.b.units;
+	if (bu.b.ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &bu.deadline);
+		bu.deadline.tv_sec += bu.b.ms / 1000;
+		bu.deadline.tv_nsec += (bu.b.ms % 1000) * 1000000L;
+		if (bu.deadline.tv_nsec >= 1000000000L) {
+			bu.deadline.tv_sec++;
+			bu.deadline.tv_nsec -= 1000000000L;
+		}
+	}
 	size_t bl = in->mi && in->mi->body_text ? strnlen(in->mi->body_text, SG_RULES_BODY_MAX + 1) : 0;
 	if (bl > SG_RULES_BODY_MAX) {
 		bl = SG_RULES_BODY_MAX;
@@ -1677,7 +1803,7 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 	struct body_cache bc = { NULL, 0, r->nlits, NULL, 0 };
 	for (size_t i = 0; i < r->nrules; i++) {
 		const struct rule *ru = &r->rules[i];
-		struct evalctx e = { r, md, bl, &bc, in, out, ru->name, "" };
+		struct evalctx e = { r, md, bl, &bc, in, out, &bu, ru->name, "" };
 		int hit = eval(&e, ru->cond);
 		if (trace != NULL)
 			fprintf(trace, "rule %-20s line %-4d %s%s%s\n", ru->name, ru->line, hit ? "MATCH" : "no match",
@@ -1689,6 +1815,15 @@ sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct s
 			break;
 	}
 	pcre2_match_data_free(md);
+	pcre2_match_context_free(bu.mctx);
+	out->limit_hits = bu.limit_hits;
+	if (bu.rule != NULL) {
+		out->budget_exhausted = 1;
+		out->budget_rule = sg_xstrdup(bu.rule);
+		if (trace != NULL)
+			fprintf(trace, "regex budget spent (%s) at rule %s: later regex conditions counted as no match\n",
+				bu.why, bu.rule);
+	}
 	for (size_t i = 0; i < bc.n; i++) {
 		g_free(bc.v[i].folded);
 		free(bc.v[i].seen);
@@ -1719,6 +1854,7 @@ sg_route_clear(struct sg_route *r)
 	free(r->language);
 	free(r->assign);
 	free(r->reject_text);
+	free(r->budget_rule);
 	sg_strlist_clear(&r->tags);
 	sg_strlist_clear(&r->notify);
 	sg_strlist_clear(&r->webhooks);

@@ -38,7 +38,36 @@
  *    also bounds their stack (and/or chains of any length cost none).
  *
  * Compiled once with PCRE2 JIT and explicit match/depth/heap limits; a
- * regex hitting a limit counts as no match and is logged with the rule.
+ * regex hitting a limit counts as no match and is logged with the rule
+ * (at most once per rule and SG_RULES_LOG_WINDOW seconds).
+ *
+ * Regex work per message is budgeted, so that hostile mail against a
+ * catastrophic rule (or a thousand of them) takes bounded time. PCRE2's
+ * limits bound the work at one start position of one match, not the
+ * sum: a body of 64 KiB gives a pattern 65,536 start positions, and
+ * /(?=\w*[bc])/ spends seconds on 64 KiB of 'a' without reaching a
+ * limit. So each evaluation has
+ *  - a wall-clock bound (SG_RULES_BUDGET_MS), checked before every
+ *    pcre2_match() call; texts longer than SG_RULES_RE_WINDOW bytes are
+ *    searched in windows of that many start positions (an eighth of it
+ *    without JIT; PCRE2's offset limit; the result is the same as one
+ *    call), with the check between windows;
+ *  - a unit bound (SG_RULES_BUDGET_UNITS): a match stopped by its match,
+ *    depth or heap limit spends the match limit it was given (at most
+ *    SG_RULES_RE_MATCH_LIMIT units); every match runs with no more than
+ *    what is left. This one is deterministic: the time bound depends on
+ *    the machine.
+ * Once either is spent, every later regex condition of that evaluation
+ * counts as no match without running (so "!~" holds; "=", "in" and size
+ * conditions are still evaluated), the route says so (budget_exhausted,
+ * budget_rule) and one warning is logged (rate-limited per rule by
+ * sg_lograte_allow()). A pattern using \G or a (*VERB) is never split
+ * into windows (its meaning depends on the start offset): it can only be
+ * stopped between matches. Nor can one start position be interrupted:
+ * under JIT a simple repeat backtracks without counting against the
+ * match limit, so /order\s*#?\s*\d+/i on "order" and 64 KiB of spaces
+ * spends about a second at its one start position before the budget
+ * can stop anything (the interpreter would count it and stop).
  * Errors: "file:line:col: message", all of them, load fails.
  * A struct sg_rules is immutable after load; free with sg_rules_free().
  */
@@ -59,6 +88,18 @@ struct sg_rules;
 #define SG_RULES_MAX_NESTING 64
 #define SG_RULES_MAX_LIST_LINE 4096
 #define SG_RULES_MAX_LIST_ENTRIES 10000
+/* Per match (pcre2_set_match_limit/depth_limit/heap_limit, heap in KiB). */
+#define SG_RULES_RE_MATCH_LIMIT 200000
+#define SG_RULES_RE_DEPTH_LIMIT 2000
+#define SG_RULES_RE_HEAP_LIMIT 8192
+/* Per evaluation: wall-clock milliseconds and match-limit units of regex
+ * work (16 matches stopped by a limit), and the start positions searched
+ * by one pcre2_match() call on a long text. */
+#define SG_RULES_BUDGET_MS 250
+#define SG_RULES_BUDGET_UNITS (16UL * SG_RULES_RE_MATCH_LIMIT)
+#define SG_RULES_RE_WINDOW 1024
+/* One warning per rule and window about limits and the budget. */
+#define SG_RULES_LOG_WINDOW 600
 
 enum sg_strategy { SG_STRAT_NONE = 0, SG_STRAT_ROUND_ROBIN, SG_STRAT_LEAST_OPEN };
 
@@ -83,6 +124,17 @@ struct sg_route {
 	int no_template;               /* template none */
 	int tempfail, quarantine;
 	struct sg_strlist tags, notify, webhooks, matched;
+	unsigned limit_hits;           /* regex runs stopped by a match/depth/heap limit */
+	int budget_exhausted;          /* regex budget spent: later regexes counted as no match */
+	char *budget_rule;             /* the first rule whose regex work it cut or skipped, or NULL */
+};
+
+/* The regex budget of one evaluation (see above); 0 in a field means no
+ * bound of that kind (window: never split a text). */
+struct sg_rules_budget {
+	long ms;
+	unsigned long units;
+	size_t window;
 };
 
 /* Facts the conditions look at. */
@@ -95,12 +147,18 @@ struct sg_rule_input {
 	const char *auth;
 	const struct sg_ticket *ticket;  /* follow-ups, else NULL */
 	size_t size;
+	const char *queue_id;          /* MTA queue id for log lines, or NULL */
 };
 
 struct sg_rules *sg_rules_load(const char *path, struct sg_diag *errs);
 void sg_rules_free(struct sg_rules **r);
-/* Evaluate; trace (may be NULL) gets one line per rule evaluated. */
+/* Evaluate with the default budget (SG_RULES_BUDGET_*); trace (may be
+ * NULL) gets one line per rule evaluated, and one when the budget runs
+ * out. Never fails; out is always filled (free with sg_route_clear()). */
 void sg_rules_eval(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace);
+/* The same with another budget (NULL: the default), for tests and tools. */
+void sg_rules_eval_budget(const struct sg_rules *r, const struct sg_rule_input *in, struct sg_route *out, FILE *trace,
+			  const struct sg_rules_budget *budget);
 void sg_route_clear(struct sg_route *r);
 
 size_t sg_rules_count(const struct sg_rules *r);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # deps.sh — install (as root) or list the Debian 12 packages supportgate
-# needs. Usage: tools/deps.sh [build|test]
+# needs. Usage: tools/deps.sh [build|test|fuzz]
 #   build: compiler, autotools and the libraries
 #   test:  build + the real servers and tools the test suite drives
+#   fuzz:  build + clang with libFuzzer and the sanitizers (make fuzz only)
 # As root the missing packages are installed with apt-get; otherwise the
 # exact apt-get line is printed and the script fails if anything is missing.
 set -eu
@@ -11,9 +12,13 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
  libgmime-3.0-dev libpcre2-dev libcurl4-gnutls-dev libetpan-dev libmilter-dev
  libdb-dev libconfuse-dev libjansson-dev"
 TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl"
+# libclang-rt-dev holds libFuzzer and the sanitizer runtimes (clang only
+# recommends it); llvm gives llvm-symbolizer for readable crash stacks.
+FUZZ_PKGS="clang libclang-rt-dev llvm"
 
 want=$BUILD_PKGS
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"
+[ "${1:-build}" = fuzz ] && want="$BUILD_PKGS $FUZZ_PKGS"
 
 missing=""
 for p in $want; do

@@ -9,10 +9,14 @@
  * outside the folder (a string starting with '/', or a ".." component,
  * looking through the escapes and line joins of the language) is skipped:
  * the target reads nothing but its own files. A loaded rule set is then
- * evaluated once against a fixed message.
+ * evaluated against a fixed message, and twice against one with a body
+ * of about 1 KiB: searched in one call and in windows of 5 start
+ * positions (the regex budget, rules.h), which must give the same trace
+ * when no regex hit a limit.
  */
 #include "config.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +31,7 @@
 #include "replay.h"
 
 static char *dir, *rules_path;
-static struct sg_msginfo *mi;
+static struct sg_msginfo *mi, *long_mi;
 
 static void
 cleanup(void)
@@ -44,6 +48,7 @@ cleanup(void)
 	free(dir);
 	free(rules_path);
 	sg_msginfo_free(&mi);
+	sg_msginfo_free(&long_mi);
 }
 
 static void
@@ -73,6 +78,13 @@ setup(void)
 	put("vip.txt", vip, sizeof(vip) - 1);
 	put("inc.rules", inc, sizeof(inc) - 1);
 	sg_message_parse(msg, sizeof(msg) - 1, &mi);
+	GString *g = g_string_new("From: Анна <anna@bigbank.example>\r\nTo: support@example.com\r\nSubject: Re: [ACME #12] "
+				  "invoice 4711 überfällig\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+	for (int i = 0; i < 12; i++)
+		g_string_append_printf(g, "line %d: order #%d is late, ääö ☃ x%dy urgent-ish; see http://x.example/%d\r\n"
+				       "  aaaaaaaaaaaa bbbb  \t\r\n", i, 1000 + i * 37, i, i);
+	sg_message_parse(g->str, g->len, &long_mi);
+	g_string_free(g, TRUE);
 	sg_log_open_stderr("fuzz-rules");
 	sg_log_set_level(SG_LOG_ERROR);
 	atexit(cleanup);
@@ -103,6 +115,36 @@ may_escape(const unsigned char *data, size_t size)
 	return bad;
 }
 
+/* One call or windows of start positions: the same rules match, with the
+ * same matched text (unless a limit stopped a regex: then where it
+ * stopped may differ). */
+static void
+same_in_windows(const struct sg_rules *r, const struct sg_rule_input *in)
+{
+	static const struct sg_rules_budget whole = { 0, 0, 0 }, windows = { 0, 0, 5 };
+	char *t1 = NULL, *t2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	struct sg_route r1, r2;
+	FILE *f1 = open_memstream(&t1, &l1), *f2 = open_memstream(&t2, &l2);
+
+	if (f1 == NULL || f2 == NULL)
+		abort();
+	sg_rules_eval_budget(r, in, &r1, f1, &whole);
+	sg_rules_eval_budget(r, in, &r2, f2, &windows);
+	fclose(f1);
+	fclose(f2);
+	if (r1.budget_exhausted || r2.budget_exhausted)
+		abort();   /* no bound was set */
+	if (r1.limit_hits == 0 && r2.limit_hits == 0 && strcmp(t1, t2) != 0) {
+		fprintf(stderr, "one call:\n%s\nwindows:\n%s\n", t1, t2);
+		abort();
+	}
+	sg_route_clear(&r1);
+	sg_route_clear(&r2);
+	free(t1);
+	free(t2);
+}
+
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -127,6 +169,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		sg_rules_eval(r, &in, &ro, NULL);
 		sg_route_clear(&ro);
 		(void)sg_rules_segment_of(r, "boss@bigbank.example");
+		in.mi = long_mi;
+		same_in_windows(r, &in);
 	}
 	sg_rules_free(&r);
 	sg_diag_clear(&errs);

@@ -5,7 +5,9 @@
  * for every shipped name; each input is written as-is over en/ack.tmpl and
  * the folder is loaded with sg_templates_load(). A set that loads renders
  * ack with values that try to inject headers: the result must keep one
- * header block without a Bcc header, and end its lines with CRLF.
+ * header block, end its lines with CRLF, and have no header line that
+ * starts with an injected "Bcc: [abc]@evil.example" (a template may
+ * write a Bcc header of its own: tests/fuzz/crashes-template/README.md).
  */
 #include "config.h"
 
@@ -76,9 +78,33 @@ setup(void)
 	atexit(cleanup);
 }
 
-/* The rendered message's header block: no Bcc, no bare CR or LF. */
+/* Does a header line start with one of the Bcc headers the values try
+ * to inject ("Bcc: a@evil.example", b@, c@)? */
+static int
+injected_bcc(const char *line)
+{
+	if (strncasecmp(line, "Bcc:", 4) != 0)
+		return 0;
+	line += 4;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return strchr("abc", *line) != NULL && *line != '\0' && strncasecmp(line + 1, "@evil.example", 13) == 0;
+}
+
+/* Does the template itself spell "evil" (any case)? */
+static int
+says_evil(const unsigned char *data, size_t size)
+{
+	for (size_t i = 0; i + 4 <= size; i++)
+		if (strncasecmp((const char *)data + i, "evil", 4) == 0)
+			return 1;
+	return 0;
+}
+
+/* The rendered message's header block: no bare CR or LF, no injected
+ * header (unless the template itself spells the evil address). */
 static void
-check_render(const char *m, size_t len)
+check_render(const char *m, size_t len, int template_says_evil)
 {
 	const char *end = strstr(m, "\r\n\r\n");
 
@@ -87,8 +113,8 @@ check_render(const char *m, size_t len)
 	for (const char *p = m; p < end + 2; p++)
 		if ((*p == '\n' && (p == m || p[-1] != '\r')) || (*p == '\r' && p[1] != '\n'))
 			abort();
-	for (const char *p = m; p != NULL && p < end; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
-		if (strncasecmp(p, "Bcc:", 4) == 0)
+	for (const char *p = m; !template_says_evil && p != NULL && p < end; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
+		if (injected_bcc(p))
 			abort();
 }
 
@@ -117,7 +143,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		char *m = sg_template_render(ts, "ru", "ack", &tv, &env, &len);
 		if (m == NULL)
 			abort();   /* falls back to en */
-		check_render(m, len);
+		check_render(m, len, says_evil(data, size));
 		free(m);
 	}
 	sg_templates_free(&ts);

@@ -2,18 +2,20 @@
  * replay.h — a main() for fuzz targets built without libFuzzer: it feeds
  * every file under the given paths (or, with none, the seed folders named
  * by SG_FUZZ_SEEDS relative to $top_srcdir) to LLVMFuzzerTestOneInput and
- * prints one TAP line. With clang, build the same source with
- * -DSG_LIBFUZZER -fsanitize=fuzzer,address to fuzz for real:
- *   clang -DSG_LIBFUZZER -fsanitize=fuzzer,address ... tests/fuzz/fuzz-message.c
+ * prints one TAP line. In a tree configured with --enable-libfuzzer
+ * (config.h defines SG_LIBFUZZER; `make fuzz` makes that tree) the same
+ * source links libFuzzer's main() instead: see tests/fuzz/run.sh.
  */
+#include <stddef.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
 #ifndef SG_LIBFUZZER
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static size_t replayed;
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "rules/rules.h"
@@ -200,7 +202,7 @@ test_evaluate(void)
 		    (ro.queue && cases[i].want_queue && strcmp(ro.queue, cases[i].want_queue) == 0)) &&
 		   strcmp(tags->str, cases[i].want_tags) == 0 && ro.priority == cases[i].want_prio &&
 		   (ro.reject_text != NULL) == cases[i].reject && ro.tempfail == cases[i].tempfail &&
-		   ro.quarantine == cases[i].quarantine,
+		   ro.quarantine == cases[i].quarantine && !ro.budget_exhausted && ro.budget_rule == NULL,
 		   "case %zu: queue=%s tags='%s' prio=%d", i, ro.queue ? ro.queue : "-", tags->str, ro.priority);
 		if (i == 0)
 			ok(ro.assign_strategy && ro.sla && strcmp(ro.sla, "gold") == 0, "assign by strategy; queue's SLA tier applies");
@@ -260,7 +262,7 @@ test_match_limit(void)
 	struct sg_rule_input ein = { .mi = mi, .env_rcpt = rc1, .nrcpt = 1, .door = "milter" };
 	struct sg_route ero;
 	sg_rules_eval(r, &ein, &ero, NULL);
-	ok(ero.tags.n == 0, "catastrophic regex: limit hit, counted as no match");
+	ok(ero.tags.n == 0 && ero.limit_hits == 1, "catastrophic regex: limit hit, counted as no match");
 	sg_route_clear(&ero);
 	sg_msginfo_free(&mi);
 	free(body);
@@ -636,6 +638,301 @@ test_file_errors(void)
 	free(path);
 }
 
+/* ------------------------------------------------------------ the regex budget */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A message whose body is 64 KiB of 'a' (the body bound of the rules). */
+static struct sg_msginfo *
+hostile_msg(void)
+{
+	size_t n = 64 * 1024;
+	char *raw = sg_xmalloc(n + 100);
+	strcpy(raw, "From: x@y.example\r\nSubject: hello\r\n\r\n");
+	size_t hl = strlen(raw);
+	memset(raw + hl, 'a', n);
+	raw[hl + n] = '\0';
+	struct sg_msginfo *mi = parse(raw);
+	free(raw);
+	return mi;
+}
+
+/* nrules rules cycling over the patterns, names PREFIX0.., each going on;
+ * then a regex rule on the subject and a string rule on the sender. */
+static struct sg_rules *
+hostile_rules(const char *prefix, const char *const *pats, size_t npats, int nrules)
+{
+	GString *g = g_string_new(NULL);
+	char *err;
+
+	for (int i = 0; i < nrules; i++)
+		g_string_append_printf(g, "rule %s%d: body ~ /%s/ => tag %s%d, continue\n", prefix, i, pats[(size_t)i % npats],
+				       prefix, i);
+	g_string_append(g, "rule later-regex: subject ~ /hello/ => tag later-regex, continue\n"
+			   "rule later-string: from = \"x@y.example\" => tag later-string\n");
+	struct sg_rules *r = load(g->str, &err);
+	ok(r != NULL, "%d hostile rules load: %s", nrules, err);
+	free(err);
+	g_string_free(g, TRUE);
+	return r;
+}
+
+/* Catastrophic patterns over many rules against 64 KiB of 'a' take the
+ * default budget, not minutes: /(a+)+b/ (PCRE2 gives up early by itself),
+ * /(a+)+[bc]/ (stopped by its match limit), /(?=\w*[bc])/ and
+ * /(?:\w*\d)?\w*[bc]/ (seconds each in one call without reaching a limit:
+ * stopped between windows). Later regexes count as no match; the string
+ * condition still holds. */
+static void
+test_budget_hostile(void)
+{
+	static const char *const pats[] = { "(a+)+b", "(a+)+[bc]", "(?=\\w*[bc])", "(?:\\w*\\d)?\\w*[bc]" };
+	struct sg_rules *r = hostile_rules("h", pats, 4, 400);
+	struct sg_msginfo *mi = hostile_msg();
+	const char *rc[1] = { "support@example.com" };
+	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter", .queue_id = "QBUDGET" };
+	struct sg_route ro;
+
+	if (r == NULL || mi == NULL) {
+		sg_rules_free(&r);
+		sg_msginfo_free(&mi);
+		return;
+	}
+	double t0 = now_s();
+	sg_rules_eval(r, &in, &ro, NULL);
+	double took = now_s() - t0;
+	diag("400 catastrophic rules over 64 KiB: %.3f s (budget %d ms)", took, SG_RULES_BUDGET_MS);
+	/* the budget plus one window of the slowest pattern, with room for a
+	 * slow or sanitized build; without the budget this takes minutes */
+	ok(took < 2.0, "bounded: %.3f s < 2 s", took);
+	ok(ro.budget_exhausted, "the route reports the budget spent");
+	ok(ro.budget_rule != NULL && strncmp(ro.budget_rule, "h", 1) == 0, "and names the rule: %s",
+	   ro.budget_rule ? ro.budget_rule : "(none)");
+	ok(!sg_strlist_has(&ro.tags, "later-regex"), "a later regex condition counts as no match");
+	ok(sg_strlist_has(&ro.tags, "later-string"), "a later string condition still holds");
+	sg_route_clear(&ro);
+	ok(ro.budget_rule == NULL && !ro.budget_exhausted, "sg_route_clear clears the budget fields");
+
+	/* the trace says where it ran out */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *tr = open_memstream(&buf, &blen);
+	sg_rules_eval(r, &in, &ro, tr);
+	fclose(tr);
+	ok(strstr(buf, "regex budget spent (") != NULL, "the trace reports the budget");
+	free(buf);
+	sg_route_clear(&ro);
+	sg_msginfo_free(&mi);
+	sg_rules_free(&r);
+}
+
+/* The unit bound is deterministic: three match limits' worth stops the
+ * fourth regex, whatever the speed of the machine. */
+static void
+test_budget_units(void)
+{
+	static const char *const pats[] = { "(a+)+[bc]" };
+	struct sg_rules *r = hostile_rules("u", pats, 1, 10);
+	struct sg_msginfo *mi = hostile_msg();
+	const char *rc[1] = { "support@example.com" };
+	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter" };
+	struct sg_rules_budget b = { 0, 3UL * SG_RULES_RE_MATCH_LIMIT, SG_RULES_RE_WINDOW };
+	struct sg_route ro;
+
+	if (r != NULL && mi != NULL) {
+		sg_rules_eval_budget(r, &in, &ro, NULL, &b);
+		ok(ro.budget_exhausted && ro.limit_hits == 3, "three limit hits spend three limits of units: %u hits",
+		   ro.limit_hits);
+		is_str(ro.budget_rule, "u3", "the fourth rule is the first one skipped");
+		ok(!sg_strlist_has(&ro.tags, "later-regex") && sg_strlist_has(&ro.tags, "later-string"),
+		   "later regexes no match, strings still evaluated");
+		sg_route_clear(&ro);
+		b.units = 0;
+		sg_rules_eval_budget(r, &in, &ro, NULL, &b);
+		ok(!ro.budget_exhausted && ro.limit_hits == 10 && sg_strlist_has(&ro.tags, "later-regex"),
+		   "without any bound every rule runs (each stopped by its own limit): %u hits", ro.limit_hits);
+		sg_route_clear(&ro);
+		/* units left below a full match limit are all the next match gets */
+		b.units = 2UL * SG_RULES_RE_MATCH_LIMIT + SG_RULES_RE_MATCH_LIMIT / 2;
+		sg_rules_eval_budget(r, &in, &ro, NULL, &b);
+		is_str(ro.budget_rule, "u3", "a partial limit is spent by the third match");
+		sg_route_clear(&ro);
+	}
+	sg_msginfo_free(&mi);
+	sg_rules_free(&r);
+}
+
+/* Searching in windows of start positions finds what one call finds:
+ * the same rules match with the same matched text, for windows of 1 to
+ * 64 bytes, across multi-byte characters, line starts, word boundaries,
+ * lookbehinds and the patterns that must not be split (\G, verbs). */
+static void
+test_budget_windows(void)
+{
+	static const char rules[] =
+		"rule w-lit: body ~ /needle/ => tag w-lit, continue\n"
+		"rule w-word: body ~ /\\bword\\b/ => tag w-word, continue\n"
+		"rule w-bol: body ~ /^line two/m => tag w-bol, continue\n"
+		"rule w-behind: body ~ /(?<=x)y+/ => tag w-behind, continue\n"
+		"rule w-utf: body ~ /ä+ö/ => tag w-utf, continue\n"
+		"rule w-utf-i: body ~ /ÄÖ/i => tag w-utf-i, continue\n"
+		"rule w-start: body ~ /\\Afirst/ => tag w-start, continue\n"
+		"rule w-nostart: body ~ /^word/ => tag w-nostart, continue\n"
+		"rule w-end: body ~ /end\\s*\\z/ => tag w-end, continue\n"
+		"rule w-dollar: body ~ /q$/ => tag w-dollar, continue\n"
+		"rule w-rep: body ~ /(?:ab)+c/ => tag w-rep, continue\n"
+		"rule w-none: body ~ /absent/ => tag w-none, continue\n"
+		"rule w-none-neg: body !~ /absent/ => tag w-none-neg, continue\n"
+		"rule w-g: body ~ /z|\\Gline/ => tag w-g, continue\n"
+		"rule w-commit: body ~ /f(*COMMIT)irsx|word/ => tag w-commit, continue\n"
+		"rule w-skip: body ~ /aaa(*SKIP)(*FAIL)|a/ => tag w-skip, continue\n"
+		"rule w-empty: body ~ /x*/ => tag w-empty\n";
+	static const char raw[] =
+		"From: x@y.example\r\nSubject: w\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"first line ääääö and ÄÖ, then swordfish and a word\r\n"
+		"line two: xyyy abababc, the needle in the haystack\r\n"
+		"aaaa and q\r\nthe end  \r\n";
+	char *err;
+	struct sg_rules *r = load(rules, &err);
+	struct sg_msginfo *mi = parse(raw);
+	const char *rc[1] = { "support@example.com" };
+	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter" };
+
+	ok(r != NULL, "window rules load: %s", err);
+	free(err);
+	if (r == NULL || mi == NULL) {
+		sg_rules_free(&r);
+		sg_msginfo_free(&mi);
+		return;
+	}
+	char *want = NULL;
+	size_t wlen = 0;
+	FILE *tr = open_memstream(&want, &wlen);
+	struct sg_rules_budget one = { 0, 0, 0 };
+	struct sg_route ro;
+	sg_rules_eval_budget(r, &in, &ro, tr, &one);
+	fclose(tr);
+	sg_route_clear(&ro);
+	ok(strstr(want, "w-none ") != NULL && strstr(want, "MATCH: body ~ /needle/") != NULL, "one call: a trace to compare with");
+	int same = 1;
+	for (size_t w = 1; w <= 64; w++) {
+		char *got = NULL;
+		size_t glen = 0;
+		struct sg_rules_budget b = { 0, 0, w };
+		tr = open_memstream(&got, &glen);
+		sg_rules_eval_budget(r, &in, &ro, tr, &b);
+		fclose(tr);
+		if (strcmp(got, want) != 0) {
+			if (same)
+				diag("window %zu:\n%s\none call:\n%s", w, got, want);
+			same = 0;
+		}
+		sg_route_clear(&ro);
+		free(got);
+	}
+	ok(same, "windows of 1..64 start positions: the same trace as one call");
+	free(want);
+	sg_msginfo_free(&mi);
+	sg_rules_free(&r);
+}
+
+/* Ordinary mail never meets the budget: the shipped rules over the test
+ * mail. */
+static void
+test_budget_normal_mail(void)
+{
+	const char *top = getenv("top_srcdir");
+	char *ex = sg_xasprintf("%s/rules/examples/supportgate.rules", top ? top : ".");
+	static const char *const files[] = { "list.eml", "multipart-attach.eml", "html-only.eml", "ru-koi8.eml",
+					     "injection.eml", "dsn.eml", "garbage.eml" };
+	struct sg_diag errs = { 0 };
+	struct sg_rules *r = sg_rules_load(ex, &errs);
+	int n = 0, spent = 0;
+
+	ok(r != NULL, "the shipped rules load");
+	for (size_t i = 0; r != NULL && i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = sg_xasprintf("%s/tests/mail/%s", top ? top : ".", files[i]);
+		gchar *raw = NULL;
+		gsize len = 0;
+		if (g_file_get_contents(path, &raw, &len, NULL)) {
+			struct sg_msginfo *mi = NULL;
+			if (sg_message_parse(raw, len, &mi) == 0 && mi != NULL) {
+				const char *rc[1] = { "support@example.com" };
+				struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter", .size = len };
+				struct sg_route ro;
+				sg_rules_eval(r, &in, &ro, NULL);
+				spent += ro.budget_exhausted;
+				n++;
+				sg_route_clear(&ro);
+			}
+			sg_msginfo_free(&mi);
+			g_free(raw);
+		}
+		free(path);
+	}
+	ok(n >= 5 && spent == 0, "%d test mails, budget spent on %d", n, spent);
+	sg_diag_clear(&errs);
+	sg_rules_free(&r);
+	free(ex);
+}
+
+/* The warnings of a flood are rate-limited: the same hostile mail five
+ * times logs one budget line and one limit line per rule. */
+static void
+test_budget_log(void)
+{
+	static const char *const pats[] = { "(a+)+[bc]" };
+	struct sg_rules *r = hostile_rules("logged", pats, 1, 4);
+	struct sg_msginfo *mi = hostile_msg();
+	const char *rc[1] = { "support@example.com" };
+	struct sg_rule_input in = { .mi = mi, .env_rcpt = rc, .nrcpt = 1, .door = "milter", .queue_id = "QLOG" };
+	struct sg_rules_budget b = { 0, 2UL * SG_RULES_RE_MATCH_LIMIT, SG_RULES_RE_WINDOW };
+	char *path = sg_xasprintf("%s/log.txt", dir);
+	FILE *fp = fopen(path, "w+");
+	int saved = dup(STDERR_FILENO);
+
+	if (r == NULL || mi == NULL || fp == NULL || saved < 0) {
+		ok(0, "log test set-up");
+	} else {
+		enum sg_log_level lvl = sg_log_get_level();
+		sg_log_set_level(SG_LOG_WARN);
+		fflush(stderr);
+		dup2(fileno(fp), STDERR_FILENO);
+		for (int i = 0; i < 5; i++) {
+			struct sg_route ro;
+			sg_rules_eval_budget(r, &in, &ro, NULL, &b);
+			sg_route_clear(&ro);
+		}
+		fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		sg_log_set_level(lvl);
+		int nbudget = 0, nlimit = 0, qid = 0;
+		char line[1024];
+		rewind(fp);
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			nbudget += strstr(line, "regex budget") != NULL;
+			nlimit += strstr(line, "hit its limit") != NULL;
+			qid += strstr(line, "QLOG") != NULL;
+		}
+		is_int(nbudget, 1, "five budget exhaustions, one warning");
+		is_int(nlimit, 2, "ten limit hits on two rules, one warning each");
+		ok(qid == nbudget + nlimit, "each line names the queue id");
+	}
+	if (saved >= 0)
+		close(saved);
+	if (fp != NULL)
+		fclose(fp);
+	free(path);
+	sg_msginfo_free(&mi);
+	sg_rules_free(&r);
+}
+
 static const struct sg_test tests[] = {
 	{ "parse-errors", test_parse_errors },
 	{ "every-error", test_every_error },
@@ -652,6 +949,11 @@ static const struct sg_test tests[] = {
 	{ "sizes", test_sizes },
 	{ "post-check-lines", test_post_check_lines },
 	{ "file-errors", test_file_errors },
+	{ "budget-hostile", test_budget_hostile },
+	{ "budget-units", test_budget_units },
+	{ "budget-windows", test_budget_windows },
+	{ "budget-normal-mail", test_budget_normal_mail },
+	{ "budget-log", test_budget_log },
 };
 
 int
