@@ -1,11 +1,22 @@
 /*
  * store — see store.h.
+ *
+ * failchk asks is_alive() about every process and thread it finds in the
+ * environment, and waits for a mutex whose holder is "alive" by spinning
+ * on it: one wrong "alive" is a process at 100% CPU forever, or a dead
+ * writer's locks never released. So is_alive() answers from facts, not
+ * from kill(pid, 0): our own threads from a table of live ones (thread
+ * ids are ours too: pthread_self() values are reused as soon as a thread
+ * exits), other processes from /proc: a zombie is dead, and so is a pid
+ * that does not map this environment's primary region (the pid of a dead
+ * member, reused by an unrelated process).
  */
 #include "config.h"
 #include "store/store.h"
 
 #include <db.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +86,181 @@ rmw(struct sg_txn *txn)
 	return txn != NULL ? DB_RMW : 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Thread identity (DB_ENV->set_thread_id, is_alive)                   */
+
+static pthread_once_t tid_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tid_key;
+static pthread_mutex_t tid_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long tid_next;
+static unsigned long *tid_live;   /* ascending: ids only grow */
+static size_t tid_n, tid_cap;
+
+static void
+tid_gone(void *p)
+{
+	unsigned long id = (unsigned long)(uintptr_t)p;
+
+	pthread_mutex_lock(&tid_lock);
+	for (size_t i = 0; i < tid_n; i++)
+		if (tid_live[i] == id) {
+			memmove(tid_live + i, tid_live + i + 1, (tid_n - i - 1) * sizeof(*tid_live));
+			tid_n--;
+			break;
+		}
+	pthread_mutex_unlock(&tid_lock);
+}
+
+static void
+tid_init(void)
+{
+	/* Ids unique across processes too: a dead member's pid reused by
+	 * a later member must not make the dead one's threads look alive. */
+	tid_next = ((unsigned long)time(NULL) << 24) | 1;
+	pthread_key_create(&tid_key, tid_gone);
+}
+
+/* This thread's id, given on first use and dropped when the thread exits. */
+static unsigned long
+tid_self(void)
+{
+	void *p;
+	unsigned long id;
+
+	pthread_once(&tid_once, tid_init);
+	if ((p = pthread_getspecific(tid_key)) != NULL)
+		return (unsigned long)(uintptr_t)p;
+	pthread_mutex_lock(&tid_lock);
+	id = tid_next++;
+	if (tid_n == tid_cap) {
+		tid_cap = tid_cap ? tid_cap * 2 : 64;
+		tid_live = sg_xreallocarray(tid_live, tid_cap, sizeof(*tid_live));
+	}
+	tid_live[tid_n++] = id;
+	pthread_mutex_unlock(&tid_lock);
+	pthread_setspecific(tid_key, (void *)(uintptr_t)id);
+	return id;
+}
+
+static int
+tid_alive(unsigned long id)
+{
+	size_t lo = 0, hi;
+	int found = 0;
+
+	pthread_once(&tid_once, tid_init);
+	pthread_mutex_lock(&tid_lock);
+	hi = tid_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tid_live[mid] == id) {
+			found = 1;
+			break;
+		}
+		if (tid_live[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	pthread_mutex_unlock(&tid_lock);
+	return found;
+}
+
+static void
+thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+	(void)env;
+	if (pid != NULL)
+		*pid = getpid();
+	if (tid != NULL)
+		*tid = (db_threadid_t)tid_self();
+}
+
+/* Does process pid (not us) have this environment's primary region
+ * mapped? No /proc to tell: assume it does (kill said it exists). */
+static int
+maps_region(DB_ENV *env, pid_t pid)
+{
+	const char *home = NULL;
+	char path[64], *region, *line = NULL;
+	size_t cap = 0;
+	struct stat sb;
+	FILE *fp;
+	int found = 0;
+
+	if (env->get_home(env, &home) != 0 || home == NULL)
+		return 1;
+	region = sg_xasprintf("%s/__db.001", home);
+	if (stat(region, &sb) != 0) {
+		free(region);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL) {
+		free(region);
+		return 1;
+	}
+	char *real = realpath(region, NULL);
+	while (!found && getline(&line, &cap, fp) > 0) {
+		unsigned long ino;
+		int off = 0;
+		if (sscanf(line, "%*s %*s %*s %*s %lu %n", &ino, &off) < 1)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* the inode, or the path where a file system shows another
+		 * inode in maps than stat gives (overlayfs) */
+		if ((ino != 0 && ino == (unsigned long)sb.st_ino) ||
+		    (off > 0 && real != NULL && strcmp(line + off, real) == 0))
+			found = 1;
+	}
+	free(line);
+	free(real);
+	fclose(fp);
+	free(region);
+	return found;
+}
+
+/* A process is alive for the environment when it exists, is not a
+ * zombie and maps the environment. */
+static int
+proc_alive(DB_ENV *env, pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *fp;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "re")) != NULL) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		/* "pid (comm) S ...": comm may hold ')' itself */
+		char *p = strrchr(buf, ')');
+		if (p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return 0;
+	} else if (errno == ENOENT) {
+		return 0;
+	}
+	return maps_region(env, pid);
+}
+
 static int
 is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 {
+	if (pid == getpid())
+		return (flags & DB_MUTEX_PROCESS_ONLY) != 0 || tid_alive((unsigned long)tid);
+	/* another process's threads cannot be seen from here: the process */
+	return proc_alive(env, pid);
+}
+
+/* Berkeley DB's informational messages (failchk's "Freeing locks ...")
+ * go to the log, never to a CLI's stdout. */
+static void
+db_msgcall(const DB_ENV *env, const char *msg)
+{
 	(void)env;
-	(void)tid;
-	(void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	sg_info(MOD, "berkeley db: %s", msg);
 }
 
 static void
@@ -122,10 +301,12 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return map_err(rc, "db_env_create");
 	env->set_errcall(env, db_errcall);
+	env->set_msgcall(env, db_msgcall);
 	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_timeout(env, SG_LOCK_TIMEOUT, DB_SET_LOCK_TIMEOUT);
 	env->set_thread_count(env, 256);
+	env->set_thread_id(env, thread_id);
 	env->set_isalive(env, is_alive);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	env->set_lk_max_locks(env, 20000);
