@@ -23,6 +23,12 @@
  *   and the next call waits for the calls in flight to end (st->gate),
  *   closes every handle and opens again, recovery included, so the
  *   daemon heals without a restart.
+ * - The disk fills. Region files are mmap'd and grow by extending the
+ *   file: touching a page that has no block behind it is SIGBUS, not an
+ *   error. Every region file gets all its blocks at open (fallocate of
+ *   the whole mapping), so a full disk is ENOSPC from a write: the
+ *   transaction fails, nothing half-written is committed, and the next
+ *   one succeeds once space returns.
  * - Opening cannot finish (a process stopped while holding the registry
  *   or a mutex): after SG_STORE_OPEN_TIMEOUT seconds the process exits
  *   with a message naming `supportgate db recover`, rather than hang.
@@ -85,8 +91,13 @@ struct sg_store {
 	pthread_rwlock_t gate;
 	pthread_mutex_t reopen_lock;
 	int broken;                 /* DB_RUNRECOVERY seen (atomic) */
+	/* A sequence get or a commit failed (atomic). A DB_SEQUENCE handle
+	 * whose update failed to reach the database (ENOSPC) hands out the
+	 * same value again: two tickets under one id. Its handles are then
+	 * reopened (reading the record afresh) before the next id is given. */
+	int seq_stale;
 	time_t reopen_at;           /* last attempt; under reopen_lock */
-	/* Our mappings of the region files (record_regions): closing a
+	/* Our mappings of the region files (reserve_regions): closing a
 	 * panicked environment leaves them mapped, and their blocks (the
 	 * files are deleted by recovery) in use until unmapped. */
 	struct { uintptr_t addr; size_t len; } region[8];
@@ -376,6 +387,9 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	env->set_lk_max_locks(env, 20000);
 	env->set_lk_max_objects(env, 20000);
+	/* Regions are written out when created: a full disk then is an
+	 * error from open, not a fault later (reserve_regions does the rest). */
+	env->set_flags(env, DB_REGION_INIT, 1);
 	if (flags & SG_STORE_NOSYNC)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
 	if ((rc = env->open(env, home, open_flags, 0640)) != 0) {
@@ -386,25 +400,28 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	return 0;
 }
 
-/* Note where the environment's region files are mapped (see
- * unmap_regions). */
-static void
-record_regions(struct sg_store *st)
+/* Give every region file all the blocks its mapping may touch (see the
+ * top of this file). Sizes come from our own mappings of the files. A
+ * file system without fallocate keeps the old behaviour, with a warning. */
+static int
+reserve_regions(struct sg_store *st)
 {
+	static int warned;
 	FILE *fp = fopen("/proc/self/maps", "re");
 	char *line = NULL, *home = realpath(st->home, NULL);
 	size_t cap = 0, hl;
+	int rc = 0;
 
 	if (fp == NULL || home == NULL) {
 		if (fp != NULL)
 			fclose(fp);
 		free(home);
-		return;
+		return 0;
 	}
 	hl = strlen(home);
-	while (getline(&line, &cap, fp) > 0) {
+	while (rc == 0 && getline(&line, &cap, fp) > 0) {
 		unsigned long lo, hi;
-		int off = 0;
+		int off = 0, fd;
 		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || off == 0)
 			continue;
 		char *path = line + off;
@@ -415,10 +432,25 @@ record_regions(struct sg_store *st)
 			st->region[st->nregion].addr = lo;
 			st->region[st->nregion++].len = hi - lo;
 		}
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) != 0) {
+			if (errno == ENOSPC || errno == EDQUOT) {
+				sg_error(MOD, "%s: no space for the environment's regions (%lu MB): free space in %s",
+					 path, (hi - lo) >> 20, st->home);
+				rc = -1;
+			} else if (!warned) {
+				warned = 1;
+				sg_warn(MOD, "%s: cannot reserve region space (%s): a full disk may crash this process",
+					path, strerror(errno));
+			}
+		}
+		close(fd);
 	}
 	free(line);
 	free(home);
 	fclose(fp);
+	return rc;
 }
 
 /* Open (creating if missing) every table: a store from an older release
@@ -548,7 +580,8 @@ open_handles(struct sg_store *st)
 	}
 	if (rc != 0)
 		return map_err(NULL, rc, st->home);
-	record_regions(st);
+	if (reserve_regions(st) != 0)
+		return SG_STORE_ERROR;
 	/* A process that died inside the environment leaves locks and
 	 * transactions behind: failchk releases or aborts them (open did it
 	 * for dead processes; this is for dead threads of live ones). */
@@ -683,11 +716,29 @@ gate_slot(struct sg_store *st, int take)
 	return take ? free_slot : NULL;
 }
 
-/* Repair a broken environment alone in the gate (no call or transaction
- * in flight): close it and open it again (recovery included). Waits at
- * most SG_REOPEN_WAIT for the calls in flight (a thread stuck in the old
- * environment: give up, try again later) and tries at most every
- * SG_REOPEN_EVERY seconds. */
+/* Close the sequence handles and open them again: their values are
+ * read from the database (st->seq_stale). */
+static int
+reopen_sequences(struct sg_store *st)
+{
+	if (st->seq != NULL)
+		st->seq->close(st->seq, 0);
+	if (st->jobseq != NULL)
+		st->jobseq->close(st->jobseq, 0);
+	st->seq = st->jobseq = NULL;
+	if (open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+		return SG_STORE_ERROR;
+	sg_info(MOD, "%s: sequences reread after a failed write", st->home);
+	return 0;
+}
+
+/* Repair what a failure left behind, alone in the gate (no call or
+ * transaction in flight): a broken environment is closed and opened
+ * again (recovery included), stale sequences are reread. Waits at most
+ * SG_REOPEN_WAIT for the calls in flight (a thread stuck in the old
+ * environment: give up, try again later) and reopens an environment at
+ * most every SG_REOPEN_EVERY seconds. */
 static void
 repair(struct sg_store *st)
 {
@@ -697,11 +748,13 @@ repair(struct sg_store *st)
 
 	pthread_mutex_lock(&st->reopen_lock);
 	broken = __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST);
-	if (!broken || now - st->reopen_at < SG_REOPEN_EVERY) {
+	if ((!broken && !__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST)) ||
+	    (broken && now - st->reopen_at < SG_REOPEN_EVERY)) {
 		pthread_mutex_unlock(&st->reopen_lock);
 		return;
 	}
-	st->reopen_at = now;
+	if (broken)
+		st->reopen_at = now;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += SG_REOPEN_WAIT;
 	if (pthread_rwlock_timedwrlock(&st->gate, &ts) != 0) {
@@ -710,12 +763,17 @@ repair(struct sg_store *st)
 		pthread_mutex_unlock(&st->reopen_lock);
 		return;
 	}
-	close_handles(st);
-	if (open_handles(st) == 0) {
-		__atomic_store_n(&st->broken, 0, __ATOMIC_SEQ_CST);
-		sg_warn(MOD, "%s: environment reopened after recovery", st->home);
-	} else {
+	if (broken) {
 		close_handles(st);
+		if (open_handles(st) == 0) {
+			__atomic_store_n(&st->broken, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
+			sg_warn(MOD, "%s: environment reopened after recovery", st->home);
+		} else {
+			close_handles(st);
+		}
+	} else if (reopen_sequences(st) == 0) {
+		__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
 	}
 	pthread_rwlock_unlock(&st->gate);
 	pthread_mutex_unlock(&st->reopen_lock);
@@ -732,7 +790,7 @@ gate_in(struct sg_store *st)
 		h->depth++;
 		return 0;
 	}
-	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST) || __atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST))
 		repair(st);
 	pthread_rwlock_rdlock(&st->gate);
 	if (st->env == NULL || __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST)) {
@@ -797,6 +855,8 @@ sg_store_txn_commit(struct sg_txn **txnp)
 	*txnp = NULL;
 	st = txn->st;
 	rc = txn->t->commit(txn->t, 0);
+	if (rc != 0)
+		__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
 	if (rc == 0 && __atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED) % CHECKPOINT_EVERY == 0)
 		st->env->txn_checkpoint(st->env, 0, 0, 0);
 	free(txn);
@@ -846,15 +906,22 @@ dbt_malloc(DBT *d)
 	d->flags = DB_DBT_MALLOC;
 }
 
-/* The next value of a sequence. */
+/* The next value of a sequence (see seq_stale). */
 static int
 seq_next(struct sg_store *st, struct sg_txn *txn, DB_SEQUENCE *seq, const char *what, uint64_t *v)
 {
 	db_seq_t got;
 	int rc;
 
-	if ((rc = seq->get(seq, tx(txn), 1, &got, 0)) != 0)
+	if (__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST)) {
+		sg_error(MOD, "%s: not taken: the sequence is being reread after a failed write", what);
+		return SG_STORE_ERROR;
+	}
+	if ((rc = seq->get(seq, tx(txn), 1, &got, 0)) != 0) {
+		if (rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED)
+			__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
 		return map_err(st, rc, what);
+	}
 	*v = (uint64_t)got;
 	return 0;
 }

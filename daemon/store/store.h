@@ -21,6 +21,13 @@
  *   call waits for the calls in flight to end, then reopens the
  *   environment (recovery included), so a daemon heals without a
  *   restart. A caller sees one failed call (the milter: one tempfail).
+ * - The disk fills: a write fails with ENOSPC (SG_STORE_ERROR), the
+ *   transaction is not committed, and the next one succeeds once there is
+ *   space again. Region files (mmap'd) get all their blocks at open, so a
+ *   full disk is never SIGBUS; an open that cannot reserve them fails
+ *   (logged). The environment takes about 95 MB of state_dir for them.
+ *   A ticket or job id is never handed out twice: after a failed write
+ *   the sequences are read again from the database before the next id.
  * - sg_store_open never hangs: after SG_STORE_OPEN_TIMEOUT seconds (an
  *   environment variable; default 120) it logs a message naming
  *   `supportgate db recover` and ends the process with exit status 1 (a
