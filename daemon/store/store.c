@@ -400,6 +400,33 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	return 0;
 }
 
+/* Commits are flushed unless the caller asked otherwise: a DB_CONFIG in
+ * the home (set_flags DB_TXN_NOSYNC) must not turn durability off behind
+ * db_sync = true. */
+static void
+enforce_sync(struct sg_store *st)
+{
+	u_int32_t f = 0;
+
+	if (st->flags & SG_STORE_NOSYNC)
+		return;
+	if (st->env->get_flags(st->env, &f) == 0 && (f & (DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC)) != 0) {
+		sg_warn(MOD, "%s: DB_CONFIG turns synchronous commits off; turning them back on (db_sync = true)",
+			st->home);
+		st->env->set_flags(st->env, DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC, 0);
+	}
+}
+
+int
+sg_store_durable(struct sg_store *st)
+{
+	u_int32_t f = 0;
+
+	if (st == NULL || st->env == NULL || st->env->get_flags(st->env, &f) != 0)
+		return 0;
+	return (f & (DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC)) == 0;
+}
+
 /* Give every region file all the blocks its mapping may touch (see the
  * top of this file). Sizes come from our own mappings of the files. A
  * file system without fallocate keeps the old behaviour, with a warning. */
@@ -582,6 +609,9 @@ open_handles(struct sg_store *st)
 		return map_err(NULL, rc, st->home);
 	if (reserve_regions(st) != 0)
 		return SG_STORE_ERROR;
+	enforce_sync(st);
+	sg_debug(MOD, "%s: open; commits %s", st->home,
+		 sg_store_durable(st) ? "are flushed to disk" : "are written, not flushed (db_sync = false)");
 	/* A process that died inside the environment leaves locks and
 	 * transactions behind: failchk releases or aborts them (open did it
 	 * for dead processes; this is for dead threads of live ones). */

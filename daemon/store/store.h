@@ -64,6 +64,11 @@ struct sg_txn;
 
 int sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out);
 void sg_store_close(struct sg_store **st);
+/* 1 when commits are flushed to disk: neither DB_TXN_NOSYNC nor
+ * DB_TXN_WRITE_NOSYNC is set on the environment handle. Without
+ * SG_STORE_NOSYNC that holds even against a DB_CONFIG in the home that
+ * sets them (the store turns them off again, with a warning). */
+int sg_store_durable(struct sg_store *st);
 
 int sg_store_txn_begin(struct sg_store *st, struct sg_txn **txn);
 /* Commit (durable unless NOSYNC) and free; *txn is cleared either way. */
