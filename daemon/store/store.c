@@ -5,14 +5,18 @@
  *
  * - A process dies inside the environment (kill -9, SIGBUS, the OOM
  *   killer). The next process to open the environment finds the dead
- *   one's slot in __db.register (DB_REGISTER) and runs failchk
- *   (DB_FAILCHK): the dead process's transactions are aborted and its
- *   locks released while live processes (the daemon) keep working. When
- *   failchk cannot repair it (the dead process held a mutex), Berkeley DB
- *   panics the environment and recovers it.
- * - failchk asks is_alive() about every process and thread it finds, and
- *   waits for a mutex whose holder is "alive" by spinning on it: one wrong
- *   "alive" is a process at 100% CPU forever. So is_alive() answers from
+ *   one's slot in __db.register (DB_REGISTER), panics the environment
+ *   (every live member sees DB_RUNRECOVERY) and recovers it into fresh
+ *   regions. Not failchk in place (DB_FAILCHK): that works in the old
+ *   regions, and a latch (a pthread rwlock: no failchk check) the dead
+ *   process held there is waited for forever; with Debian's pthread
+ *   mutexes it could not repair a member that held locks anyway (their
+ *   mutexes, locked, cannot be destroyed), so it fell back to recovery.
+ *   The crash suite (tests/slow) hung that way after a kill -9.
+ * - failchk (run after open, for dead threads of live processes) asks
+ *   is_alive() about every process and thread it finds, and waits for a
+ *   mutex whose holder is "alive" by spinning on it: one wrong "alive" is
+ *   a process at 100% CPU forever. So is_alive() answers from
  *   facts, not from kill(pid, 0): our own threads from a table of live
  *   ones (thread ids are ours too: pthread_self() values are reused as
  *   soon as a thread exits), other processes from /proc: a zombie is
@@ -66,8 +70,9 @@
 #define SG_OPEN_TIMEOUT 120
 
 #define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD)
-/* Normal open: recovery only if a member died, and then failchk first. */
-#define ENV_JOIN (ENV_FLAGS | DB_REGISTER | DB_RECOVER | DB_FAILCHK)
+/* Normal open: recovery only if a member died (see the top of this file
+ * for why not DB_FAILCHK). */
+#define ENV_JOIN (ENV_FLAGS | DB_REGISTER | DB_RECOVER)
 
 static const char *const db_files[SG_TB_COUNT] = {
 	[SG_TB_TICKETS] = SG_FILE_TICKETS, [SG_TB_MESSAGES] = SG_FILE_MESSAGES, [SG_TB_RAW] = SG_FILE_RAW,
@@ -613,8 +618,9 @@ open_handles(struct sg_store *st)
 	sg_debug(MOD, "%s: open; commits %s", st->home,
 		 sg_store_durable(st) ? "are flushed to disk" : "are written, not flushed (db_sync = false)");
 	/* A process that died inside the environment leaves locks and
-	 * transactions behind: failchk releases or aborts them (open did it
-	 * for dead processes; this is for dead threads of live ones). */
+	 * transactions behind: failchk releases or aborts them (open
+	 * recovered from dead processes; this is for dead threads of live
+	 * ones). */
 	if ((rc = st->env->failchk(st->env, 0)) != 0)
 		return map_err(st, rc, "failchk");
 	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||

@@ -6,9 +6,9 @@
  * record.h. A table missing from an existing store is created on open.
  *
  * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
- * DB_RECOVER and DB_FAILCHK (when a process died inside the environment,
- * the next one to open it runs failchk, and recovery if failchk cannot
- * repair it), failchk() after open, deadlock detection on every conflict
+ * DB_RECOVER (when a process died inside the environment, the next one to
+ * open it recovers it; live members reopen, below), failchk() after open
+ * (dead threads of live processes), deadlock detection on every conflict
  * (DB_LOCK_DEFAULT), and no lock is waited for longer than 5 s (then
  * SG_STORE_ERROR: a stuck process cannot stall the milter). Commits are
  * synchronous unless SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the

@@ -10,10 +10,8 @@
 # behind, even when some other transaction flushed before it). Right
 # after the last answer the daemon is killed with -9 and the environment's
 # region files are removed, as a machine crash loses them (Berkeley DB's
-# log buffer lives there: a commit that was not even written survives a
-# process crash in it, now that a dead process is repaired by failchk
-# rather than by recovery); after recovery every accepted message must be
-# in the store.
+# log buffer lives there: a commit that was not even written is lost with
+# it); after recovery every accepted message must be in the store.
 #   1. db_sync = true: no unflushed log after any answer, at least one log
 #      flush per accepted message, and the store reports its environment
 #      without DB_TXN_NOSYNC and DB_TXN_WRITE_NOSYNC;
