@@ -1,14 +1,54 @@
 /*
  * store — see store.h.
+ *
+ * What happens when things go wrong, and why the code below is shaped so:
+ *
+ * - A process dies inside the environment (kill -9, SIGBUS, the OOM
+ *   killer). The next process to open the environment finds the dead
+ *   one's slot in __db.register (DB_REGISTER), panics the environment
+ *   (every live member sees DB_RUNRECOVERY) and recovers it into fresh
+ *   regions. Not failchk in place (DB_FAILCHK): that works in the old
+ *   regions, and a latch (a pthread rwlock: no failchk check) the dead
+ *   process held there is waited for forever; with Debian's pthread
+ *   mutexes it could not repair a member that held locks anyway (their
+ *   mutexes, locked, cannot be destroyed), so it fell back to recovery.
+ *   The crash suite (tests/slow) hung that way after a kill -9.
+ * - failchk (run after open, for dead threads of live processes) asks
+ *   is_alive() about every process and thread it finds, and waits for a
+ *   mutex whose holder is "alive" by spinning on it: one wrong "alive" is
+ *   a process at 100% CPU forever. So is_alive() answers from
+ *   facts, not from kill(pid, 0): our own threads from a table of live
+ *   ones (thread ids are ours too: pthread_self() values are reused as
+ *   soon as a thread exits), other processes from /proc: a zombie is
+ *   dead, and so is a pid that does not map this environment's primary
+ *   region (the pid of a dead member, reused by an unrelated process).
+ * - The environment panics under a live process: every call returns
+ *   DB_RUNRECOVERY. The store notices (SG_STORE_ERROR for that call),
+ *   and the next call waits for the calls in flight to end (st->gate),
+ *   closes every handle and opens again, recovery included, so the
+ *   daemon heals without a restart.
+ * - The disk fills. Region files are mmap'd and grow by extending the
+ *   file: touching a page that has no block behind it is SIGBUS, not an
+ *   error. Every region file gets all its blocks at open (fallocate of
+ *   the whole mapping), so a full disk is ENOSPC from a write: the
+ *   transaction fails, nothing half-written is committed, and the next
+ *   one succeeds once space returns.
+ * - Opening cannot finish (a process stopped while holding the registry
+ *   or a mutex): after SG_STORE_OPEN_TIMEOUT seconds the process exits
+ *   with a message naming `supportgate db recover`, rather than hang.
  */
 #include "config.h"
 #include "store/store.h"
 
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +60,19 @@
 #define CHECKPOINT_EVERY 500
 /* Longest wait for a lock (microseconds); bounds every store call. */
 #define SG_LOCK_TIMEOUT (5 * 1000000)
+/* Longest wait for the calls in flight before a reopen (seconds), and the
+ * least time between two reopen attempts. */
+#define SG_REOPEN_WAIT 10
+#define SG_REOPEN_EVERY 2
+/* Default bound on sg_store_open (seconds); SG_STORE_OPEN_TIMEOUT in the
+ * environment overrides it (tests). Recovery of a store checkpointed
+ * every CHECKPOINT_EVERY commits takes well under a second. */
+#define SG_OPEN_TIMEOUT 120
+
+#define ENV_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD)
+/* Normal open: recovery only if a member died (see the top of this file
+ * for why not DB_FAILCHK). */
+#define ENV_JOIN (ENV_FLAGS | DB_REGISTER | DB_RECOVER)
 
 static const char *const db_files[SG_TB_COUNT] = {
 	[SG_TB_TICKETS] = SG_FILE_TICKETS, [SG_TB_MESSAGES] = SG_FILE_MESSAGES, [SG_TB_RAW] = SG_FILE_RAW,
@@ -34,7 +87,26 @@ struct sg_store {
 	DB_SEQUENCE *seq;
 	DB_SEQUENCE *jobseq;
 	char *home;
+	unsigned flags;             /* sg_store_open's */
 	unsigned commits;
+	/* Held for reading by every call and by every transaction from
+	 * begin to commit/abort; for writing by a reopen, which so never
+	 * pulls a handle from under a caller. Prefers writers: a reopen is
+	 * not starved by a stream of new calls. */
+	pthread_rwlock_t gate;
+	pthread_mutex_t reopen_lock;
+	int broken;                 /* DB_RUNRECOVERY seen (atomic) */
+	/* A sequence get or a commit failed (atomic). A DB_SEQUENCE handle
+	 * whose update failed to reach the database (ENOSPC) hands out the
+	 * same value again: two tickets under one id. Its handles are then
+	 * reopened (reading the record afresh) before the next id is given. */
+	int seq_stale;
+	time_t reopen_at;           /* last attempt; under reopen_lock */
+	/* Our mappings of the region files (reserve_regions): closing a
+	 * panicked environment leaves them mapped, and their blocks (the
+	 * files are deleted by recovery) in use until unmapped. */
+	struct { uintptr_t addr; size_t len; } region[8];
+	int nregion;
 };
 
 struct sg_txn {
@@ -42,8 +114,186 @@ struct sg_txn {
 	DB_TXN *t;
 };
 
+/* ------------------------------------------------------------------ */
+/* Thread identity (DB_ENV->set_thread_id, is_alive)                   */
+
+static pthread_once_t tid_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tid_key;
+static pthread_mutex_t tid_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long tid_next;
+static unsigned long *tid_live;   /* ascending: ids only grow */
+static size_t tid_n, tid_cap;
+
+static void
+tid_gone(void *p)
+{
+	unsigned long id = (unsigned long)(uintptr_t)p;
+
+	pthread_mutex_lock(&tid_lock);
+	for (size_t i = 0; i < tid_n; i++)
+		if (tid_live[i] == id) {
+			memmove(tid_live + i, tid_live + i + 1, (tid_n - i - 1) * sizeof(*tid_live));
+			tid_n--;
+			break;
+		}
+	pthread_mutex_unlock(&tid_lock);
+}
+
+static void
+tid_init(void)
+{
+	/* Ids unique across processes too: a dead member's pid reused by
+	 * a later member must not make the dead one's threads look alive. */
+	tid_next = ((unsigned long)time(NULL) << 24) | 1;
+	pthread_key_create(&tid_key, tid_gone);
+}
+
+/* This thread's id, given on first use and dropped when the thread exits. */
+static unsigned long
+tid_self(void)
+{
+	void *p;
+	unsigned long id;
+
+	pthread_once(&tid_once, tid_init);
+	if ((p = pthread_getspecific(tid_key)) != NULL)
+		return (unsigned long)(uintptr_t)p;
+	pthread_mutex_lock(&tid_lock);
+	id = tid_next++;
+	if (tid_n == tid_cap) {
+		tid_cap = tid_cap ? tid_cap * 2 : 64;
+		tid_live = sg_xreallocarray(tid_live, tid_cap, sizeof(*tid_live));
+	}
+	tid_live[tid_n++] = id;
+	pthread_mutex_unlock(&tid_lock);
+	pthread_setspecific(tid_key, (void *)(uintptr_t)id);
+	return id;
+}
+
 static int
-map_err(int rc, const char *what)
+tid_alive(unsigned long id)
+{
+	size_t lo = 0, hi;
+	int found = 0;
+
+	pthread_once(&tid_once, tid_init);
+	pthread_mutex_lock(&tid_lock);
+	hi = tid_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tid_live[mid] == id) {
+			found = 1;
+			break;
+		}
+		if (tid_live[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	pthread_mutex_unlock(&tid_lock);
+	return found;
+}
+
+static void
+thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+	(void)env;
+	if (pid != NULL)
+		*pid = getpid();
+	if (tid != NULL)
+		*tid = (db_threadid_t)tid_self();
+}
+
+/* Does process pid (not us) have this environment's primary region
+ * mapped? No /proc to tell: assume it does (kill said it exists). */
+static int
+maps_region(DB_ENV *env, pid_t pid)
+{
+	const char *home = NULL;
+	char path[64], *region, *line = NULL;
+	size_t cap = 0;
+	struct stat sb;
+	FILE *fp;
+	int found = 0;
+
+	if (env->get_home(env, &home) != 0 || home == NULL)
+		return 1;
+	region = sg_xasprintf("%s/__db.001", home);
+	if (stat(region, &sb) != 0) {
+		free(region);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL) {
+		free(region);
+		return 1;
+	}
+	char *real = realpath(region, NULL);
+	while (!found && getline(&line, &cap, fp) > 0) {
+		unsigned long ino;
+		int off = 0;
+		if (sscanf(line, "%*s %*s %*s %*s %lu %n", &ino, &off) < 1)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* the inode, or the path where a file system shows another
+		 * inode in maps than stat gives (overlayfs) */
+		if ((ino != 0 && ino == (unsigned long)sb.st_ino) ||
+		    (off > 0 && real != NULL && strcmp(line + off, real) == 0))
+			found = 1;
+	}
+	free(line);
+	free(real);
+	fclose(fp);
+	free(region);
+	return found;
+}
+
+/* A process is alive for the environment when it exists, is not a
+ * zombie and maps the environment. */
+static int
+proc_alive(DB_ENV *env, pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *fp;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "re")) != NULL) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		/* "pid (comm) S ...": comm may hold ')' itself */
+		char *p = strrchr(buf, ')');
+		if (p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return 0;
+	} else if (errno == ENOENT) {
+		return 0;
+	}
+	return maps_region(env, pid);
+}
+
+static int
+is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	if (pid == getpid())
+		return (flags & DB_MUTEX_PROCESS_ONLY) != 0 || tid_alive((unsigned long)tid);
+	/* another process's threads cannot be seen from here: the process */
+	return proc_alive(env, pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+static void
+mark_broken(struct sg_store *st)
+{
+	if (st != NULL && !__atomic_exchange_n(&st->broken, 1, __ATOMIC_SEQ_CST))
+		sg_error(MOD, "%s: the environment needs recovery: reopening on the next call", st->home);
+}
+
+static int
+map_err(struct sg_store *st, int rc, const char *what)
 {
 	switch (rc) {
 	case 0:
@@ -56,6 +306,10 @@ map_err(int rc, const char *what)
 		/* Waited SG_LOCK_TIMEOUT for a lock another process holds: do
 		 * not retry (a milter callback must not stall), report. */
 		sg_error(MOD, "%s: lock wait timed out", what);
+		return SG_STORE_ERROR;
+	case DB_RUNRECOVERY:
+		sg_error(MOD, "%s: %s", what, db_strerror(rc));
+		mark_broken(st);
 		return SG_STORE_ERROR;
 	default:
 		sg_error(MOD, "%s: %s", what, db_strerror(rc));
@@ -75,21 +329,21 @@ rmw(struct sg_txn *txn)
 	return txn != NULL ? DB_RMW : 0;
 }
 
-static int
-is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	(void)env;
-	(void)tid;
-	(void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	(void)env;
 	(void)pfx;
 	sg_error(MOD, "berkeley db: %s", msg);
+}
+
+/* Berkeley DB's informational messages (failchk's "Freeing locks ...")
+ * go to the log, never to a CLI's stdout. */
+static void
+db_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	sg_info(MOD, "berkeley db: %s", msg);
 }
 
 static int
@@ -113,32 +367,122 @@ mkdir_p(const char *path)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+
+/* A DB_ENV on home opened with open_flags; the Berkeley DB code, 0 on
+ * success (*out set). */
 static int
 env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 {
 	DB_ENV *env;
 	int rc;
 
+	*out = NULL;
 	if ((rc = db_env_create(&env, 0)) != 0)
-		return map_err(rc, "db_env_create");
+		return rc;
 	env->set_errcall(env, db_errcall);
+	env->set_msgcall(env, db_msgcall);
 	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_timeout(env, SG_LOCK_TIMEOUT, DB_SET_LOCK_TIMEOUT);
 	env->set_thread_count(env, 256);
+	env->set_thread_id(env, thread_id);
 	env->set_isalive(env, is_alive);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	env->set_lk_max_locks(env, 20000);
 	env->set_lk_max_objects(env, 20000);
+	/* Regions are written out when created: a full disk then is an
+	 * error from open, not a fault later (reserve_regions does the rest). */
+	env->set_flags(env, DB_REGION_INIT, 1);
 	if (flags & SG_STORE_NOSYNC)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
-	rc = env->open(env, home, open_flags, 0640);
-	if (rc != 0) {
+	if ((rc = env->open(env, home, open_flags, 0640)) != 0) {
 		env->close(env, 0);
-		return map_err(rc, home);
+		return rc;
 	}
 	*out = env;
 	return 0;
+}
+
+/* Commits are flushed unless the caller asked otherwise: a DB_CONFIG in
+ * the home (set_flags DB_TXN_NOSYNC) must not turn durability off behind
+ * db_sync = true. */
+static void
+enforce_sync(struct sg_store *st)
+{
+	u_int32_t f = 0;
+
+	if (st->flags & SG_STORE_NOSYNC)
+		return;
+	if (st->env->get_flags(st->env, &f) == 0 && (f & (DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC)) != 0) {
+		sg_warn(MOD, "%s: DB_CONFIG turns synchronous commits off; turning them back on (db_sync = true)",
+			st->home);
+		st->env->set_flags(st->env, DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC, 0);
+	}
+}
+
+int
+sg_store_durable(struct sg_store *st)
+{
+	u_int32_t f = 0;
+
+	if (st == NULL || st->env == NULL || st->env->get_flags(st->env, &f) != 0)
+		return 0;
+	return (f & (DB_TXN_NOSYNC | DB_TXN_WRITE_NOSYNC)) == 0;
+}
+
+/* Give every region file all the blocks its mapping may touch (see the
+ * top of this file). Sizes come from our own mappings of the files. A
+ * file system without fallocate keeps the old behaviour, with a warning. */
+static int
+reserve_regions(struct sg_store *st)
+{
+	static int warned;
+	FILE *fp = fopen("/proc/self/maps", "re");
+	char *line = NULL, *home = realpath(st->home, NULL);
+	size_t cap = 0, hl;
+	int rc = 0;
+
+	if (fp == NULL || home == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		free(home);
+		return 0;
+	}
+	hl = strlen(home);
+	while (rc == 0 && getline(&line, &cap, fp) > 0) {
+		unsigned long lo, hi;
+		int off = 0, fd;
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) < 2 || off == 0)
+			continue;
+		char *path = line + off;
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(path, home, hl) != 0 || strncmp(path + hl, "/__db.", 6) != 0)
+			continue;
+		if (st->nregion < (int)(sizeof(st->region) / sizeof(st->region[0]))) {
+			st->region[st->nregion].addr = lo;
+			st->region[st->nregion++].len = hi - lo;
+		}
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) != 0) {
+			if (errno == ENOSPC || errno == EDQUOT) {
+				sg_error(MOD, "%s: no space for the environment's regions (%lu MB): free space in %s",
+					 path, (hi - lo) >> 20, st->home);
+				rc = -1;
+			} else if (!warned) {
+				warned = 1;
+				sg_warn(MOD, "%s: cannot reserve region space (%s): a full disk may crash this process",
+					path, strerror(errno));
+			}
+		}
+		close(fd);
+	}
+	free(line);
+	free(home);
+	fclose(fp);
+	return rc;
 }
 
 /* Open (creating if missing) every table: a store from an older release
@@ -150,13 +494,13 @@ open_tables(struct sg_store *st)
 
 	for (int i = 0; i < SG_TB_COUNT; i++) {
 		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
-			return map_err(rc, "db_create");
+			return map_err(st, rc, "db_create");
 		if (i == SG_TB_CUSTOMERS)
 			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
 		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
 				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
 		if (rc != 0)
-			return map_err(rc, db_files[i]);
+			return map_err(st, rc, db_files[i]);
 	}
 	return 0;
 }
@@ -169,46 +513,204 @@ open_sequence(struct sg_store *st, const char *name, DB_SEQUENCE **out)
 	int rc;
 
 	if ((rc = db_sequence_create(out, st->db[SG_TB_META], 0)) != 0)
-		return map_err(rc, "db_sequence_create");
+		return map_err(st, rc, "db_sequence_create");
 	(*out)->initial_value(*out, 1);
 	memset(&key, 0, sizeof(key));
 	key.data = (void *)name;
 	key.size = (u_int32_t)strlen(name);
 	rc = (*out)->open(*out, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
-	return map_err(rc, "sequence open");
+	return map_err(st, rc, "sequence open");
+}
+
+/* Recovery regardless of DB_REGISTER, for an environment that panicked
+ * under live processes (DB_REGISTER finds nobody dead, so would only
+ * attach and fail). One process at a time: flock on a file of its own
+ * (never fcntl on __db.register: closing any descriptor of that file
+ * would drop this process's registry lock). */
+static int
+force_recovery(const char *home, unsigned flags)
+{
+	char *lk = sg_xasprintf("%s/sg-recover.lock", home);
+	int fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0640), rc;
+	DB_ENV *env;
+
+	free(lk);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	sg_warn(MOD, "%s: the environment panicked: running recovery", home);
+	rc = env_create(home, flags, ENV_FLAGS | DB_RECOVER, &env);
+	if (rc == 0)
+		env->close(env, 0);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* After closing a panicked environment: unmap what Berkeley DB left
+ * mapped (it does not touch the regions of a panicked environment), each
+ * range only if it still maps a region file, so never memory that took
+ * its place. */
+static void
+unmap_regions(struct sg_store *st)
+{
+	FILE *fp = fopen("/proc/self/maps", "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (fp == NULL)
+		return;
+	while (getline(&line, &cap, fp) > 0) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || strstr(line, "/__db.") == NULL)
+			continue;
+		for (int i = 0; i < st->nregion; i++)
+			if (st->region[i].addr == lo && st->region[i].len == hi - lo)
+				munmap((void *)lo, hi - lo);
+	}
+	free(line);
+	fclose(fp);
+	st->nregion = 0;
+}
+
+/* Close every handle. Of a panicked environment Berkeley DB frees
+ * nothing (every call, close included, returns DB_RUNRECOVERY at its
+ * entry): about 90 KB stay allocated per panic, a few per process life. */
+static void
+close_handles(struct sg_store *st)
+{
+	if (st->seq != NULL)
+		st->seq->close(st->seq, 0);
+	if (st->jobseq != NULL)
+		st->jobseq->close(st->jobseq, 0);
+	st->seq = st->jobseq = NULL;
+	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], 0);
+			st->db[i] = NULL;
+		}
+	if (st->env != NULL) {
+		if (!st->broken)
+			st->env->txn_checkpoint(st->env, 0, 0, 0);
+		st->env->close(st->env, 0);
+		st->env = NULL;
+		if (st->broken)
+			unmap_regions(st);
+	}
+	st->nregion = 0;
+}
+
+/* The environment, regions, tables and sequences of st->home: 0 or
+ * SG_STORE_ERROR (logged, naming what to do). */
+static int
+open_handles(struct sg_store *st)
+{
+	int rc = env_create(st->home, st->flags, ENV_JOIN, &st->env);
+
+	if (rc == DB_RUNRECOVERY && (rc = force_recovery(st->home, st->flags)) == 0)
+		rc = env_create(st->home, st->flags, ENV_JOIN, &st->env);
+	if (rc == DB_RUNRECOVERY) {
+		sg_error(MOD, "%s: the environment cannot be recovered automatically: stop supportgated, "
+			 "then run `supportgate db recover`", st->home);
+		return SG_STORE_ERROR;
+	}
+	if (rc != 0)
+		return map_err(NULL, rc, st->home);
+	if (reserve_regions(st) != 0)
+		return SG_STORE_ERROR;
+	enforce_sync(st);
+	sg_debug(MOD, "%s: open; commits %s", st->home,
+		 sg_store_durable(st) ? "are flushed to disk" : "are written, not flushed (db_sync = false)");
+	/* A process that died inside the environment leaves locks and
+	 * transactions behind: failchk releases or aborts them (open
+	 * recovered from dead processes; this is for dead threads of live
+	 * ones). */
+	if ((rc = st->env->failchk(st->env, 0)) != 0)
+		return map_err(st, rc, "failchk");
+	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+		return SG_STORE_ERROR;
+	return 0;
+}
+
+/* sg_store_open never hangs: a watchdog ends the process when opening
+ * takes longer than the bound (a process stopped while holding the
+ * registry or a region mutex: nothing here can break that wait). */
+struct watchdog {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int done;
+	int secs;
+	const char *home;
+};
+
+static void *
+watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += w->secs;
+	pthread_mutex_lock(&w->m);
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->c, &w->m, &ts);
+	if (!w->done) {
+		sg_error(MOD, "%s: the store did not open within %d s: a process is stuck inside the environment; "
+			 "stop it and supportgated, then run `supportgate db recover`", w->home, w->secs);
+		_exit(1);
+	}
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
+static int
+open_timeout(void)
+{
+	const char *s = getenv("SG_STORE_OPEN_TIMEOUT");
+	int v = s != NULL ? atoi(s) : 0;
+
+	return v > 0 ? v : SG_OPEN_TIMEOUT;
 }
 
 int
 sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 {
 	struct sg_store *st = sg_xcalloc(1, sizeof(*st));
-	int rc;
+	struct watchdog w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, open_timeout(), NULL };
+	pthread_rwlockattr_t ra;
+	pthread_t wt;
+	int rc, watching;
 
 	*out = NULL;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->gate, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&st->reopen_lock, NULL);
+	st->flags = flags;
 	st->home = sg_xasprintf("%s/db", state_dir);
 	if (mkdir_p(st->home) != 0) {
 		sg_error(MOD, "cannot create %s: %s", st->home, strerror(errno));
-		goto fail;
+		sg_store_close(&st);
+		return SG_STORE_ERROR;
 	}
-	rc = env_create(st->home, flags,
-			DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-			DB_THREAD | DB_REGISTER | DB_RECOVER, &st->env);
-	if (rc != 0)
-		goto fail;
-	/* A process that died inside the environment leaves locks and
-	 * transactions behind: failchk releases or aborts them. */
-	if ((rc = st->env->failchk(st->env, 0)) != 0) {
-		map_err(rc, "failchk");
-		goto fail;
+	w.home = st->home;
+	watching = pthread_create(&wt, NULL, watchdog_main, &w) == 0;
+	rc = open_handles(st);
+	if (watching) {
+		pthread_mutex_lock(&w.m);
+		w.done = 1;
+		pthread_cond_signal(&w.c);
+		pthread_mutex_unlock(&w.m);
+		pthread_join(wt, NULL);
 	}
-	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
-	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
-		goto fail;
+	if (rc != 0) {
+		sg_store_close(&st);
+		return SG_STORE_ERROR;
+	}
 	*out = st;
 	return 0;
-fail:
-	sg_store_close(&st);
-	return SG_STORE_ERROR;
 }
 
 void
@@ -219,31 +721,161 @@ sg_store_close(struct sg_store **stp)
 	if (st == NULL)
 		return;
 	*stp = NULL;
-	if (st->seq != NULL)
-		st->seq->close(st->seq, 0);
-	if (st->jobseq != NULL)
-		st->jobseq->close(st->jobseq, 0);
-	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
-		if (st->db[i] != NULL)
-			st->db[i]->close(st->db[i], 0);
-	if (st->env != NULL) {
-		st->env->txn_checkpoint(st->env, 0, 0, 0);
-		st->env->close(st->env, 0);
-	}
+	close_handles(st);
+	pthread_rwlock_destroy(&st->gate);
+	pthread_mutex_destroy(&st->reopen_lock);
 	free(st->home);
 	free(st);
 }
 
+/* ------------------------------------------------------------------ */
+/* The gate: every call inside it; a reopen alone                      */
+
+/* Calls made by a thread already inside (a read outside its own
+ * transaction, with the transaction open) do not lock again: with a
+ * writer waiting, a second read lock would wait for the writer, which
+ * waits for the first. Per thread, per store (tests open several). */
+#define GATE_SLOTS 8
+static __thread struct gate_hold {
+	struct sg_store *st;
+	unsigned depth;
+} gate_held[GATE_SLOTS];
+
+static struct gate_hold *
+gate_slot(struct sg_store *st, int take)
+{
+	struct gate_hold *free_slot = NULL;
+
+	for (int i = 0; i < GATE_SLOTS; i++) {
+		if (gate_held[i].st == st && gate_held[i].depth > 0)
+			return &gate_held[i];
+		if (free_slot == NULL && gate_held[i].depth == 0)
+			free_slot = &gate_held[i];
+	}
+	return take ? free_slot : NULL;
+}
+
+/* Close the sequence handles and open them again: their values are
+ * read from the database (st->seq_stale). */
+static int
+reopen_sequences(struct sg_store *st)
+{
+	if (st->seq != NULL)
+		st->seq->close(st->seq, 0);
+	if (st->jobseq != NULL)
+		st->jobseq->close(st->jobseq, 0);
+	st->seq = st->jobseq = NULL;
+	if (open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+		return SG_STORE_ERROR;
+	sg_info(MOD, "%s: sequences reread after a failed write", st->home);
+	return 0;
+}
+
+/* Repair what a failure left behind, alone in the gate (no call or
+ * transaction in flight): a broken environment is closed and opened
+ * again (recovery included), stale sequences are reread. Waits at most
+ * SG_REOPEN_WAIT for the calls in flight (a thread stuck in the old
+ * environment: give up, try again later) and reopens an environment at
+ * most every SG_REOPEN_EVERY seconds. */
+static void
+repair(struct sg_store *st)
+{
+	struct timespec ts;
+	time_t now = time(NULL);
+	int broken;
+
+	pthread_mutex_lock(&st->reopen_lock);
+	broken = __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST);
+	if ((!broken && !__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST)) ||
+	    (broken && now - st->reopen_at < SG_REOPEN_EVERY)) {
+		pthread_mutex_unlock(&st->reopen_lock);
+		return;
+	}
+	if (broken)
+		st->reopen_at = now;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += SG_REOPEN_WAIT;
+	if (pthread_rwlock_timedwrlock(&st->gate, &ts) != 0) {
+		sg_error(MOD, "%s: a call is stuck in the store; not repaired (if this lasts, restart supportgated)",
+			 st->home);
+		pthread_mutex_unlock(&st->reopen_lock);
+		return;
+	}
+	if (broken) {
+		close_handles(st);
+		if (open_handles(st) == 0) {
+			__atomic_store_n(&st->broken, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
+			sg_warn(MOD, "%s: environment reopened after recovery", st->home);
+		} else {
+			close_handles(st);
+		}
+	} else if (reopen_sequences(st) == 0) {
+		__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
+	}
+	pthread_rwlock_unlock(&st->gate);
+	pthread_mutex_unlock(&st->reopen_lock);
+}
+
+/* Enter the gate: 0, or SG_STORE_ERROR when the environment is broken
+ * and could not be reopened (the caller does not exit). */
+static int
+gate_in(struct sg_store *st)
+{
+	struct gate_hold *h = gate_slot(st, 0);
+
+	if (h != NULL) {
+		h->depth++;
+		return 0;
+	}
+	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST) || __atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST))
+		repair(st);
+	pthread_rwlock_rdlock(&st->gate);
+	if (st->env == NULL || __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST)) {
+		pthread_rwlock_unlock(&st->gate);
+		return SG_STORE_ERROR;
+	}
+	if ((h = gate_slot(st, 1)) != NULL) {   /* no slot: hold untracked (never seen) */
+		h->st = st;
+		h->depth = 1;
+	}
+	return 0;
+}
+
+static void
+gate_out(struct sg_store *st)
+{
+	struct gate_hold *h = gate_slot(st, 0);
+
+	if (h == NULL) {
+		pthread_rwlock_unlock(&st->gate);
+		return;
+	}
+	if (--h->depth == 0) {
+		h->st = NULL;
+		pthread_rwlock_unlock(&st->gate);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions (each one inside the gate from begin to end)           */
+
 int
 sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
 {
-	struct sg_txn *txn = sg_xcalloc(1, sizeof(*txn));
-	int rc = st->env->txn_begin(st->env, NULL, &txn->t, 0);
+	struct sg_txn *txn;
+	int rc;
 
-	if (rc != 0) {
+	*out = NULL;
+	if (gate_in(st) != 0)
+		return SG_STORE_ERROR;
+	txn = sg_xcalloc(1, sizeof(*txn));
+	if ((rc = st->env->txn_begin(st->env, NULL, &txn->t, 0)) != 0) {
 		free(txn);
-		*out = NULL;
-		return map_err(rc, "txn_begin");
+		rc = map_err(st, rc, "txn_begin");
+		gate_out(st);
+		return rc;
 	}
 	txn->st = st;
 	*out = txn;
@@ -254,29 +886,49 @@ int
 sg_store_txn_commit(struct sg_txn **txnp)
 {
 	struct sg_txn *txn = *txnp;
+	struct sg_store *st;
 	int rc;
 
 	if (txn == NULL)
 		return SG_STORE_ERROR;
 	*txnp = NULL;
+	st = txn->st;
 	rc = txn->t->commit(txn->t, 0);
-	if (rc == 0 && ++txn->st->commits % CHECKPOINT_EVERY == 0)
-		txn->st->env->txn_checkpoint(txn->st->env, 0, 0, 0);
+	if (rc != 0)
+		__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
+	if (rc == 0 && __atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED) % CHECKPOINT_EVERY == 0)
+		st->env->txn_checkpoint(st->env, 0, 0, 0);
 	free(txn);
-	return map_err(rc, "commit");
+	rc = map_err(st, rc, "commit");
+	gate_out(st);
+	return rc;
 }
 
 void
 sg_store_txn_abort(struct sg_txn **txnp)
 {
 	struct sg_txn *txn = *txnp;
+	struct sg_store *st;
 
 	if (txn == NULL)
 		return;
 	*txnp = NULL;
+	st = txn->st;
 	txn->t->abort(txn->t);
 	free(txn);
+	gate_out(st);
 }
+
+/* The public calls below are gate_in(); the call; gate_out(). */
+#define GATED(st, call)                         \
+	do {                                    \
+		int rc_;                        \
+		if (gate_in(st) != 0)           \
+			return SG_STORE_ERROR;  \
+		rc_ = (call);                   \
+		gate_out(st);                   \
+		return rc_;                     \
+	} while (0)
 
 static void
 dbt_set(DBT *d, const void *p, size_t n)
@@ -293,24 +945,44 @@ dbt_malloc(DBT *d)
 	d->flags = DB_DBT_MALLOC;
 }
 
-int
-sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id)
+/* The next value of a sequence (see seq_stale). */
+static int
+seq_next(struct sg_store *st, struct sg_txn *txn, DB_SEQUENCE *seq, const char *what, uint64_t *v)
 {
-	db_seq_t v;
-	/* Outside a transaction the id is taken by an auto-commit that need
-	 * not reach the disk on its own: the log is written in order, so the
-	 * synced commit of the ticket that uses the id makes it durable too,
-	 * and an id whose ticket never committed is only a gap. */
-	int rc = st->seq->get(st->seq, tx(txn), 1, &v, txn == NULL ? DB_TXN_NOSYNC : 0);
+	db_seq_t got;
+	int rc;
 
-	if (rc != 0)
-		return map_err(rc, "sequence get");
-	*id = (uint64_t)v;
+	if (__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST)) {
+		sg_error(MOD, "%s: not taken: the sequence is being reread after a failed write", what);
+		return SG_STORE_ERROR;
+	}
+	/* Outside a transaction the value is taken by an auto-commit that
+	 * need not reach the disk on its own: the log is written in order, so
+	 * the synced commit that uses the value makes it durable too, and a
+	 * value whose user never committed is only a gap. */
+	if ((rc = seq->get(seq, tx(txn), 1, &got, txn == NULL ? DB_TXN_NOSYNC : 0)) != 0) {
+		if (rc != DB_LOCK_DEADLOCK && rc != DB_LOCK_NOTGRANTED)
+			__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
+		return map_err(st, rc, what);
+	}
+	*v = (uint64_t)got;
 	return 0;
 }
 
+static int
+ticket_new_id_in(struct sg_store *st, struct sg_txn *txn, uint64_t *id)
+{
+	return seq_next(st, txn, st->seq, "sequence get", id);
+}
+
 int
-sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out)
+sg_store_ticket_new_id(struct sg_store *st, struct sg_txn *txn, uint64_t *id)
+{
+	GATED(st, ticket_new_id_in(st, txn, id));
+}
+
+static int
+ticket_get_in(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out)
 {
 	unsigned char k[8];
 	DBT key, val;
@@ -321,7 +993,7 @@ sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct
 	dbt_malloc(&val);
 	rc = st->db[SG_TB_TICKETS]->get(st->db[SG_TB_TICKETS], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
-		return map_err(rc, "ticket get");
+		return map_err(st, rc, "ticket get");
 	rc = sg_rec_ticket_decode(val.data, val.size, out);
 	free(val.data);
 	if (rc != 0) {
@@ -332,7 +1004,13 @@ sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct
 }
 
 int
-sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_ticket *t)
+sg_store_ticket_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_ticket *out)
+{
+	GATED(st, ticket_get_in(st, txn, id, out));
+}
+
+static int
+ticket_put_in(struct sg_store *st, struct sg_txn *txn, const struct sg_ticket *t)
 {
 	unsigned char k[8];
 	struct sg_buf b = { 0 };
@@ -345,18 +1023,24 @@ sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_tic
 	dbt_set(&val, b.data, b.len);
 	rc = st->db[SG_TB_TICKETS]->put(st->db[SG_TB_TICKETS], tx(txn), &key, &val, 0);
 	free(b.data);
-	return map_err(rc, "ticket put");
+	return map_err(st, rc, "ticket put");
 }
 
 int
-sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg)
+sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_ticket *t)
+{
+	GATED(st, ticket_put_in(st, txn, t));
+}
+
+static int
+ticket_foreach_in(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg)
 {
 	DBC *c;
 	DBT key, val;
 	int rc, ret = 0;
 
 	if ((rc = st->db[SG_TB_TICKETS]->cursor(st->db[SG_TB_TICKETS], NULL, &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
@@ -373,7 +1057,13 @@ sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *,
 	c->close(c);
 	if (ret != 0)
 		return ret;
-	return rc == DB_NOTFOUND ? 0 : map_err(rc, "ticket walk");
+	return rc == DB_NOTFOUND ? 0 : map_err(st, rc, "ticket walk");
+}
+
+int
+sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg)
+{
+	GATED(st, ticket_foreach_in(st, cb, arg));
 }
 
 /* Next per-ticket sequence number in a (ticket,seq)-keyed db: last + 1.
@@ -387,7 +1077,7 @@ next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, ui
 	int rc;
 
 	if ((rc = st->db[which]->cursor(st->db[which], tx(txn), &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	sg_key_row(k, ticket + 1, 0);
 	memset(&key, 0, sizeof(key));
 	key.data = k;
@@ -407,7 +1097,7 @@ next_seq(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket, ui
 	c->close(c);
 	if (rc == DB_NOTFOUND)
 		rc = 0;
-	return map_err(rc, "next seq");
+	return map_err(st, rc, "next seq");
 }
 
 static int
@@ -429,11 +1119,11 @@ msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t t
 		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "Message-ID already indexed");
 		return SG_STORE_ERROR;
 	}
-	return map_err(rc, "msgid put");
+	return map_err(st, rc, "msgid put");
 }
 
-int
-sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
+static int
+message_add_in(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
 		     const char *raw, size_t rawlen)
 {
 	unsigned char k[12];
@@ -452,23 +1142,36 @@ sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *
 	if (rc == DB_KEYEXIST)
 		return SG_STORE_DEADLOCK;   /* a concurrent writer took the seq: retry */
 	if (rc != 0)
-		return map_err(rc, "message put");
+		return map_err(st, rc, "message put");
 	dbt_set(&val, raw, rawlen);
 	if ((rc = st->db[SG_TB_RAW]->put(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0)
-		return map_err(rc, "raw put");
+		return map_err(st, rc, "raw put");
 	if (m->message_id == NULL || m->message_id[0] == '\0')
 		return 0;
 	return msgid_put(st, txn, m->message_id, m->ticket, m->seq, m->digest);
 }
 
 int
-sg_store_msgid_add(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket)
+sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
+		     const char *raw, size_t rawlen)
+{
+	GATED(st, message_add_in(st, txn, m, raw, rawlen));
+}
+
+static int
+msgid_add_in(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket)
 {
 	return msgid_put(st, txn, msgid, ticket, 0, NULL);
 }
 
 int
-sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
+sg_store_msgid_add(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t ticket)
+{
+	GATED(st, msgid_add_in(st, txn, msgid, ticket));
+}
+
+static int
+message_get_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
 		     struct sg_msgrec *m, char **raw, size_t *rawlen)
 {
 	unsigned char k[12];
@@ -479,7 +1182,7 @@ sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, u
 	dbt_set(&key, k, 12);
 	dbt_malloc(&val);
 	if ((rc = st->db[SG_TB_MESSAGES]->get(st->db[SG_TB_MESSAGES], tx(txn), &key, &val, 0)) != 0)
-		return map_err(rc, "message get");
+		return map_err(st, rc, "message get");
 	rc = sg_rec_msg_decode(val.data, val.size, m);
 	free(val.data);
 	if (rc != 0)
@@ -489,12 +1192,19 @@ sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, u
 	dbt_malloc(&val);
 	if ((rc = st->db[SG_TB_RAW]->get(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0) {
 		sg_msgrec_clear(m);
-		return map_err(rc, "raw get");
+		return map_err(st, rc, "raw get");
 	}
 	*raw = sg_xrealloc(val.data, val.size + 1);
 	(*raw)[val.size] = '\0';
 	*rawlen = val.size;
 	return 0;
+}
+
+int
+sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
+		     struct sg_msgrec *m, char **raw, size_t *rawlen)
+{
+	GATED(st, message_get_in(st, txn, ticket, seq, m, raw, rawlen));
 }
 
 /* Walk a (ticket,seq)-keyed db for one ticket. */
@@ -509,7 +1219,7 @@ walk_rows(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket,
 	u_int32_t op = DB_SET_RANGE;
 
 	if ((rc = st->db[which]->cursor(st->db[which], tx(txn), &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	sg_key_row(k, ticket, 0);
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -527,7 +1237,7 @@ walk_rows(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket,
 	c->close(c);
 	if (ret != 0)
 		return ret;
-	return rc == 0 || rc == DB_NOTFOUND ? 0 : map_err(rc, "walk");
+	return rc == 0 || rc == DB_NOTFOUND ? 0 : map_err(st, rc, "walk");
 }
 
 struct msg_walk {
@@ -549,8 +1259,8 @@ msg_each(const void *p, size_t n, void *arg)
 	return ret;
 }
 
-int
-sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+static int
+message_foreach_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 			 int (*cb)(const struct sg_msgrec *, void *), void *arg)
 {
 	struct msg_walk w = { cb, arg };
@@ -558,7 +1268,14 @@ sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticke
 }
 
 int
-sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq,
+sg_store_message_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+			 int (*cb)(const struct sg_msgrec *, void *), void *arg)
+{
+	GATED(st, message_foreach_in(st, txn, ticket, cb, arg));
+}
+
+static int
+msgid_digest_in(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq,
 		      unsigned char digest[SG_MSGID_DIGEST_LEN], int *has_digest)
 {
 	unsigned char ix[SG_MSGID_VAL_LEN + SG_MSGID_DIGEST_LEN];
@@ -574,7 +1291,7 @@ sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid
 	val.flags = DB_DBT_USERMEM;
 	rc = st->db[SG_TB_MSGID]->get(st->db[SG_TB_MSGID], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
-		return map_err(rc, "msgid get");
+		return map_err(st, rc, "msgid get");
 	/* Entries before the digest was kept are 13 bytes: no digest. */
 	if ((val.size != SG_MSGID_VAL_LEN && val.size != sizeof(ix)) || ix[0] != SG_REC_VERSION)
 		return SG_STORE_ERROR;
@@ -588,13 +1305,26 @@ sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid
 }
 
 int
-sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq)
+sg_store_msgid_digest(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq,
+		      unsigned char digest[SG_MSGID_DIGEST_LEN], int *has_digest)
+{
+	GATED(st, msgid_digest_in(st, txn, msgid, ticket, seq, digest, has_digest));
+}
+
+static int
+msgid_lookup_in(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq)
 {
 	return sg_store_msgid_digest(st, txn, msgid, ticket, seq, NULL, NULL);
 }
 
 int
-sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
+sg_store_msgid_lookup(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t *ticket, uint32_t *seq)
+{
+	GATED(st, msgid_lookup_in(st, txn, msgid, ticket, seq));
+}
+
+static int
+customer_add_in(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
 {
 	unsigned char k[8];
 	DBT key, val;
@@ -604,11 +1334,17 @@ sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr,
 	dbt_set(&key, addr, strlen(addr));
 	dbt_set(&val, k, 8);
 	rc = st->db[SG_TB_CUSTOMERS]->put(st->db[SG_TB_CUSTOMERS], tx(txn), &key, &val, DB_NODUPDATA);
-	return rc == DB_KEYEXIST ? 0 : map_err(rc, "customer put");
+	return rc == DB_KEYEXIST ? 0 : map_err(st, rc, "customer put");
 }
 
 int
-sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *addr,
+sg_store_customer_add(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
+{
+	GATED(st, customer_add_in(st, txn, addr, id));
+}
+
+static int
+customer_tickets_in(struct sg_store *st, struct sg_txn *txn, const char *addr,
 			  uint64_t **ids, size_t *n)
 {
 	DBC *c;
@@ -619,7 +1355,7 @@ sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *a
 	*ids = NULL;
 	*n = 0;
 	if ((rc = st->db[SG_TB_CUSTOMERS]->cursor(st->db[SG_TB_CUSTOMERS], tx(txn), &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	dbt_set(&key, addr, strlen(addr));
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, op)) == 0) {
@@ -630,11 +1366,18 @@ sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *a
 		(*ids)[(*n)++] = sg_key_get_u64(val.data);
 	}
 	c->close(c);
-	return rc == DB_NOTFOUND ? (*n ? 0 : SG_STORE_NOTFOUND) : map_err(rc, "customer walk");
+	return rc == DB_NOTFOUND ? (*n ? 0 : SG_STORE_NOTFOUND) : map_err(st, rc, "customer walk");
 }
 
 int
-sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+sg_store_customer_tickets(struct sg_store *st, struct sg_txn *txn, const char *addr,
+			  uint64_t **ids, size_t *n)
+{
+	GATED(st, customer_tickets_in(st, txn, addr, ids, n));
+}
+
+static int
+event_add_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 		   const char *type, const char *actor, const char *detail)
 {
 	struct sg_event e = { 0 };
@@ -658,7 +1401,14 @@ sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 	free(b.data);
 	if (rc == DB_KEYEXIST)
 		return SG_STORE_DEADLOCK;
-	return map_err(rc, "event put");
+	return map_err(st, rc, "event put");
+}
+
+int
+sg_store_event_add(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+		   const char *type, const char *actor, const char *detail)
+{
+	GATED(st, event_add_in(st, txn, ticket, type, actor, detail));
 }
 
 struct ev_walk {
@@ -680,8 +1430,8 @@ ev_each(const void *p, size_t n, void *arg)
 	return ret;
 }
 
-int
-sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+static int
+event_foreach_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 		       int (*cb)(const struct sg_event *, void *), void *arg)
 {
 	struct ev_walk w = { cb, arg };
@@ -689,19 +1439,28 @@ sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
 }
 
 int
-sg_store_job_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
+sg_store_event_foreach(struct sg_store *st, struct sg_txn *txn, uint64_t ticket,
+		       int (*cb)(const struct sg_event *, void *), void *arg)
 {
-	db_seq_t v;
-	int rc = st->jobseq->get(st->jobseq, tx(txn), 1, &v, 0);
+	GATED(st, event_foreach_in(st, txn, ticket, cb, arg));
+}
 
-	if (rc != 0)
-		return map_err(rc, "job sequence");
-	j->id = (uint64_t)v;
-	return sg_store_job_put(st, txn, j);
+static int
+job_add_in(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
+{
+	int rc = seq_next(st, txn, st->jobseq, "job sequence", &j->id);
+
+	return rc != 0 ? rc : sg_store_job_put(st, txn, j);
 }
 
 int
-sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_job *j)
+sg_store_job_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
+{
+	GATED(st, job_add_in(st, txn, j));
+}
+
+static int
+job_get_in(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_job *j)
 {
 	unsigned char k[8];
 	DBT key, val;
@@ -711,14 +1470,20 @@ sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg
 	dbt_set(&key, k, 8);
 	dbt_malloc(&val);
 	if ((rc = st->db[SG_TB_JOBS]->get(st->db[SG_TB_JOBS], tx(txn), &key, &val, rmw(txn))) != 0)
-		return map_err(rc, "job get");
+		return map_err(st, rc, "job get");
 	rc = sg_rec_job_decode(val.data, val.size, j);
 	free(val.data);
 	return rc == 0 ? 0 : SG_STORE_ERROR;
 }
 
 int
-sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
+sg_store_job_get(struct sg_store *st, struct sg_txn *txn, uint64_t id, struct sg_job *j)
+{
+	GATED(st, job_get_in(st, txn, id, j));
+}
+
+static int
+job_put_in(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
 {
 	unsigned char k[8];
 	struct sg_buf b = { 0 };
@@ -731,29 +1496,41 @@ sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j
 	dbt_set(&val, b.data, b.len);
 	rc = st->db[SG_TB_JOBS]->put(st->db[SG_TB_JOBS], tx(txn), &key, &val, 0);
 	free(b.data);
-	return map_err(rc, "job put");
+	return map_err(st, rc, "job put");
 }
 
 int
-sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id)
+sg_store_job_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
+{
+	GATED(st, job_put_in(st, txn, j));
+}
+
+static int
+job_del_in(struct sg_store *st, struct sg_txn *txn, uint64_t id)
 {
 	unsigned char k[8];
 	DBT key;
 
 	sg_key_u64(k, id);
 	dbt_set(&key, k, 8);
-	return map_err(st->db[SG_TB_JOBS]->del(st->db[SG_TB_JOBS], tx(txn), &key, 0), "job del");
+	return map_err(st, st->db[SG_TB_JOBS]->del(st->db[SG_TB_JOBS], tx(txn), &key, 0), "job del");
 }
 
 int
-sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg)
+sg_store_job_del(struct sg_store *st, struct sg_txn *txn, uint64_t id)
+{
+	GATED(st, job_del_in(st, txn, id));
+}
+
+static int
+job_foreach_in(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg)
 {
 	DBC *c;
 	DBT key, val;
 	int rc, ret = 0;
 
 	if ((rc = st->db[SG_TB_JOBS]->cursor(st->db[SG_TB_JOBS], NULL, &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
@@ -768,7 +1545,13 @@ sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void 
 	c->close(c);
 	if (ret != 0)
 		return ret;
-	return rc == DB_NOTFOUND ? 0 : map_err(rc, "job walk");
+	return rc == DB_NOTFOUND ? 0 : map_err(st, rc, "job walk");
+}
+
+int
+sg_store_job_foreach(struct sg_store *st, int (*cb)(const struct sg_job *, void *), void *arg)
+{
+	GATED(st, job_foreach_in(st, cb, arg));
 }
 
 /* The tables sg_store_index_* may touch: the ordered indexes, never a
@@ -782,8 +1565,8 @@ is_index(enum sg_table t)
 	return 0;
 }
 
-int
-sg_store_index_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
+static int
+index_put_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
 		   const void *v, size_t vlen)
 {
 	DBT key, val;
@@ -792,22 +1575,35 @@ sg_store_index_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, con
 		return SG_STORE_ERROR;
 	dbt_set(&key, k, klen);
 	dbt_set(&val, v, vlen);
-	return map_err(st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "index put");
+	return map_err(st, st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "index put");
 }
 
 int
-sg_store_index_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
+sg_store_index_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
+		   const void *v, size_t vlen)
+{
+	GATED(st, index_put_in(st, txn, t, k, klen, v, vlen));
+}
+
+static int
+index_del_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
 {
 	DBT key;
 
 	if (!is_index(t))
 		return SG_STORE_ERROR;
 	dbt_set(&key, k, klen);
-	return map_err(st->db[t]->del(st->db[t], tx(txn), &key, 0), "index del");
+	return map_err(st, st->db[t]->del(st->db[t], tx(txn), &key, 0), "index del");
 }
 
 int
-sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *from, size_t flen,
+sg_store_index_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
+{
+	GATED(st, index_del_in(st, txn, t, k, klen));
+}
+
+static int
+index_walk_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *from, size_t flen,
 		    sg_store_index_cb *cb, void *arg)
 {
 	DBC *c;
@@ -818,7 +1614,7 @@ sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, co
 	if (!is_index(t))
 		return SG_STORE_ERROR;
 	if ((rc = st->db[t]->cursor(st->db[t], tx(txn), &c, 0)) != 0)
-		return map_err(rc, "cursor");
+		return map_err(st, rc, "cursor");
 	/* found keys and values come back in the cursor's own memory, valid
 	 * until the next get: from is only read */
 	dbt_set(&key, from, flen);
@@ -831,11 +1627,18 @@ sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, co
 	c->close(c);
 	if (ret != 0)
 		return ret;
-	return rc == DB_NOTFOUND ? 0 : map_err(rc, "index walk");
+	return rc == DB_NOTFOUND ? 0 : map_err(st, rc, "index walk");
 }
 
 int
-sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char **v, size_t *len)
+sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *from, size_t flen,
+		    sg_store_index_cb *cb, void *arg)
+{
+	GATED(st, index_walk_in(st, txn, t, from, flen, cb, arg));
+}
+
+static int
+kv_get_in(struct sg_store *st, struct sg_txn *txn, const char *name, char **v, size_t *len)
 {
 	char *k = sg_xasprintf(SG_META_KV, name);
 	DBT key, val;
@@ -846,14 +1649,20 @@ sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char 
 	rc = st->db[SG_TB_META]->get(st->db[SG_TB_META], tx(txn), &key, &val, rmw(txn));
 	free(k);
 	if (rc != 0)
-		return map_err(rc, "kv get");
+		return map_err(st, rc, "kv get");
 	*v = val.data;
 	*len = val.size;
 	return 0;
 }
 
 int
-sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *name, const void *v, size_t len)
+sg_store_kv_get(struct sg_store *st, struct sg_txn *txn, const char *name, char **v, size_t *len)
+{
+	GATED(st, kv_get_in(st, txn, name, v, len));
+}
+
+static int
+kv_put_in(struct sg_store *st, struct sg_txn *txn, const char *name, const void *v, size_t len)
 {
 	char *k = sg_xasprintf(SG_META_KV, name);
 	DBT key, val;
@@ -863,11 +1672,17 @@ sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *name, const
 	dbt_set(&val, v, len);
 	rc = st->db[SG_TB_META]->put(st->db[SG_TB_META], tx(txn), &key, &val, 0);
 	free(k);
-	return map_err(rc, "kv put");
+	return map_err(st, rc, "kv put");
 }
 
 int
-sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t *v)
+sg_store_kv_put(struct sg_store *st, struct sg_txn *txn, const char *name, const void *v, size_t len)
+{
+	GATED(st, kv_put_in(st, txn, name, v, len));
+}
+
+static int
+meta_get_in(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t *v)
 {
 	unsigned char buf[8];
 	DBT key, val;
@@ -880,7 +1695,7 @@ sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uin
 	val.flags = DB_DBT_USERMEM;
 	rc = st->db[SG_TB_META]->get(st->db[SG_TB_META], tx(txn), &key, &val, rmw(txn));
 	if (rc != 0)
-		return map_err(rc, "meta get");
+		return map_err(st, rc, "meta get");
 	if (val.size != 8)
 		return SG_STORE_ERROR;
 	*v = sg_key_get_u64(buf);
@@ -888,7 +1703,13 @@ sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uin
 }
 
 int
-sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v)
+sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t *v)
+{
+	GATED(st, meta_get_in(st, txn, name, v));
+}
+
+static int
+meta_put_in(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v)
 {
 	unsigned char buf[8];
 	DBT key, val;
@@ -896,7 +1717,13 @@ sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uin
 	sg_key_u64(buf, v);
 	dbt_set(&key, name, strlen(name));
 	dbt_set(&val, buf, 8);
-	return map_err(st->db[SG_TB_META]->put(st->db[SG_TB_META], tx(txn), &key, &val, 0), "meta put");
+	return map_err(st, st->db[SG_TB_META]->put(st->db[SG_TB_META], tx(txn), &key, &val, 0), "meta put");
+}
+
+int
+sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v)
+{
+	GATED(st, meta_put_in(st, txn, name, v));
 }
 
 int
@@ -925,8 +1752,8 @@ sg_store_verify(const char *state_dir, FILE *fp)
 	return bad ? SG_STORE_ERROR : 0;
 }
 
-int
-sg_store_backup(struct sg_store *st, const char *dir)
+static int
+backup_in(struct sg_store *st, const char *dir)
 {
 	int rc;
 
@@ -936,21 +1763,87 @@ sg_store_backup(struct sg_store *st, const char *dir)
 	}
 	st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
 	rc = st->env->backup(st->env, dir, DB_CREATE | DB_BACKUP_CLEAN);
-	return map_err(rc, "backup");
+	return map_err(st, rc, "backup");
+}
+
+int
+sg_store_backup(struct sg_store *st, const char *dir)
+{
+	GATED(st, backup_in(st, dir));
+}
+
+/* Processes other than us holding a lock on home's __db.register (every
+ * member of the environment holds one while it has it open), from
+ * /proc/locks: reading that never opens the registry, whose closing would
+ * drop our own lock. Up to max pids into pids; the count found. */
+static size_t
+env_users(const char *home, long *pids, size_t max)
+{
+	char *reg = sg_xasprintf("%s/__db.register", home), *line = NULL;
+	struct stat sb;
+	size_t cap = 0, n = 0;
+	FILE *fp;
+
+	if (stat(reg, &sb) != 0 || (fp = fopen("/proc/locks", "re")) == NULL) {
+		free(reg);
+		return 0;
+	}
+	free(reg);
+	while (getline(&line, &cap, fp) > 0) {
+		char kind[16];
+		long pid;
+		unsigned long ino;
+		const char *p = strstr(line, "-> ");   /* a waiter is a user too */
+		if (sscanf(p != NULL ? p + 3 : strchr(line, ':') + 1, "%15s %*s %*s %ld %*x:%*x:%lu", kind, &pid,
+			   &ino) != 3 || strcmp(kind, "POSIX") != 0 || ino != (unsigned long)sb.st_ino ||
+		    pid == (long)getpid())
+			continue;
+		int seen = 0;
+		for (size_t i = 0; i < n && i < max; i++)
+			seen |= pids[i] == pid;
+		if (!seen) {
+			if (n < max)
+				pids[n] = pid;
+			n++;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return n;
 }
 
 int
 sg_store_recover(const char *state_dir)
 {
-	char *home = sg_xasprintf("%s/db", state_dir);
+	char *home = sg_xasprintf("%s/db", state_dir), *lk;
+	long pids[8];
+	size_t n = env_users(home, pids, 8);
 	DB_ENV *env = NULL;
-	int rc;
+	int rc, fd;
 
-	rc = env_create(home, 0, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-			DB_INIT_MPOOL | DB_RECOVER_FATAL, &env);
+	if (n > 0) {
+		char list[8 * 24] = "";
+		for (size_t i = 0; i < n && i < 8; i++) {
+			size_t len = strlen(list);
+			snprintf(list + len, sizeof(list) - len, "%s%ld", i ? ", " : "", pids[i]);
+		}
+		sg_error(MOD, "%s: %zu process(es) use the environment (pid %s%s): stop them (supportgated "
+			 "first), then recover", home, n, list, n > 8 ? ", ..." : "");
+		free(home);
+		return SG_STORE_ERROR;
+	}
+	lk = sg_xasprintf("%s/sg-recover.lock", home);
+	fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	free(lk);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	rc = env_create(home, 0, ENV_FLAGS | DB_RECOVER_FATAL, &env);
+	if (rc == 0)
+		env->close(env, 0);
+	else
+		sg_error(MOD, "%s: recovery failed: %s", home, db_strerror(rc));
+	if (fd >= 0)
+		close(fd);
 	free(home);
-	if (rc != 0)
-		return rc;
-	env->close(env, 0);
-	return 0;
+	return rc == 0 ? 0 : SG_STORE_ERROR;
 }

@@ -6,13 +6,34 @@
  * record.h. A table missing from an existing store is created on open.
  *
  * Environment: DB_INIT_TXN|LOCK|LOG|MPOOL, DB_THREAD, DB_REGISTER with
- * DB_RECOVER (recovery runs only when a process died holding the
- * environment), failchk() after open, deadlock detection on every
- * conflict (DB_LOCK_DEFAULT), and no lock is waited for longer than 5 s
- * (then SG_STORE_ERROR: a stuck process cannot stall the milter). Commits are synchronous unless
- * SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the OS, not flushed).
- * Log files no longer needed are removed automatically; a checkpoint runs
- * every 500 commits.
+ * DB_RECOVER (when a process died inside the environment, the next one to
+ * open it recovers it; live members reopen, below), failchk() after open
+ * (dead threads of live processes), deadlock detection on every conflict
+ * (DB_LOCK_DEFAULT), and no lock is waited for longer than 5 s (then
+ * SG_STORE_ERROR: a stuck process cannot stall the milter). Commits are
+ * synchronous unless SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the
+ * OS, not flushed). Log files no longer needed are removed automatically;
+ * a checkpoint runs every 500 commits.
+ *
+ * Failures (store.c's top comment says why each is handled so):
+ * - The environment panics under a live process (another process
+ *   recovered it): the call that meets it is SG_STORE_ERROR; the next
+ *   call waits for the calls in flight to end, then reopens the
+ *   environment (recovery included), so a daemon heals without a
+ *   restart. A caller sees one failed call (the milter: one tempfail).
+ * - The disk fills: a write fails with ENOSPC (SG_STORE_ERROR), the
+ *   transaction is not committed, and the next one succeeds once there is
+ *   space again. Region files (mmap'd) get all their blocks at open, so a
+ *   full disk is never SIGBUS; an open that cannot reserve them fails
+ *   (logged). The environment takes about 95 MB of state_dir for them.
+ *   A ticket or job id is never handed out twice: after a failed write
+ *   the sequences are read again from the database before the next id.
+ * - sg_store_open never hangs: after SG_STORE_OPEN_TIMEOUT seconds (an
+ *   environment variable; default 120) it logs a message naming
+ *   `supportgate db recover` and ends the process with exit status 1 (a
+ *   process stopped inside the environment, holding its registry or a
+ *   mutex). An environment that cannot be recovered automatically fails
+ *   the open with the same advice.
  *
  * Return codes: 0, SG_STORE_NOTFOUND, SG_STORE_DEADLOCK (abort and retry
  * the whole transaction), SG_STORE_ERROR (already logged). Functions that
@@ -43,6 +64,11 @@ struct sg_txn;
 
 int sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out);
 void sg_store_close(struct sg_store **st);
+/* 1 when commits are flushed to disk: neither DB_TXN_NOSYNC nor
+ * DB_TXN_WRITE_NOSYNC is set on the environment handle. Without
+ * SG_STORE_NOSYNC that holds even against a DB_CONFIG in the home that
+ * sets them (the store turns them off again, with a warning). */
+int sg_store_durable(struct sg_store *st);
 
 int sg_store_txn_begin(struct sg_store *st, struct sg_txn **txn);
 /* Commit (durable unless NOSYNC) and free; *txn is cleared either way. */
@@ -123,7 +149,8 @@ int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, 
 /* Maintenance (CLI). verify: DB->verify of every file, report to fp;
  * run it while no daemon writes. backup: DB_ENV->backup (hot, consistent:
  * database files then logs) into dir, created if needed. recover: open
- * the environment alone with DB_RECOVER_FATAL; no other process may use it. */
+ * the environment alone with DB_RECOVER_FATAL; refused (SG_STORE_ERROR,
+ * logged with their pids) while other processes use the environment. */
 int sg_store_verify(const char *state_dir, FILE *fp);
 int sg_store_backup(struct sg_store *st, const char *dir);
 int sg_store_recover(const char *state_dir);
