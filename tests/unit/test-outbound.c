@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,7 +349,40 @@ static void dead_retry(void) { test_dead_retry(queue_st, conf); }
 static void atomic(void) { test_atomic(atomic_dir); }
 static void reindex(void) { test_reindex(reindex_dir, conf); }
 
+/* Retries wait outbound_retry_min, then twice as long each time (+-20%
+ * jitter) up to an hour; never less than a second. */
+static void
+test_backoff(void)
+{
+	struct sg_conf c = { 0 };
+	int in_band = 1, grows = 1;
+	int64_t prev = 0;
+
+	c.outbound_retry_min = 60;
+	for (uint32_t n = 1; n <= 10; n++) {
+		int64_t want = 60LL << (n - 1) > 3600 ? 3600 : 60LL << (n - 1);
+		int64_t lo = want - want / 5, hi = want + want / 5, min = INT64_MAX, max = 0;
+		for (int k = 0; k < 200; k++) {
+			int64_t w = sg_outbound_backoff(&c, n);
+			min = w < min ? w : min;
+			max = w > max ? w : max;
+		}
+		in_band &= min >= lo && max <= hi;
+		/* doubling (not x1) until the ceiling: the lowest draw beats the last highest */
+		if (n > 1 && want < 3600)
+			grows &= min > prev * 3 / 2 - prev / 5;
+		prev = max;
+		if (n == 10)
+			ok(max <= 4320, "the ceiling holds after 10 attempts (max %lld s)", (long long)max);
+	}
+	ok(in_band, "every wait within +-20%% of retry_min * 2^(n-1), capped at an hour");
+	ok(grows, "the wait doubles from one attempt to the next until the ceiling");
+	c.outbound_retry_min = 1;
+	ok(sg_outbound_backoff(&c, 1) >= 1, "never less than a second");
+}
+
 static const struct sg_test tests[] = {
+	{ "backoff", test_backoff },
 	{ "loopback", test_loopback },
 	{ "ticket-order", ticket_order },
 	{ "dead-retry", dead_retry },
