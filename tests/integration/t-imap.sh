@@ -382,13 +382,13 @@ ok "reconnect attempts were logged" grep -q "mailbox main: connect (TLS): cannot
 dv_stop
 dv_conf "imap_capability = IMAP4rev1 LITERAL+ UIDPLUS"
 dv_start || sg_bail "Dovecot did not start again"
-sg_wait_for "grep -q 'logged in to localhost:$dv_imaps as support (TLS; UIDPLUS)' $log" 20
+sg_wait_for "grep -q 'logged in to localhost:$dv_imaps as support (TLS; UIDPLUS)' $log" 90
 ok "without IDLE and MOVE in the capabilities" grep -q "logged in to localhost:$dv_imaps as support (TLS; UIDPLUS)" "$log"
 n0=$(tickets)
 p0=$(imapc count Processed)
 printf 'From: Carol <carol@customer.example>\nTo: support@example.com\nSubject: polled\nMessage-ID: <c1@customer.example>\n\nHi.\n' > "$dir/c1.eml"
 imapc append Support "$dir/c1.eml" >/dev/null
-sg_wait_for "test \$(imapc count Processed) -gt $p0" 15
+sg_wait_for "test \$(imapc count Processed) -gt $p0" 60
 is "$(tickets)" "$((n0 + 1))" "poll mode: ingested"
 is "$(imapc count Support Processed | tr '\n' ' ')" "0 $((p0 + 1)) " "... and moved with COPY + UID EXPUNGE"
 ok "imap status says polling" grep -q '^main  *yes, polling' <(cli imap status)
