@@ -27,6 +27,7 @@
 #include "mail/address.h"
 #include "mail/token.h"
 #include "notice/ack.h"
+#include "notice/ratelimit.h"
 #include "notice/react.h"
 #include "sla/clock.h"
 #include "store/store.h"
@@ -190,7 +191,7 @@ ticket_draft(const struct sg_ingest_state *s, struct sg_ticket *t, int64_t now)
 
 /* Render what a new ticket sends: the acknowledgement, rule notices. */
 static void
-render_new(struct sg_ingest_state *s, int64_t now)
+render_new(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
 	const struct sg_conf *c = s->c;
 	const struct sg_route *ro = &s->route;
@@ -198,8 +199,16 @@ render_new(struct sg_ingest_state *s, int64_t now)
 
 	ticket_draft(s, &draft, now);
 	s->ack_wanted = c->ack && !ro->no_template;
-	if (s->ack_wanted && (s->ack_skip = sg_ack_suppressed(c, s->mi, s->in->env_from)) == NULL)
-		(void)sg_ack_prepare(c, &draft, s->mi, s->msgid, ro->template_name, &s->ack);
+	if (s->ack_wanted && (s->ack_skip = sg_ack_suppressed(c, s->mi, s->in->env_from)) == NULL) {
+		/* A read of the limits first: a flood from one address costs no
+		 * rendering. The transaction checks again and counts. */
+		const char *limited = NULL, *to = sg_ack_recipient(s->mi);
+		if (to != NULL && sg_ratelimit_check(st, NULL, to, c->ack_limit_global, now, &limited, 0) == 0 &&
+		    limited != NULL)
+			s->ack.why = limited;
+		else
+			(void)sg_ack_prepare(c, &draft, s->mi, s->msgid, ro->template_name, &s->ack);
+	}
 	const struct sg_queue_def *q = ro->queue && c->rules ? sg_rules_queue(c->rules, ro->queue) : NULL;
 	s->blind = q != NULL && q->blind && ro->assign == NULL ? q : NULL;
 	size_t nblind = s->blind ? s->blind->agents.n : 0;
@@ -321,7 +330,7 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 	 * to a failed ingest is a gap, never a reuse. */
 	if (s->new_id == 0 && (rc = sg_store_ticket_new_id(st, NULL, &s->new_id)) != 0)
 		return rc;
-	render_new(s, now);
+	render_new(st, s, now);
 	return 0;
 }
 
