@@ -759,8 +759,9 @@ parse_duration(const char *s, long *out)
 static void
 split_list(struct sg_strlist *l, const char *v, int lower)
 {
-	char *copy = sg_xstrdup(v);
-	for (char *s = strtok(copy, ","); s != NULL; s = strtok(NULL, ",")) {
+	char *copy = sg_xstrdup(v), *save = NULL;
+	/* strtok_r: a reload may parse rules while other threads run */
+	for (char *s = strtok_r(copy, ",", &save); s != NULL; s = strtok_r(NULL, ",", &save)) {
 		while (*s == ' ')
 			s++;
 		if (lower)
