@@ -728,12 +728,18 @@ set_str(char **dst, const char *v)
 	*dst = v ? sg_xstrdup(v) : NULL;
 }
 
+/* 30m, 4h, 2d or minutes. Returns 0, -1 when s is no duration, -2 when
+ * it is longer than SG_RULES_MAX_DURATION days (so that a due time,
+ * now + duration, can never overflow). */
 static int
 parse_duration(const char *s, long *out)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
+	long v;
 	long mul = 60;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
 	if (end == s || v < 0)
 		return -1;
 	if (*end == 'm')
@@ -744,6 +750,8 @@ parse_duration(const char *s, long *out)
 		mul = 86400, end++;
 	if (*end != '\0')
 		return -1;
+	if (errno == ERANGE || v > SG_RULES_MAX_DURATION * 86400L / mul)
+		return -2;
 	*out = v * mul;
 	return 0;
 }
@@ -751,8 +759,9 @@ parse_duration(const char *s, long *out)
 static void
 split_list(struct sg_strlist *l, const char *v, int lower)
 {
-	char *copy = sg_xstrdup(v);
-	for (char *s = strtok(copy, ","); s != NULL; s = strtok(NULL, ",")) {
+	char *copy = sg_xstrdup(v), *save = NULL;
+	/* strtok_r: a reload may parse rules while other threads run */
+	for (char *s = strtok_r(copy, ",", &save); s != NULL; s = strtok_r(NULL, ",", &save)) {
 		while (*s == ' ')
 			s++;
 		if (lower)
@@ -895,7 +904,12 @@ set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
 		perr(p, col, "unknown sla setting '%s' (first-response resolution)", k);
 		return -1;
 	}
-	if (parse_duration(v, dst) < 0) {
+	int rc = parse_duration(v, dst);
+	if (rc == -2) {
+		perr(p, col, "'%s' is longer than %d days", v, SG_RULES_MAX_DURATION);
+		return -1;
+	}
+	if (rc < 0) {
 		perr(p, col, "'%s' is not a duration (30m, 4h, 2d)", v);
 		return -1;
 	}

@@ -35,7 +35,9 @@
  *    distinct entries (reported with the list's own file:line);
  *  - a condition nests "not" and parentheses at most SG_RULES_MAX_NESTING
  *    deep: the parser, evaluator and free recurse once per level, so this
- *    also bounds their stack (and/or chains of any length cost none).
+ *    also bounds their stack (and/or chains of any length cost none);
+ *  - an SLA duration is at most SG_RULES_MAX_DURATION days (a due time,
+ *    now + duration, never overflows).
  *
  * Compiled once with PCRE2 JIT and explicit match/depth/heap limits; a
  * regex hitting a limit counts as no match and is logged with the rule
@@ -88,6 +90,7 @@ struct sg_rules;
 #define SG_RULES_MAX_NESTING 64
 #define SG_RULES_MAX_LIST_LINE 4096
 #define SG_RULES_MAX_LIST_ENTRIES 10000
+#define SG_RULES_MAX_DURATION 3650   /* days */
 /* Per match (pcre2_set_match_limit/depth_limit/heap_limit, heap in KiB). */
 #define SG_RULES_RE_MATCH_LIMIT 200000
 #define SG_RULES_RE_DEPTH_LIMIT 2000

@@ -12,7 +12,9 @@
  * dave@bigbank.example (<d1@bigbank.example>); the seeds in
  * tests/fuzz/seeds-ingest claim them by References, our keyed
  * Message-IDs, subject tokens and plus-addresses, as their people and as
- * strangers. Every SG_FUZZ_RESET inputs the store is made afresh, so it
+ * strangers; tests/fuzz/corpus-ingest holds what libFuzzer grew from them,
+ * cut to the inputs that add coverage edges (-merge=1 -use_counters=0,
+ * inputs under 2 KiB). Every SG_FUZZ_RESET inputs the store is made afresh, so it
  * stays small (the answer for an input depends on the inputs before it
  * only within that window). Inputs over 64 KiB are skipped. With
  * SG_FUZZ_VERBOSE set, ingest logs each verdict.

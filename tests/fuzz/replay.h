@@ -69,8 +69,10 @@ main(int argc, char **argv)
 			replay_path(argv[i], 0);
 	} else {
 		const char *top = getenv("top_srcdir");
-		char *seeds = strdup(SG_FUZZ_SEEDS);
-		for (char *s = strtok(seeds, " "); s != NULL; s = strtok(NULL, " ")) {
+		char *seeds = strdup(SG_FUZZ_SEEDS), *save = NULL;
+		/* strtok_r: the first input sets a target up, and that may
+		 * call strtok() (the rules loader did) */
+		for (char *s = strtok_r(seeds, " ", &save); s != NULL; s = strtok_r(NULL, " ", &save)) {
 			size_t n = strlen(top ? top : ".") + strlen(s) + 2;
 			char *p = malloc(n);
 			snprintf(p, n, "%s/%s", top ? top : ".", s);

@@ -56,6 +56,9 @@ static const struct { const char *text, *want; } errors[] = {
 	{ "\n\nqueue q strategy=random\n", "t.rules:3:18: strategy must be round-robin, least-open or none" },
 	{ "agent not-an-address\n", "t.rules:1:7: expected the agent's address" },
 	{ "sla gold first-response=soon\n", "t.rules:1:25: 'soon' is not a duration" },
+	{ "sla gold first-response=9223372036854775807d\n", "t.rules:1:25: '9223372036854775807d' is longer than 3650 days" },
+	{ "sla gold resolution=99999999999999999999\n", "t.rules:1:21: '99999999999999999999' is longer than 3650 days" },
+	{ "sla gold resolution=3651d\n", "t.rules:1:21: '3651d' is longer than 3650 days" },
 	{ "frobnicate\n", "t.rules:1:1: expected rule, queue, agent, segment, sla or include" },
 	{ "rule a: subject ~ \"unterminated => x\n", "t.rules:1:19: unterminated string" },
 	{ "queue q agents=ghost@example.com\n", "queue q: agent ghost@example.com is not declared" },
@@ -592,6 +595,23 @@ test_sizes(void)
 	sg_msginfo_free(&mi);
 }
 
+/* SLA durations: minutes by default, m/h/d, at most 3650 days. */
+static void
+test_durations(void)
+{
+	char *err;
+	struct sg_rules *r = load("sla edge first-response=3650d resolution=5256000\nsla small first-response=30 resolution=2h\n", &err);
+	long fr = 0, res = 0;
+
+	ok(r != NULL, "3650 days and 5,256,000 minutes are durations: %s", err);
+	int found = r != NULL && sg_rules_sla(r, "edge", &fr, &res);
+	ok(found && fr == 3650L * 86400 && res == 3650L * 86400, "the longest duration: %ld, %ld", fr, res);
+	found = r != NULL && sg_rules_sla(r, "small", &fr, &res);
+	ok(found && fr == 30 * 60 && res == 2 * 3600, "30 (minutes) and 2h: %ld, %ld", fr, res);
+	sg_rules_free(&r);
+	free(err);
+}
+
 /* Errors found after the load name the line of the declaration. */
 static void
 test_post_check_lines(void)
@@ -947,6 +967,7 @@ static const struct sg_test tests[] = {
 	{ "include-cycles", test_include_cycles },
 	{ "list-lines", test_list_lines },
 	{ "sizes", test_sizes },
+	{ "durations", test_durations },
 	{ "post-check-lines", test_post_check_lines },
 	{ "file-errors", test_file_errors },
 	{ "budget-hostile", test_budget_hostile },
