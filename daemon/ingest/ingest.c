@@ -108,6 +108,7 @@ clear_decision(struct sg_ingest_state *s)
 	s->refused = s->ack_wanted = 0;
 	s->ack_skip = NULL;
 	s->blind = NULL;
+	s->dup_discard = 0;
 	s->linked = 0;
 	sg_agent_clear(s);
 	sg_customer_clear(s);
@@ -244,11 +245,10 @@ too_old(const struct sg_ingest_state *s, const struct sg_ticket *t, int64_t now)
  * message, kept under an id of its own (its retries find that one).
  * Returns 0 with *ticket when seen, SG_STORE_NOTFOUND, or a store code. */
 static int
-seen_before(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t *ticket)
+seen_before(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, uint64_t *ticket, uint32_t *seqp)
 {
 	unsigned char dig[SG_MSGID_DIGEST_LEN];
-	uint32_t seq;
-	int has = 0, rc = sg_store_msgid_digest(st, txn, s->msgid, ticket, &seq, dig, &has);
+	int has = 0, rc = sg_store_msgid_digest(st, txn, s->msgid, ticket, seqp, dig, &has);
 
 	/* only a real Message-ID can be reused: a synthetic one hashes the bytes */
 	if (rc != 0 || !has || memcmp(dig, s->digest, sizeof(dig)) == 0 || s->msgid_reused || s->synth_msgid != NULL)
@@ -256,7 +256,29 @@ seen_before(struct sg_store *st, struct sg_txn *txn, struct sg_ingest_state *s, 
 	s->msgid_reused = 1;
 	s->synth_msgid = sg_identify_reused_msgid(s);
 	s->msgid = s->synth_msgid;
-	return sg_store_msgid_lookup(st, txn, s->msgid, ticket, &seq);
+	return sg_store_msgid_lookup(st, txn, s->msgid, ticket, seqp);
+}
+
+/* A retried copy goes where the first went: nowhere, when the first was
+ * an agent's mail (relayed by us: its id indexed as ours, seq 0, or kept
+ * as an internal note), our own mail come back, or a request waiting
+ * hidden in a blind queue. */
+static int
+first_was_discarded(struct sg_store *st, const struct sg_ingest_state *s, uint32_t seq)
+{
+	struct sg_msgrec m = { 0 };
+	int internal = 0;
+
+	if (seq == 0)
+		return 1;
+	if (sg_store_message_get(st, NULL, s->ticket, seq, &m, NULL, NULL) == 0) {
+		internal = m.direction != SG_DIR_IN;
+		sg_msgrec_clear(&m);
+	}
+	if (internal)
+		return 1;
+	const struct sg_queue_def *q = s->t.queue && s->c->rules ? sg_rules_queue(s->c->rules, s->t.queue) : NULL;
+	return q != NULL && q->blind && s->t.assignee == NULL;
 }
 
 /* Mail from an agent (proven, or only claiming to be one) about a ticket. */
@@ -280,14 +302,17 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 {
 	struct sg_ticket snap = { 0 };
 	uint64_t id;
+	uint32_t seq = 0;
 	int rc;
 
 	clear_decision(s);
-	if ((rc = seen_before(st, NULL, s, &id)) == 0) {
+	if ((rc = seen_before(st, NULL, s, &id, &seq)) == 0) {
 		/* Read the ticket so a retried copy is marked like the first. */
 		s->verdict = SG_V_DUPLICATE;
 		s->ticket = id;
 		rc = sg_store_ticket_get(st, NULL, id, &s->t);
+		if (rc == 0)
+			s->dup_discard = first_was_discarded(st, s, seq);
 		return rc == SG_STORE_NOTFOUND ? 0 : rc;
 	}
 	if (rc != SG_STORE_NOTFOUND || (rc = sg_identify(st, NULL, s)) != 0)
@@ -492,7 +517,8 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 
 	if ((rc = sg_store_txn_begin(st, &op.txn)) != 0)
 		return rc;
-	rc = seen_before(st, op.txn, s, &id);
+	uint32_t seq;
+	rc = seen_before(st, op.txn, s, &id, &seq);
 	if (rc == 0)
 		rc = SG_ING_REDECIDE;   /* a concurrent copy got in first */
 	else if (rc == SG_STORE_NOTFOUND)
@@ -607,7 +633,8 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 	}
 	if (s->verdict == SG_V_DUPLICATE) {
 		out->reason = sg_xasprintf("Message-ID <%s> already stored", s->msgid);
-		if (s->t.id != 0)
+		out->discard = s->dup_discard && s->in->door == SG_DOOR_MILTER;
+		if (s->t.id != 0 && !out->discard)
 			fill_decision(s, out);
 		return;
 	}

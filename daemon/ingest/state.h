@@ -36,6 +36,7 @@ struct sg_ingest_state {
 	char *synth_msgid;
 	unsigned char digest[SG_MSGID_DIGEST_LEN];  /* content digest kept beside the id */
 	int msgid_reused;               /* a known id with other content: stored under its own */
+	int dup_discard;                /* a retry of a mail whose first copy went nowhere */
 	char *sender;                   /* normalised From (or envelope), or NULL */
 	char *support_rcpt;             /* first support recipient, base form */
 	uint64_t plus_id;               /* from support+N@, 0 none */

@@ -321,7 +321,41 @@ test_merge(void)
 	sg_decision_clear(&d);
 }
 
+/* The same bytes twice through the milter door (an MTA retry). */
+static void
+twice(const char *raw, const char *auth, struct sg_decision *first, struct sg_decision *second)
+{
+	const char *from = strstr(raw, "From: ") + 6;
+	char env[64];
+	snprintf(env, sizeof(env), "%.*s", (int)strcspn(from, "\r"), from);
+	ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = env, .door = SG_DOOR_MILTER, .auth_user = auth }, first);
+	ingest_mail((struct sg_ingest_in){ .raw = raw, .env_from = env, .door = SG_DOOR_MILTER, .auth_user = auth }, second);
+}
+
+static void
+test_retries(void)
+{
+	struct sg_decision d1 = { 0 }, d2 = { 0 };
+
+	fixture("retries");
+	uint64_t id = mail(&d1, "jack@customer.example", NULL, "Subject: invoice\r\n", "x\r\n", NULL, 0);
+	int before = jobs_to("jack@customer.example", NULL);
+	twice("From: anna@example.com\r\nTo: support@example.com\r\nMessage-ID: <retry-1@example.com>\r\n"
+	      "Subject: Re: [ACME #1] invoice\r\n\r\nHere is the answer.\r\n", "anna@example.com", &d1, &d2);
+	ok(d1.verdict == SG_V_AGENT && d2.verdict == SG_V_DUPLICATE && d2.ticket == id,
+	   "an agent's reply retried by the MTA is a duplicate");
+	ok(d2.discard && d2.rcpt_add.n == 0, "and its retry is discarded like the first, not delivered to a mailbox");
+	is_int(jobs_to("jack@customer.example", NULL), before + 1, "the customer gets the reply once");
+	twice("From: kim@customer.example\r\nTo: support@example.com\r\nMessage-ID: <retry-2@customer.example>\r\n"
+	      "Subject: audit request\r\n\r\nsecret figures\r\n", NULL, &d1, &d2);
+	ok(d1.discard && d2.verdict == SG_V_DUPLICATE && d2.discard && d2.rcpt_add.n == 0,
+	   "a blind queue's mail retried stays hidden: discarded again, never re-routed to the queue mailbox");
+	sg_decision_clear(&d1);
+	sg_decision_clear(&d2);
+}
+
 static const struct sg_test tests[] = {
+	{ "retries", test_retries },
 	{ "merge", test_merge },
 	{ "blind-queue", test_blind_queue },
 	{ "handoff", test_handoff },
