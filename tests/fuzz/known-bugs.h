@@ -7,7 +7,8 @@
  * sg_fuzz_gmime_leak(): GMime 3.2.13 (Debian 12) leaks a 128-byte
  * GString when an address header has a domain literal followed by a
  * comment that is not closed before the end of the header field:
- * "To: s@[x](" (tests/fuzz/crashes-message/). The test is wider than
+ * "To: s@[x](" (tests/fuzz/crashes-message/; a NUL ends the field for
+ * GMime, tests/fuzz/crashes-ingest/). The test is wider than
  * the bug (any "]" then blanks then "(" left open in a header field,
  * anywhere in the input) and says nothing about other leaks, which
  * LeakSanitizer still reports.
@@ -39,8 +40,9 @@ sg_fuzz_gmime_leak(const unsigned char *d, size_t n)
 				depth++;
 			else if (d[j] == ')' && --depth == 0)
 				break;
-			else if (d[j] == '\n' && (j + 1 >= n || (d[j + 1] != ' ' && d[j + 1] != '\t')))
-				break;
+			else if (d[j] == '\0' ||
+				 (d[j] == '\n' && (j + 1 >= n || (d[j + 1] != ' ' && d[j + 1] != '\t'))))
+				break;   /* GMime's header values end at a NUL too */
 		}
 		if (depth > 0)
 			return 1;
