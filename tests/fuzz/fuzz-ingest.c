@@ -16,8 +16,7 @@
  * cut to the inputs that add coverage edges (-merge=1 -use_counters=0,
  * inputs under 2 KiB). Every SG_FUZZ_RESET inputs the store is made afresh, so it
  * stays small (the answer for an input depends on the inputs before it
- * only within that window). Inputs over 64 KiB are skipped, and so are
- * those that trip GMime's known leak (known-bugs.h). With
+ * only within that window). Inputs over 64 KiB are skipped. With
  * SG_FUZZ_VERBOSE set, ingest logs each verdict.
  *
  * What must hold for every input (abort() otherwise):
@@ -51,9 +50,8 @@
 #include "templates/template.h"
 #include "ticket/ops.h"
 
-#define SG_FUZZ_SEEDS "tests/fuzz/seeds-ingest tests/fuzz/corpus-ingest"
+#define SG_FUZZ_SEEDS "tests/fuzz/seeds-ingest tests/fuzz/corpus-ingest tests/fuzz/crashes-ingest"
 #include "replay.h"
-#include "known-bugs.h"
 
 #define SG_FUZZ_MAX_INPUT (64 * 1024)
 #define SG_FUZZ_RESET 1000
@@ -318,8 +316,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct sg_decision d = { 0 }, again = { 0 };
 	struct sg_msginfo *mi = NULL;
 
-	if (size > SG_FUZZ_MAX_INPUT || sg_fuzz_gmime_leak(data, size))
-		return 0;   /* too big; or GMime's own leak, reported: known-bugs.h */
+	if (size > SG_FUZZ_MAX_INPUT)
+		return 0;
 	if (st == NULL)
 		setup();
 	if (++since_reset > SG_FUZZ_RESET)
