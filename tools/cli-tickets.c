@@ -636,7 +636,13 @@ sg_cmd_db(int argc, char **argv)
 		return sg_cli_usage("db", 2);
 	const struct sg_conf *c = sg_cli_conf();
 	if (strcmp(argv[1], "verify") == 0 && argc == 2) {
-		int rc = sg_store_verify(c->state_dir, stdout);
+		/* the files are read directly: the cache's changes first */
+		struct sg_store *st = sg_cli_store(c);
+		int rc = sg_store_checkpoint(st);
+		sg_store_close(&st);
+		if (rc != 0)
+			fprintf(stderr, "supportgate: cannot write the cache to the files before verifying\n");
+		rc = rc == 0 ? sg_store_verify(c->state_dir, stdout) : rc;
 		printf("%s\n", rc == 0 ? "verify: OK" : "verify: FAILED");
 		return rc == 0 ? 0 : 1;
 	}
