@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "notice/ack.h"
 #include "cli.h"
 #include "cli-fmt.h"
 #include "notice/compose.h"
 #include "conf/conf.h"
-#include "outbound/outbound.h"
 #include "outbound/queue.h"
 #include "store/store.h"
 #include "templates/template.h"
@@ -163,6 +163,34 @@ collect_ids(const struct sg_job *j, void *arg)
 	return 0;
 }
 
+/* `outbox run`: the delivery pass is supportgate-outbox's (the one
+ * program that links libcurl): the one beside this program (a build
+ * tree), else the installed one. */
+static int
+run_helper(const struct sg_conf *c)
+{
+	char self[4096], path[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *const args[] = { "supportgate-outbox", (char *)sg_cli_conf_path(), NULL };
+
+	path[0] = '\0';
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/supportgate-outbox", self);
+		}
+	}
+	if (path[0] == '\0' || access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "%s/supportgate-outbox", SG_PKGLIBEXECDIR);
+	sg_cli_not_as_root(c);
+	fflush(stdout);
+	execv(path, args);
+	fprintf(stderr, "supportgate: cannot run %s: %s\n", path, strerror(errno));
+	return 1;
+}
+
 int
 sg_cmd_queue_alias(int argc, char **argv)
 {
@@ -200,14 +228,8 @@ sg_cmd_queue(int argc, char **argv)
 		}
 		return rc == 0 ? 0 : 1;
 	}
-	if (strcmp(argv[1], "run") == 0 && argc == 2) {
-		struct sg_outbound_stats s;
-		st = sg_cli_store(c);
-		rc = sg_outbound_run_once(st, c, &s);
-		printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
-		sg_store_close(&st);
-		return rc == 0 ? 0 : 1;
-	}
+	if (strcmp(argv[1], "run") == 0 && argc == 2)
+		return run_helper(c);
 	if (argc != 3)
 		return sg_cli_usage("outbox", 2);
 	st = sg_cli_store(c);

@@ -29,6 +29,12 @@
 
 static const char *conf_path;
 
+const char *
+sg_cli_conf_path(void)
+{
+	return conf_path;
+}
+
 /* Loaded on first use so `help` and `version` need no config. */
 struct sg_conf *
 sg_cli_conf(void)
@@ -51,8 +57,8 @@ sg_cli_conf(void)
 /* Run as root, the tool becomes the store's owner before it opens it
  * (the configured user, else the owner of the state directory), so
  * nothing it creates is root's and out of the daemon's reach. */
-static void
-not_as_root(const struct sg_conf *c)
+void
+sg_cli_not_as_root(const struct sg_conf *c)
 {
 	struct stat sb;
 	uid_t uid = 0;
@@ -86,7 +92,7 @@ sg_cli_store(const struct sg_conf *c)
 {
 	struct sg_store *st = NULL;
 
-	not_as_root(c);
+	sg_cli_not_as_root(c);
 	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
 		exit(1);

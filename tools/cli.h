@@ -21,6 +21,11 @@ struct sg_conf *sg_cli_conf(void);
 struct sg_store;
 /* Open the configured store; exits 1 with a message when it cannot. */
 struct sg_store *sg_cli_store(const struct sg_conf *c);
+/* The configuration file in use (-c, $SUPPORTGATE_CONF or the default). */
+const char *sg_cli_conf_path(void);
+/* Run as root: become the store's owner (the configured user, else the
+ * owner of state_dir), or exit 1 saying why. Nothing when not root. */
+void sg_cli_not_as_root(const struct sg_conf *c);
 /* Read a whole file ("-" = standard input), NUL-terminated; NULL + errno. */
 char *sg_cli_slurp(const char *path, size_t *len);
 /* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
