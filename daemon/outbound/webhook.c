@@ -134,7 +134,7 @@ static enum sg_addr_class
 class6(const struct in6_addr *a, const char **why)
 {
 	static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
-	static const unsigned char ec2[16] = { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54 };
+	static const unsigned char ec2[16] = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 };
 	const unsigned char *b = a->s6_addr;
 	const char *w = "public";
 	enum sg_addr_class cls = SG_ADDR_PUBLIC;
