@@ -1,0 +1,4 @@
+/* placeholder */
+#include "config.h"
+#include "fixture.h"
+int main(void) { return 0; }
