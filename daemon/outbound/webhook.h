@@ -9,7 +9,8 @@
  *
  * Jobs. sg_webhook_queue() makes one inside the caller's write
  * transaction: rcpts = { "webhook:NAME" } (what `supportgate queue`
- * shows), what = "webhook NAME (TYPE)", payload = the JSON body:
+ * shows), what = "webhook NAME (TYPE)", mail_from = TYPE (the event
+ * type, for X-Supportgate-Event), payload = the JSON body:
  *   { "id": JOB, "webhook": NAME,
  *     "event": { "type", "time", "actor", "old", "new", "detail" },
  *     "ticket": { the fields of `supportgate show --json` } or null }

@@ -92,6 +92,8 @@ is "$(awk '{print $2}' "$dir/recv/requests" | sort | uniq -d)" "" "no delivery i
 cli set 1 priority high >/dev/null
 sg_wait_for "cli queue | grep -q 'dead.*webhook:gone'" 15
 ok "410: dead letter in supportgate queue" grep -q 'dead .*webhook:gone .*HTTP 410' <(cli queue)
+job=$(cli queue | awk '/webhook:gone/ {print $1}')
+ok "queue show names the endpoint and the event" grep -q "^POST http://127.0.0.1:$port/gone (webhook gone), event priority" <(cli queue show "$job")
 ok "dead letter recorded on the ticket" grep -q 'dead-letter .*webhook gone (priority)' <(cli show 1)
 is "$(grep -c '^gone ' "$dir/recv/requests")" 1 "tried once, not retried"
 
