@@ -185,12 +185,6 @@ sg_webhook_addr_class(const struct sockaddr *sa, const char **why)
 
 /* ------------------------------------------------------------ jobs */
 
-static json_t *
-jstr(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 int
 sg_webhook_queue(struct sg_op *op, const struct sg_ticket *t, uint64_t ticket, const struct sg_webhook *w,
 		 const struct sg_event_view *ev)
@@ -203,10 +197,10 @@ sg_webhook_queue(struct sg_op *op, const struct sg_ticket *t, uint64_t ticket, c
 
 	json_object_set_new(e, "type", json_string(type));
 	json_object_set_new(e, "time", sg_json_time(op->now));
-	json_object_set_new(e, "actor", jstr(ev->actor));
-	json_object_set_new(e, "old", jstr(ev->old_value));
-	json_object_set_new(e, "new", jstr(ev->new_value));
-	json_object_set_new(e, "detail", jstr(ev->detail));
+	json_object_set_new(e, "actor", sg_json_str(ev->actor));
+	json_object_set_new(e, "old", sg_json_str(ev->old_value));
+	json_object_set_new(e, "new", sg_json_str(ev->new_value));
+	json_object_set_new(e, "detail", sg_json_str(ev->detail));
 	json_object_set_new(o, "id", json_integer(0));
 	json_object_set_new(o, "webhook", json_string(w->name));
 	json_object_set_new(o, "event", e);

@@ -5,6 +5,7 @@
 #include "ticket/summary.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mail/token.h"
@@ -22,11 +23,28 @@ sg_json_time(int64_t t)
 	return json_string(buf);
 }
 
-static json_t *
-jstr(const char *s)
+json_t *
+sg_json_str(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	json_t *v;
+
+	if (s == NULL)
+		return json_null();
+	if ((v = json_string(s)) != NULL)
+		return v;
+	/* not UTF-8 (a header stored raw): keep the ASCII, mark the rest */
+	char *copy = strdup(s);
+	if (copy == NULL)
+		return json_null();
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v != NULL ? v : json_null();
 }
+
+#define jstr sg_json_str
 
 json_t *
 sg_ticket_summary_json(const struct sg_conf *c, const struct sg_ticket *t)

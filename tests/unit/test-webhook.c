@@ -19,6 +19,7 @@
 #include "outbound/queue.h"
 #include "outbound/webhook.h"
 #include "ticket/event.h"
+#include "ticket/summary.h"
 
 static const char *dir;
 static char *secret_path;
@@ -252,6 +253,11 @@ subscribed(void)
 	       "payload: the event's detail");
 	json_decref(o);
 	sg_decision_clear(&d);
+
+	/* a detail that is not UTF-8 still arrives, marked */
+	json_t *j = sg_json_str("caf\xe9 ok");
+	is_str(json_string_value(j), "caf? ok", "a string that is not UTF-8: kept, its bytes marked");
+	json_decref(j);
 }
 
 /* text with SECRET and SHORT replaced by the secret files' paths */
