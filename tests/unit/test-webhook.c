@@ -151,6 +151,7 @@ delivery_refused(void)
 		{ "linklocal", "link-local", 1 },
 		{ "v6linklocal", "link-local", 1 },
 		{ "loopback", "allow_private = true allows it", 1 },
+		{ "byname", "allow_private = true allows it", 1 },   /* a name, resolved, then refused */
 		{ "ten", "private (10/8)", 1 },
 		{ "closed", NULL, 0 },     /* allowed, nobody listens: retried */
 		{ "gone", "not configured", 1 },
@@ -336,10 +337,11 @@ main(void)
 			 "webhook linklocal { url = \"http://169.254.10.10:8080/hook\"\n secret_file = \"%s\"\n allow_private = true }\n"
 			 "webhook v6linklocal { url = \"http://[fe80::1]/hook\"\n secret_file = \"%s\"\n allow_private = true }\n"
 			 "webhook loopback { url = \"http://127.0.0.1:%d/hook\"\n secret_file = \"%s\" }\n"
+			 "webhook byname { url = \"http://localhost:%d/hook\"\n secret_file = \"%s\" }\n"
 			 "webhook ten { url = \"http://10.0.0.1/hook\"\n secret_file = \"%s\"\n timeout = 2 }\n"
 			 "webhook closed { url = \"http://127.0.0.1:%d/hook\"\n secret_file = \"%s\"\n allow_private = true }\n",
-			 state, secret_path, secret_path, secret_path, secret_path, port, secret_path, secret_path, port,
-			 secret_path);
+			 state, secret_path, secret_path, secret_path, secret_path, port, secret_path, port, secret_path,
+			 secret_path, port, secret_path);
 	int rc = SG_FIXTURE_RUN(tests);
 	close(fd);
 	free(state);
