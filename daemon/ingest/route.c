@@ -96,7 +96,6 @@ static int
 rule_webhook(struct sg_op *op, struct sg_ticket *t, const char *name)
 {
 	const struct sg_webhook *w = sg_conf_webhook(op->c, name);
-	size_t before = op->jobs;
 	int rc;
 
 	if (w == NULL) {
@@ -110,8 +109,7 @@ rule_webhook(struct sg_op *op, struct sg_ticket *t, const char *name)
 	};
 	if ((rc = sg_webhook_queue(op, t, t->id, w, &ev)) != 0)
 		return rc;
-	return sg_event_emit(op, t, SG_EV_WEBHOOK, NULL, name, "webhook %s requested; queued (%zu job)", name,
-			     op->jobs - before);
+	return sg_event_emit(op, t, SG_EV_WEBHOOK, NULL, name, "webhook %s requested; queued", name);
 }
 
 static int
