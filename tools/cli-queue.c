@@ -255,9 +255,17 @@ sg_cmd_queue(int argc, char **argv)
 			printf("Job %llu (%s) for ticket %llu: %s, created %s, due %s, %u attempt(s)\n",
 			       (unsigned long long)j.id, j.what ? j.what : "mail", (unsigned long long)j.ticket,
 			       j.state == SG_JOB_DEAD ? "dead letter" : "queued", cr, du, j.attempts);
-			printf("Last error: %s\nMAIL FROM:<%s>\n", j.last_error ? j.last_error : "-", j.mail_from ? j.mail_from : "");
-			for (size_t i = 0; i < j.rcpts.n; i++)
-				printf("RCPT TO:<%s>\n", j.rcpts.v[i]);
+			printf("Last error: %s\n", j.last_error ? j.last_error : "-");
+			if (j.kind == SG_JOB_WEBHOOK) {   /* rcpts: webhook:NAME; mail_from: the event type */
+				const char *name = j.rcpts.n ? j.rcpts.v[0] + strcspn(j.rcpts.v[0], ":") : "";
+				const struct sg_webhook *w = *name ? sg_conf_webhook(c, name + 1) : NULL;
+				printf("POST %s (webhook %s), event %s\n", w ? w->url : "(not configured)",
+				       *name ? name + 1 : "?", j.mail_from ? j.mail_from : "?");
+			} else {
+				printf("MAIL FROM:<%s>\n", j.mail_from ? j.mail_from : "");
+				for (size_t i = 0; i < j.rcpts.n; i++)
+					printf("RCPT TO:<%s>\n", j.rcpts.v[i]);
+			}
 			printf("\n");
 			fwrite(j.payload, 1, j.payload_len, stdout);
 			sg_job_clear(&j);

@@ -30,6 +30,7 @@
 #include "mail/message.h"
 #include "store/store.h"
 #include "mail/token.h"
+#include "ticket/summary.h"
 #include "lib/xalloc.h"
 
 static void
@@ -74,24 +75,7 @@ jlist(const struct sg_strlist *l)
 static json_t *
 ticket_json(const struct sg_conf *c, const struct sg_ticket *t)
 {
-	char *token = sg_token_format(c->ticket_tag, t->id, c->token_secret, c->token_secret_len);
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer((json_int_t)t->id));
-	json_object_set_new(o, "token", json_string(token));
-	json_object_set_new(o, "status", json_string(sg_status_name(t->status)));
-	json_object_set_new(o, "queue", json_string(t->queue ? t->queue : "default"));
-	json_object_set_new(o, "priority", json_string(sg_priority_name(t->priority)));
-	json_object_set_new(o, "subject", jstr(t->subject));
-	json_object_set_new(o, "requestor", jstr(t->requestor));
-	json_object_set_new(o, "requestor_name", jstr(t->requestor_name));
-	json_object_set_new(o, "assignee", jstr(t->assignee));
-	json_object_set_new(o, "messages", json_integer(t->nmessages));
-	json_object_set_new(o, "created", jtime(t->created));
-	json_object_set_new(o, "updated", jtime(t->updated));
-	json_object_set_new(o, "linked", t->linked ? json_integer((json_int_t)t->linked) : json_null());
-	free(token);
-	return o;
+	return sg_ticket_summary_json(c, t);   /* the same fields as a webhook's "ticket" */
 }
 
 /* One row of a list: what is shown and sorted on. */

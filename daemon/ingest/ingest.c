@@ -26,9 +26,11 @@
 #include "lib/xalloc.h"
 #include "mail/address.h"
 #include "mail/token.h"
+#include "metrics/metrics.h"
 #include "notice/ack.h"
 #include "notice/ratelimit.h"
 #include "notice/react.h"
+#include "outbound/webhook.h"
 #include "sla/clock.h"
 #include "store/store.h"
 #include "ticket/ops.h"
@@ -94,6 +96,8 @@ sg_ingest_init(void)
 {
 	sg_notice_subscribe();
 	sg_clock_subscribe();
+	sg_webhook_subscribe();
+	sg_metrics_subscribe();
 }
 
 static void
@@ -687,8 +691,8 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 	return SG_STORE_DEADLOCK;
 }
 
-int
-sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
+static int
+ingest_one(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
 {
 	struct sg_ingest_state s = { .c = c, .in = in, .door = sg_door_name(in->door) };
 	int rc;
@@ -722,5 +726,18 @@ out:
 	free(s.synth_msgid);
 	free(s.sender);
 	free(s.support_rcpt);
+	return rc;
+}
+
+_Static_assert(SG_MX_DOORS == SG_DOOR_CLI + 1 && SG_MX_VERDICTS == SG_V_STATUS + 1,
+	       "metrics/metrics.h counts the doors and verdicts of ingest.h");
+
+/* Every message through either door is counted once, by its verdict. */
+int
+sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
+{
+	int rc = ingest_one(st, c, in, out);
+
+	sg_metrics_message((unsigned)in->door, rc == SG_ING_OK ? (unsigned)out->verdict : SG_MX_VERDICT_ERROR);
 	return rc;
 }
