@@ -137,6 +137,13 @@ else
 	skip "not root (or no user nobody): the drop to the store's owner is not tried"
 fi
 
+# the tool starts without libcurl or GnuTLS (a pipe runs it once per mail)
+if command -v ldd >/dev/null 2>&1; then
+	is "$(ldd "$SG_CLI" | grep -c 'libcurl\|libgnutls')" 0 "the tool links neither libcurl nor GnuTLS"
+else
+	skip "ldd not available"
+fi
+
 ok "db verify" cli db verify
 ok "db backup" cli db backup "$dir/backup"
 ok "backup holds the tickets db" test -s "$dir/backup/tickets.db"
