@@ -12,3 +12,5 @@ echo
 "$build/tests/bench/bench-outbound" "${SG_BENCH_JOBS:-100000}"
 echo
 "$build/tests/bench/bench-metrics" "${SG_BENCH_TICKETS:-100000}"
+echo
+bash "$top/tests/bench/bench-door.sh" "$build" "${SG_BENCH_DOOR_MAILS:-200}" 3
