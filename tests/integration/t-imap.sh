@@ -336,12 +336,21 @@ wait "$sg_daemon_pid" 2>/dev/null
 p1=$(imapc count Processed); sleep 0.5
 while [ "$(imapc count Processed)" != "$p1" ]; do p1=$(imapc count Processed); sleep 0.5; done
 diag "kill -9 with $committed of $CRASH committed and $((p1 - p0)) moved"
-ok "killed between commit and move (committed $committed > moved $((p1 - p0)))" test "$committed" -gt "$((p1 - p0))"
+left=$((committed - (p1 - p0)))
+if [ "$left" -gt 0 ]; then
+	ok "killed between commit and move (committed $committed > moved $((p1 - p0)))" true
+else
+	skip 1 "stopped right after a move: nothing committed is left to sweep this time"
+fi
 sg_daemon_start "$conf" "$log" || diag "restart after kill -9 failed"
 sg_wait_for "test \$(imapc count Processed) -ge $((p0 + CRASH))" 60
 is "$(tickets)" "$((n0 + CRASH))" "after kill -9 and restart: $CRASH tickets, none twice"
 is "$(imapc count Support Processed | tr '\n' ' ')" "3 $((p0 + CRASH)) " "all $CRASH in Processed, only the broken ones left"
-ok "the committed ones were moved by the next session" grep -q "mailbox main: [0-9]* message(s) at or below UID [0-9]* were stored but not yet moved: now" "$log"
+if [ "$left" -gt 0 ]; then
+	ok "the committed ones were moved by the next session" grep -q "mailbox main: [0-9]* message(s) at or below UID [0-9]* were stored but not yet moved: now" "$log"
+else
+	skip 1 "nothing was left to sweep"
+fi
 ok "one ticket per message" python3 -c "
 import json, sys, collections
 c = collections.Counter(t['subject'] for t in json.load(sys.stdin) if t['subject'].startswith('crash '))
