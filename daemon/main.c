@@ -267,8 +267,9 @@ become_user(const struct sg_conf *c, struct sg_pidfile *pf, int stay)
 	if (c->user[0] != '\0') {
 		struct passwd *pw = getpwnam(c->user);
 		if (pw != NULL) {
-			if (mkdir(c->state_dir, 0750) == 0 || errno == EEXIST)
-				(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
+			if ((mkdir(c->state_dir, 0750) == 0 || errno == EEXIST) &&
+			    chown(c->state_dir, pw->pw_uid, pw->pw_gid) != 0)
+				sg_warn(MOD, "cannot hand %s to %s: %s", c->state_dir, c->user, strerror(errno));
 			if (pf != NULL)
 				(void)sg_pidfile_chown(pf, pw->pw_uid, pw->pw_gid);
 			(void)sg_milter_chown(pw->pw_uid, pw->pw_gid);
