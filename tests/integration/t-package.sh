@@ -50,6 +50,7 @@ else   # a tarball (distcheck): everything but build output
 	(cd "$top_srcdir" && tar -cf - --exclude='./build*' --exclude=./autom4te.cache --exclude='*.o' --exclude='*.a' .) |
 		tar -xf - -C "$dir/src"
 fi
+chmod -R u+w "$dir/src"   # distcheck's tree is read-only
 ok "a copy of the tree with debian/" test -x "$dir/src/debian/rules"
 (cd "$dir/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc 2>/dev/null || echo 2)" \
 	dpkg-buildpackage -us -uc -b >"$dir/build.log" 2>&1)
