@@ -123,7 +123,8 @@ ok "ExecStartPre= (supportgated -n) passes as $user" as_user $pre
 # shellcheck disable=SC2086
 setpriv --reuid="$user" --regid="$user" --init-groups -- $start >"$dir/daemon.log" 2>&1 {_sg_out}>&- &
 dpid=$!
-sg_at_exit "kill $dpid 2>/dev/null; sleep 1"
+# stopped (and waited for) before the purge: deluser refuses a user with processes
+sg_at_exit "kill $dpid 2>/dev/null; sg_wait_for '! kill -0 $dpid' 15"
 sg_wait_for "grep -qw ready $dir/daemon.log" 20 || sg_show_log "supportgated" "$dir/daemon.log"
 ok "the daemon is ready" grep -qw ready "$dir/daemon.log"
 is "$(ps -o user= -p "$dpid" | tr -d ' ')" supportgate "it runs as supportgate"
