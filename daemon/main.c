@@ -232,7 +232,9 @@ check_user(const struct sg_conf *c, int *stay)
 
 	*stay = 0;
 	if (geteuid() != 0) {
-		*stay = !c->user_set || c->user[0] == '\0';
+		/* already the user (the unit's User=): nothing to hand over */
+		*stay = !c->user_set || c->user[0] == '\0' ||
+			((pw = getpwnam(c->user)) != NULL && pw->pw_uid == geteuid());
 		return 0;   /* a named other user: drop_privileges() says why not */
 	}
 	if (c->user[0] == '\0') {
