@@ -44,6 +44,7 @@
 #include "lib/pidfile.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
+#include "watchdog.h"
 
 #define MOD "main"
 
@@ -217,15 +218,61 @@ block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Safe defaults (supportgated(8), PRIVILEGES): started as root the daemon
+ * becomes c->user (default supportgate) once the socket is bound, and
+ * stays root only when the file says user = "root" (a uid 0 user). Started
+ * as anyone else it keeps that user, unless the file names another one.
+ * Checked before anything is opened: a refusal touches nothing. Returns
+ * 0 and in *stay whether to keep the current user, or -1 (logged).
+ */
+static int
+check_user(const struct sg_conf *c, int *stay)
+{
+	struct passwd *pw;
+
+	*stay = 0;
+	if (geteuid() != 0) {
+		/* already the user (the unit's User=): nothing to hand over */
+		*stay = !c->user_set || c->user[0] == '\0' ||
+			((pw = getpwnam(c->user)) != NULL && pw->pw_uid == geteuid());
+		return 0;   /* a named other user: drop_privileges() says why not */
+	}
+	if (c->user[0] == '\0') {
+		sg_error(MOD, "refusing to run as root: user is empty in %s; set user = \"supportgate\" "
+			 "(an unprivileged user), or user = \"root\" to run as root on purpose", c->path);
+		return -1;
+	}
+	pw = getpwnam(c->user);
+	if (pw == NULL) {
+		sg_error(MOD, "refusing to run as root: user %s does not exist; create it "
+			 "(adduser --system --group %s) or set user in %s (user = \"root\" to run as root on purpose)",
+			 c->user, c->user, c->path);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		if (!c->user_set) {   /* the default never names root; be sure */
+			sg_error(MOD, "refusing to run as root without user = \"%s\" in %s", c->user, c->path);
+			return -1;
+		}
+		sg_warn(MOD, "running as root: user = \"%s\" in %s", c->user, c->path);
+		*stay = 1;
+	}
+	return 0;
+}
+
 /* Hand the state dir, pid file and socket to the daemon user, then drop. */
 static int
-become_user(const struct sg_conf *c, struct sg_pidfile *pf)
+become_user(const struct sg_conf *c, struct sg_pidfile *pf, int stay)
 {
+	if (stay)
+		return 0;
 	if (c->user[0] != '\0') {
 		struct passwd *pw = getpwnam(c->user);
 		if (pw != NULL) {
-			if (mkdir(c->state_dir, 0750) == 0 || errno == EEXIST)
-				(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
+			if ((mkdir(c->state_dir, 0750) == 0 || errno == EEXIST) &&
+			    chown(c->state_dir, pw->pw_uid, pw->pw_gid) != 0)
+				sg_warn(MOD, "cannot hand %s to %s: %s", c->state_dir, c->user, strerror(errno));
 			if (pf != NULL)
 				(void)sg_pidfile_chown(pf, pw->pw_uid, pw->pw_gid);
 			(void)sg_milter_chown(pw->pw_uid, pw->pw_gid);
@@ -251,7 +298,7 @@ lock_pidfile(const struct sg_conf *c, struct sg_pidfile **pf)
 
 /* Socket, daemon mode, pid file, privileges: everything before mail. */
 static int
-set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf)
+set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf, int stay)
 {
 	if (sg_milter_setup(c->socket, 128, (unsigned)c->socket_mode, c->socket_group) != 0)
 		return -1;
@@ -267,7 +314,7 @@ set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf)
 		sg_error(MOD, "cannot write pid file: %s", strerror(errno));
 		return -1;
 	}
-	return become_user(c, *pf);
+	return become_user(c, *pf, stay);
 }
 
 /* Store, reactions, worker threads; then the milter loop until a stop. */
@@ -298,6 +345,10 @@ serve(const struct sg_conf *c, struct sg_store **st)
 		sg_error(MOD, "cannot start the IMAP pollers");
 		return -1;
 	}
+	if (sg_watchdog_start(*st) != 0) {   /* WatchdogSec= pings, when systemd asks */
+		sg_error(MOD, "cannot start the watchdog thread");
+		return -1;
+	}
 	if (pthread_create(&rt, NULL, reload_thread, NULL) != 0) {
 		sg_error(MOD, "cannot start the reload thread");
 		return -1;
@@ -316,7 +367,7 @@ serve(const struct sg_conf *c, struct sg_store **st)
 int
 main(int argc, char **argv)
 {
-	int opt, foreground = 0, check = 0, rc = 1;
+	int opt, foreground = 0, check = 0, rc = 1, stay = 0;
 	struct sg_diag errs = { 0 };
 	struct sg_conf *c;
 	struct sg_pidfile *pf = NULL;
@@ -348,10 +399,11 @@ main(int argc, char **argv)
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	sg_conf_swap(c);
 	block_signals();
-	if (lock_pidfile(c, &pf) != 0)
+	if (check_user(c, &stay) != 0 || lock_pidfile(c, &pf) != 0)
 		return 1;
-	if (set_up(c, foreground, &pf) == 0 && serve(c, &st) == 0)
+	if (set_up(c, foreground, &pf, stay) == 0 && serve(c, &st) == 0)
 		rc = 0;
+	sg_watchdog_stop();
 	sg_imap_stop();
 	sg_metrics_stop();
 	sg_clock_stop();

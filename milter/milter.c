@@ -573,6 +573,11 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 {
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGBODY |
 	       SMFIF_QUARANTINE;
+#if defined(HAVE_DECL_SMFI_SETSYMLIST) && HAVE_DECL_SMFI_SETSYMLIST
+	/* our macros come by our own request, whatever the MTA's global
+	 * milter_*_macros lists say (they belong to the admin's other milters) */
+	*pf0 |= SMFIF_SETSYMLIST;
+#endif
 	*pf0 &= f0;
 	*pf1 = 0;
 	*pf2 = 0;
@@ -590,7 +595,11 @@ static struct smfiDesc sg_filter = {
 	.xxfi_name = "supportgate",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
-		      SMFIF_CHGBODY | SMFIF_QUARANTINE,
+		      SMFIF_CHGBODY | SMFIF_QUARANTINE
+#if defined(HAVE_DECL_SMFI_SETSYMLIST) && HAVE_DECL_SMFI_SETSYMLIST
+		      | SMFIF_SETSYMLIST
+#endif
+		      ,
 	.xxfi_connect = cb_connect,
 	.xxfi_helo = NULL,
 	.xxfi_envfrom = cb_envfrom,
@@ -676,10 +685,14 @@ socket_access(const char *path, unsigned mode, const char *group)
 {
 	if (group != NULL && *group != '\0') {
 		struct group *gr = getgrnam(group);
+		struct stat sb;
 		if (gr == NULL)
 			sg_warn(MOD, "socket_group %s does not exist; %s keeps its group", group, path);
+		else if (lstat(path, &sb) == 0 && sb.st_gid == gr->gr_gid)
+			;   /* already (a setgid directory): nothing to change, no privilege needed */
 		else if (lchown(path, (uid_t)-1, gr->gr_gid) != 0) {
-			sg_error(MOD, "cannot give %s to group %s: %s", path, group, strerror(errno));
+			sg_error(MOD, "cannot give %s to group %s: %s (start as root, or make its directory "
+				 "setgid group %s)", path, group, strerror(errno), group);
 			return -1;
 		}
 	}
@@ -747,7 +760,7 @@ sg_milter_chown(uid_t uid, gid_t gid)
 
 	if (path == NULL)
 		return 0;
-	if (lchown(path, uid, gid) != 0)
+	if (lchown(path, uid, (gid_t)-1) != 0)   /* its group stays socket_group's */
 		rc = -1;
 	if (made_dir != NULL && chown(made_dir, uid, gid) != 0)
 		rc = -1;

@@ -23,7 +23,8 @@ int sg_milter_setup(const char *socket_spec, int backlog, unsigned mode, const c
 /* The store that end-of-message hands mail to (owned by the caller). */
 void sg_milter_set_store(struct sg_store *st);
 /* Give a unix socket (and its directory, when we created it) to the user
- * the daemon is about to become, so the socket can be removed at exit. */
+ * the daemon is about to become, so the socket can be removed at exit;
+ * the socket keeps its group (socket_group), the directory gets gid. */
 int sg_milter_chown(uid_t uid, gid_t gid);
 int sg_milter_run(void);
 void sg_milter_stop(void);

@@ -54,32 +54,38 @@ sg_cli_conf(void)
 	return c;
 }
 
-/* Run as root, the tool becomes the store's owner before it opens it
- * (the configured user, else the owner of the state directory), so
- * nothing it creates is root's and out of the daemon's reach. */
+/* Run as root, the tool becomes the store's owner before it opens it,
+ * so nothing it creates is root's and out of the daemon's reach: the
+ * user written in the config (root stays root), else the owner of an
+ * existing state_dir, else the default user when it exists (the one the
+ * daemon becomes). Without any of these (a build tree, a test) it stays. */
 void
 sg_cli_not_as_root(const struct sg_conf *c)
 {
 	struct stat sb;
+	struct passwd *pw = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
 
 	if (geteuid() != 0)
 		return;
-	if (c->user[0] != '\0') {
-		struct passwd *pw = getpwnam(c->user);
-		if (pw == NULL) {
+	if (c->user_set && c->user[0] != '\0') {
+		if ((pw = getpwnam(c->user)) == NULL) {
 			fprintf(stderr, "supportgate: user '%s' (config) does not exist\n", c->user);
 			exit(1);
 		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
 	} else if (stat(c->state_dir, &sb) == 0) {
 		uid = sb.st_uid;
 		gid = sb.st_gid;
+	} else if (c->user[0] != '\0') {
+		pw = getpwnam(c->user);
+	}
+	if (pw != NULL) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
 	}
 	if (uid == 0)
-		return;   /* a store of root's own */
+		return;
 	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
 		fprintf(stderr, "supportgate: run as root, cannot become uid %u, the owner of the store in %s: %s; "
 				"run it as that user\n", (unsigned)uid, c->state_dir, strerror(errno));

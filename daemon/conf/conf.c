@@ -36,22 +36,25 @@
 #ifndef SG_RUNSTATEDIR
 #define SG_RUNSTATEDIR "/run"
 #endif
+#ifndef SG_PKGDATADIR
+#define SG_PKGDATADIR "/usr/share/supportgate"
+#endif
 
 #define OFF(f) offsetof(struct sg_conf, f)
 #define ACTIONS "accept|tempfail|reject"
 
 const struct sg_param sg_conf_params[] = {
 	/* daemon */
-	{ "socket", SG_PT_STR, "local:" SG_RUNSTATEDIR "/supportgate/supportgated.sock", 0, 0, NULL, OFF(socket),
-	  "milter socket: inet:PORT@HOST, inet6:PORT@HOST or local:/path" },
+	{ "socket", SG_PT_STR, "local:/var/spool/postfix/supportgate/supportgated.sock", 0, 0, NULL, OFF(socket),
+	  "milter socket: inet:PORT@HOST, inet6:PORT@HOST or local:/path (default: inside Postfix's chroot)" },
 	{ "socket_mode", SG_PT_INT, "0660", 0, 0777, NULL, OFF(socket_mode),
 	  "permissions of a unix socket (octal): the owner and socket_group may connect, nobody else" },
 	{ "socket_group", SG_PT_STR, "postfix", 0, 0, NULL, OFF(socket_group),
 	  "group of a unix socket: the MTA's (Debian's Postfix smtpd runs as group postfix); empty: leave it" },
 	{ "state_dir", SG_PT_STR, SG_LOCALSTATEDIR, 0, 0, NULL, OFF(state_dir),
 	  "directory of the Berkeley DB environment and the spool" },
-	{ "user", SG_PT_STR, "", 0, 0, NULL, OFF(user),
-	  "user to run as after binding the socket (empty: do not change)" },
+	{ "user", SG_PT_STR, "supportgate", 0, 0, NULL, OFF(user),
+	  "user to run as after binding the socket; started as root the daemon refuses to stay root unless this says root" },
 	{ "pid_file", SG_PT_STR, SG_RUNSTATEDIR "/supportgate/supportgated.pid", 0, 0, NULL, OFF(pid_file),
 	  "pid file, locked while the daemon runs (empty: none)" },
 	{ "syslog_facility", SG_PT_ENUM, "mail", 0, 0,
@@ -130,7 +133,7 @@ const struct sg_param sg_conf_params[] = {
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },
 	{ "template_dir", SG_PT_STR, SG_SYSCONFDIR "/templates", 0, 0, NULL, OFF(template_dir),
-	  "directory of message templates, one folder per language (see TEMPLATES)" },
+	  "directory of message templates, one folder per language; the default falls back to the shipped ones (see TEMPLATES)" },
 	/* metrics */
 	{ "metrics_file", SG_PT_STR, "", 0, 0, NULL, OFF(metrics_file),
 	  "Prometheus text file the daemon rewrites atomically (node_exporter textfile collector); empty: none" },
@@ -577,6 +580,8 @@ static void
 fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
 {
 	fill_table(c, sg_conf_params, sg_conf_nparams, cfg);
+	/* safe defaults: was user written in the file (root only then)? */
+	c->user_set = (cfg_getopt(cfg, "user")->flags & CFGF_MODIFIED) != 0;
 	c->nmailboxes = cfg_size(cfg, "mailbox");
 	c->mailboxes = c->nmailboxes ? sg_xcalloc(c->nmailboxes, sizeof(*c->mailboxes)) : NULL;
 	for (size_t i = 0; i < c->nmailboxes; i++) {
@@ -741,7 +746,9 @@ check_semantics(struct sg_conf *c, const char *path)
 			add_err(path, eof, "support_address_regex: %s at offset %zu", (char *)msg, (size_t)off);
 		}
 	}
-	if (c->user[0] != '\0' && getpwnam(c->user) == NULL)
+	/* The default user is looked for only when the daemon starts as root
+	 * (supportgated(8), PRIVILEGES): the file may be checked elsewhere. */
+	if (c->user_set && c->user[0] != '\0' && getpwnam(c->user) == NULL)
 		add_err(path, eof, "user: no such user '%s'", c->user);
 	if (c->state_dir[0] != '/')
 		add_err(path, eof, "state_dir: '%s' must be an absolute path", c->state_dir);
@@ -765,6 +772,12 @@ check_semantics(struct sg_conf *c, const char *path)
 	/* Templates: a missing folder is an error unless it is the built-in
 	 * default (then acknowledgements are off, with a warning). */
 	struct stat tsb;
+	if (stat(c->template_dir, &tsb) != 0 && strcmp(c->template_dir, SG_SYSCONFDIR "/templates") == 0 &&
+	    stat(SG_PKGDATADIR "/templates", &tsb) == 0) {
+		/* the default: the admin's copy in SYSCONFDIR, else the shipped set */
+		free(c->template_dir);
+		c->template_dir = sg_xstrdup(SG_PKGDATADIR "/templates");
+	}
 	if (stat(c->template_dir, &tsb) != 0 && strcmp(c->template_dir, SG_SYSCONFDIR "/templates") == 0) {
 		if (c->ack)
 			sg_warn("config", "%s does not exist: no acknowledgements are sent", c->template_dir);

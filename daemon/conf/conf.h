@@ -93,6 +93,7 @@ struct sg_conf {
 	char *socket_group;
 	char *state_dir;
 	char *user;
+	int user_set;                       /* user written in the file (not the default) */
 	char *pid_file;
 	char *syslog_facility;
 	int log_level;                      /* enum sg_log_level */

@@ -212,6 +212,8 @@ _sg_port_open() {
 # sg_conf_write FILE SOCKET [LINE...]: the configuration the tests share:
 # SOCKET (omitted when empty), state and pid file next to FILE, the
 # support address support@example.com and the tag ACME; then each LINE.
+# As root also user = "root": the daemon refuses to stay root without it
+# (and the tests' files stay root's); a LINE may name another user.
 sg_conf_write() {
 	local file=$1 socket=$2 d line
 	shift 2
@@ -219,6 +221,7 @@ sg_conf_write() {
 	_sg_guard sg_conf_write "$d"
 	{
 		[ -n "$socket" ] && echo "socket = \"$socket\""
+		[ "$(id -u)" -eq 0 ] && echo 'user = "root"'
 		echo "state_dir = \"$d/state\""
 		echo "pid_file = \"$d/supportgated.pid\""
 		echo 'support_address = {"support@example.com"}'

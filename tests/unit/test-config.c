@@ -240,7 +240,38 @@ test_refcount(void)
 	ok(cur == NULL, "unref clears the pointer");
 }
 
+/* Safe defaults: the daemon's user is supportgate unless the file says
+ * otherwise, and whether the file said it is known (root only then). */
+static void
+test_safe_defaults(void)
+{
+	char *err;
+	struct sg_conf *c;
+
+	c = load(&err, BASE);
+	ok(c != NULL, "a file without user loads (the default user is looked up at start only)");
+	if (c != NULL) {
+		is_str(c->user, "supportgate", "default user is supportgate");
+		is_int(c->user_set, 0, "not written in the file");
+		is_int(c->socket_mode, 0660, "default socket_mode 0660");
+		is_str(c->socket_group, "postfix", "default socket_group postfix");
+		is_str(c->socket, "local:/var/spool/postfix/supportgate/supportgated.sock",
+		       "default socket inside Postfix's chroot");
+	}
+	sg_conf_unref(&c);
+	free(err);
+	c = load(&err, BASE "user = \"root\"\n");
+	ok(c != NULL && c->user_set == 1 && strcmp(c->user, "root") == 0, "user = \"root\" written: known as written");
+	sg_conf_unref(&c);
+	free(err);
+	c = load(&err, BASE "user = \"supportgate\"\n");
+	ok(c == NULL || c->user_set == 1, "the default written out counts as written");
+	sg_conf_unref(&c);
+	free(err);
+}
+
 static const struct sg_test tests[] = {
+	{ "safe-defaults", test_safe_defaults },
 	{ "cases", test_cases },
 	{ "defaults", test_defaults },
 	{ "regex", test_regex },
