@@ -128,6 +128,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	sg_tmpdir odir
 	chmod 755 "$odir"
 	sg_conf_write "$odir/sg.conf" ""
+	sed -i '/^user *=/d' "$odir/sg.conf"   # no user written: the store's owner decides
 	state=$(sed -n 's/^ *state_dir *= *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$odir/sg.conf")
 	mkdir -p "$state" && chown nobody: "$state"
 	"$SG_CLI" -c "$odir/sg.conf" ingest "$m/01-new-en.eml" >/dev/null
