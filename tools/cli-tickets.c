@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <strings.h>
 #include <time.h>
 
@@ -400,15 +401,19 @@ sg_cmd_ingest(int argc, char **argv)
 		switch (opt) {
 		case 'f': from = optarg; break;
 		case 't': sg_strlist_add(&to, optarg, 0); break;
-		default: return sg_cli_usage("ingest", 2);
+		default: return sg_cli_usage("ingest", EX_USAGE);
 		}
 	}
 	if (optind + 1 != argc)
-		return sg_cli_usage("ingest", 2);
+		return sg_cli_usage("ingest", EX_USAGE);
+	/* A pipe or fetchmail reads the exit status as sysexits(3): only
+	 * EX_TEMPFAIL makes it keep the message and try again. */
+	sg_cli_exit_status(EX_CONFIG, EX_TEMPFAIL);
 	raw = sg_cli_slurp(argv[optind], &len);
 	if (raw == NULL) {
-		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(errno));
-		return 1;
+		int e = errno;
+		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(e));
+		return e == ENOENT || e == EACCES || e == ENOTDIR ? EX_NOINPUT : EX_IOERR;
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	/* Envelope defaults: From header and the first support address. */
@@ -448,7 +453,13 @@ sg_cmd_ingest(int argc, char **argv)
 	sg_strlist_clear(&to);
 	free(from_hdr);
 	free(raw);
-	return rc == SG_ING_OK ? 0 : 1;
+	switch (rc) {
+	case SG_ING_OK: return EX_OK;
+	case SG_ING_EPARSE: return EX_DATAERR;
+	case SG_ING_ESTORE:
+	case SG_ING_ERESOURCE: return EX_TEMPFAIL;
+	default: return EX_SOFTWARE;
+	}
 }
 
 int
@@ -456,6 +467,10 @@ sg_cmd_db(int argc, char **argv)
 {
 	if (argc < 2)
 		return sg_cli_usage("db", 2);
+	if (strcmp(argv[1], "export") == 0)
+		return sg_cli_db_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import") == 0)
+		return sg_cli_db_import(argc - 1, argv + 1);
 	const struct sg_conf *c = sg_cli_conf();
 	if (strcmp(argv[1], "verify") == 0 && argc == 2) {
 		int rc = sg_store_verify(c->state_dir, stdout);

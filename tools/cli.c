@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,14 @@
 #include "store/store.h"
 
 static const char *conf_path;
+static int exit_conf = 1, exit_store = 1;
+
+void
+sg_cli_exit_status(int conf_rc, int store_rc)
+{
+	exit_conf = conf_rc;
+	exit_store = store_rc;
+}
 
 /* Loaded on first use so `help` and `version` need no config. */
 struct sg_conf *
@@ -36,7 +45,7 @@ sg_cli_conf(void)
 	if (c == NULL) {
 		sg_diag_print(&errs, stderr);
 		sg_diag_clear(&errs);
-		exit(1);
+		exit(exit_conf);
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	return c;
@@ -49,7 +58,7 @@ sg_cli_store(const struct sg_conf *c)
 
 	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
-		exit(1);
+		exit(exit_store);
 	}
 	sg_ingest_init();   /* a change made here reacts like one made by the daemon */
 	return st;
@@ -72,8 +81,14 @@ sg_cli_slurp(const char *path, size_t *len)
 		r = fread(buf + n, 1, cap - n, fp);
 		n += r;
 	} while (r > 0);
+	int bad = ferror(fp);
 	if (fp != stdin)
 		fclose(fp);
+	if (bad) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;

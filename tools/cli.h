@@ -21,6 +21,9 @@ struct sg_conf *sg_cli_conf(void);
 struct sg_store;
 /* Open the configured store; exits 1 with a message when it cannot. */
 struct sg_store *sg_cli_store(const struct sg_conf *c);
+/* The exit statuses of sg_cli_conf() and sg_cli_store() when they fail
+ * (default 1; `ingest` asks for sysexits(3) codes). */
+void sg_cli_exit_status(int conf_rc, int store_rc);
 /* Read a whole file ("-" = standard input), NUL-terminated; NULL + errno. */
 char *sg_cli_slurp(const char *path, size_t *len);
 /* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
@@ -41,6 +44,9 @@ int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
 int sg_cmd_clock(int argc, char **argv);
 int sg_cmd_imap(int argc, char **argv);
+/* `db export [FILE]` and `db import FILE` (tools/cli-db-export.c); argv[0] is "export"/"import". */
+int sg_cli_db_export(int argc, char **argv);
+int sg_cli_db_import(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -49,7 +55,7 @@ int sg_cmd_imap(int argc, char **argv);
 	{ "show", sg_cmd_show, "show one ticket with its timeline of messages and events", "show N [--json]" }, \
 	{ "ingest", sg_cmd_ingest, "feed one message through the ingest entry point (as the IMAP door does)", \
 	  "ingest FILE.eml|- [--from ADDR] [--to ADDR]..." }, \
-	{ "db", sg_cmd_db, "check, back up or recover the store", "db verify | db backup DIR | db recover" }, \
+	{ "db", sg_cmd_db, "check, back up, recover, export or import the store", "db verify | db backup DIR | db recover | db export [FILE] | db import FILE" }, \
 	{ "queue", sg_cmd_queue, "the outbound queue: list, show, retry, drop, deliver now", \
 	  "queue [list] | queue show ID | queue retry ID|--all | queue drop ID | queue run" }, \
 	{ "template", sg_cmd_template, "print the exact message a template gives (sample data or a ticket)", \
