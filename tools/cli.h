@@ -45,6 +45,7 @@ int sg_cmd_set(int argc, char **argv);
 int sg_cmd_clock(int argc, char **argv);
 int sg_cmd_imap(int argc, char **argv);
 int sg_cmd_stats(int argc, char **argv);
+int sg_cmd_forget(int argc, char **argv);
 /* `db export [FILE]` and `db import FILE` (tools/cli-db-export.c); argv[0] is "export"/"import". */
 int sg_cli_db_export(int argc, char **argv);
 int sg_cli_db_import(int argc, char **argv);
@@ -72,5 +73,7 @@ int sg_cli_db_import(int argc, char **argv);
 	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
 	  "imap status [NAME] [--json]" }, \
 	{ "stats", sg_cmd_stats, "health at a glance: tickets by status and queue, outbound queue, acks today", \
-	  "stats [--json]" },
+	  "stats [--json]" }, \
+	{ "forget", sg_cmd_forget, "erase one customer's messages, address and name from every ticket", \
+	  "forget ADDRESS" },
 #endif

@@ -126,6 +126,9 @@ const struct sg_param sg_conf_params[] = {
 	  "tell the customer when their ticket is assigned to an agent" },
 	{ "autoclose_days", SG_PT_INT, "7", 0, 365, NULL, OFF(autoclose_days),
 	  "days after which a resolved ticket is closed (0: never); a reply after that opens a linked ticket" },
+	/* personal data */
+	{ "retention", SG_PT_INT, "0", 0, 36500, NULL, OFF(retention),
+	  "days after closing when a ticket's messages and personal fields are erased (0: keep them)" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },

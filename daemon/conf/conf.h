@@ -122,6 +122,8 @@ struct sg_conf {
 	struct sg_strlist trusted_authserv_id;
 	int assign_notice;
 	long autoclose_days;
+	/* personal data */
+	long retention;                     /* days after closing; 0: keep */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

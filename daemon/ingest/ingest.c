@@ -30,6 +30,7 @@
 #include "notice/ratelimit.h"
 #include "notice/react.h"
 #include "sla/clock.h"
+#include "sla/retention.h"
 #include "ticket/daystat.h"
 #include "store/store.h"
 #include "ticket/ops.h"
@@ -96,6 +97,7 @@ sg_ingest_init(void)
 	sg_notice_subscribe();
 	sg_clock_subscribe();
 	sg_daystat_subscribe();
+	sg_retention_subscribe();
 }
 
 static void
