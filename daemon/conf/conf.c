@@ -56,7 +56,11 @@ const struct sg_param sg_conf_params[] = {
 	  "pid file, locked while the daemon runs (empty: none)" },
 	{ "syslog_facility", SG_PT_ENUM, "mail", 0, 0,
 	  "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", OFF(syslog_facility),
-	  "syslog facility used when not in the foreground" },
+	  "syslog facility of every line the daemon logs to syslog (see log_target)" },
+	{ "log_target", SG_PT_ENUM, "auto", 0, 0, "auto|syslog|stderr", OFF(log_target),
+	  "where the daemon logs: auto = syslog, except with -f outside systemd (then stderr)" },
+	{ "syslog_socket", SG_PT_STR, "", 0, 0, NULL, OFF(syslog_socket),
+	  "unix datagram socket of the syslog daemon (empty: /dev/log); tests point it at their own" },
 	{ "log_level", SG_PT_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
 	  "least severe level that is logged" },
 	/* addresses and tokens */

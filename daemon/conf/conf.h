@@ -70,6 +70,12 @@ struct sg_mailbox {
 	struct sg_strlist addresses;        /* lower-cased; never empty after load */
 };
 
+enum sg_log_target {
+	SG_LOGT_AUTO = 0,   /* syslog, except in the foreground outside systemd */
+	SG_LOGT_SYSLOG,
+	SG_LOGT_STDERR,
+};
+
 struct sg_conf {
 	int refs;
 	char *path;                         /* file it came from */
@@ -82,6 +88,8 @@ struct sg_conf {
 	char *pid_file;
 	char *syslog_facility;
 	int log_level;                      /* enum sg_log_level */
+	int log_target;                     /* enum sg_log_target */
+	char *syslog_socket;                /* "" = /dev/log */
 	/* addresses and tokens */
 	struct sg_strlist support_address;  /* lower-cased */
 	char *support_address_regex;        /* "" = none */
