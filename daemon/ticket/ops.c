@@ -504,6 +504,18 @@ sg_op_erase(struct sg_op *op, struct sg_ticket *t, const char *addr, unsigned *n
 		had_raw = rc == 0;
 		if (rc == SG_STORE_NOTFOUND)
 			rc = 0;
+		/* A Message-ID that spells the person's address goes too (its
+		 * index entry with it: a retried copy is then a new message). */
+		char *mid_scrubbed = rc == 0 ? scrub(m->message_id, &people) : NULL;
+		if (mid_scrubbed != NULL) {
+			free(mid_scrubbed);
+			rc = sg_store_table_del(op->st, op->txn, SG_TB_MSGID, m->message_id, strlen(m->message_id));
+			if (rc == SG_STORE_NOTFOUND)
+				rc = 0;
+			free(m->message_id);
+			m->message_id = sg_xstrdup("");
+			had_raw = 1;
+		}
 		if (rc == 0 && (had_raw || (m->from != NULL && *m->from) || (m->subject != NULL && *m->subject))) {
 			struct sg_buf b = { 0 };
 			free(m->from);
@@ -540,11 +552,19 @@ sg_op_erase(struct sg_op *op, struct sg_ticket *t, const char *addr, unsigned *n
 		rc = sg_store_table_replace(op->st, op->txn, SG_TB_EVENTS, k, sizeof(k), b.data, b.len);
 		free(b.data);
 	}
-	/* The ticket's own fields and the customers index. */
+	/* The ticket's own fields, the customers index, and the rate-limit
+	 * state kept under the address (kv ack:, alert:; hours long). */
 	for (size_t i = 0; rc == 0 && i < people.n; i++) {
+		char *k1 = sg_xasprintf(SG_KV_ACK, people.v[i]), *k2 = sg_xasprintf(SG_KV_ALERT, people.v[i]);
 		rc = sg_store_customer_del(op->st, op->txn, people.v[i], t->id);
+		if (rc == 0 || rc == SG_STORE_NOTFOUND)
+			rc = sg_store_kv_del(op->st, op->txn, k1);
+		if (rc == 0 || rc == SG_STORE_NOTFOUND)
+			rc = sg_store_kv_del(op->st, op->txn, k2);
 		if (rc == SG_STORE_NOTFOUND)
 			rc = 0;
+		free(k1);
+		free(k2);
 	}
 	if (rc == 0) {
 		if (whole) {

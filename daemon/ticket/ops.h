@@ -60,7 +60,9 @@ int sg_op_merge(struct sg_op *op, struct sg_ticket *t, struct sg_ticket *target,
  * counts, times, status, queue, tags and Message-IDs stay for reports.
  * addr NULL (retention): every message loses its raw bytes, sender and
  * subject; the ticket its subject, requestor, requestor's name and
- * participants (and their customers.db entries); in the event trail an
+ * participants (and their customers.db entries and acknowledgement
+ * rate-limit state); a Message-ID that contains one of their addresses
+ * is blanked and leaves the Message-ID index; in the event trail an
  * actor that was one of them becomes "erased" and their addresses and
  * the requestor's name in details become "[erased]".
  * addr set (`forget ADDRESS`, normalised, lower case): the same for that
