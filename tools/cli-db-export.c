@@ -15,6 +15,10 @@
  *   msgid, customer, due, jobticket   index entries (schema.h)
  *   meta      a meta.db entry: u64 (8-byte counters) or bytes (base64)
  * A string that is not valid UTF-8 is written as {"b64": "..."}.
+ * Every record line is read back as the import reads it before it is
+ * written, and must give the very bytes of the record: a field added to
+ * a record (record.h) but not here stops the export rather than being
+ * lost on the new machine.
  *
  * Import reads such a file into an EMPTY store (refused otherwise: two
  * stores are not merged), validating every line before it writes it:
@@ -24,7 +28,8 @@
  * line stops the import with its line number; lines before it are
  * committed (in batches), so after an error the admin empties state_dir
  * and imports again. Lines are bounded (a raw message of the largest
- * record, in base64).
+ * record, in base64). The id sequences end past every imported id, even
+ * when the seq lines say less.
  *
  * Exit status: 0 done, 1 failure (store, file, a bad line), 2 usage.
  */
@@ -48,6 +53,23 @@
 #define IMPORT_BATCH 200                                   /* lines per transaction */
 #define IMPORT_MAX_LINE ((size_t)SG_REC_MAX_RECORD / 3 * 4 + 65536)
 #define META_MAX_NAME 4096
+
+/* The import's state; also used by the export to prove that a line
+ * read back gives the very record it came from (verify). */
+struct im {
+	struct sg_store *st;
+	struct sg_txn *txn;
+	unsigned long line;
+	char err[256];
+	uint64_t max_ticket, max_job;       /* ids seen: the sequences go past them */
+	const unsigned char *verify;        /* non-NULL: compare with these bytes, write nothing */
+	size_t verify_len;
+};
+
+static int im_ticket(struct im *m, json_t *o);
+static int im_message(struct im *m, json_t *o);
+static int im_event(struct im *m, json_t *o);
+static int im_job(struct im *m, json_t *o);
 
 /* ------------------------------------------------------------------ */
 /* Export                                                              */
@@ -99,6 +121,23 @@ struct ex {
 	unsigned long lines;
 };
 
+/* The line j, read back as the import reads it, must give the record's
+ * bytes v again: otherwise the export would lose something (a field a
+ * later change added to the record but not here). */
+static int
+verified(struct ex *x, json_t *j, int (*parse)(struct im *, json_t *), const void *v, size_t vl, const char *what)
+{
+	struct im m = { .verify = v, .verify_len = vl };
+
+	if (j == NULL || parse(&m, j) == 0)
+		return 0;
+	fprintf(stderr, "supportgate: db export: a %s record does not survive export and import (%s); stopped\n",
+		what, m.err);
+	x->bad = 1;
+	json_decref(j);
+	return 1;
+}
+
 static int
 emit(struct ex *x, json_t *j)
 {
@@ -144,7 +183,7 @@ ex_ticket(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, 
 			      "linked", (json_int_t)t.linked, "nmessages", (json_int_t)t.nmessages,
 			      "nevents", (json_int_t)t.nevents, "transfers", (json_int_t)t.transfers);
 	sg_ticket_clear(&t);
-	return emit(x, j);
+	return verified(x, j, im_ticket, v, vl, "ticket") || emit(x, j);
 }
 
 static int
@@ -164,7 +203,7 @@ ex_message(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
 			      "date", (json_int_t)m.date, "received", (json_int_t)m.received,
 			      "size", (json_int_t)m.size);
 	sg_msgrec_clear(&m);
-	return emit(x, j);
+	return verified(x, j, im_message, v, vl, "message") || emit(x, j);
 }
 
 static int
@@ -192,7 +231,7 @@ ex_event(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, v
 			      "seq", (json_int_t)e.seq, "time", (json_int_t)e.time, "type", jstr(e.type),
 			      "actor", jstr(e.actor), "detail", jstr(e.detail));
 	sg_event_clear(&e);
-	return emit(x, j);
+	return verified(x, j, im_event, v, vl, "event") || emit(x, j);
 }
 
 static int
@@ -213,7 +252,7 @@ ex_job(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, voi
 			      "last_error", jstr(jb.last_error), "what", jstr(jb.what), "mail_from", jstr(jb.mail_from),
 			      "rcpts", jlist(&jb.rcpts), "payload", jbytes(jb.payload, jb.payload_len));
 	sg_job_clear(&jb);
-	return emit(x, j);
+	return verified(x, j, im_job, v, vl, "job") || emit(x, j);
 }
 
 static int
@@ -330,12 +369,6 @@ db_export(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* Import                                                              */
 
-struct im {
-	struct sg_store *st;
-	struct sg_txn *txn;
-	unsigned long line;
-	char err[256];
-};
 
 static int
 bad(struct im *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -498,6 +531,8 @@ keys_exact(struct im *m, json_t *o, const char *const *keys)
 static int
 put(struct im *m, enum sg_table t, const void *k, size_t kl, const void *v, size_t vl)
 {
+	if (m->verify != NULL)
+		return vl == m->verify_len && memcmp(v, m->verify, vl) == 0 ? 0 : bad(m, "the bytes differ");
 	int rc = sg_store_table_put(m->st, m->txn, t, k, kl, v, vl);
 
 	if (rc == SG_STORE_EXISTS)
@@ -570,6 +605,8 @@ im_ticket(struct im *m, json_t *o)
 		unsigned char k[8];
 		sg_rec_ticket_encode(&b, &t);
 		sg_key_u64(k, t.id);
+		if (t.id > m->max_ticket)
+			m->max_ticket = t.id;
 		rc = put(m, SG_TB_TICKETS, k, 8, b.data, b.len);
 		free(b.data);
 	}
@@ -720,6 +757,8 @@ im_job(struct im *m, json_t *o)
 		unsigned char k[8];
 		sg_rec_job_encode(&b, &j);
 		sg_key_u64(k, j.id);
+		if (j.id > m->max_job)
+			m->max_job = j.id;
 		rc = put(m, SG_TB_JOBS, k, 8, b.data, b.len);
 		free(b.data);
 	}
@@ -987,6 +1026,12 @@ db_import(int argc, char **argv)
 	if (rc == 0 && m.txn != NULL && sg_store_txn_commit(&m.txn) != 0)
 		rc = bad(&m, "commit failed");
 	sg_store_txn_abort(&m.txn);
+	/* Never hand out an id that a record already has, whatever the
+	 * seq lines said (or if they were left out). */
+	if (s.ticket <= m.max_ticket)
+		s.ticket = m.max_ticket + 1;
+	if (s.job <= m.max_job)
+		s.job = m.max_job + 1;
 	if (rc == 0 && (sg_store_seq_advance(m.st, SG_META_SEQ_TICKET, s.ticket) != 0 ||
 			sg_store_seq_advance(m.st, SG_META_SEQ_JOB, s.job) != 0))
 		rc = bad(&m, "cannot set the id sequences");

@@ -124,6 +124,13 @@ cli2 db import "$dir/e1.jsonl" >/dev/null 2>"$dir/imp2.err"
 is "$?" 1 "db import into a non-empty store: refused"
 ok "db import: says why" grep -q "not empty" "$dir/imp2.err"
 
+mkdir -p "$dir/noseq"
+sg_conf_write "$dir/noseq/sg.conf" ""
+grep -v '^{"t":"seq"' "$dir/e1.jsonl" > "$dir/noseq/in.jsonl"
+"$SG_CLI" -c "$dir/noseq/sg.conf" db import "$dir/noseq/in.jsonl" >/dev/null 2>&1
+out=$("$SG_CLI" -c "$dir/noseq/sg.conf" ingest "$dir/next.eml" 2>/dev/null)
+is "$out" "new ticket $((ntickets + 1)): new ticket" "db import without seq lines: ids still go past the imported ones"
+
 bad_import() {   # NAME PYTHON-EXPR-ON-LINE-5 EXPECTED-TEXT
 	local d=$dir/bad-$1
 	mkdir -p "$d"
