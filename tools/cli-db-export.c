@@ -25,9 +25,11 @@
  * known kind, no unknown or missing keys, strings within the record
  * limits (record.h: SG_REC_MAX_STR, list and payload bounds) and without
  * NUL, enums in range, index keys of their exact lengths. The first bad
- * line stops the import with its line number; lines before it are
- * committed (in batches), so after an error the admin empties state_dir
- * and imports again. Lines are bounded (a raw message of the largest
+ * line stops the import with its line number. A file (not a pipe) is
+ * checked whole in a first pass that writes nothing, so a bad line leaves
+ * the store empty; the second pass writes in batches (a store error or a
+ * key twice can still stop it midway: then the admin empties state_dir
+ * and imports again). Lines are bounded (a raw message of the largest
  * record, in base64). The id sequences end past every imported id, even
  * when the seq lines say less.
  *
@@ -63,6 +65,7 @@ struct im {
 	char err[256];
 	uint64_t max_ticket, max_job;       /* ids seen: the sequences go past them */
 	const unsigned char *verify;        /* non-NULL: compare with these bytes, write nothing */
+	int dry;                            /* check only, write nothing */
 	size_t verify_len;
 };
 
@@ -533,6 +536,8 @@ put(struct im *m, enum sg_table t, const void *k, size_t kl, const void *v, size
 {
 	if (m->verify != NULL)
 		return vl == m->verify_len && memcmp(v, m->verify, vl) == 0 ? 0 : bad(m, "the bytes differ");
+	if (m->dry)
+		return 0;
 	int rc = sg_store_table_put(m->st, m->txn, t, k, kl, v, vl);
 
 	if (rc == SG_STORE_EXISTS)
@@ -956,16 +961,75 @@ import_line(struct im *m, json_t *o, struct seqs *s)
 	return bad(m, "unknown kind \"%.40s\"", t);
 }
 
+/* One pass over the file. dry: parse and check every line, write
+ * nothing (the first pass, when the file can be read twice). */
+static int
+import_pass(struct im *m, FILE *fp, struct seqs *s, unsigned long *n)
+{
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	int rc = 0, r, header = 0;
+	unsigned long batch = 0;
+
+	m->line = 0;
+	*n = 0;
+	while (rc == 0 && (r = read_line(fp, &buf, &cap, &len, IMPORT_MAX_LINE)) != 1) {
+		json_error_t je;
+		json_t *o;
+
+		m->line++;
+		if (r < 0) {
+			rc = bad(m, "line longer than %zu bytes", IMPORT_MAX_LINE);
+			break;
+		}
+		if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je)) == NULL) {
+			rc = bad(m, "not JSON: %s", je.text);
+			break;
+		}
+		if (!json_is_object(o)) {
+			rc = bad(m, "not a JSON object");
+		} else if (!header) {
+			const char *h = json_string_value(json_object_get(o, "supportgate"));
+			json_t *f = json_object_get(o, "format");
+			if (h == NULL || strcmp(h, "export") != 0 || !json_is_integer(f))
+				rc = bad(m, "not a supportgate export (no header line)");
+			else if (json_integer_value(f) != EXPORT_FORMAT)
+				rc = bad(m, "export format %lld; this release reads %d", (long long)json_integer_value(f),
+					 EXPORT_FORMAT);
+			header = 1;
+		} else {
+			if (!m->dry && m->txn == NULL && (rc = sg_store_txn_begin(m->st, &m->txn)) != 0)
+				rc = bad(m, "store error (%d)", rc);
+			if (rc == 0)
+				rc = import_line(m, o, s);
+			(*n)++;
+			if (rc == 0 && !m->dry && ++batch >= IMPORT_BATCH) {
+				if (sg_store_txn_commit(&m->txn) != 0)
+					rc = bad(m, "commit failed");
+				batch = 0;
+			}
+		}
+		json_decref(o);
+	}
+	if (rc == 0 && !header)
+		rc = bad(m, "empty file");
+	if (rc == 0 && ferror(fp))
+		rc = bad(m, "read error");
+	if (rc == 0 && m->txn != NULL && sg_store_txn_commit(&m->txn) != 0)
+		rc = bad(m, "commit failed");
+	sg_store_txn_abort(&m->txn);
+	free(buf);
+	return rc;
+}
+
 static int
 db_import(int argc, char **argv)
 {
 	struct im m = { 0 };
 	struct seqs s = { 1, 1 };
 	FILE *fp;
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	int rc = 0, empty = 0, r, header = 0;
-	unsigned long batch = 0, n = 0;
+	int rc = 0, empty = 0;
+	unsigned long n = 0;
 
 	if (argc != 2)
 		return sg_cli_usage("db", 2);
@@ -981,51 +1045,19 @@ db_import(int argc, char **argv)
 			c->state_dir);
 		rc = 1;
 	}
-	while (rc == 0 && (r = read_line(fp, &buf, &cap, &len, IMPORT_MAX_LINE)) != 1) {
-		json_error_t je;
-		json_t *o;
-
-		m.line++;
-		if (r < 0) {
-			rc = bad(&m, "line longer than %zu bytes", IMPORT_MAX_LINE);
-			break;
-		}
-		if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je)) == NULL) {
-			rc = bad(&m, "not JSON: %s", je.text);
-			break;
-		}
-		if (!json_is_object(o)) {
-			rc = bad(&m, "not a JSON object");
-		} else if (!header) {
-			const char *h = json_string_value(json_object_get(o, "supportgate"));
-			json_t *f = json_object_get(o, "format");
-			if (h == NULL || strcmp(h, "export") != 0 || !json_is_integer(f))
-				rc = bad(&m, "not a supportgate export (no header line)");
-			else if (json_integer_value(f) != EXPORT_FORMAT)
-				rc = bad(&m, "export format %lld; this release reads %d", (long long)json_integer_value(f),
-					 EXPORT_FORMAT);
-			header = 1;
-		} else {
-			if (m.txn == NULL && (rc = sg_store_txn_begin(m.st, &m.txn)) != 0)
-				rc = bad(&m, "store error (%d)", rc);
-			if (rc == 0)
-				rc = import_line(&m, o, &s);
-			n++;
-			if (rc == 0 && ++batch >= IMPORT_BATCH) {
-				if (sg_store_txn_commit(&m.txn) != 0)
-					rc = bad(&m, "commit failed");
-				batch = 0;
-			}
-		}
-		json_decref(o);
+	/* A file that can be read twice is checked whole before anything is
+	 * written: a bad line then leaves the store empty. */
+	if (rc == 0 && fseeko(fp, 0, SEEK_SET) == 0) {
+		m.dry = 1;
+		rc = import_pass(&m, fp, &s, &n);
+		m.dry = 0;
+		if (rc == 0 && fseeko(fp, 0, SEEK_SET) != 0)
+			rc = bad(&m, "cannot read the file again: %s", strerror(errno));
+		s.ticket = s.job = 1;
+		m.max_ticket = m.max_job = 0;
 	}
-	if (rc == 0 && !header && m.line == 0 && empty)
-		rc = bad(&m, "empty file");
-	if (rc == 0 && ferror(fp))
-		rc = bad(&m, "read error");
-	if (rc == 0 && m.txn != NULL && sg_store_txn_commit(&m.txn) != 0)
-		rc = bad(&m, "commit failed");
-	sg_store_txn_abort(&m.txn);
+	if (rc == 0)
+		rc = import_pass(&m, fp, &s, &n);
 	/* Never hand out an id that a record already has, whatever the
 	 * seq lines said (or if they were left out). */
 	if (s.ticket <= m.max_ticket)
@@ -1039,7 +1071,6 @@ db_import(int argc, char **argv)
 		fprintf(stderr, "supportgate: db import: %s:%lu: %s\n", argv[1], m.line, m.err);
 	else if (rc == 0)
 		fprintf(stderr, "db import: %lu records\n", n);
-	free(buf);
 	if (fp != stdin)
 		fclose(fp);
 	sg_store_close(&m.st);

@@ -143,6 +143,8 @@ open(sys.argv[2],"w").write("\n".join(lines))' "$dir/e1.jsonl" "$d/in.jsonl" "$2
 	"$SG_CLI" -c "$d/sg.conf" db import "$d/in.jsonl" >/dev/null 2>"$d/err"
 	is "$?" 1 "db import: $1 refused"
 	ok "db import: $1 reported with its line number" grep -q "in.jsonl:5: $3" "$d/err"
+	"$SG_CLI" -c "$d/sg.conf" db import "$dir/e1.jsonl" >/dev/null 2>&1
+	is "$?" 0 "db import: $1: nothing was written (the good file imports after it)"
 }
 is "$(sed -n 5p "$dir/e1.jsonl" | cut -c1-14)" '{"t":"ticket",' "line 5 is a ticket"
 bad_import status 'd["status"]="bogus"' "status: unknown"
@@ -152,6 +154,11 @@ bad_import long-string 'd["subject"]="x"*(1024*1024+1)' "subject: longer than"
 bad_import nul 'd["subject"]="a\0b"' "subject: holds a NUL byte"
 bad_import negative 'd["id"]=-1' "id: not an integer"
 bad_import kind 'd["t"]="nonesuch"' 'unknown kind'
+mkdir -p "$dir/pipe"
+sg_conf_write "$dir/pipe/sg.conf" ""
+cat "$dir/e1.jsonl" | "$SG_CLI" -c "$dir/pipe/sg.conf" db import - 2>/dev/null
+is "$?" 0 "db import from a pipe (one pass)"
+ok "db import from a pipe: the same store" cmp -s "$dir/e1.jsonl" <("$SG_CLI" -c "$dir/pipe/sg.conf" db export 2>/dev/null)
 
 # ------------------------------------------------------------ forget
 who=ivan@klient.example
