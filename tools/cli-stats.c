@@ -3,8 +3,8 @@
  * runs first. Tickets by status and by queue (one walk of tickets.db),
  * the outbound queue (jobs waiting, the oldest one's age, dead letters:
  * one walk of jobs.db, which holds only mail not yet delivered), and
- * today's (UTC) acknowledgements made and suppressed, read from the
- * per-day counters (daemon/ticket/daystat.h): two keys, never the
+ * today's (UTC) acknowledgements made and suppressed and tickets' mail
+ * delivered and dead, read from the per-day counters (daemon/ticket/daystat.h): two keys, never the
  * event trail.
  */
 #include "config.h"
@@ -32,6 +32,7 @@ struct tally {
 	size_t nq;
 	uint64_t waiting, dead;
 	int64_t oldest;     /* created time of the oldest waiting job, 0 none */
+	uint64_t sent_today, dead_today;
 };
 
 static int
@@ -101,6 +102,8 @@ print_text(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	if (s->waiting > 0)
 		printf(", oldest %lld s", (long long)(now - s->oldest));
 	printf("; %llu dead letter%s\n", (unsigned long long)s->dead, s->dead == 1 ? "" : "s");
+	printf("outbound today (%s UTC): %llu delivered, %llu dead\n", day, (unsigned long long)s->sent_today,
+	       (unsigned long long)s->dead_today);
 	printf("acknowledgements today (%s UTC): %llu sent, %llu suppressed\n", day, (unsigned long long)acks,
 	       (unsigned long long)supp);
 }
@@ -118,11 +121,12 @@ print_json(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 			json_object_set_new(o, sg_status_name((enum sg_status)i), json_integer((json_int_t)s->q[k].n[i]));
 		json_object_set_new(bq, s->q[k].queue, o);
 	}
-	json_t *j = json_pack("{s:{s:I, s:o, s:o}, s:{s:I, s:o, s:I}, s:{s:s, s:I, s:I}}",
+	json_t *j = json_pack("{s:{s:I, s:o, s:o}, s:{s:I, s:o, s:I, s:I, s:I}, s:{s:s, s:I, s:I}}",
 			      "tickets", "total", (json_int_t)s->total, "by_status", st, "by_queue", bq,
 			      "outbound", "waiting", (json_int_t)s->waiting,
 			      "oldest_age", s->waiting ? json_integer((json_int_t)(now - s->oldest)) : json_null(),
-			      "dead", (json_int_t)s->dead,
+			      "dead", (json_int_t)s->dead, "delivered_today", (json_int_t)s->sent_today,
+			      "dead_today", (json_int_t)s->dead_today,
 			      "acks_today", "day", day, "sent", (json_int_t)acks, "suppressed", (json_int_t)supp);
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
@@ -155,6 +159,10 @@ sg_cmd_stats(int argc, char **argv)
 		rc = sg_daystat_get(st, NULL, now, SG_DAYSTAT_ACK, &acks);
 	if (rc == 0)
 		rc = sg_daystat_get(st, NULL, now, SG_DAYSTAT_ACK_SUPPRESSED, &supp);
+	if (rc == 0)
+		rc = sg_daystat_get(st, NULL, now, SG_DAYSTAT_SENT, &s.sent_today);
+	if (rc == 0)
+		rc = sg_daystat_get(st, NULL, now, SG_DAYSTAT_DEAD, &s.dead_today);
 	sg_store_close(&st);
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: stats: cannot read the store\n");

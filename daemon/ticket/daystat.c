@@ -63,4 +63,6 @@ sg_daystat_subscribe(void)
 {
 	sg_event_subscribe(SG_EV_ACK, on_event, (void *)SG_DAYSTAT_ACK);
 	sg_event_subscribe(SG_EV_ACK_SUPPRESSED, on_event, (void *)SG_DAYSTAT_ACK_SUPPRESSED);
+	sg_event_subscribe(SG_EV_SENT, on_event, (void *)SG_DAYSTAT_SENT);
+	sg_event_subscribe(SG_EV_DEAD_LETTER, on_event, (void *)SG_DAYSTAT_DEAD);
 }

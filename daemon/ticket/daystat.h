@@ -6,7 +6,8 @@
  * is one key: `supportgate stats` never walks the event trail.
  *
  * Counted names: "ack" (an acknowledgement queued, SG_EV_ACK),
- * "ack-suppressed" (SG_EV_ACK_SUPPRESSED).
+ * "ack-suppressed" (SG_EV_ACK_SUPPRESSED), "sent" (a ticket's mail the
+ * relay accepted, SG_EV_SENT), "dead-letter" (SG_EV_DEAD_LETTER).
  *
  * sg_daystat_subscribe(): at start-up (sg_ingest_init).
  * sg_daystat_get(): the count of name on the UTC day of time `when`
@@ -23,6 +24,8 @@ struct sg_txn;
 
 #define SG_DAYSTAT_ACK "ack"
 #define SG_DAYSTAT_ACK_SUPPRESSED "ack-suppressed"
+#define SG_DAYSTAT_SENT "sent"
+#define SG_DAYSTAT_DEAD "dead-letter"
 
 void sg_daystat_subscribe(void);
 int sg_daystat_get(struct sg_store *st, struct sg_txn *txn, int64_t when, const char *name, uint64_t *v);

@@ -77,6 +77,9 @@ ok "delivery: log line with ticket, our Message-ID and the relay's reply" \
 first=$(ls "$dir/sink"/msg-*.eml | head -1)
 mid=$(sed -n 's/^Message-ID: <\(.*\)>\r\{0,1\}$/\1/Ip' "$first" | head -1)
 ok "delivery: the logged Message-ID is the one the relay got" grep -qF "msgid=<$mid>" "$dir/run.log"
+ndeliv=$(grep -c 'delivered msgid=' "$dir/run.log")
+is "$(cli stats --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin)["outbound"]; print(d["delivered_today"], d["waiting"])')" \
+	"$ndeliv 0" "stats: delivered today counts the deliveries, none waits"
 sg_sink_stop "$dir/sink"
 
 # ------------------------------------------------------------ export / import
