@@ -29,7 +29,11 @@ sg_cmd_forget(int argc, char **argv)
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
 	pw = getpwuid(getuid());
-	snprintf(actor, sizeof(actor), "%s", pw != NULL ? pw->pw_name : "cli");
+	/* the invoking login from the password database, as `set` records it */
+	if (pw != NULL)
+		snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
+	else
+		snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)getuid());
 	rc = sg_ticket_forget(st, c, argv[1], actor, &nt, &nm);
 	sg_store_close(&st);
 	if (rc == SG_OP_INVALID) {

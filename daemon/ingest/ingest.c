@@ -109,7 +109,7 @@ clear_decision(struct sg_ingest_state *s)
 		sg_rendered_clear(&s->notices[i]);
 	sg_xfree(&s->notices);
 	s->nnotices = 0;
-	s->refused = s->ack_wanted = 0;
+	s->refused = s->ack_wanted = s->own_mail = 0;
 	s->ack_skip = NULL;
 	s->blind = NULL;
 	s->dup_discard = 0;
@@ -323,6 +323,14 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		return rc;
 	s->identified = s->ticket;
 	s->identified_bounce = s->bounce;
+	if (s->agent == NULL && s->sender != NULL && sg_conf_is_support(s->c, s->sender, NULL)) {
+		/* Our own mail come back under a new Message-ID (a forwarder,
+		 * an autoresponder): as Request Tracker does with mail from
+		 * its own addresses, no ticket, no answer, no participant. */
+		s->own_mail = 1;
+		s->verdict = SG_V_IGNORED;
+		return 0;
+	}
 	if (!s->bounce && s->agent == NULL && s->unverified_agent == NULL && sg_customer_is_status_request(s) &&
 	    sg_ack_suppressed(s->c, s->mi, s->in->env_from) == NULL)
 		return sg_customer_decide_status(st, s);
@@ -617,6 +625,13 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 		out->reason = sg_xasprintf("refused by rule %s", s->route.matched.n ? s->route.matched.v[0] : "?");
 		return;
 	}
+	if (s->own_mail) {
+		out->ticket = 0;
+		out->reason = s->ticket ? sg_xasprintf("from our own support address <%s>: a mail loop, no ticket (it "
+						       "names #%llu)", s->sender, (unsigned long long)s->ticket)
+					: sg_xasprintf("from our own support address <%s>: a mail loop, no ticket", s->sender);
+		return;
+	}
 	if (s->verdict == SG_V_STATUS) {
 		out->ticket = 0;
 		out->discard = s->in->door == SG_DOOR_MILTER;
@@ -665,7 +680,7 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 		int64_t now = (int64_t)time(NULL);
 		if ((rc = decide(st, s, now)) != 0)
 			return rc;
-		if (s->verdict == SG_V_DUPLICATE || s->refused)
+		if (s->verdict == SG_V_DUPLICATE || s->refused || s->own_mail)
 			return 0;
 		rc = SG_STORE_DEADLOCK;
 		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)

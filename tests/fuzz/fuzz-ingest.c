@@ -50,7 +50,7 @@
 #include "templates/template.h"
 #include "ticket/ops.h"
 
-#define SG_FUZZ_SEEDS "tests/fuzz/seeds-ingest tests/fuzz/corpus-ingest"
+#define SG_FUZZ_SEEDS "tests/fuzz/seeds-ingest tests/fuzz/corpus-ingest tests/fuzz/crashes-ingest"
 #include "replay.h"
 
 #define SG_FUZZ_MAX_INPUT (64 * 1024)

@@ -162,7 +162,7 @@ dv_start || sg_bail "the private Dovecot did not start (the cause is above)"
 diag "$(dovecot --version | head -1): imap 127.0.0.1:$dv_imap, imaps :$dv_imaps (127.0.0.2: self-signed)"
 
 cli() { "$SG_CLI" -c "$conf" "$@"; }
-tickets() { cli tickets | tail -n +2 | wc -l; }
+tickets() { cli tickets | grep -c '^ *[0-9]'; }
 logged() { grep -c -- "$1" "$log" 2>/dev/null || true; }
 
 # mbox NAME HOST PORT TLS USER [LINE...]: a mailbox section.

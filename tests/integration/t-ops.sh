@@ -48,12 +48,12 @@ is "$(cli show 2 --json 2>/dev/null | python3 -c 'import json,sys; print(json.lo
 # ------------------------------------------------------------ stats
 j=$(cli stats --json 2>/dev/null)
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$j"; }
-ntickets=$(cli tickets 2>/dev/null | tail -n +2 | wc -l)
+ntickets=$(cli tickets --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 is "$(py 'd["tickets"]["total"]')" "$ntickets" "stats: the ticket total is what tickets lists"
 is "$(py 'd["tickets"]["by_status"]["closed"], d["tickets"]["by_status"]["resolved"]')" "1 1" "stats: by status"
 is "$(py 'sum(d["tickets"]["by_queue"]["default"].values())')" "$ntickets" "stats: by queue"
-nq=$(cli queue list 2>/dev/null | grep -c '^ *[0-9]')
-is "$(py 'd["outbound"]["waiting"]')" "$nq" "stats: jobs waiting = queue list"
+nq=$(cli outbox list 2>/dev/null | grep -c '^ *[0-9]')
+is "$(py 'd["outbound"]["waiting"]')" "$nq" "stats: jobs waiting = outbox list"
 ok "stats: the oldest job's age is a number" test "$(py 'd["outbound"]["oldest_age"] >= 0')" = True
 is "$(py 'd["acks_today"]["sent"]')" "$(cli tickets --json 2>/dev/null | python3 -c '
 import json,sys,subprocess
@@ -70,7 +70,7 @@ ok "stats: text has the queue table" grep -q '^default ' <<<"$text"
 
 # ------------------------------------------------------------ delivery log line
 sg_sink_start "$dir/sink" "$port"
-cli queue run >/dev/null 2>"$dir/run.log"
+cli outbox run >/dev/null 2>"$dir/run.log"
 ok "delivery: mail reached the relay" test "$(sg_sink_count "$dir/sink")" -ge 1
 ok "delivery: log line with ticket, our Message-ID and the relay's reply" \
 	grep -Eq 'info: outbound: ticket=[0-9]+ job [0-9]+: .* delivered msgid=<sg[^>]+@example.com> relay="250 2.0.0 stored"' "$dir/run.log"
