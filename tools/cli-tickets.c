@@ -584,14 +584,18 @@ sg_cmd_ingest(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return sg_cli_usage("ingest", EX_USAGE);
-	/* A pipe or fetchmail reads the exit status as sysexits(3): only
-	 * EX_TEMPFAIL makes it keep the message and try again. */
-	sg_cli_exit_status(EX_CONFIG, EX_TEMPFAIL);
+	/* A pipe or fetchmail reads the exit status as sysexits(3), and
+	 * Postfix retries on EX_TEMPFAIL but bounces on the others. So every
+	 * failure that is ours, not the message's (configuration, store,
+	 * resources, a bug, a broken input pipe), is EX_TEMPFAIL: the mail
+	 * waits in the MTA's queue until the admin has fixed it, as the
+	 * milter's tempfail defaults keep it. */
+	sg_cli_exit_status(EX_TEMPFAIL, EX_TEMPFAIL);
 	raw = sg_cli_slurp(argv[optind], &len);
 	if (raw == NULL) {
 		int e = errno;
 		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(e));
-		return e == ENOENT || e == EACCES || e == ENOTDIR ? EX_NOINPUT : EX_IOERR;
+		return e == ENOENT || e == EACCES || e == ENOTDIR ? EX_NOINPUT : EX_TEMPFAIL;
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	/* Envelope defaults: From header and the first support address. */
@@ -634,9 +638,7 @@ sg_cmd_ingest(int argc, char **argv)
 	switch (rc) {
 	case SG_ING_OK: return EX_OK;
 	case SG_ING_EPARSE: return EX_DATAERR;
-	case SG_ING_ESTORE:
-	case SG_ING_ERESOURCE: return EX_TEMPFAIL;
-	default: return EX_SOFTWARE;
+	default: return EX_TEMPFAIL;   /* store, resource, internal */
 	}
 }
 

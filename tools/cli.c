@@ -72,7 +72,7 @@ not_as_root(const struct sg_conf *c)
 		struct passwd *pw = getpwnam(c->user);
 		if (pw == NULL) {
 			fprintf(stderr, "supportgate: user '%s' (config) does not exist\n", c->user);
-			exit(1);
+			exit(exit_conf);
 		}
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
@@ -85,7 +85,7 @@ not_as_root(const struct sg_conf *c)
 	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
 		fprintf(stderr, "supportgate: run as root, cannot become uid %u, the owner of the store in %s: %s; "
 				"run it as that user\n", (unsigned)uid, c->state_dir, strerror(errno));
-		exit(1);
+		exit(exit_store);
 	}
 }
 

@@ -28,7 +28,7 @@ is "$?" 65 "ingest: an empty message exits 65 (EX_DATAERR)"
 cli ingest >/dev/null 2>&1
 is "$?" 64 "ingest: no argument exits 64 (EX_USAGE)"
 "$SG_CLI" -c "$dir/nonesuch.conf" ingest "$m/01-new-en.eml" >/dev/null 2>&1
-is "$?" 78 "ingest: a missing configuration exits 78 (EX_CONFIG)"
+is "$?" 75 "ingest: a configuration that does not load exits 75 (EX_TEMPFAIL: the MTA keeps the mail; 78 would bounce it)"
 : > "$dir/notadir"
 mkdir -p "$dir/bad"
 sg_conf_write "$dir/bad/sg.conf" ""
