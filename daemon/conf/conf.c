@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include "lib/log.h"
@@ -350,6 +351,10 @@ validate_value(cfg_t *cfg, const struct sg_param *p, const char *v)
 	if (why[0] == '\0' && strcmp(p->name, "header_prefix") == 0 &&
 	    (!valid_token_chars(v, "-") || strlen(v) > 40))
 		snprintf(why, sizeof(why), "'%s' must be letters, digits and '-' (at most 40)", v);
+	if (why[0] == '\0' && strcmp(p->name, "syslog_socket") == 0 && v[0] != '\0' &&
+	    (v[0] != '/' || strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		snprintf(why, sizeof(why), "must be an absolute path of at most %zu bytes",
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	if (why[0] == '\0' && strchr(v, '\n') != NULL)
 		snprintf(why, sizeof(why), "value contains a line break");
 	if (why[0] != '\0') {

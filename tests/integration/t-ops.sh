@@ -214,6 +214,12 @@ with open(sys.argv[2], "ab", buffering=0) as f:
         f.write(s.recv(8192) + b"\n")
 PY
 	sg_wait_for "test -S '$sock' && test -s '$dir/recv.pid'" 10
+	mkdir -p "$dir/badlog"
+	sg_conf_write "$dir/badlog/sg.conf" "" 'syslog_socket = "dev/log"' 'log_target = "journal"'
+	"$SG_DAEMON" -n -c "$dir/badlog/sg.conf" > "$dir/badlog/out" 2>&1
+	is "$?" 1 "a relative syslog_socket and an unknown log_target are refused"
+	ok "each with file:line" sh -c "grep -q 'sg.conf:[0-9]*: syslog_socket: must be an absolute path' '$dir/badlog/out' &&
+		grep -q 'sg.conf:[0-9]*: log_target: must be one of auto|syslog|stderr' '$dir/badlog/out'"
 	sg_at_exit "kill \$(cat '$dir/recv.pid' 2>/dev/null) 2>/dev/null"
 	dd=$dir/d
 	mkdir -p "$dd"
