@@ -71,11 +71,11 @@ stderr_is_journal(void)
 static int
 wants_syslog(const struct sg_conf *c, int foreground)
 {
-	if (c->log_target == SG_LOGT_SYSLOG)
-		return 1;
+	if (!foreground || c->log_target == SG_LOGT_SYSLOG)
+		return 1;   /* in the background stderr is /dev/null */
 	if (c->log_target == SG_LOGT_STDERR)
 		return 0;
-	return !foreground || stderr_is_journal();
+	return stderr_is_journal();
 }
 
 static void

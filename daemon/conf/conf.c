@@ -59,7 +59,7 @@ const struct sg_param sg_conf_params[] = {
 	  "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", OFF(syslog_facility),
 	  "syslog facility of every line the daemon logs to syslog (see log_target)" },
 	{ "log_target", SG_PT_ENUM, "auto", 0, 0, "auto|syslog|stderr", OFF(log_target),
-	  "where the daemon logs: auto = syslog, except with -f outside systemd (then stderr)" },
+	  "where the daemon logs with -f: auto = syslog under systemd, else stderr; in the background always syslog" },
 	{ "syslog_socket", SG_PT_STR, "", 0, 0, NULL, OFF(syslog_socket),
 	  "unix datagram socket of the syslog daemon (empty: /dev/log); tests point it at their own" },
 	{ "log_level", SG_PT_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
