@@ -256,7 +256,17 @@ PY
 	ok "log_target = syslog: syslog even in the foreground" grep -q "^<158>.*ready" "$dir/syslog.txt"
 	kill "$dpid"
 	sg_wait_for "! kill -0 $dpid" 10
+	# In the background: syslog, whatever log_target says.
+	: > "$dir/syslog.txt"
+	sed -i 's/^log_target = .*/log_target = "stderr"/' "$dd/sg.conf"
+	"$SG_DAEMON" -c "$dd/sg.conf" >>"$dd/stderr" 2>&1
+	sg_wait_for "test -s '$dd/supportgated.pid' && grep -q 'ready' '$dir/syslog.txt'" 20
+	bpid=$(cat "$dd/supportgated.pid" 2>/dev/null)
+	[ -n "$bpid" ] && sg_at_exit "kill $bpid 2>/dev/null"
+	ok "daemon in the background: syslog with its own pid" grep -q "^<158>.*supportgated\[$bpid\]: info: main: .*ready" "$dir/syslog.txt"
+	[ -n "$bpid" ] && kill "$bpid"
+	sg_wait_for "! kill -0 ${bpid:-0}" 10
 else
-	skip "supportgated not built" 9
+	skip "supportgated not built" 12
 fi
 done_testing
