@@ -267,6 +267,6 @@ PY
 	[ -n "$bpid" ] && kill "$bpid"
 	sg_wait_for "! kill -0 ${bpid:-0}" 10
 else
-	skip "supportgated not built" 12
+	skip "supportgated not built" 10
 fi
 done_testing
