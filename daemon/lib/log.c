@@ -4,8 +4,6 @@
 #include "config.h"
 #include "lib/log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,12 +77,6 @@ int
 sg_log_facility_valid(const char *facility)
 {
 	return facility_value(facility) >= 0;
-}
-
-int
-sg_log_facility_code(const char *facility)
-{
-	return facility_value(facility);
 }
 
 /* Under sl_lock. */

@@ -47,8 +47,6 @@ int sg_log_open_syslog_at(const char *progname, const char *facility, const char
 /* "stderr" or the syslog socket path in use. */
 const char *sg_log_target(void);
 int sg_log_facility_valid(const char *facility);
-/* The syslog(3) facility code (LOG_MAIL, ...) of a name, or -1. */
-int sg_log_facility_code(const char *facility);
 void sg_log_set_level(enum sg_log_level level);
 enum sg_log_level sg_log_get_level(void);
 
