@@ -49,6 +49,43 @@
 #define MOD "main"
 
 static const char *conf_path;
+static int to_syslog;   /* log_target resolved at start (see wants_syslog) */
+
+/* Is stderr systemd's journal stream? JOURNAL_STREAM holds its
+ * "device:inode" (systemd.exec(5)); the variable alone is inherited by
+ * every child, so it is compared with what stderr really is. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &sb) != 0)
+		return 0;
+	return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
+/* log_target: syslog, stderr, or auto: syslog unless in the foreground
+ * with stderr not the journal. Under systemd the foreground daemon so
+ * logs to syslog too: its lines reach the mail log with their facility
+ * and priority, not only the journal's copy of stderr. */
+static int
+wants_syslog(const struct sg_conf *c, int foreground)
+{
+	if (!foreground || c->log_target == SG_LOGT_SYSLOG)
+		return 1;   /* in the background stderr is /dev/null */
+	if (c->log_target == SG_LOGT_STDERR)
+		return 0;
+	return stderr_is_journal();
+}
+
+static void
+open_syslog(const struct sg_conf *c)
+{
+	if (sg_log_open_syslog_at("supportgated", c->syslog_facility, c->syslog_socket) != 0)
+		sg_log_open_syslog_at("supportgated", "mail", NULL);
+}
 
 static void
 notify(const char *state)
@@ -66,7 +103,7 @@ usage(FILE *fp)
 	fprintf(fp,
 		"usage: supportgated [-c FILE] [-f] [-n] [-V] [-h]\n"
 		"  -c FILE  configuration file (default %s)\n"
-		"  -f       stay in the foreground and log to stderr\n"
+		"  -f       stay in the foreground; log to stderr unless under systemd (log_target)\n"
 		"  -n       check the configuration, print every error as file:line: message, exit 0/1\n"
 		"  -V       print version and library versions\n"
 		"  -h       this help\n"
@@ -126,6 +163,9 @@ reload_thread(void *arg)
 			if (strcmp(old->socket, nc->socket) != 0 || strcmp(old->state_dir, nc->state_dir) != 0 ||
 			    strcmp(old->user, nc->user) != 0)
 				sg_warn(MOD, "socket, state_dir and user changes take effect at the next restart");
+			if (to_syslog && (strcmp(old->syslog_facility, nc->syslog_facility) != 0 ||
+					  strcmp(old->syslog_socket, nc->syslog_socket) != 0))
+				open_syslog(nc);
 			sg_conf_unref(&old);
 			sg_log_set_level((enum sg_log_level)nc->log_level);
 			sg_conf_swap(nc);
@@ -307,8 +347,8 @@ set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf, int stay
 			sg_error(MOD, "cannot daemonise: %s", strerror(errno));
 			return -1;
 		}
-		if (sg_log_open_syslog("supportgated", c->syslog_facility) != 0)
-			sg_log_open_syslog("supportgated", "mail");
+		if (to_syslog)
+			open_syslog(c);
 	}
 	if (*pf != NULL && sg_pidfile_write(*pf) != 0) {
 		sg_error(MOD, "cannot write pid file: %s", strerror(errno));
@@ -397,6 +437,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
+	to_syslog = wants_syslog(c, foreground);
+	if (to_syslog && foreground)
+		open_syslog(c);   /* daemon mode: after detaching (set_up) */
 	sg_conf_swap(c);
 	block_signals();
 	if (check_user(c, &stay) != 0 || lock_pidfile(c, &pf) != 0)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "conf/conf.h"
 #include "sla/clock.h"
+#include "sla/retention.h"
 #include "store/store.h"
 
 /* "30s", "15m", "4h", "8d" -> seconds; -1 when malformed. */
@@ -52,12 +53,17 @@ sg_cmd_clock(int argc, char **argv)
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
 	size_t fired = 0;
+	size_t erased = 0;
 	int rc = sg_clock_run_once(st, c, (int64_t)time(NULL) + ahead, &fired);
+	if (rc == 0)
+		rc = sg_retention_run_once(st, c, (int64_t)time(NULL) + ahead, &erased);
 	sg_store_close(&st);
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: timer pass failed\n");
 		return 1;
 	}
 	printf("closed %zu ticket(s)\n", fired);
+	if (c->retention > 0)
+		printf("erased %zu ticket(s)\n", erased);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <strings.h>
 #include <time.h>
 
@@ -562,15 +563,23 @@ sg_cmd_ingest(int argc, char **argv)
 		switch (opt) {
 		case 'f': from = optarg; break;
 		case 't': sg_strlist_add(&to, optarg, 0); break;
-		default: return sg_cli_usage("ingest", 2);
+		default: return sg_cli_usage("ingest", EX_USAGE);
 		}
 	}
 	if (optind + 1 != argc)
-		return sg_cli_usage("ingest", 2);
+		return sg_cli_usage("ingest", EX_USAGE);
+	/* A pipe or fetchmail reads the exit status as sysexits(3), and
+	 * Postfix retries on EX_TEMPFAIL but bounces on the others. So every
+	 * failure that is ours, not the message's (configuration, store,
+	 * resources, a bug, a broken input pipe), is EX_TEMPFAIL: the mail
+	 * waits in the MTA's queue until the admin has fixed it, as the
+	 * milter's tempfail defaults keep it. */
+	sg_cli_exit_status(EX_TEMPFAIL, EX_TEMPFAIL);
 	raw = sg_cli_slurp(argv[optind], &len);
 	if (raw == NULL) {
-		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(errno));
-		return 1;
+		int e = errno;
+		fprintf(stderr, "supportgate: %s: %s\n", argv[optind], strerror(e));
+		return e == ENOENT || e == EACCES || e == ENOTDIR ? EX_NOINPUT : EX_TEMPFAIL;
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	/* Envelope defaults: From header and the first support address. */
@@ -610,7 +619,11 @@ sg_cmd_ingest(int argc, char **argv)
 	sg_strlist_clear(&to);
 	free(from_hdr);
 	free(raw);
-	return rc == SG_ING_OK ? 0 : 1;
+	switch (rc) {
+	case SG_ING_OK: return EX_OK;
+	case SG_ING_EPARSE: return EX_DATAERR;
+	default: return EX_TEMPFAIL;   /* store, resource, internal */
+	}
 }
 
 int
@@ -618,6 +631,10 @@ sg_cmd_db(int argc, char **argv)
 {
 	if (argc < 2)
 		return sg_cli_usage("db", 2);
+	if (strcmp(argv[1], "export") == 0)
+		return sg_cli_db_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import") == 0)
+		return sg_cli_db_import(argc - 1, argv + 1);
 	const struct sg_conf *c = sg_cli_conf();
 	if (strcmp(argv[1], "verify") == 0 && argc == 2) {
 		/* the files are read directly: the cache's changes first */

@@ -28,6 +28,14 @@
 #include "store/store.h"
 
 static const char *conf_path;
+static int exit_conf = 1, exit_store = 1;
+
+void
+sg_cli_exit_status(int conf_rc, int store_rc)
+{
+	exit_conf = conf_rc;
+	exit_store = store_rc;
+}
 
 const char *
 sg_cli_conf_path(void)
@@ -48,7 +56,7 @@ sg_cli_conf(void)
 	if (c == NULL) {
 		sg_diag_print(&errs, stderr);
 		sg_diag_clear(&errs);
-		exit(1);
+		exit(exit_conf);
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
 	return c;
@@ -72,7 +80,7 @@ sg_cli_not_as_root(const struct sg_conf *c)
 	if (c->user_set && c->user[0] != '\0') {
 		if ((pw = getpwnam(c->user)) == NULL) {
 			fprintf(stderr, "supportgate: user '%s' (config) does not exist\n", c->user);
-			exit(1);
+			exit(exit_conf);
 		}
 	} else if (stat(c->state_dir, &sb) == 0) {
 		uid = sb.st_uid;
@@ -89,7 +97,7 @@ sg_cli_not_as_root(const struct sg_conf *c)
 	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
 		fprintf(stderr, "supportgate: run as root, cannot become uid %u, the owner of the store in %s: %s; "
 				"run it as that user\n", (unsigned)uid, c->state_dir, strerror(errno));
-		exit(1);
+		exit(exit_store);
 	}
 }
 
@@ -101,7 +109,7 @@ sg_cli_store(const struct sg_conf *c)
 	sg_cli_not_as_root(c);
 	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
-		exit(1);
+		exit(exit_store);
 	}
 	sg_ingest_init();   /* a change made here reacts like one made by the daemon */
 	return st;
@@ -124,8 +132,14 @@ sg_cli_slurp(const char *path, size_t *len)
 		r = fread(buf + n, 1, cap - n, fp);
 		n += r;
 	} while (r > 0);
+	int bad = ferror(fp);
 	if (fp != stdin)
 		fclose(fp);
+	if (bad) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;

@@ -26,6 +26,9 @@ const char *sg_cli_conf_path(void);
 /* Run as root: become the store's owner (the configured user, else the
  * owner of state_dir), or exit 1 saying why. Nothing when not root. */
 void sg_cli_not_as_root(const struct sg_conf *c);
+/* The exit statuses of sg_cli_conf() and sg_cli_store() when they fail
+ * (default 1; `ingest` asks for sysexits(3) codes). */
+void sg_cli_exit_status(int conf_rc, int store_rc);
 /* Read a whole file ("-" = standard input), NUL-terminated; NULL + errno. */
 char *sg_cli_slurp(const char *path, size_t *len);
 /* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
@@ -48,6 +51,11 @@ int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
 int sg_cmd_clock(int argc, char **argv);
 int sg_cmd_imap(int argc, char **argv);
+int sg_cmd_stats(int argc, char **argv);
+int sg_cmd_forget(int argc, char **argv);
+/* `db export [FILE]` and `db import FILE` (tools/cli-db-export.c); argv[0] is "export"/"import". */
+int sg_cli_db_export(int argc, char **argv);
+int sg_cli_db_import(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -59,7 +67,8 @@ int sg_cmd_imap(int argc, char **argv);
 	{ "show", sg_cmd_show, "show one ticket with its timeline of messages and events", "show N [--json]" }, \
 	{ "ingest", sg_cmd_ingest, "feed one message through the ingest entry point (as the IMAP door does)", \
 	  "ingest FILE.eml|- [--from ADDR] [--to ADDR]..." }, \
-	{ "db", sg_cmd_db, "check, back up or recover the store", "db verify | db backup DIR | db recover" }, \
+	{ "db", sg_cmd_db, "check, back up, recover, export or import the store", \
+	  "db verify | db backup DIR | db recover | db export [FILE] | db import FILE" }, \
 	{ "outbox", sg_cmd_queue, "outgoing mail waiting or dead: list, show, retry, drop, deliver now", \
 	  "outbox [list] [--json] | outbox show ID [--json] | outbox retry ID|--all | outbox drop ID | outbox run" }, \
 	{ "queue", sg_cmd_queue_alias, "old name of outbox (kept for one release)", "queue ... (see outbox)" }, \
@@ -74,5 +83,9 @@ int sg_cmd_imap(int argc, char **argv);
 	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close), optionally as if later", \
 	  "clock run [--in DURATION]" }, \
 	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
-	  "imap status [NAME] [--json]" },
+	  "imap status [NAME] [--json]" }, \
+	{ "stats", sg_cmd_stats, "health at a glance: tickets by status and queue, outbound queue, acks today", \
+	  "stats [--json]" }, \
+	{ "forget", sg_cmd_forget, "erase one customer's messages, address and name from every ticket", \
+	  "forget ADDRESS" },
 #endif

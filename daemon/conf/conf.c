@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include "lib/log.h"
@@ -59,7 +60,11 @@ const struct sg_param sg_conf_params[] = {
 	  "pid file, locked while the daemon runs (empty: none)" },
 	{ "syslog_facility", SG_PT_ENUM, "mail", 0, 0,
 	  "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", OFF(syslog_facility),
-	  "syslog facility used when not in the foreground" },
+	  "syslog facility of every line the daemon logs to syslog (see log_target)" },
+	{ "log_target", SG_PT_ENUM, "auto", 0, 0, "auto|syslog|stderr", OFF(log_target),
+	  "where the daemon logs with -f: auto = syslog under systemd, else stderr; in the background always syslog" },
+	{ "syslog_socket", SG_PT_STR, "", 0, 0, NULL, OFF(syslog_socket),
+	  "unix datagram socket of the syslog daemon (empty: /dev/log); tests point it at their own" },
 	{ "log_level", SG_PT_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
 	  "least severe level that is logged" },
 	/* addresses and tokens */
@@ -129,6 +134,9 @@ const struct sg_param sg_conf_params[] = {
 	  "tell the customer when their ticket is assigned to an agent" },
 	{ "autoclose_days", SG_PT_INT, "7", 0, 365, NULL, OFF(autoclose_days),
 	  "days after which a resolved ticket is closed (0: never); a reply after that opens a linked ticket" },
+	/* personal data */
+	{ "retention", SG_PT_INT, "0", 0, 36500, NULL, OFF(retention),
+	  "days after closing when a ticket's messages and personal fields are erased (0: keep them)" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },
@@ -367,6 +375,10 @@ validate_value(cfg_t *cfg, const struct sg_param *p, const char *v)
 	if (why[0] == '\0' && strcmp(p->name, "header_prefix") == 0 &&
 	    (!valid_token_chars(v, "-") || strlen(v) > 40))
 		snprintf(why, sizeof(why), "'%s' must be letters, digits and '-' (at most 40)", v);
+	if (why[0] == '\0' && strcmp(p->name, "syslog_socket") == 0 && v[0] != '\0' &&
+	    (v[0] != '/' || strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		snprintf(why, sizeof(why), "must be an absolute path of at most %zu bytes",
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	if (why[0] == '\0' && strchr(v, '\n') != NULL)
 		snprintf(why, sizeof(why), "value contains a line break");
 	if (why[0] != '\0') {

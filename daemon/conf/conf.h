@@ -84,6 +84,12 @@ struct sg_mailbox {
 	struct sg_strlist addresses;        /* lower-cased; never empty after load */
 };
 
+enum sg_log_target {
+	SG_LOGT_AUTO = 0,   /* syslog, except in the foreground outside systemd */
+	SG_LOGT_SYSLOG,
+	SG_LOGT_STDERR,
+};
+
 struct sg_conf {
 	int refs;
 	char *path;                         /* file it came from */
@@ -97,6 +103,8 @@ struct sg_conf {
 	char *pid_file;
 	char *syslog_facility;
 	int log_level;                      /* enum sg_log_level */
+	int log_target;                     /* enum sg_log_target */
+	char *syslog_socket;                /* "" = /dev/log */
 	/* addresses and tokens */
 	struct sg_strlist support_address;  /* lower-cased */
 	char *support_address_regex;        /* "" = none */
@@ -137,6 +145,8 @@ struct sg_conf {
 	struct sg_strlist trusted_authserv_id;
 	int assign_notice;
 	long autoclose_days;
+	/* personal data */
+	long retention;                     /* days after closing; 0: keep */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

@@ -32,6 +32,8 @@
 #include "notice/react.h"
 #include "outbound/webhook.h"
 #include "sla/clock.h"
+#include "sla/retention.h"
+#include "ticket/daystat.h"
 #include "store/store.h"
 #include "ticket/ops.h"
 
@@ -98,6 +100,8 @@ sg_ingest_init(void)
 	sg_clock_subscribe();
 	sg_webhook_subscribe();
 	sg_metrics_subscribe();
+	sg_daystat_subscribe();
+	sg_retention_subscribe();
 }
 
 static void

@@ -4,11 +4,15 @@
 #include "config.h"
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const level_names[] = {
@@ -21,6 +25,16 @@ static const int level_syslog[] = {
 static enum sg_log_level cur_level = SG_LOG_INFO;
 static int use_syslog;
 static const char *prog = "supportgate";
+
+/* Our own syslog client (RFC 3164 datagrams on a unix socket, as glibc's
+ * syslog() writes them) so that the socket can be chosen: /dev/log, or a
+ * test's own receiver. One socket, connected; a failed send reconnects
+ * once (the syslog daemon restarted), then the line goes to stderr (the
+ * journal under systemd) rather than nowhere. */
+static pthread_mutex_t sl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int sl_fd = -1;
+static int sl_facility = LOG_MAIL;
+static char sl_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "/dev/log";
 
 static const struct {
 	const char *name;
@@ -65,26 +79,97 @@ sg_log_facility_valid(const char *facility)
 	return facility_value(facility) >= 0;
 }
 
+/* Under sl_lock. */
+static void
+sl_connect(void)
+{
+	struct sockaddr_un sa;
+
+	if (sl_fd >= 0)
+		close(sl_fd);
+	sl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sl_fd < 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, sl_path, strlen(sl_path) + 1);
+	if (connect(sl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(sl_fd);
+		sl_fd = -1;
+	}
+}
+
 void
 sg_log_open_stderr(const char *progname)
 {
-	if (use_syslog)
-		closelog();
+	pthread_mutex_lock(&sl_lock);
+	if (sl_fd >= 0)
+		close(sl_fd);
+	sl_fd = -1;
 	use_syslog = 0;
 	prog = progname;
+	pthread_mutex_unlock(&sl_lock);
 }
 
 int
-sg_log_open_syslog(const char *progname, const char *facility)
+sg_log_open_syslog_at(const char *progname, const char *facility, const char *socket_path)
 {
 	int f = facility_value(facility);
 
 	if (f < 0)
 		return -1;
+	if (socket_path == NULL || socket_path[0] == '\0')
+		socket_path = "/dev/log";
+	if (strlen(socket_path) >= sizeof(sl_path))
+		return -1;
+	pthread_mutex_lock(&sl_lock);
 	prog = progname;
-	openlog(progname, LOG_PID | LOG_NDELAY, f);
+	sl_facility = f;
+	memcpy(sl_path, socket_path, strlen(socket_path) + 1);
+	sl_connect();
 	use_syslog = 1;
+	pthread_mutex_unlock(&sl_lock);
 	return 0;
+}
+
+int
+sg_log_open_syslog(const char *progname, const char *facility)
+{
+	return sg_log_open_syslog_at(progname, facility, NULL);
+}
+
+const char *
+sg_log_target(void)
+{
+	return use_syslog ? sl_path : "stderr";
+}
+
+/* "<PRI>Mmm dd hh:mm:ss prog[pid]: line" (RFC 3164; local time, as
+ * syslog(3) writes). Returns 0 when sent. */
+static int
+sl_send(enum sg_log_level level, const char *line)
+{
+	char msg[2300], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n, rc = -1;
+
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", localtime_r(&now, &tm));
+	n = snprintf(msg, sizeof(msg), "<%d>%s %s[%ld]: %s", sl_facility | level_syslog[level], stamp, prog,
+		     (long)getpid(), line);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	pthread_mutex_lock(&sl_lock);
+	for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
+		if (sl_fd < 0 || attempt > 0)
+			sl_connect();
+		if (sl_fd >= 0 && send(sl_fd, msg, (size_t)n, MSG_NOSIGNAL) == n)
+			rc = 0;
+	}
+	pthread_mutex_unlock(&sl_lock);
+	return rc;
 }
 
 void
@@ -147,8 +232,14 @@ sg_vlog(enum sg_log_level level, const char *module, const char *qid,
 	line_add(line, sizeof(line), &off, " ");
 	line_vadd(line, sizeof(line), &off, fmt, ap);
 	if (use_syslog) {
-		syslog(level_syslog[level], "%s", line);
-		return;
+		if (sl_send(level, line) == 0)
+			return;
+		/* no syslog: stderr, with the prefix the line lacks */
+		char again[2200];
+		snprintf(again, sizeof(again), "%s[%ld]: %s", prog, (long)getpid(), line);
+		memcpy(line, again, sizeof(line) < sizeof(again) ? sizeof(line) : sizeof(again));
+		line[sizeof(line) - 1] = '\0';
+		off = strlen(line);
 	}
 	/* One write per line so concurrent threads do not interleave. */
 	line_add(line, sizeof(line), &off, "\n");

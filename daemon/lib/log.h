@@ -4,7 +4,8 @@
  * Levels: debug, info, warn, error, fatal (startup and tools only: exits 1),
  * panic (a broken invariant: aborts). Every line names its module; callers
  * that know them add the MTA queue id and ticket id with sg_log_ctx().
- * Output goes to stderr (foreground, tools) or syslog (daemon). Untrusted
+ * Output goes to stderr (foreground, tools) or syslog (daemon; a socket
+ * of our choosing, see sg_log_open_syslog_at). Untrusted
  * strings must pass through sg_log_safe() before being logged: it escapes
  * control characters and truncates.
  *
@@ -35,6 +36,16 @@ void sg_log_open_stderr(const char *progname);
 /* Log to syslog with the given facility name ("mail", "local0", ...).
  * Returns 0, or -1 when the facility name is unknown (nothing changes). */
 int sg_log_open_syslog(const char *progname, const char *facility);
+/* The same, sending to the unix datagram socket socket_path (NULL or "":
+ * /dev/log). The daemon's own client writes RFC 3164 lines
+ * ("<PRI>Mmm dd hh:mm:ss prog[pid]: level: module: ...", PRI = facility
+ * + priority: debug, info, warning, err, crit, alert) and, when the
+ * socket cannot be reached even after a reconnect, writes the line to
+ * stderr instead. Returns -1 (nothing changes) for an unknown facility
+ * or a path too long for a socket address. */
+int sg_log_open_syslog_at(const char *progname, const char *facility, const char *socket_path);
+/* "stderr" or the syslog socket path in use. */
+const char *sg_log_target(void);
 int sg_log_facility_valid(const char *facility);
 void sg_log_set_level(enum sg_log_level level);
 enum sg_log_level sg_log_get_level(void);

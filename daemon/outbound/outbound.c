@@ -109,10 +109,63 @@ sg_outbound_is_loopback(const char *url)
 	return local;
 }
 
+/* libcurl hands every SMTP response line to the header callback: keep
+ * the last one before QUIT's 221, the answer to the end of the data. */
+struct reply_line {
+	char text[512];
+};
+
+static size_t
+reply_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply_line *r = arg;
+	size_t len = size * n, k = len;
+
+	while (k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n'))
+		k--;
+	if (k >= 4 && memcmp(p, "221", 3) == 0)
+		return len;
+	if (k >= sizeof(r->text))
+		k = sizeof(r->text) - 1;
+	memcpy(r->text, p, k);
+	r->text[k] = '\0';
+	return len;
+}
+
+char *
+sg_outbound_msgid(const char *msg, size_t len, char *buf, size_t size)
+{
+	const char *p = msg, *end = msg + len;
+
+	buf[0] = '\0';
+	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > 11 && strncasecmp(p, "Message-ID:", 11) == 0) {
+			const char *a = memchr(p, '<', (size_t)(eol - p)), *b = a ? memchr(a, '>', (size_t)(eol - a)) : NULL;
+			if (a != NULL && b != NULL && (size_t)(b - a - 1) < size) {
+				memcpy(buf, a + 1, (size_t)(b - a - 1));
+				buf[b - a - 1] = '\0';
+			}
+			return buf;
+		}
+		p = eol + 1;
+	}
+	return buf;
+}
+
 int
 sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent)
 {
+	return sg_outbound_deliver_reply(c, j, err, permanent, NULL);
+}
+
+int
+sg_outbound_deliver_reply(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent, char **reply)
+{
 	CURL *curl = curl_easy_init();
+	struct reply_line last = { "" };
 	struct curl_slist *rcpts = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct upload u;
@@ -147,6 +200,8 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, reply_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &last);
 	if (!sg_outbound_is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (c->smtp_user[0] != '\0') {
@@ -163,6 +218,8 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
 	}
 	curl_slist_free_all(rcpts);
 	curl_easy_cleanup(curl);
+	if (reply != NULL)
+		*reply = rc == CURLE_OK && last.text[0] ? sg_xstrdup(last.text) : NULL;
 	free(from);
 	free((char *)u.p);
 	return rc == CURLE_OK ? 0 : -1;
@@ -221,7 +278,7 @@ record_outcome(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c,
 /* Record the outcome of one delivery in one transaction. */
 static int
 finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const char *err, int permanent,
-       int64_t now, struct sg_outbound_stats *stats)
+       int64_t now, struct sg_outbound_stats *stats, const char *msgid, const char *reply)
 {
 	int rc = SG_STORE_DEADLOCK;
 
@@ -251,7 +308,10 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 		if (rc == 0) {
 			if (ok) {
 				stats->sent++;
-				sg_log_ctx(SG_LOG_INFO, MOD, NULL, j.ticket, "job %llu: %s", (unsigned long long)id, detail);
+				char sid[200], srep[300];
+				sg_log_ctx(SG_LOG_INFO, MOD, NULL, j.ticket, "job %llu: %s msgid=<%s> relay=\"%s\"",
+					   (unsigned long long)id, detail, sg_log_safe(sid, sizeof(sid), msgid, 150),
+					   sg_log_safe(srep, sizeof(srep), reply ? reply : "", 250));
 			} else if (j.state == SG_JOB_DEAD) {
 				stats->dead++;
 				sg_log_ctx(SG_LOG_WARN, MOD, NULL, j.ticket, "job %llu: %s", (unsigned long long)id, detail);
@@ -368,12 +428,17 @@ run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry 
 			sg_job_clear(&j);
 		return with_job(st, e, drop_entry);
 	}
-	if (j.kind == SG_JOB_WEBHOOK)
+	char msgid[256], *reply = NULL;
+	msgid[0] = '\0';
+	if (j.kind == SG_JOB_WEBHOOK) {
 		ok = sg_webhook_deliver(c, &j, (int64_t)time(NULL), &err, &permanent) == 0;
-	else
-		ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
+	} else {
+		sg_outbound_msgid(j.payload, j.payload_len, msgid, sizeof(msgid));
+		ok = sg_outbound_deliver_reply(c, &j, &err, &permanent, &reply) == 0;
+	}
 	sg_job_clear(&j);
-	rc = finish(st, c, e->id, ok, err, permanent, (int64_t)time(NULL), stats);
+	rc = finish(st, c, e->id, ok, err, permanent, (int64_t)time(NULL), stats, msgid, reply);
+	free(reply);
 	free(err);
 	return rc;
 }

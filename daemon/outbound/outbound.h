@@ -56,6 +56,14 @@ struct sg_outbound_stats {
 /* Deliver one job. Returns 0 on success; else -1 with *err (new string)
  * and *permanent set when the relay refused for good (5xx). */
 int sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent);
+/* The same; on success *reply (new string, may be NULL) is the relay's
+ * answer to the message ("250 2.0.0 Ok: queued as 4Xyz"), for the log
+ * line that ties our Message-ID to the relay's queue id. */
+int sg_outbound_deliver_reply(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent,
+			      char **reply);
+/* The Message-ID (without <>) in the header of msg, copied into buf
+ * (size bytes), or "" when there is none. Returns buf. */
+char *sg_outbound_msgid(const char *msg, size_t len, char *buf, size_t size);
 /* CRLF-normalised copy of a message (bare CR and bare LF become CRLF). */
 char *sg_outbound_crlf(const char *p, size_t len, size_t *outlen);
 /* Seconds to wait before attempt n+1 (n >= 1), with +-20% jitter. */

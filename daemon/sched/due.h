@@ -12,7 +12,9 @@
  *                     ticket). Maintained by daemon/outbound/queue.c.
  *   SG_DUE_AUTOCLOSE  a resolved ticket to close: id = ticket id.
  *                     Maintained by daemon/sla/clock.c.
- *   3..               reserved for the SLA timers (daemon/sla, later):
+ *   SG_DUE_RETENTION  a closed ticket whose personal data is to be erased:
+ *                     id = ticket id. Maintained by daemon/sla/retention.c.
+ *   3..15             reserved for the SLA timers (daemon/sla, later):
  *                     first-response and resolution thresholds, reminders;
  *                     id = ticket id, one kind per timer type.
  * The index holds no payload: whoever owns a kind reads its own record
@@ -47,6 +49,7 @@ struct sg_txn;
 enum sg_due_kind {
 	SG_DUE_JOB = 1,
 	SG_DUE_AUTOCLOSE = 2,   /* id = ticket: close it autoclose_days after resolution (daemon/sla) */
+	SG_DUE_RETENTION = 16,  /* id = ticket: erase personal data `retention` days after closing */
 };
 
 struct sg_due_entry {

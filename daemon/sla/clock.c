@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "sla/clock.h"
+#include "sla/retention.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -105,6 +106,8 @@ clock_pass(void *arg)
 	(void)arg;
 	if (c != NULL && sg_clock_run_once(clock_store, c, (int64_t)time(NULL), NULL) != 0)
 		sg_log(SG_LOG_WARN, MOD, "timer pass failed; next pass in a minute");
+	if (c != NULL && sg_retention_run_once(clock_store, c, (int64_t)time(NULL), NULL) != 0)
+		sg_log(SG_LOG_WARN, MOD, "retention pass failed; next pass in a minute");
 	sg_conf_unref(&c);
 	return 0;
 }

@@ -39,6 +39,9 @@
  *   open:AGENT                 open tickets assigned to an agent
  *   day:AGENT:YYYYMMDD         assignments to an agent that (UTC) day
  *   idx:jobs                   version of the job indexes (SG_JOBIDX_VERSION)
+ *   stat:YYYYMMDD:NAME         per-day (UTC) counters (daemon/ticket/daystat.h)
+ *   idx:retention              the retention (days) the due index was
+ *                              filled for (daemon/ticket/erase.h)
  *   kv:NAME                    bytes, through sg_store_kv_get/put (NAME
  *                              without the prefix):
  *     ack:ADDRESS              recent ack send times to ADDRESS, u64 each
@@ -82,6 +85,8 @@ enum sg_table {
 #define SG_META_OPEN       "open:%s"        /* agent address */
 #define SG_META_DAY        "day:%s:%s"      /* agent address, YYYYMMDD */
 #define SG_META_JOBIDX     "idx:jobs"
+#define SG_META_STAT       "stat:%s:%s"     /* YYYYMMDD, counter name */
+#define SG_META_RETENTION  "idx:retention"
 #define SG_META_FIRST_REPLY "first-reply:%llu"   /* ticket id -> time of the first agent reply */
 #define SG_JOBIDX_VERSION  1
 #define SG_META_KV         "kv:%s"          /* NAME of sg_store_kv_* */

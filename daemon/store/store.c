@@ -1866,3 +1866,251 @@ sg_store_recover(const char *state_dir)
 	free(home);
 	return rc == 0 ? 0 : SG_STORE_ERROR;
 }
+
+/* ------------------------------------------------------------------ */
+/* Whole tables (export, import) and erasure                          */
+
+static int
+table_walk_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store_index_cb *cb, void *arg)
+{
+	DBC *c;
+	DBT key, val;
+	int rc, ret = 0;
+
+	if ((unsigned)t >= SG_TB_COUNT)
+		return SG_STORE_ERROR;
+	if ((rc = st->db[t]->cursor(st->db[t], tx(txn), &c, 0)) != 0)
+		return map_err(st, rc, "cursor");
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0)
+		if ((ret = cb(key.data, key.size, val.data, val.size, arg)) != 0)
+			break;
+	c->close(c);
+	if (ret != 0)
+		return ret;
+	return rc == DB_NOTFOUND ? 0 : map_err(st, rc, "table walk");
+}
+
+int
+sg_store_table_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store_index_cb *cb, void *arg)
+{
+	GATED(st, table_walk_in(st, txn, t, cb, arg));
+}
+
+static int
+table_put_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen, const void *v,
+	     size_t vlen)
+{
+	DBT key, val;
+	int rc;
+
+	if ((unsigned)t >= SG_TB_COUNT || klen == 0)
+		return SG_STORE_ERROR;
+	dbt_set(&key, k, klen);
+	dbt_set(&val, v, vlen);
+	rc = st->db[t]->put(st->db[t], tx(txn), &key, &val, t == SG_TB_CUSTOMERS ? DB_NODUPDATA : DB_NOOVERWRITE);
+	if (rc == DB_KEYEXIST)
+		return SG_STORE_EXISTS;
+	return map_err(st, rc, "table put");
+}
+
+int
+sg_store_table_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
+		   const void *v, size_t vlen)
+{
+	GATED(st, table_put_in(st, txn, t, k, klen, v, vlen));
+}
+
+static int
+table_del_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
+{
+	DBT key;
+
+	if ((unsigned)t >= SG_TB_COUNT || t == SG_TB_CUSTOMERS)
+		return SG_STORE_ERROR;
+	dbt_set(&key, k, klen);
+	return map_err(st, st->db[t]->del(st->db[t], tx(txn), &key, 0), "table del");
+}
+
+int
+sg_store_table_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen)
+{
+	GATED(st, table_del_in(st, txn, t, k, klen));
+}
+
+static int
+table_replace_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen, const void *v,
+		 size_t vlen)
+{
+	DBT key, val;
+
+	if ((unsigned)t >= SG_TB_COUNT || t == SG_TB_CUSTOMERS || klen == 0)
+		return SG_STORE_ERROR;
+	dbt_set(&key, k, klen);
+	dbt_set(&val, v, vlen);
+	return map_err(st, st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "table replace");
+}
+
+int
+sg_store_table_replace(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
+		       const void *v, size_t vlen)
+{
+	GATED(st, table_replace_in(st, txn, t, k, klen, v, vlen));
+}
+
+/* One (address, ticket) pair of customers.db, or every pair of the
+ * address when id is 0. */
+static int
+customer_del_in(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
+{
+	DB *db = st->db[SG_TB_CUSTOMERS];
+	unsigned char k[8];
+	DBC *c;
+	DBT key, val;
+	int rc;
+
+	dbt_set(&key, addr, strlen(addr));
+	if (id == 0) {
+		rc = db->del(db, tx(txn), &key, 0);
+		return map_err(st, rc, "customer del");
+	}
+	if ((rc = db->cursor(db, tx(txn), &c, 0)) != 0)
+		return map_err(st, rc, "cursor");
+	sg_key_u64(k, id);
+	dbt_set(&val, k, 8);
+	rc = c->get(c, &key, &val, DB_GET_BOTH | rmw(txn));
+	if (rc == 0)
+		rc = c->del(c, 0);
+	c->close(c);
+	return map_err(st, rc, "customer del");
+}
+
+int
+sg_store_customer_del(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id)
+{
+	GATED(st, customer_del_in(st, txn, addr, id));
+}
+
+static int
+kv_del_in(struct sg_store *st, struct sg_txn *txn, const char *name)
+{
+	char *k = sg_xasprintf(SG_META_KV, name);
+	DBT key;
+	int rc;
+
+	dbt_set(&key, k, strlen(k));
+	rc = st->db[SG_TB_META]->del(st->db[SG_TB_META], tx(txn), &key, 0);
+	free(k);
+	return map_err(st, rc, "kv del");
+}
+
+int
+sg_store_kv_del(struct sg_store *st, struct sg_txn *txn, const char *name)
+{
+	GATED(st, kv_del_in(st, txn, name));
+}
+
+static DB_SEQUENCE *
+seq_handle(struct sg_store *st, const char *name)
+{
+	if (strcmp(name, SG_META_SEQ_TICKET) == 0)
+		return st->seq;
+	if (strcmp(name, SG_META_SEQ_JOB) == 0)
+		return st->jobseq;
+	return NULL;
+}
+
+static int
+seq_peek_in(struct sg_store *st, const char *name, uint64_t *next)
+{
+	DB_SEQUENCE *s = seq_handle(st, name);
+	DB_SEQUENCE_STAT *sp = NULL;
+	int rc;
+
+	if (s == NULL)
+		return SG_STORE_ERROR;
+	if ((rc = s->stat(s, &sp, 0)) != 0)
+		return map_err(st, rc, "sequence stat");
+	*next = (uint64_t)sp->st_value;
+	free(sp);
+	return 0;
+}
+
+int
+sg_store_seq_peek(struct sg_store *st, const char *name, uint64_t *next)
+{
+	GATED(st, seq_peek_in(st, name, next));
+}
+
+static int
+seq_advance_in(struct sg_store *st, const char *name, uint64_t next)
+{
+	DB_SEQUENCE *s = seq_handle(st, name);
+	uint64_t cur;
+	db_seq_t got;
+	int rc;
+
+	if (s == NULL || (rc = seq_peek_in(st, name, &cur)) != 0)
+		return SG_STORE_ERROR;
+	while (cur < next) {
+		uint64_t step = next - cur > INT32_MAX ? INT32_MAX : next - cur;
+		if ((rc = s->get(s, NULL, (int32_t)step, &got, 0)) != 0)
+			return map_err(st, rc, "sequence advance");
+		cur += step;
+	}
+	return 0;
+}
+
+int
+sg_store_seq_advance(struct sg_store *st, const char *name, uint64_t next)
+{
+	GATED(st, seq_advance_in(st, name, next));
+}
+
+struct empty_walk {
+	int empty;
+};
+
+static int
+meta_not_seq(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
+{
+	struct empty_walk *w = arg;
+
+	(void)v;
+	(void)vl;
+	if ((kl == strlen(SG_META_SEQ_TICKET) && memcmp(k, SG_META_SEQ_TICKET, kl) == 0) ||
+	    (kl == strlen(SG_META_SEQ_JOB) && memcmp(k, SG_META_SEQ_JOB, kl) == 0))
+		return 0;
+	w->empty = 0;
+	return 1;
+}
+
+static int
+any_key(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
+{
+	(void)k;
+	(void)kl;
+	(void)v;
+	(void)vl;
+	((struct empty_walk *)arg)->empty = 0;
+	return 1;
+}
+
+int
+sg_store_is_empty(struct sg_store *st, int *empty)
+{
+	struct empty_walk w = { 1 };
+	uint64_t a = 1, b = 1;
+	int rc = 0;
+
+	for (int t = 0; rc == 0 && w.empty && t < SG_TB_COUNT; t++) {
+		rc = sg_store_table_walk(st, NULL, (enum sg_table)t, t == SG_TB_META ? meta_not_seq : any_key, &w);
+		if (rc == 1)
+			rc = 0;
+	}
+	if (rc == 0 && w.empty && (rc = sg_store_seq_peek(st, SG_META_SEQ_TICKET, &a)) == 0)
+		rc = sg_store_seq_peek(st, SG_META_SEQ_JOB, &b);
+	*empty = w.empty && a <= 1 && b <= 1;
+	return rc;
+}

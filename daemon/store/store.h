@@ -56,6 +56,7 @@
 #define SG_STORE_NOTFOUND 1
 #define SG_STORE_DEADLOCK 2
 #define SG_STORE_ERROR    3
+#define SG_STORE_EXISTS   4     /* sg_store_table_put: the key is there */
 
 #define SG_STORE_NOSYNC   0x1u
 
@@ -145,6 +146,34 @@ int sg_store_index_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t
 
 int sg_store_meta_get(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t *v);
 int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, uint64_t v);
+
+/*
+ * Whole tables, by key and value bytes (export, import, erasure; the
+ * layouts are schema.h's and record.h's, and the caller keeps indexes in
+ * step). walk: every pair of table t in key order, as sg_store_index_walk
+ * (cb's non-zero return stops the walk and is returned; cb may use the
+ * store only in the same txn). put: a new key (SG_STORE_EXISTS when it is
+ * there; customers.db: a new pair). replace: put or overwrite (not
+ * customers.db). del: a key (not customers.db; SG_STORE_NOTFOUND).
+ */
+int sg_store_table_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store_index_cb *cb, void *arg);
+int sg_store_table_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen,
+		       const void *val, size_t vlen);
+int sg_store_table_replace(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen,
+			   const void *val, size_t vlen);
+int sg_store_table_del(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen);
+/* Remove (addr, id) from customers.db, or every pair of addr when id is
+ * 0. SG_STORE_NOTFOUND when there was none. */
+int sg_store_customer_del(struct sg_store *st, struct sg_txn *txn, const char *addr, uint64_t id);
+int sg_store_kv_del(struct sg_store *st, struct sg_txn *txn, const char *key);
+/* The sequences SG_META_SEQ_TICKET and SG_META_SEQ_JOB: peek reads the
+ * next value to be handed out (as stored); advance moves it forward to
+ * next (never back), outside a transaction (import). */
+int sg_store_seq_peek(struct sg_store *st, const char *name, uint64_t *next);
+int sg_store_seq_advance(struct sg_store *st, const char *name, uint64_t next);
+/* *empty = 1 when no table holds a key besides the two sequences, and
+ * neither sequence has handed out an id. */
+int sg_store_is_empty(struct sg_store *st, int *empty);
 
 /* Maintenance (CLI). verify: DB->verify of every file, report to fp;
  * run it while no daemon writes. backup: DB_ENV->backup (hot, consistent:

@@ -25,6 +25,7 @@ static const char *const type_names[SG_EV_COUNT] = {
 	[SG_EV_PARTICIPANTS] = "participants", [SG_EV_MSGID_REUSED] = "msgid-reused",
 	[SG_EV_REPLY] = "reply", [SG_EV_RATING] = "rating", [SG_EV_STATUS_SENT] = "status-sent",
 	[SG_EV_MERGED] = "merged",
+	[SG_EV_ERASED] = "erased",
 };
 
 static struct {

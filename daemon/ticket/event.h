@@ -71,6 +71,7 @@ enum sg_event_type {
 	SG_EV_RATING,           /* "rating": the customer's 1-5 and comment */
 	SG_EV_STATUS_SENT,      /* "status-sent": a status notice queued to the customer */
 	SG_EV_MERGED,           /* "merged": one ticket merged into another (on both) */
+	SG_EV_ERASED,           /* "erased": personal data removed (retention, forget); names no one */
 	SG_EV_COUNT
 };
 

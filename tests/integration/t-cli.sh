@@ -42,7 +42,7 @@ is "$out" "duplicate ticket 1: Message-ID <qs-03.alice@customer.example> already
 out=$(cli ingest --to sales@example.com "$m/06-not-support.eml")
 is "$out" "ignored: no support recipient" "non-support recipient ignored"
 cli ingest "$dir/missing.eml" >/dev/null 2>"$dir/err"
-is "$?" 1 "missing file: exit 1"
+is "$?" 66 "missing file: exit 66 (EX_NOINPUT)"
 ok "missing file: clear error" grep -q "missing.eml: No such file" "$dir/err"
 
 show=$(cli show 1)

@@ -5,7 +5,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -70,10 +74,94 @@ test_context(void)
 	ok(strstr(out, "debug: store: invisible") != NULL, "debug shown at debug");
 }
 
+/* A private syslog receiver: a unix datagram socket in a temp dir. */
+static int
+receiver(char *path, size_t size)
+{
+	struct sockaddr_un sa;
+	char dir[] = "/tmp/test-log.XXXXXX";
+	int fd;
+
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, size, "%s/log.sock", dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		return -1;
+	struct timeval tv = { 2, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static const char *
+receive(int fd)
+{
+	static char buf[4096];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void
+test_syslog(void)
+{
+	char path[200], want[64], dir[200];
+	int fd = receiver(path, sizeof(path));
+	const char *got;
+
+	ok(fd >= 0, "receiver bound");
+	if (fd < 0)
+		return;
+	sg_log_set_level(SG_LOG_INFO);
+	is_int(sg_log_open_syslog_at("test-log", "nonesuch", path), -1, "unknown facility refused");
+	is_int(sg_log_open_syslog_at("test-log", "mail", path), 0, "syslog on our socket");
+	is_str(sg_log_target(), path, "target is the socket");
+	sg_log_ctx(SG_LOG_WARN, "milter", "4Xyz12", 1234, "hello %d", 7);
+	got = receive(fd);
+	snprintf(want, sizeof(want), "<%d>", LOG_MAIL | LOG_WARNING);
+	ok(strncmp(got, want, strlen(want)) == 0, "mail.warning priority first: %s", got);
+	snprintf(want, sizeof(want), " test-log[%ld]: ", (long)getpid());
+	ok(strstr(got, want) != NULL, "program and pid");
+	ok(strstr(got, "warn: milter: qid=4Xyz12 ticket=1234 hello 7") != NULL, "the same line as on stderr");
+	ok(strchr(got, '\n') == NULL, "one datagram, no newline");
+	sg_log(SG_LOG_ERROR, "store", "bad");
+	got = receive(fd);
+	snprintf(want, sizeof(want), "<%d>", LOG_MAIL | LOG_ERR);
+	ok(strncmp(got, want, strlen(want)) == 0, "mail.err: %s", got);
+	sg_debug("store", "invisible");
+	sg_info("ingest", "visible");
+	got = receive(fd);
+	ok(strstr(got, "info: ingest: visible") != NULL && strncmp(got, "<22>", 4) == 0, "debug filtered, info sent: %s",
+	   got);
+	is_int(sg_log_open_syslog_at("test-log", "local3", path), 0, "another facility");
+	sg_info("x", "y");
+	got = receive(fd);
+	snprintf(want, sizeof(want), "<%d>", LOG_LOCAL3 | LOG_INFO);
+	ok(strncmp(got, want, strlen(want)) == 0, "local3.info: %s", got);
+	/* The receiver goes away: the line is not lost, it goes to stderr. */
+	close(fd);
+	unlink(path);
+	char *out = capture(emit_ctx);
+	ok(strstr(out, "test-log[") != NULL && strstr(out, "warn: milter: qid=4Xyz12 ticket=1234 hello 7\n") != NULL,
+	   "no syslog: the line on stderr: %s", out);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+	sg_log_open_stderr("test-log");
+	is_str(sg_log_target(), "stderr", "back to stderr");
+}
+
 static const struct sg_test tests[] = {
 	{ "levels", test_levels },
 	{ "safe-string", test_safe_string },
 	{ "context", test_context },
+	{ "syslog", test_syslog },
 };
 
 int

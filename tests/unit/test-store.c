@@ -807,6 +807,95 @@ test_recover_refused(void)
 	ok(sg_store_recover(dir) == 0, "recover: runs once alone");
 }
 
+
+/* Whole tables (export/import), erasure helpers, sequences, emptiness. */
+static int
+count_pairs(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
+{
+	(void)k;
+	(void)kl;
+	(void)v;
+	(void)vl;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+stop_at_first(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
+{
+	(void)v;
+	(void)vl;
+	snprintf(arg, 64, "%.*s", (int)kl, (const char *)k);
+	return 5;
+}
+
+static void
+test_tables(void)
+{
+	char *sd = sg_xasprintf("%s/tables", sg_test_dir());
+	struct sg_store *st;
+	struct sg_txn *txn = NULL;
+	int empty = 0, n = 0;
+	uint64_t next = 0, id = 0, *ids = NULL;
+	size_t nids = 0;
+	char first[64] = "", *v = NULL;
+	size_t vlen = 0;
+
+	ok(sg_store_open(sd, SG_STORE_NOSYNC, &st) == 0, "tables: store");
+	is_int(sg_store_is_empty(st, &empty), 0, "tables: emptiness read");
+	is_int(empty, 1, "tables: a new store is empty (its sequences do not count)");
+	is_int(sg_store_seq_peek(st, SG_META_SEQ_TICKET, &next), 0, "tables: peek");
+	is_int((int)next, 1, "tables: the ticket sequence starts at 1");
+	is_int(sg_store_seq_peek(st, "seq:nonesuch", &next), SG_STORE_ERROR, "tables: unknown sequence");
+
+	sg_store_txn_begin(st, &txn);
+	is_int(sg_store_table_put(st, txn, SG_TB_META, "b-key", 5, "1", 1), 0, "tables: put");
+	is_int(sg_store_table_put(st, txn, SG_TB_META, "a-key", 5, "2", 1), 0, "tables: put another");
+	is_int(sg_store_table_put(st, txn, SG_TB_META, "a-key", 5, "3", 1), SG_STORE_EXISTS, "tables: put refuses a key twice");
+	is_int(sg_store_table_replace(st, txn, SG_TB_META, "a-key", 5, "4", 1), 0, "tables: replace overwrites");
+	is_int(sg_store_customer_add(st, txn, "x@example.com", 7), 0, "tables: customer 7");
+	is_int(sg_store_customer_add(st, txn, "x@example.com", 8), 0, "tables: customer 8");
+	is_int(sg_store_table_put(st, txn, SG_TB_CUSTOMERS, "x@example.com", 13, "\0\0\0\0\0\0\0\x08", 8),
+	       SG_STORE_EXISTS, "tables: a customers pair twice is refused");
+	is_int(sg_store_kv_put(st, txn, "ack:x@example.com", "t", 1), 0, "tables: kv");
+	is_int(sg_store_txn_commit(&txn), 0, "tables: commit");
+	is_int(sg_store_is_empty(st, &empty), 0, "tables: emptiness read again");
+	is_int(empty, 0, "tables: not empty any more");
+
+	is_int(sg_store_table_walk(st, NULL, SG_TB_META, count_pairs, &n), 0, "tables: walk meta");
+	is_int(n, 5, "tables: two sequences, two keys, one kv");
+	is_int(sg_store_table_walk(st, NULL, SG_TB_META, stop_at_first, first), 5, "tables: a callback's answer stops the walk");
+	is_str(first, "a-key", "tables: key order");
+	is_int(sg_store_meta_get(st, NULL, "a-key", &id), SG_STORE_ERROR, "tables: (a 1-byte value is not a u64)");
+
+	sg_store_txn_begin(st, &txn);
+	is_int(sg_store_customer_del(st, txn, "x@example.com", 7), 0, "tables: one customers pair removed");
+	is_int(sg_store_customer_del(st, txn, "x@example.com", 7), SG_STORE_NOTFOUND, "tables: ... only once");
+	is_int(sg_store_kv_del(st, txn, "ack:x@example.com"), 0, "tables: kv removed");
+	is_int(sg_store_kv_del(st, txn, "ack:x@example.com"), SG_STORE_NOTFOUND, "tables: ... only once");
+	is_int(sg_store_table_del(st, txn, SG_TB_META, "b-key", 5), 0, "tables: del");
+	is_int(sg_store_table_del(st, txn, SG_TB_CUSTOMERS, "x@example.com", 13), SG_STORE_ERROR,
+	       "tables: del refuses customers.db (pairs)");
+	is_int(sg_store_txn_commit(&txn), 0, "tables: commit");
+	is_int(sg_store_customer_tickets(st, NULL, "x@example.com", &ids, &nids), 0, "tables: customer lookup");
+	ok(nids == 1 && ids[0] == 8, "tables: ticket 8 is left");
+	free(ids);
+	is_int(sg_store_kv_get(st, NULL, "ack:x@example.com", &v, &vlen), SG_STORE_NOTFOUND, "tables: kv gone");
+	sg_store_txn_begin(st, &txn);
+	is_int(sg_store_customer_del(st, txn, "x@example.com", 0), 0, "tables: every pair of an address");
+	is_int(sg_store_txn_commit(&txn), 0, "tables: commit");
+	is_int(sg_store_customer_tickets(st, NULL, "x@example.com", &ids, &nids), SG_STORE_NOTFOUND, "tables: none left");
+
+	is_int(sg_store_seq_advance(st, SG_META_SEQ_TICKET, 100000), 0, "tables: advance the ticket sequence");
+	is_int(sg_store_seq_peek(st, SG_META_SEQ_TICKET, &next), 0, "tables: peek again");
+	is_int((int)next, 100000, "tables: next id is 100000");
+	is_int(sg_store_seq_advance(st, SG_META_SEQ_TICKET, 5), 0, "tables: advancing backwards...");
+	sg_store_ticket_new_id(st, NULL, &id);
+	is_int((int)id, 100000, "tables: ... changes nothing: the next id is still 100000");
+	sg_store_close(&st);
+	free(sd);
+}
+
 static const struct sg_test tests[] = {
 	{ "create", test_create },
 	{ "messages", test_messages },
@@ -827,6 +916,7 @@ static const struct sg_test tests[] = {
 	{ "threads", test_threads },
 	{ "durable", test_durable },
 	{ "recover-refused", test_recover_refused },
+	{ "tables", test_tables },
 };
 
 int
