@@ -138,9 +138,9 @@ done
 # outbound queue drained into Postfix, Postfix's queue empty); says why
 # when not.
 qs_settle() {
-	if ! sg_wait_for "test \$($(printf %q "$run/supportgate") queue 2>/dev/null | grep -c '^ *[0-9]') -eq 0" 30; then
+	if ! sg_wait_for "test \$($(printf %q "$run/supportgate") outbox 2>/dev/null | grep -c '^ *[0-9]') -eq 0" 30; then
 		echo "quickstart: the outbound queue still holds mail after 30 s (run/supportgate outbox):" >&2
-		"$run/supportgate" queue >&2
+		"$run/supportgate" outbox >&2
 		sg_show_log "supportgated" "$run/supportgated.log"
 	fi
 	if ! sg_postfix_wait_empty "$run/postfix" 30; then
