@@ -28,6 +28,25 @@ is_open(enum sg_status s)
 	return s == SG_ST_NEW || s == SG_ST_OPEN || s == SG_ST_PENDING;
 }
 
+/* The SLA fields a status move keeps (model/ticket.h): resolved_at, the
+ * pause in pending, reopens. */
+static void
+sla_status_fields(struct sg_op *op, struct sg_ticket *t, enum sg_status from, enum sg_status to)
+{
+	if (from == SG_ST_PENDING && t->paused_since != 0) {
+		int64_t secs = op->now > t->paused_since ? op->now - t->paused_since : 0;
+		t->paused_secs += secs;
+		t->paused_bsecs += secs;   /* calendar = business time on a 24x7 tier */
+		t->paused_since = 0;
+	}
+	if (to == SG_ST_PENDING)
+		t->paused_since = op->now;
+	if (to == SG_ST_RESOLVED)
+		t->resolved_at = op->now;
+	if ((from == SG_ST_RESOLVED || from == SG_ST_CLOSED) && is_open(to))
+		t->reopens++;
+}
+
 int
 sg_op_status(struct sg_op *op, struct sg_ticket *t, enum sg_status to, const char *reason, const char **why)
 {
@@ -43,6 +62,7 @@ sg_op_status(struct sg_op *op, struct sg_ticket *t, enum sg_status to, const cha
 	t->status = to;
 	t->closed_at = to == SG_ST_CLOSED ? op->now : 0;
 	t->updated = op->now;
+	sla_status_fields(op, t, from, to);
 	if (t->assignee != NULL && is_open(from) != is_open(to))
 		rc = sg_assign_count(op->st, op->txn, t->assignee, op->now, is_open(to) ? +1 : -1);
 	if (rc == 0)

@@ -277,7 +277,40 @@ test_racing_copies(void)
 		sg_decision_clear(&r[i].d);
 }
 
+/* The SLA fields a status move keeps (model/ticket.h), through set. */
+static void
+test_status_fields(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_ticket t = { 0 };
+
+	ingest("From: sf@customer.example\r\nSubject: fields\r\nMessage-ID: <sf1@customer.example>\r\n\r\nhi\r\n",
+	       "sf@customer.example", &d);
+	uint64_t id = d.ticket;
+	sg_decision_clear(&d);
+	is_int(change(id, "status", "pending"), 0, "to pending");
+	sg_store_ticket_get(st, NULL, id, &t);
+	ok(t.paused_since > 0 && t.paused_secs == 0, "pending: paused_since set");
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "resolved"), 0, "pending -> resolved");
+	sg_store_ticket_get(st, NULL, id, &t);
+	ok(t.paused_since == 0 && t.resolved_at > 0 && t.reopens == 0, "resolved: pause over, resolved_at set");
+	int64_t res = t.resolved_at;
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "open"), 0, "reopen");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_int(t.reopens, 1, "resolved -> open counts a reopen");
+	is_int(t.resolved_at, res, "resolved_at kept after the reopen");
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "closed"), 0, "close");
+	is_int(change(id, "status", "open"), 0, "reopen a closed one");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_int(t.reopens, 2, "closed -> open counts too");
+	sg_ticket_clear(&t);
+}
+
 static const struct sg_test tests[] = {
+	{ "status-fields", test_status_fields },
 	{ "event-names", test_event_names },
 	{ "ops-and-counters", test_ops_and_counters },
 	{ "subscriber-in-transaction", test_subscriber_in_transaction },
