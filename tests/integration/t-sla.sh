@@ -59,4 +59,40 @@ is "$?" 0 "set N reason TEXT"
 is "$(cli show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["overdue_reason"])')" \
 	"waiting for the bank" "the reason is the agent's now"
 ok "shipped example rules load" cli rules check "$top_srcdir/rules/examples/supportgate.rules"
+
+# The daemon's own timer, its clock moved on by libfaketime: a second
+# ticket's first response breached at +2h, nothing again after a
+# restart at the same time, the resolution warning at +9h.
+ftlib=""
+for f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
+	[ -f "$f" ] && ftlib=$f && break
+done
+if [ -z "$ftlib" ] || [ ! -x "${SG_DAEMON:-./supportgated}" ]; then
+	skip 7 "libfaketime (Debian package faketime) or supportgated missing: the daemon's SLA timer is not run"
+	done_testing
+	exit 0
+fi
+sed 's/sla-1@/sla-2@/; s/^Subject: .*/Subject: Invoice twice/' "$dir/new.eml" > "$dir/new2.eml"
+is "$(cli ingest "$dir/new2.eml")" "new ticket 2: new ticket" "a second ticket"
+sg_conf_write "$dir/sgd.conf" "local:$dir/sg.sock" "rules_file = \"$dir/t.rules\"" \
+	"template_dir = \"$top_srcdir/templates\"" "db_sync = false" "smtp_relay = \"smtp://127.0.0.1:1\""
+sed -i "s|^state_dir = .*|state_dir = \"$dir/state\"|" "$dir/sgd.conf"
+log=$dir/daemon.log
+later() {  # OFFSET: (re)start the daemon with its clock moved on
+	sg_daemon_stop
+	LD_PRELOAD=$ftlib FAKETIME="$1" DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		sg_daemon_start "$dir/sgd.conf" "$log"
+}
+events2() { cli show 2 --json | python3 -c 'import json,sys; print(" ".join(e["type"] for e in json.load(sys.stdin)["events"] if e["type"].startswith("sla-")))'; }
+ok "daemon started 2 hours later" later +2h
+sg_wait_for "grep -q 'ticket=2 SLA first-response threshold fired' $log" 20
+is "$(events2)" "sla-breach" "the daemon's timer fired the breach (the warning is past too)"
+ok "daemon restarted at the same time" later +2h
+sleep 2
+is "$(grep -c 'ticket=2 SLA' "$log")" 1 "after the restart nothing fires again"
+ok "daemon restarted 9 hours later" later +9h
+sg_wait_for "grep -q 'ticket=2 SLA resolution threshold fired' $log" 20
+is "$(events2)" "sla-breach sla-warning" "the resolution warning at 80% of 10h"
+sg_daemon_stop
 done_testing
