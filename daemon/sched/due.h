@@ -65,6 +65,11 @@ int sg_due_set(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t i
 	       int64_t new_due, uint64_t aux);
 int sg_due_del(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t id, int64_t due);
 int sg_due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max, sg_due_cb *cb, void *arg);
+/* The earliest entry due after `after` whose kind is in [lo, hi]: *at,
+ * or 0 when none is found within max keys (entries of other kinds are
+ * stepped over, each counting): what a timer thread sleeps until.
+ * Outside any transaction. */
+int sg_due_next(struct sg_store *st, uint8_t lo, uint8_t hi, int64_t after, size_t max, int64_t *at);
 
 /* The due entries of kind, collected (scan first, act after: the scan's
  * cursor must be closed before the caller writes). Free with

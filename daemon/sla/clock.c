@@ -204,22 +204,30 @@ sg_clock_run_once(struct sg_store *st, const struct sg_conf *c, int64_t now, siz
 }
 
 static struct sg_store *clock_store;
+static int clock_pass(void *arg);
+static struct sg_worker clock_worker = SG_WORKER_INIT(clock_pass, NULL, 60);
+
+/* Keys stepped over looking for the next timer (jobs' entries lie
+ * between): past that the thread simply wakes at its period. */
+#define SG_CLOCK_PEEK 256
 
 static int
 clock_pass(void *arg)
 {
 	struct sg_conf *c = sg_conf_current();
+	int64_t now = (int64_t)time(NULL), next = 0;
 
 	(void)arg;
-	if (c != NULL && sg_clock_run_once(clock_store, c, (int64_t)time(NULL), NULL) != 0)
+	if (c != NULL && sg_clock_run_once(clock_store, c, now, NULL) != 0)
 		sg_log(SG_LOG_WARN, MOD, "timer pass failed; next pass in a minute");
-	if (c != NULL && sg_clock_run_sla(clock_store, c, (int64_t)time(NULL), NULL) != 0)
-		sg_log(SG_LOG_WARN, MOD, "SLA timer pass failed; next pass soon");
+	if (c != NULL && sg_clock_run_sla(clock_store, c, now, NULL) != 0)
+		sg_log(SG_LOG_WARN, MOD, "SLA timer pass failed; next pass in a minute");
 	sg_conf_unref(&c);
+	/* wake for the next timer when it comes before the period is over */
+	if (sg_due_next(clock_store, SG_DUE_AUTOCLOSE, SG_DUE_SLA_RES, now, SG_CLOCK_PEEK, &next) == 0 && next > now)
+		clock_worker.wait = next - now < clock_worker.period ? (int)(next - now) : 0;
 	return 0;
 }
-
-static struct sg_worker clock_worker = SG_WORKER_INIT(clock_pass, NULL, 60);
 
 int
 sg_clock_start(struct sg_store *st)

@@ -25,8 +25,11 @@
  *   longer matches the ticket (a reply came, a rules reload moved the
  *   target) is dropped or moved. *fired counts thresholds fired.
  *   Reads only what is due (at most SG_CLOCK_BATCH entries a kind).
- * sg_clock_start()/sg_clock_stop(): the daemon's timer thread (a pass a
- *   minute: autoclose, then the SLA thresholds).
+ * sg_clock_start()/sg_clock_stop(): the daemon's timer thread: a pass
+ *   (autoclose, then the SLA thresholds) at start and then every minute,
+ *   or sooner when the next timer in the due index (sg_due_next, looking
+ *   at most SG_CLOCK_PEEK keys ahead) comes before: a timer fires within
+ *   a second of its time, or at the latest a minute after it.
  */
 #ifndef SG_CLOCK_H
 #define SG_CLOCK_H

@@ -181,6 +181,11 @@ test_dues_at_creation(void)
 	is_int(entry_at(SG_DUE_SLA_FR, id), created + 2880, "at the warning: 80%% of 1h");
 	is_int(entry_at(SG_DUE_SLA_RES, id), created + 28800, "resolution timer at 80%% of 10h");
 	ok(hdr[0] != '\0' && strstr(hdr, "+0000") != NULL, "X-Support-Due carries the due: %s", hdr);
+	int64_t next = -1;
+	is_int(sg_due_next(st, SG_DUE_AUTOCLOSE, SG_DUE_SLA_RES, created, 100, &next), 0, "next timer looked up");
+	is_int(next, created + 2880, "the timer thread would wake for the first-response warning");
+	sg_due_next(st, SG_DUE_AUTOCLOSE, SG_DUE_SLA_RES, created, 0, &next);
+	is_int(next, 0, "no key looked at: unknown (the thread keeps its period)");
 	char due[64];
 	sg_calendar_format(NULL, created + 36000, due, sizeof(due));
 	ok(job_with("c1@customer.example", due), "the acknowledgement shows the due date %s", due);
