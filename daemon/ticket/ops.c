@@ -236,9 +236,15 @@ sla_changed(struct sg_op *op, struct sg_ticket *t, const struct sg_slatime_next 
 	    const char *value, const char *what)
 {
 	char due[40] = "none";
+	int64_t fr_before = t->first_response_due, due_before = t->due;
 	int rc;
 
 	sg_slatime_compute(op->c, t);
+	/* a new target gets its own thresholds */
+	if (t->first_response_due != fr_before)
+		t->sla_fired &= (uint8_t)~(SG_SLA_FR_WARN | SG_SLA_FR_BREACH);
+	if (t->due != due_before)
+		t->sla_fired &= (uint8_t)~(SG_SLA_RES_WARN | SG_SLA_RES_BREACH);
 	t->updated = op->now;
 	if (t->due != 0)
 		sg_calendar_format(sg_slatime_calendar(op->c, t), t->due, due, sizeof(due));

@@ -51,7 +51,9 @@ int sg_op_tags(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *t
 int sg_op_untag(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags);
 int sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment);
 /* SLA tier, service: the due times afresh from the targets (slatime.h),
- * counted from the ticket's creation, and its SLA timers moved. */
+ * counted from the ticket's creation, and its SLA timers moved; a target
+ * whose due time changes may warn and breach again (its sla_fired bits
+ * are cleared). */
 int sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why);
 int sg_op_service(struct sg_op *op, struct sg_ticket *t, const char *service, const char **why);
 /* The first agent reply relayed to the customer: first_response_at (once),

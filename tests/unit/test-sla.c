@@ -247,6 +247,15 @@ test_pause_and_fire_once(void)
 	is_int(events(id, "sla-breach"), 2, "two breaches in all (first response, resolution)");
 	is_int(ticket(id)->sla_fired, 0xF, "all four bits");
 	is_int(entries(SG_DUE_SLA_RES, id) + entries(SG_DUE_SLA_FR, id), 0, "no timers left");
+
+	/* another target: its thresholds are new (the due moved) */
+	char *done = NULL, *why = NULL;
+	is_int(sg_ticket_change(st, conf, id, "service", "reset", "tester", &done, &why), 0, "service set later");
+	is_int(ticket(id)->due, c0 + 2 * 3600 + 3 * 3600, "due: the service's 2h plus the pause");
+	is_int(ticket(id)->sla_fired, SG_SLA_FR_WARN | SG_SLA_FR_BREACH, "the resolution bits cleared, first response kept");
+	is_int(entries(SG_DUE_SLA_RES, id), 1, "a resolution timer again");
+	free(done);
+	free(why);
 }
 
 static void
