@@ -38,6 +38,7 @@
 #include "ingest/ingest.h"
 #include "sla/clock.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "milter/milter.h"
 #include "outbound/outbound.h"
 #include "lib/pidfile.h"
@@ -289,6 +290,10 @@ serve(const struct sg_conf *c, struct sg_store **st)
 		sg_error(MOD, "cannot start the timer thread");
 		return -1;
 	}
+	if (sg_metrics_start(*st) != 0) {   /* metrics_file, when set */
+		sg_error(MOD, "cannot start the metrics writer");
+		return -1;
+	}
 	if (sg_imap_start(*st) != 0) {   /* the IMAP door: a thread per mailbox, none blocks the milter */
 		sg_error(MOD, "cannot start the IMAP pollers");
 		return -1;
@@ -348,6 +353,7 @@ main(int argc, char **argv)
 	if (set_up(c, foreground, &pf) == 0 && serve(c, &st) == 0)
 		rc = 0;
 	sg_imap_stop();
+	sg_metrics_stop();
 	sg_clock_stop();
 	sg_outbound_stop();
 	sg_store_close(&st);

@@ -37,11 +37,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "outbound/outbound.h"
 #include "lib/xalloc.h"
 
@@ -466,6 +468,18 @@ answer_error(SMFICTX *ctx, struct sg_msgctx *m, int rc)
 	return st;
 }
 
+/* The reply's class and the time from end of message to the reply. */
+static void
+count_reply(sfsistat st, int failed, const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sg_metrics_latency((double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+	sg_metrics_milter(failed ? SG_MX_INTERNAL_ERROR : st == SMFIS_ACCEPT ? SG_MX_ACCEPT
+			  : st == SMFIS_DISCARD ? SG_MX_DISCARD : st == SMFIS_REJECT ? SG_MX_REJECT : SG_MX_TEMPFAIL);
+}
+
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
@@ -476,7 +490,10 @@ cb_eom(SMFICTX *ctx)
 	void *map = MAP_FAILED;
 	size_t len = 0;
 	sfsistat st;
+	struct timespec t0;
+	int failed = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (m == NULL)
 		return SMFIS_ACCEPT;
 	if (m->msg_oversize) {
@@ -489,6 +506,7 @@ cb_eom(SMFICTX *ctx)
 		sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot spool message: %s",
 			   sg_action_name(m->msg_conf->on_resource_error));
 		st = action_status(ctx, m, m->msg_conf->on_resource_error, "cannot spool message");
+		failed = 1;
 		goto out;
 	}
 	if (m->msg_fd >= 0) {
@@ -497,6 +515,7 @@ cb_eom(SMFICTX *ctx)
 		    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, m->msg_fd, 0)) == MAP_FAILED) {
 			sg_log_ctx(SG_LOG_ERROR, MOD, qid_of(m), 0, "cannot map spill file: %s", strerror(errno));
 			st = action_status(ctx, m, m->msg_conf->on_resource_error, "cannot read spooled message");
+			failed = 1;
 			goto out;
 		}
 		raw = map;
@@ -514,10 +533,13 @@ cb_eom(SMFICTX *ctx)
 	int rc = sg_ingest(the_store, m->msg_conf, &in, &d);
 	st = rc == SG_ING_OK ? answer_ok(ctx, m, &d) : answer_error(ctx, m, rc);
 	sg_decision_clear(&d);
+	if (rc != SG_ING_OK)
+		failed = 1;
 out:
 	if (map != MAP_FAILED)
 		munmap(map, len);
 	sg_msgctx_free(&cc->conn_msg);
+	count_reply(st, failed, &t0);
 	return st;
 }
 

@@ -74,6 +74,12 @@ sg_cmd_config(int argc, char **argv)
 			printf("mailbox.%s = %s%s%s\t# %s\n", p->name, quote ? "\"" : "", p->def, quote ? "\"" : "",
 			       p->doc);
 		}
+		for (size_t i = 0; i < sg_conf_webhook_nparams; i++) {
+			const struct sg_param *p = &sg_conf_webhook_params[i];
+			int quote = p->type != SG_PT_INT && p->type != SG_PT_BOOL && p->type != SG_PT_STRLIST;
+			printf("webhook.%s = %s%s%s\t# %s\n", p->name, quote ? "\"" : "", p->def, quote ? "\"" : "",
+			       p->doc);
+		}
 		return 0;
 	}
 	const struct sg_conf *c = sg_cli_conf();
@@ -87,6 +93,15 @@ sg_cmd_config(int argc, char **argv)
 		for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
 			printf("\t%s = ", sg_conf_mailbox_params[i].name);
 			print_value(&c->mailboxes[m], &sg_conf_mailbox_params[i]);
+			printf("\n");
+		}
+		printf("}\n");
+	}
+	for (size_t w = 0; w < c->nwebhooks; w++) {
+		printf("webhook %s {\n", c->webhooks[w].name);
+		for (size_t i = 0; i < sg_conf_webhook_nparams; i++) {
+			printf("\t%s = ", sg_conf_webhook_params[i].name);
+			print_value(&c->webhooks[w], &sg_conf_webhook_params[i]);
 			printf("\n");
 		}
 		printf("}\n");

@@ -1,46 +1,103 @@
 /*
- * supportgate queue — the outbound queue: list, show, retry, drop, run;
+ * supportgate outbox (formerly `queue`, still accepted) — the outbound
+ * queue: list, show, retry, drop, run;
  * and supportgate template render.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "notice/ack.h"
 #include "cli.h"
+#include "cli-fmt.h"
 #include "notice/compose.h"
 #include "conf/conf.h"
-#include "outbound/outbound.h"
 #include "outbound/queue.h"
 #include "store/store.h"
 #include "templates/template.h"
 #include "mail/token.h"
 #include "lib/xalloc.h"
 
-static void
-when(int64_t t, char *buf, size_t len)
+struct job_list {
+	json_t *json;          /* array with --json */
+	size_t waiting, dead;
+	int64_t oldest;        /* creation time of the oldest job, 0 none */
+};
+
+static json_t *
+jtime(int64_t t)
 {
+	char buf[40];
 	time_t tt = (time_t)t;
 	struct tm tm;
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+
+	if (t == 0)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	return json_string(buf);
+}
+
+static json_t *
+job_json(const struct sg_job *j, int with_payload)
+{
+	json_t *o = json_object(), *rc = json_array();
+
+	for (size_t i = 0; i < j->rcpts.n; i++)
+		json_array_append_new(rc, json_string(j->rcpts.v[i]));
+	json_object_set_new(o, "id", json_integer((json_int_t)j->id));
+	json_object_set_new(o, "ticket", json_integer((json_int_t)j->ticket));
+	json_object_set_new(o, "what", json_string(j->what ? j->what : "mail"));
+	json_object_set_new(o, "state", json_string(j->state == SG_JOB_DEAD ? "dead" : "queued"));
+	json_object_set_new(o, "created", jtime(j->created));
+	json_object_set_new(o, "due", jtime(j->due));
+	json_object_set_new(o, "attempts", json_integer(j->attempts));
+	json_object_set_new(o, "mail_from", json_string(j->mail_from ? j->mail_from : ""));
+	json_object_set_new(o, "rcpts", rc);
+	json_object_set_new(o, "last_error", j->last_error ? json_string(j->last_error) : json_null());
+	if (with_payload)
+		json_object_set_new(o, "message", json_stringn_nocheck(j->payload, j->payload_len));
+	return o;
 }
 
 static int
 list_job(const struct sg_job *j, void *arg)
 {
-	char due[40];
+	struct job_list *l = arg;
+	char due[SG_CLI_TIME_LEN];
 
-	(*(int *)arg)++;
-	when(j->due, due, sizeof(due));
-	printf("%6llu  %6llu  %-6s  %-20s  %3u  %-28.28s  %s\n", (unsigned long long)j->id,
-	       (unsigned long long)j->ticket, j->state == SG_JOB_DEAD ? "dead" : "queued", due, j->attempts,
-	       j->rcpts.n ? j->rcpts.v[0] : "", j->last_error ? j->last_error : "");
+	if (j->state == SG_JOB_DEAD)
+		l->dead++;
+	else
+		l->waiting++;
+	if (l->oldest == 0 || (j->created != 0 && j->created < l->oldest))
+		l->oldest = j->created;
+	if (l->json != NULL) {
+		json_array_append_new(l->json, job_json(j, 0));
+		return 0;
+	}
+	printf("%6llu  %6llu  %-6s  %-20s  %3u  ", (unsigned long long)j->id, (unsigned long long)j->ticket,
+	       j->state == SG_JOB_DEAD ? "dead" : "queued", sg_cli_time(j->due, due, sizeof(due)), j->attempts);
+	sg_cli_cell(stdout, j->rcpts.n ? j->rcpts.v[0] : "", 28);
+	fputs("  ", stdout);
+	sg_cli_cell(stdout, j->last_error ? j->last_error : "", 0);
+	fputc('\n', stdout);
 	return 0;
+}
+
+static void
+json_print(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(v);
 }
 
 static int
@@ -106,6 +163,41 @@ collect_ids(const struct sg_job *j, void *arg)
 	return 0;
 }
 
+/* `outbox run`: the delivery pass is supportgate-outbox's (the one
+ * program that links libcurl): the one beside this program (a build
+ * tree), else the installed one. */
+static int
+run_helper(const struct sg_conf *c)
+{
+	char self[4096], path[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *const args[] = { "supportgate-outbox", (char *)sg_cli_conf_path(), NULL };
+
+	path[0] = '\0';
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/supportgate-outbox", self);
+		}
+	}
+	if (path[0] == '\0' || access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "%s/supportgate-outbox", SG_PKGLIBEXECDIR);
+	sg_cli_not_as_root(c);
+	fflush(stdout);
+	execv(path, args);
+	fprintf(stderr, "supportgate: cannot run %s: %s\n", path, strerror(errno));
+	return 1;
+}
+
+int
+sg_cmd_queue_alias(int argc, char **argv)
+{
+	fprintf(stderr, "supportgate: 'queue' is now 'outbox' (the old name goes in a later release)\n");
+	return sg_cmd_queue(argc, argv);
+}
+
 int
 sg_cmd_queue(int argc, char **argv)
 {
@@ -114,24 +206,32 @@ sg_cmd_queue(int argc, char **argv)
 	uint64_t id;
 	int rc = 0;
 
+	int json = argc > 1 && strcmp(argv[argc - 1], "--json") == 0;
+	if (json)
+		argc--;
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
-		int n = 0;
+		struct job_list l = { .json = json ? json_array() : NULL };
 		st = sg_cli_store(c);
-		printf("%6s  %6s  %-6s  %-20s  %3s  %-28s  %s\n", "JOB", "TICKET", "STATE", "DUE", "TRY", "TO", "LAST ERROR");
-		rc = sg_store_job_foreach(st, list_job, &n);
+		if (!json)
+			printf("%6s  %6s  %-6s  %-20s  %3s  %-28s  %s\n", "JOB", "TICKET", "STATE", "DUE", "TRY", "TO",
+			       "LAST ERROR");
+		rc = sg_store_job_foreach(st, list_job, &l);
 		sg_store_close(&st);
+		if (json) {
+			json_print(l.json);
+		} else {
+			char old[SG_CLI_TIME_LEN];
+			printf("-- %zu job(s) waiting, %zu dead", l.waiting, l.dead);
+			if (l.oldest != 0)
+				printf(", oldest from %s", sg_cli_time(l.oldest, old, sizeof(old)));
+			printf(" --\n");
+		}
 		return rc == 0 ? 0 : 1;
 	}
-	if (strcmp(argv[1], "run") == 0 && argc == 2) {
-		struct sg_outbound_stats s;
-		st = sg_cli_store(c);
-		rc = sg_outbound_run_once(st, c, &s);
-		printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
-		sg_store_close(&st);
-		return rc == 0 ? 0 : 1;
-	}
+	if (strcmp(argv[1], "run") == 0 && argc == 2)
+		return run_helper(c);
 	if (argc != 3)
-		return sg_cli_usage("queue", 2);
+		return sg_cli_usage("outbox", 2);
 	st = sg_cli_store(c);
 	if (strcmp(argv[1], "retry") == 0 && strcmp(argv[2], "--all") == 0) {
 		struct idlist l = { 0 };
@@ -145,16 +245,27 @@ sg_cmd_queue(int argc, char **argv)
 		rc = -2;
 	} else if (strcmp(argv[1], "show") == 0) {
 		struct sg_job j;
-		if ((rc = sg_store_job_get(st, NULL, id, &j)) == 0) {
-			char cr[40], du[40];
-			when(j.created, cr, sizeof(cr));
-			when(j.due, du, sizeof(du));
+		if ((rc = sg_store_job_get(st, NULL, id, &j)) == 0 && json) {
+			json_print(job_json(&j, 1));
+			sg_job_clear(&j);
+		} else if (rc == 0) {
+			char cr[SG_CLI_TIME_LEN], du[SG_CLI_TIME_LEN];
+			sg_cli_time(j.created, cr, sizeof(cr));
+			sg_cli_time(j.due, du, sizeof(du));
 			printf("Job %llu (%s) for ticket %llu: %s, created %s, due %s, %u attempt(s)\n",
 			       (unsigned long long)j.id, j.what ? j.what : "mail", (unsigned long long)j.ticket,
 			       j.state == SG_JOB_DEAD ? "dead letter" : "queued", cr, du, j.attempts);
-			printf("Last error: %s\nMAIL FROM:<%s>\n", j.last_error ? j.last_error : "-", j.mail_from ? j.mail_from : "");
-			for (size_t i = 0; i < j.rcpts.n; i++)
-				printf("RCPT TO:<%s>\n", j.rcpts.v[i]);
+			printf("Last error: %s\n", j.last_error ? j.last_error : "-");
+			if (j.kind == SG_JOB_WEBHOOK) {   /* rcpts: webhook:NAME; mail_from: the event type */
+				const char *name = j.rcpts.n ? j.rcpts.v[0] + strcspn(j.rcpts.v[0], ":") : "";
+				const struct sg_webhook *w = *name ? sg_conf_webhook(c, name + 1) : NULL;
+				printf("POST %s (webhook %s), event %s\n", w ? w->url : "(not configured)",
+				       *name ? name + 1 : "?", j.mail_from ? j.mail_from : "?");
+			} else {
+				printf("MAIL FROM:<%s>\n", j.mail_from ? j.mail_from : "");
+				for (size_t i = 0; i < j.rcpts.n; i++)
+					printf("RCPT TO:<%s>\n", j.rcpts.v[i]);
+			}
 			printf("\n");
 			fwrite(j.payload, 1, j.payload_len, stdout);
 			sg_job_clear(&j);
@@ -172,7 +283,7 @@ sg_cmd_queue(int argc, char **argv)
 	}
 	sg_store_close(&st);
 	if (rc == -2)
-		return sg_cli_usage("queue", 2);
+		return sg_cli_usage("outbox", 2);
 	if (rc == SG_STORE_NOTFOUND)
 		fprintf(stderr, "supportgate: no such job\n");
 	return rc == 0 ? 0 : 1;

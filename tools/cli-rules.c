@@ -7,14 +7,18 @@
 #include <errno.h>
 #include <glib.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "notice/ack.h"
 #include "mail/address.h"
 #include "cli.h"
+#include "cli-fmt.h"
 #include "ticket/assign.h"
 #include "ticket/ops.h"
 #include "conf/conf.h"
@@ -123,60 +127,158 @@ sg_cmd_rules(int argc, char **argv)
 	return sg_cli_usage("rules", 2);
 }
 
+static int
+json_flag(int argc, char **argv, const char *name, int *json)
+{
+	*json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	return argc == 1 || *json ? 0 : sg_cli_usage(name, 2);
+}
+
+static void
+json_print(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(v);
+}
+
+static const char *
+strategy_name(int s)
+{
+	return s == SG_STRAT_ROUND_ROBIN ? "round-robin" : s == SG_STRAT_LEAST_OPEN ? "least-open" : "none";
+}
+
 int
 sg_cmd_queues(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
-		return sg_cli_usage("queues", 2);
+	int json;
+	if (json_flag(argc, argv, "queues", &json) != 0)
+		return 2;
 	const struct sg_conf *c = sg_cli_conf();
-	if (c->rules == NULL) {
+	size_t n = c->rules ? sg_rules_nqueues(c->rules) : 0;
+	json_t *arr = json ? json_array() : NULL;
+	if (!json && c->rules == NULL) {
 		printf("no rules_file: every ticket goes to the queue 'default'\n");
 		return 0;
 	}
-	printf("%-16s %-30s %-12s %-8s %s\n", "QUEUE", "MAILBOX", "STRATEGY", "SLA", "AGENTS");
-	for (size_t i = 0; i < sg_rules_nqueues(c->rules); i++) {
+	if (!json)
+		printf("%-16s  %-30s  %-12s  %-8s  %s\n", "QUEUE", "MAILBOX", "STRATEGY", "SLA", "AGENTS");
+	for (size_t i = 0; i < n; i++) {
 		const struct sg_queue_def *q = sg_rules_queue_at(c->rules, i);
-		printf("%-16s %-30s %-12s %-8s", q->name, q->mailbox ? q->mailbox : "-",
-		       q->strategy == SG_STRAT_ROUND_ROBIN ? "round-robin" : q->strategy == SG_STRAT_LEAST_OPEN ? "least-open" : "none",
-		       q->sla ? q->sla : "-");
+		if (json) {
+			json_t *o = json_object(), *ag = json_array();
+			for (size_t j = 0; j < q->agents.n; j++)
+				json_array_append_new(ag, json_string(q->agents.v[j]));
+			json_object_set_new(o, "name", json_string(q->name));
+			json_object_set_new(o, "mailbox", q->mailbox ? json_string(q->mailbox) : json_null());
+			json_object_set_new(o, "strategy", json_string(strategy_name(q->strategy)));
+			json_object_set_new(o, "sla", q->sla ? json_string(q->sla) : json_null());
+			json_object_set_new(o, "manager", q->manager ? json_string(q->manager) : json_null());
+			json_object_set_new(o, "blind", json_boolean(q->blind));
+			json_object_set_new(o, "agents", ag);
+			json_array_append_new(arr, o);
+			continue;
+		}
+		sg_cli_cell(stdout, q->name, 16);
+		fputs("  ", stdout);
+		sg_cli_cell(stdout, q->mailbox ? q->mailbox : "-", 30);
+		printf("  %-12s  ", strategy_name(q->strategy));
+		sg_cli_cell(stdout, q->sla ? q->sla : "-", 8);
+		fputs(" ", stdout);
 		for (size_t j = 0; j < q->agents.n; j++)
 			printf(" %s", q->agents.v[j]);
 		printf("\n");
 	}
+	if (json)
+		json_print(arr);
+	else
+		printf("-- %zu queue(s) --\n", n);
 	return 0;
 }
 
 int
 sg_cmd_agents(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
-		return sg_cli_usage("agents", 2);
+	int json;
+	if (json_flag(argc, argv, "agents", &json) != 0)
+		return 2;
 	const struct sg_conf *c = sg_cli_conf();
-	if (c->rules == NULL || sg_rules_nagents(c->rules) == 0) {
+	size_t n = c->rules ? sg_rules_nagents(c->rules) : 0;
+	if (!json && n == 0) {
 		printf("no agents declared\n");
 		return 0;
 	}
 	struct sg_store *st = sg_cli_store(c);
 	int64_t now = (int64_t)time(NULL);
-	printf("%-32s %-24s %-5s %6s %8s\n", "AGENT", "NAME", "AWAY", "OPEN", "TODAY");
-	for (size_t i = 0; i < sg_rules_nagents(c->rules); i++) {
+	json_t *arr = json ? json_array() : NULL;
+	if (!json)
+		printf("%-32s  %-24s  %-5s  %6s  %8s\n", "AGENT", "NAME", "AWAY", "OPEN", "TODAY");
+	for (size_t i = 0; i < n; i++) {
 		const struct sg_agent_def *a = sg_rules_agent_at(c->rules, i);
 		uint64_t open = 0, today = 0;
 		(void)sg_assign_load(st, a->address, now, &open, &today);
-		printf("%-32s %-24s %-5s %6llu %8llu\n", a->address, a->name ? a->name : "", a->away ? "yes" : "no",
-		       (unsigned long long)open, (unsigned long long)today);
+		if (json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "address", json_string(a->address));
+			json_object_set_new(o, "name", a->name ? json_string(a->name) : json_null());
+			json_object_set_new(o, "away", json_boolean(a->away));
+			json_object_set_new(o, "open", json_integer((json_int_t)open));
+			json_object_set_new(o, "assigned_today", json_integer((json_int_t)today));
+			json_array_append_new(arr, o);
+			continue;
+		}
+		sg_cli_cell(stdout, a->address, 32);
+		fputs("  ", stdout);
+		sg_cli_cell(stdout, a->name ? a->name : "", 24);
+		printf("  %-5s  %6llu  %8llu\n", a->away ? "yes" : "no", (unsigned long long)open, (unsigned long long)today);
 	}
 	sg_store_close(&st);
+	if (json)
+		json_print(arr);
+	else
+		printf("-- %zu agent(s) --\n", n);
 	return 0;
 }
 
 /* supportgate set N FIELD VALUE: a change by hand through the ticket
  * operations (the same the daemon and agents' commands use). */
+/* Who made a change by hand: the login of the invoking user (from the
+ * password database, not $USER, which anyone sets), and with --as the
+ * agent it was done for, who must be a known agent. */
+static char *
+cli_actor(const struct sg_conf *c, const char *as)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char login[64];
+
+	if (pw != NULL)
+		snprintf(login, sizeof(login), "%s", pw->pw_name);
+	else
+		snprintf(login, sizeof(login), "uid %u", (unsigned)getuid());
+	if (as == NULL)
+		return sg_xasprintf("cli:%s", login);
+	char *a = sg_addr_normalize(as);
+	if (a == NULL || c->rules == NULL || sg_rules_agent(c->rules, a) == NULL) {
+		fprintf(stderr, "supportgate: --as %s: not an agent of the rules file\n", as);
+		free(a);
+		return NULL;
+	}
+	char *r = sg_xasprintf("%s (cli:%s)", a, login);
+	free(a);
+	return r;
+}
+
 int
 sg_cmd_set(int argc, char **argv)
 {
+	const char *as = NULL;
+
+	if (argc >= 3 && strcmp(argv[1], "--as") == 0) {
+		as = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	/* a reason or note may be given as several words */
 	int words = argc > 4 && (strcmp(argv[2], "reason") == 0 || strcmp(argv[2], "note") == 0);
 	if (argc != 4 && !words)
@@ -189,8 +291,10 @@ sg_cmd_set(int argc, char **argv)
 		return 2;
 	}
 	const struct sg_conf *c = sg_cli_conf();
+	char *actor = cli_actor(c, as);
+	if (actor == NULL)
+		return 2;
 	struct sg_store *st = sg_cli_store(c);
-	const char *actor = getenv("USER") ? getenv("USER") : "cli";
 	char *done = NULL, *why = NULL;
 	GString *value = g_string_new(argv[3]);
 	for (int i = 4; i < argc; i++)
@@ -207,6 +311,7 @@ sg_cmd_set(int argc, char **argv)
 		fprintf(stderr, "supportgate: no such ticket %llu\n", id);
 	free(done);
 	free(why);
+	free(actor);
 	if (rc == SG_OP_INVALID)
 		return sg_cli_usage("set", 2);
 	return rc == 0 ? 0 : 1;

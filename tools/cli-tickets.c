@@ -1,17 +1,19 @@
 /*
  * supportgate tickets / show / ingest — reading and feeding tickets.
  *
- * tickets [--status S] [--queue Q] [--customer ADDR] [--json]
+ * tickets [--status S] [--queue Q] [--customer ADDR] [--sort KEY] [--reverse] [--limit N] [--json]
+ * search TEXT [the same options]: subjects, requestors and their names
  * show N [--json]
  * ingest FILE.eml [--from ADDR] [--to ADDR]   (the IMAP door's entry point)
  *
- * JSON is part of the interface (see supportgate(1)); times are RFC 3339
- * in UTC.
+ * JSON is part of the interface (see supportgate(1)); its times are RFC
+ * 3339 in UTC; text shows local time (cli-fmt.h).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 
 #include "mail/address.h"
 #include "cli.h"
+#include "cli-fmt.h"
 #include "calendar/calendar.h"
 #include "ticket/slatime.h"
 #include "conf/conf.h"
@@ -29,6 +32,7 @@
 #include "mail/message.h"
 #include "store/store.h"
 #include "mail/token.h"
+#include "ticket/summary.h"
 #include "lib/xalloc.h"
 
 static void
@@ -73,33 +77,47 @@ jlist(const struct sg_strlist *l)
 static json_t *
 ticket_json(const struct sg_conf *c, const struct sg_ticket *t)
 {
-	char *token = sg_token_format(c->ticket_tag, t->id, c->token_secret, c->token_secret_len);
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer((json_int_t)t->id));
-	json_object_set_new(o, "token", json_string(token));
-	json_object_set_new(o, "status", json_string(sg_status_name(t->status)));
-	json_object_set_new(o, "queue", json_string(t->queue ? t->queue : "default"));
-	json_object_set_new(o, "priority", json_string(sg_priority_name(t->priority)));
-	json_object_set_new(o, "subject", jstr(t->subject));
-	json_object_set_new(o, "requestor", jstr(t->requestor));
-	json_object_set_new(o, "requestor_name", jstr(t->requestor_name));
-	json_object_set_new(o, "assignee", jstr(t->assignee));
-	json_object_set_new(o, "messages", json_integer(t->nmessages));
-	json_object_set_new(o, "created", jtime(t->created));
-	json_object_set_new(o, "updated", jtime(t->updated));
-	json_object_set_new(o, "linked", t->linked ? json_integer((json_int_t)t->linked) : json_null());
-	free(token);
-	return o;
+	return sg_ticket_summary_json(c, t);   /* the same fields as a webhook's "ticket" */
 }
+
+/* One row of a list: what is shown and sorted on. */
+struct row {
+	uint64_t id;
+	int status, priority;
+	int64_t created, updated, due;
+	char *queue, *requestor, *subject;
+	json_t *json;
+};
+
+enum sort_key { SORT_ID, SORT_CREATED, SORT_UPDATED, SORT_PRIORITY, SORT_DUE };
 
 struct list_filter {
 	const struct sg_conf *c;
 	int status;          /* -1: any */
 	const char *queue;
-	json_t *json;        /* array when --json */
-	size_t n;
+	const char *search;  /* `search TEXT`: subjects, requestors, names */
+	int json;
+	int sorted;          /* --sort given: collect, then sort */
+	enum sort_key key;
+	int reverse;
+	size_t limit;        /* 0: all */
+	struct row *rows;
+	size_t n, cap;       /* rows kept */
+	size_t matched;      /* all that matched, kept or not */
 };
+
+/* Substring for the search, in any letter case (Unicode case folding:
+ * "счёт" finds "Счёт"); needle is folded already. */
+static int
+has_text(const char *hay, const char *needle)
+{
+	if (hay == NULL || !g_utf8_validate(hay, -1, NULL))
+		return hay != NULL && strcasestr(hay, needle) != NULL;
+	char *f = g_utf8_casefold(hay, -1);
+	int found = strstr(f, needle) != NULL;
+	g_free(f);
+	return found;
+}
 
 static int
 list_one(const struct sg_ticket *t, void *arg)
@@ -110,30 +128,158 @@ list_one(const struct sg_ticket *t, void *arg)
 		return 0;
 	if (f->queue != NULL && strcasecmp(f->queue, t->queue ? t->queue : "default") != 0)
 		return 0;
-	f->n++;
-	if (f->json != NULL) {
-		json_array_append_new(f->json, ticket_json(f->c, t));
+	if (f->search != NULL && !has_text(t->subject, f->search) && !has_text(t->requestor, f->search) &&
+	    !has_text(t->requestor_name, f->search))
+		return 0;
+	f->matched++;
+	if (!f->sorted && f->limit > 0 && f->n >= f->limit)
+		return 0;   /* counted for the summary, not shown */
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->rows = sg_xreallocarray(f->rows, f->cap, sizeof(*f->rows));
+	}
+	struct row *r = &f->rows[f->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = t->id;
+	r->status = (int)t->status;
+	r->priority = (int)t->priority;
+	r->created = t->created;
+	r->updated = t->updated;
+	r->due = t->due;
+	if (f->json) {
+		r->json = ticket_json(f->c, t);
 	} else {
-		char upd[40];
-		rfc3339(t->updated, upd, sizeof(upd));
-		printf("%6llu  %-8s  %-8s  %-10s  %-28.28s  %s  %s\n", (unsigned long long)t->id,
-		       sg_status_name(t->status), sg_priority_name(t->priority), t->queue ? t->queue : "default",
-		       t->requestor ? t->requestor : "", upd, t->subject ? t->subject : "");
+		r->queue = sg_xstrdup(t->queue ? t->queue : "default");
+		r->requestor = sg_xstrdup(t->requestor ? t->requestor : "");
+		r->subject = sg_xstrdup(t->subject ? t->subject : "");
 	}
 	return 0;
 }
 
-int
-sg_cmd_tickets(int argc, char **argv)
+static enum sort_key sort_by;
+
+static int
+cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	int c = 0;
+
+	switch (sort_by) {
+	case SORT_CREATED: c = cmp_i64(a->created, b->created); break;
+	case SORT_UPDATED: c = cmp_i64(a->updated, b->updated); break;
+	case SORT_PRIORITY: c = cmp_i64(b->priority, a->priority); break;   /* urgent first */
+	case SORT_DUE:   /* tickets without a due time last */
+		c = cmp_i64(a->due ? a->due : INT64_MAX, b->due ? b->due : INT64_MAX);
+		break;
+	case SORT_ID: break;
+	}
+	return c != 0 ? c : cmp_i64((int64_t)a->id, (int64_t)b->id);
+}
+
+static void
+print_rows(struct list_filter *f)
+{
+	size_t shown = f->limit > 0 && f->n > f->limit ? f->limit : f->n;
+	json_t *arr = f->json ? json_array() : NULL;
+
+	if (!f->json)
+		printf("%6s  %-8s  %-8s  %-10s  %-28s  %-19s  %s\n", "ID", "STATUS", "PRIO", "QUEUE", "REQUESTOR",
+		       "UPDATED", "SUBJECT");
+	for (size_t k = 0; k < shown; k++) {
+		struct row *r = &f->rows[f->reverse ? f->n - 1 - k : k];
+		if (f->json) {
+			json_array_append(arr, r->json);
+			continue;
+		}
+		char upd[SG_CLI_TIME_LEN];
+		printf("%6llu  %-8s  %-8s  ", (unsigned long long)r->id, sg_status_name((enum sg_status)r->status),
+		       sg_priority_name((enum sg_priority)r->priority));
+		sg_cli_cell(stdout, r->queue, 10);
+		fputs("  ", stdout);
+		sg_cli_cell(stdout, r->requestor, 28);
+		printf("  %-19s  ", sg_cli_time(r->updated, upd, sizeof(upd)));
+		sg_cli_cell(stdout, r->subject, 0);
+		fputc('\n', stdout);
+	}
+	if (f->json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else {
+		printf("-- %zu ticket(s)", f->matched);
+		if (shown < f->matched)
+			printf(", %zu shown (--limit)", shown);
+		printf(" --\n");
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		json_decref(f->rows[i].json);
+		free(f->rows[i].queue);
+		free(f->rows[i].requestor);
+		free(f->rows[i].subject);
+	}
+	free(f->rows);
+}
+
+static int
+parse_sort(const char *s, enum sort_key *k)
+{
+	static const struct { const char *n; enum sort_key k; } keys[] = {
+		{ "id", SORT_ID }, { "created", SORT_CREATED }, { "updated", SORT_UPDATED },
+		{ "priority", SORT_PRIORITY }, { "due", SORT_DUE },
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(s, keys[i].n) == 0) {
+			*k = keys[i].k;
+			return 0;
+		}
+	return -1;
+}
+
+/* The walk for `tickets` and `search`: one customer's tickets through
+ * the customer index, otherwise the tickets table in id order. */
+static int
+walk(struct sg_store *st, const char *customer, struct list_filter *f)
+{
+	if (customer == NULL)
+		return sg_store_ticket_foreach(st, list_one, f);
+	uint64_t *ids = NULL;
+	size_t n = 0;
+	char *addr = sg_addr_normalize(customer);
+	int rc = addr ? sg_store_customer_tickets(st, NULL, addr, &ids, &n) : SG_STORE_NOTFOUND;
+	if (rc == SG_STORE_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct sg_ticket t = { 0 };
+		if (sg_store_ticket_get(st, NULL, ids[i], &t) == 0)
+			list_one(&t, f);
+		sg_ticket_clear(&t);
+	}
+	free(ids);
+	free(addr);
+	return rc;
+}
+
+static int
+list_cmd(int argc, char **argv, const char *name)
 {
 	static const struct option lopts[] = {
 		{ "status", required_argument, NULL, 's' }, { "queue", required_argument, NULL, 'q' },
 		{ "customer", required_argument, NULL, 'C' }, { "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{ "limit", required_argument, NULL, 'l' }, { "sort", required_argument, NULL, 'S' },
+		{ "reverse", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
 	};
 	struct list_filter f = { .status = -1 };
 	const char *customer = NULL;
-	int opt, json = 0, rc = 0;
+	char *folded = NULL;
+	int opt, rc = 0;
+	char *end;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (opt) {
@@ -146,49 +292,65 @@ sg_cmd_tickets(int argc, char **argv)
 			break;
 		case 'q': f.queue = optarg; break;
 		case 'C': customer = optarg; break;
-		case 'j': json = 1; break;
-		default: return sg_cli_usage("tickets", 2);
+		case 'j': f.json = 1; break;
+		case 'l':
+			f.limit = strtoul(optarg, &end, 10);
+			if (*end != '\0' || f.limit == 0) {
+				fprintf(stderr, "supportgate: --limit wants a number above 0, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			if (parse_sort(optarg, &f.key) != 0) {
+				fprintf(stderr, "supportgate: unknown sort key '%s' (id, created, updated, priority, due)\n", optarg);
+				return 2;
+			}
+			f.sorted = 1;
+			break;
+		case 'r': f.reverse = f.sorted = 1; break;
+		default: return sg_cli_usage(name, 2);
 		}
 	}
-	if (optind != argc)
-		return sg_cli_usage("tickets", 2);
+	if (strcmp(name, "search") == 0) {
+		if (optind + 1 != argc || argv[optind][0] == '\0')
+			return sg_cli_usage(name, 2);
+		if (!g_utf8_validate(argv[optind], -1, NULL)) {
+			fprintf(stderr, "supportgate: search TEXT must be UTF-8\n");
+			return 2;
+		}
+		f.search = folded = g_utf8_casefold(argv[optind++], -1);
+	}
+	if (optind != argc) {
+		g_free(folded);
+		return sg_cli_usage(name, 2);
+	}
 	f.c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(f.c);
-	if (json)
-		f.json = json_array();
-	else
-		printf("%6s  %-8s  %-8s  %-10s  %-28s  %-20s  %s\n", "ID", "STATUS", "PRIO", "QUEUE",
-		       "REQUESTOR", "UPDATED", "SUBJECT");
-	if (customer != NULL) {
-		uint64_t *ids = NULL;
-		size_t n = 0;
-		char *addr = sg_addr_normalize(customer);
-		rc = addr ? sg_store_customer_tickets(st, NULL, addr, &ids, &n) : SG_STORE_NOTFOUND;
-		if (rc == SG_STORE_NOTFOUND)
-			rc = 0;
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			struct sg_ticket t = { 0 };
-			if (sg_store_ticket_get(st, NULL, ids[i], &t) == 0)
-				list_one(&t, &f);
-			sg_ticket_clear(&t);
-		}
-		free(ids);
-		free(addr);
-	} else {
-		rc = sg_store_ticket_foreach(st, list_one, &f);
+	rc = walk(st, customer, &f);
+	g_free(folded);
+	if (f.sorted) {
+		sort_by = f.key;
+		qsort(f.rows, f.n, sizeof(*f.rows), row_cmp);
 	}
-	if (json) {
-		char *s = json_dumps(f.json, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(f.json);
-	}
+	print_rows(&f);
 	sg_store_close(&st);
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: reading tickets failed\n");
 		return 1;
 	}
 	return 0;
+}
+
+int
+sg_cmd_tickets(int argc, char **argv)
+{
+	return list_cmd(argc, argv, "tickets");
+}
+
+int
+sg_cmd_search(int argc, char **argv)
+{
+	return list_cmd(argc, argv, "search");
 }
 
 struct tl_line {
@@ -228,9 +390,9 @@ static int
 show_msg(const struct sg_msgrec *m, void *arg)
 {
 	struct show_ctx *s = arg;
-	char when[40];
+	char when[SG_CLI_TIME_LEN];
 
-	rfc3339(m->received, when, sizeof(when));
+	sg_cli_time(m->received, when, sizeof(when));
 	if (s->text) {
 		tl_add(s, m->received, sg_xasprintf("  %s  message %u %-8s from %s  <%s>%s\n      %s\n", when, m->seq,
 						    sg_direction_name(m->direction), m->from, m->message_id,
@@ -255,9 +417,9 @@ static int
 show_event(const struct sg_event *e, void *arg)
 {
 	struct show_ctx *s = arg;
-	char when[40];
+	char when[SG_CLI_TIME_LEN];
 
-	rfc3339(e->time, when, sizeof(when));
+	sg_cli_time(e->time, when, sizeof(when));
 	/* a rating event's detail is "N: comment" (ingest/customer.c) */
 	int rating = strcmp(e->type, "rating") == 0 && e->detail && e->detail[0] >= '1' && e->detail[0] <= '5' ?
 		     e->detail[0] - '0' : 0;
@@ -394,9 +556,9 @@ sg_cmd_show(int argc, char **argv)
 		json_decref(o);
 	} else {
 		char *token = sg_token_format(c->ticket_tag, t.id, c->token_secret, c->token_secret_len);
-		char cr[40], up[40];
-		rfc3339(t.created, cr, sizeof(cr));
-		rfc3339(t.updated, up, sizeof(up));
+		char cr[SG_CLI_TIME_LEN], up[SG_CLI_TIME_LEN];
+		sg_cli_time(t.created, cr, sizeof(cr));
+		sg_cli_time(t.updated, up, sizeof(up));
 		printf("Ticket %s %s\n", token, t.subject ? t.subject : "");
 		printf("  status:       %s\n  priority:     %s\n  queue:        %s\n  assignee:     %s\n",
 		       sg_status_name(t.status), sg_priority_name(t.priority), t.queue ? t.queue : "default",
@@ -510,7 +672,13 @@ sg_cmd_db(int argc, char **argv)
 		return sg_cli_usage("db", 2);
 	const struct sg_conf *c = sg_cli_conf();
 	if (strcmp(argv[1], "verify") == 0 && argc == 2) {
-		int rc = sg_store_verify(c->state_dir, stdout);
+		/* the files are read directly: the cache's changes first */
+		struct sg_store *st = sg_cli_store(c);
+		int rc = sg_store_checkpoint(st);
+		sg_store_close(&st);
+		if (rc != 0)
+			fprintf(stderr, "supportgate: cannot write the cache to the files before verifying\n");
+		rc = rc == 0 ? sg_store_verify(c->state_dir, stdout) : rc;
 		printf("%s\n", rc == 0 ? "verify: OK" : "verify: FAILED");
 		return rc == 0 ? 0 : 1;
 	}

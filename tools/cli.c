@@ -9,19 +9,31 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "cli.h"
+#include "cli-fmt.h"
 #include "store/store.h"
 
 static const char *conf_path;
+
+const char *
+sg_cli_conf_path(void)
+{
+	return conf_path;
+}
 
 /* Loaded on first use so `help` and `version` need no config. */
 struct sg_conf *
@@ -42,11 +54,45 @@ sg_cli_conf(void)
 	return c;
 }
 
+/* Run as root, the tool becomes the store's owner before it opens it
+ * (the configured user, else the owner of the state directory), so
+ * nothing it creates is root's and out of the daemon's reach. */
+void
+sg_cli_not_as_root(const struct sg_conf *c)
+{
+	struct stat sb;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (geteuid() != 0)
+		return;
+	if (c->user[0] != '\0') {
+		struct passwd *pw = getpwnam(c->user);
+		if (pw == NULL) {
+			fprintf(stderr, "supportgate: user '%s' (config) does not exist\n", c->user);
+			exit(1);
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else if (stat(c->state_dir, &sb) == 0) {
+		uid = sb.st_uid;
+		gid = sb.st_gid;
+	}
+	if (uid == 0)
+		return;   /* a store of root's own */
+	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		fprintf(stderr, "supportgate: run as root, cannot become uid %u, the owner of the store in %s: %s; "
+				"run it as that user\n", (unsigned)uid, c->state_dir, strerror(errno));
+		exit(1);
+	}
+}
+
 struct sg_store *
 sg_cli_store(const struct sg_conf *c)
 {
 	struct sg_store *st = NULL;
 
+	sg_cli_not_as_root(c);
 	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
 		exit(1);
@@ -92,8 +138,10 @@ static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: supportgate [-c FILE] COMMAND [ARGS...]\n"
-		    "  -c FILE  configuration file (default %s)\n\ncommands:\n", sg_conf_default_path());
+	fprintf(fp, "usage: supportgate [-c FILE] [--utc] COMMAND [ARGS...]\n"
+		    "  -c FILE  configuration file (default %s)\n"
+		    "  --utc    times in UTC (default: local time; JSON is always UTC)\n\ncommands:\n",
+		sg_conf_default_path());
 	for (size_t i = 0; i < ncommands; i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(fp, "\n'supportgate COMMAND --help' shows a command's usage.\n");
@@ -155,7 +203,7 @@ int
 main(int argc, char **argv)
 {
 	const struct sg_cli_cmd *cmd;
-	int i = 1;
+	int i = 1, utc = 0;
 
 	sg_log_open_stderr("supportgate");
 	sg_log_set_level(SG_LOG_WARN);
@@ -169,6 +217,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--utc") == 0) {
+			utc = 1;
+			i++;
 		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
 			return cmd_version(0, NULL);
 		} else {
@@ -181,6 +232,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	sg_cli_fmt_init(utc);
 	cmd = find(argv[i]);
 	if (cmd == NULL) {
 		fprintf(stderr, "supportgate: unknown command '%s' (try 'supportgate help')\n", argv[i]);

@@ -138,8 +138,8 @@ done
 # outbound queue drained into Postfix, Postfix's queue empty); says why
 # when not.
 qs_settle() {
-	if ! sg_wait_for "test \$($(printf %q "$run/supportgate") queue 2>/dev/null | tail -n +2 | wc -l) -eq 0" 30; then
-		echo "quickstart: the outbound queue still holds mail after 30 s (run/supportgate queue):" >&2
+	if ! sg_wait_for "test \$($(printf %q "$run/supportgate") queue 2>/dev/null | grep -c '^ *[0-9]') -eq 0" 30; then
+		echo "quickstart: the outbound queue still holds mail after 30 s (run/supportgate outbox):" >&2
 		"$run/supportgate" queue >&2
 		sg_show_log "supportgated" "$run/supportgated.log"
 	fi
@@ -213,6 +213,6 @@ echo
 echo "== Ticket 1, the whole conversation (run/supportgate show 1)"
 "$run/supportgate" show 1
 echo
-echo "quickstart: still running. Try: run/supportgate show 1 --json, run/supportgate queue, ls run/sink/"
+echo "quickstart: still running. Try: run/supportgate show 1 --json, run/supportgate outbox, ls run/sink/"
 echo "quickstart: agents can send as anna / anna-secret or boris@example.com / boris-secret on 127.0.0.1:$sg_pport"
 echo "quickstart: stop with: sh tools/quickstart.sh stop"

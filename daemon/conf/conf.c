@@ -134,6 +134,11 @@ const struct sg_param sg_conf_params[] = {
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },
 	{ "template_dir", SG_PT_STR, SG_SYSCONFDIR "/templates", 0, 0, NULL, OFF(template_dir),
 	  "directory of message templates, one folder per language (see TEMPLATES)" },
+	/* metrics */
+	{ "metrics_file", SG_PT_STR, "", 0, 0, NULL, OFF(metrics_file),
+	  "Prometheus text file the daemon rewrites atomically (node_exporter textfile collector); empty: none" },
+	{ "metrics_interval", SG_PT_INT, "60", 1, 86400, NULL, OFF(metrics_interval),
+	  "seconds between two writes of metrics_file" },
 };
 const size_t sg_conf_nparams = sizeof(sg_conf_params) / sizeof(sg_conf_params[0]);
 
@@ -176,6 +181,22 @@ const struct sg_param sg_conf_mailbox_params[] = {
 	  "support address(es) the mailbox receives mail for (empty: the first support_address)" },
 };
 const size_t sg_conf_mailbox_nparams = sizeof(sg_conf_mailbox_params) / sizeof(sg_conf_mailbox_params[0]);
+
+/* The keys of a `webhook NAME { ... }` section. */
+#define WOFF(f) offsetof(struct sg_webhook, f)
+const struct sg_param sg_conf_webhook_params[] = {
+	{ "url", SG_PT_STR, "", 0, 0, NULL, WOFF(url),
+	  "where events are POSTed: http:// or https:// URL; required" },
+	{ "secret_file", SG_PT_STR, "", 0, 0, NULL, WOFF(secret_file),
+	  "file holding the HMAC-SHA256 signing secret (16 bytes or more); required" },
+	{ "events", SG_PT_STRLIST, "{}", 0, 0, NULL, WOFF(events),
+	  "ticket event types sent to this endpoint (created, status, ...); empty: only rule actions" },
+	{ "allow_private", SG_PT_BOOL, "false", 0, 0, NULL, WOFF(allow_private),
+	  "allow loopback and private addresses (10/8, 172.16/12, 192.168/16, fc00::/7); link-local never" },
+	{ "timeout", SG_PT_INT, "10", 1, 300, NULL, WOFF(timeout),
+	  "seconds one delivery may take before it counts as failed (and is retried)" },
+};
+const size_t sg_conf_webhook_nparams = sizeof(sg_conf_webhook_params) / sizeof(sg_conf_webhook_params[0]);
 
 static struct sg_conf *current;
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -394,6 +415,12 @@ validate_mailbox_cb(cfg_t *cfg, cfg_opt_t *opt)
 	return validate_param(cfg, opt, table_find(sg_conf_mailbox_params, sg_conf_mailbox_nparams, opt->name));
 }
 
+static int
+validate_webhook_cb(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_param(cfg, opt, table_find(sg_conf_webhook_params, sg_conf_webhook_nparams, opt->name));
+}
+
 static char *
 read_secret_min(const char *path, size_t *len, const char *cfgfile, int line, const char *key, size_t min)
 {
@@ -442,6 +469,19 @@ mailbox_free(struct sg_mailbox *m)
 }
 
 static void
+webhook_free(struct sg_webhook *w)
+{
+	free(w->url);
+	free(w->secret_file);
+	sg_strlist_clear(&w->events);
+	if (w->secret != NULL) {
+		memset(w->secret, 0, w->secret_len);
+		free(w->secret);
+	}
+	free(w->name);
+}
+
+static void
 config_free(struct sg_conf *c)
 {
 	for (size_t i = 0; i < sg_conf_nparams; i++) {
@@ -465,6 +505,9 @@ config_free(struct sg_conf *c)
 	for (size_t i = 0; i < c->nmailboxes; i++)
 		mailbox_free(&c->mailboxes[i]);
 	free(c->mailboxes);
+	for (size_t i = 0; i < c->nwebhooks; i++)
+		webhook_free(&c->webhooks[i]);
+	free(c->webhooks);
 	sg_templates_free(&c->templates);
 	sg_rules_free(&c->rules);
 	free(c->path);
@@ -544,6 +587,14 @@ fill_from_cfg(struct sg_conf *c, cfg_t *cfg)
 		fill_table(&c->mailboxes[i], sg_conf_mailbox_params, sg_conf_mailbox_nparams, sec);
 		c->mailboxes[i].name = sg_xstrdup(cfg_title(sec) ? cfg_title(sec) : "");
 		c->mailboxes[i].line = sec->line;
+	}
+	c->nwebhooks = cfg_size(cfg, "webhook");
+	c->webhooks = c->nwebhooks ? sg_xcalloc(c->nwebhooks, sizeof(*c->webhooks)) : NULL;
+	for (size_t i = 0; i < c->nwebhooks; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "webhook", (unsigned)i);
+		fill_table(&c->webhooks[i], sg_conf_webhook_params, sg_conf_webhook_nparams, sec);
+		c->webhooks[i].name = sg_xstrdup(cfg_title(sec) ? cfg_title(sec) : "");
+		c->webhooks[i].line = sec->line;
 	}
 }
 
@@ -631,6 +682,40 @@ check_mailbox(struct sg_conf *c, struct sg_mailbox *m, const char *path)
 			add_err(path, eof, "mailbox %s: reads the same folder as mailbox %s", n, o->name);
 }
 
+const struct sg_webhook *
+sg_conf_webhook(const struct sg_conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->nwebhooks; i++)
+		if (strcmp(c->webhooks[i].name, name) == 0)
+			return &c->webhooks[i];
+	return NULL;
+}
+
+/* A webhook section: name, URL syntax (the addresses it resolves to are
+ * checked at each delivery, daemon/outbound/webhook.c), the secret. */
+static void
+check_webhook(struct sg_webhook *w, const char *path)
+{
+	const char *n = w->name;
+	int eof = w->line;
+
+	if (!valid_token_chars(n, "._-") || strlen(n) > 64)
+		add_err(path, eof, "webhook \"%s\": the name must be 1-64 letters, digits, '.', '_' or '-'", n);
+	if ((strncmp(w->url, "http://", 7) != 0 && strncmp(w->url, "https://", 8) != 0) ||
+	    strpbrk(w->url, " \t") != NULL || has_ctl(w->url) || strlen(w->url) > 2048)
+		add_err(path, eof, "webhook %s: url: '%s' is not an http:// or https:// URL", n, w->url);
+	if (w->secret_file[0] == '\0') {
+		add_err(path, eof, "webhook %s: secret_file: a secret file is required", n);
+	} else {
+		char *key = sg_xasprintf("webhook %s: secret_file", n);
+		w->secret = read_secret_min(w->secret_file, &w->secret_len, path, eof, key, 16);
+		free(key);
+	}
+	for (size_t i = 0; i < w->events.n; i++)
+		if (!valid_token_chars(w->events.v[i], "-") || strlen(w->events.v[i]) > 64)
+			add_err(path, eof, "webhook %s: events: '%s' is not an event type name", n, w->events.v[i]);
+}
+
 /* Checks that look at the whole config (absent keys, files, users). */
 static void
 check_semantics(struct sg_conf *c, const char *path)
@@ -678,6 +763,8 @@ check_semantics(struct sg_conf *c, const char *path)
 		add_err(path, eof, "support_from: '%s' is not a plain address", c->support_from);
 	for (size_t i = 0; i < c->nmailboxes; i++)
 		check_mailbox(c, &c->mailboxes[i], path);
+	for (size_t i = 0; i < c->nwebhooks; i++)
+		check_webhook(&c->webhooks[i], path);
 	/* Templates: a missing folder is an error unless it is the built-in
 	 * default (then acknowledgements are off, with a warning). */
 	struct stat tsb;
@@ -719,7 +806,7 @@ table_opts(const struct sg_param *t, size_t n, size_t extra)
 struct sg_conf *
 sg_conf_load(const char *path, struct sg_diag *errs)
 {
-	cfg_opt_t *opts, *mbopts;
+	cfg_opt_t *opts, *mbopts, *whopts;
 	cfg_t *cfg;
 	struct sg_conf *c = NULL;
 	size_t before = errs->n;
@@ -730,10 +817,13 @@ sg_conf_load(const char *path, struct sg_diag *errs)
 
 	mbopts = table_opts(sg_conf_mailbox_params, sg_conf_mailbox_nparams, 1);
 	mbopts[sg_conf_mailbox_nparams] = (cfg_opt_t)CFG_END();
-	opts = table_opts(sg_conf_params, sg_conf_nparams, 3);
+	whopts = table_opts(sg_conf_webhook_params, sg_conf_webhook_nparams, 1);
+	whopts[sg_conf_webhook_nparams] = (cfg_opt_t)CFG_END();
+	opts = table_opts(sg_conf_params, sg_conf_nparams, 4);
 	opts[sg_conf_nparams] = (cfg_opt_t)CFG_SEC("mailbox", mbopts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
 	opts[sg_conf_nparams + 1] = (cfg_opt_t)CFG_FUNC("include", cfg_include);
-	opts[sg_conf_nparams + 2] = (cfg_opt_t)CFG_END();
+	opts[sg_conf_nparams + 2] = (cfg_opt_t)CFG_SEC("webhook", whopts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	opts[sg_conf_nparams + 3] = (cfg_opt_t)CFG_END();
 
 	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL) {
@@ -746,6 +836,11 @@ sg_conf_load(const char *path, struct sg_diag *errs)
 	for (size_t i = 0; i < sg_conf_mailbox_nparams; i++) {
 		char *name = sg_xasprintf("mailbox|%s", sg_conf_mailbox_params[i].name);
 		cfg_set_validate_func(cfg, name, validate_mailbox_cb);
+		free(name);
+	}
+	for (size_t i = 0; i < sg_conf_webhook_nparams; i++) {
+		char *name = sg_xasprintf("webhook|%s", sg_conf_webhook_params[i].name);
+		cfg_set_validate_func(cfg, name, validate_webhook_cb);
 		free(name);
 	}
 
@@ -773,6 +868,7 @@ out:
 		cfg_free(cfg);
 	free(opts);
 	free(mbopts);
+	free(whopts);
 	load_errs = NULL;
 	pthread_mutex_unlock(&load_lock);
 	return c;

@@ -46,6 +46,20 @@ enum sg_imap_processed {
 	SG_IMAP_SEEN,               /* leave it in place with \Seen */
 };
 
+/* One `webhook NAME { ... }` section (daemon/outbound/webhook.h); the
+ * keys are in sg_conf_webhook_params. */
+struct sg_webhook {
+	char *name;                         /* the section title: letters, digits, . _ - */
+	int line;
+	char *url;                          /* http:// or https:// */
+	char *secret_file;
+	char *secret;                       /* contents of secret_file */
+	size_t secret_len;
+	struct sg_strlist events;           /* event type names it is sent */
+	int allow_private;                  /* loopback and private addresses allowed */
+	long timeout;                       /* seconds per delivery */
+};
+
 /* One `mailbox NAME { ... }` section; the keys are in sg_conf_mailbox_params. */
 struct sg_mailbox {
 	char *name;                         /* the section title: letters, digits, . _ - */
@@ -132,6 +146,11 @@ struct sg_conf {
 	/* IMAP door: the mailbox sections, in file order */
 	struct sg_mailbox *mailboxes;
 	size_t nmailboxes;
+	/* metrics (daemon/metrics) and webhook sections (daemon/outbound) */
+	char *metrics_file;                 /* "" = none */
+	long metrics_interval;              /* seconds */
+	struct sg_webhook *webhooks;
+	size_t nwebhooks;
 };
 
 enum sg_param_type {
@@ -159,6 +178,13 @@ extern const size_t sg_conf_nparams;
  * sg_mailbox); documented in supportgate.conf(5) as mailbox.KEY. */
 extern const struct sg_param sg_conf_mailbox_params[];
 extern const size_t sg_conf_mailbox_nparams;
+
+/* The keys of a `webhook NAME { ... }` section (offsets into struct
+ * sg_webhook); documented in supportgate.conf(5) as webhook.KEY. */
+extern const struct sg_param sg_conf_webhook_params[];
+extern const size_t sg_conf_webhook_nparams;
+/* The webhook section called name, or NULL. */
+const struct sg_webhook *sg_conf_webhook(const struct sg_conf *c, const char *name);
 
 /* The name of choice idx of an ENUM parameter, written to buf ("?" when
  * out of range); returns buf. */

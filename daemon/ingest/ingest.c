@@ -26,9 +26,11 @@
 #include "lib/xalloc.h"
 #include "mail/address.h"
 #include "mail/token.h"
+#include "metrics/metrics.h"
 #include "notice/ack.h"
 #include "notice/ratelimit.h"
 #include "notice/react.h"
+#include "outbound/webhook.h"
 #include "sla/clock.h"
 #include "store/store.h"
 #include "ticket/slatime.h"
@@ -96,6 +98,8 @@ sg_ingest_init(void)
 {
 	sg_notice_subscribe();
 	sg_clock_subscribe();
+	sg_webhook_subscribe();
+	sg_metrics_subscribe();
 }
 
 static void
@@ -107,7 +111,7 @@ clear_decision(struct sg_ingest_state *s)
 		sg_rendered_clear(&s->notices[i]);
 	sg_xfree(&s->notices);
 	s->nnotices = 0;
-	s->refused = s->ack_wanted = 0;
+	s->refused = s->ack_wanted = s->own_mail = 0;
 	s->ack_skip = NULL;
 	s->blind = NULL;
 	s->dup_discard = 0;
@@ -324,6 +328,14 @@ decide(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 		return rc;
 	s->identified = s->ticket;
 	s->identified_bounce = s->bounce;
+	if (s->agent == NULL && s->sender != NULL && sg_conf_is_support(s->c, s->sender, NULL)) {
+		/* Our own mail come back under a new Message-ID (a forwarder,
+		 * an autoresponder): as Request Tracker does with mail from
+		 * its own addresses, no ticket, no answer, no participant. */
+		s->own_mail = 1;
+		s->verdict = SG_V_IGNORED;
+		return 0;
+	}
 	if (!s->bounce && s->agent == NULL && s->unverified_agent == NULL && sg_customer_is_status_request(s) &&
 	    sg_ack_suppressed(s->c, s->mi, s->in->env_from) == NULL)
 		return sg_customer_decide_status(st, s);
@@ -621,6 +633,13 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 		out->reason = sg_xasprintf("refused by rule %s", s->route.matched.n ? s->route.matched.v[0] : "?");
 		return;
 	}
+	if (s->own_mail) {
+		out->ticket = 0;
+		out->reason = s->ticket ? sg_xasprintf("from our own support address <%s>: a mail loop, no ticket (it "
+						       "names #%llu)", s->sender, (unsigned long long)s->ticket)
+					: sg_xasprintf("from our own support address <%s>: a mail loop, no ticket", s->sender);
+		return;
+	}
 	if (s->verdict == SG_V_STATUS) {
 		out->ticket = 0;
 		out->discard = s->in->door == SG_DOOR_MILTER;
@@ -669,7 +688,7 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 		int64_t now = (int64_t)time(NULL);
 		if ((rc = decide(st, s, now)) != 0)
 			return rc;
-		if (s->verdict == SG_V_DUPLICATE || s->refused)
+		if (s->verdict == SG_V_DUPLICATE || s->refused || s->own_mail)
 			return 0;
 		rc = SG_STORE_DEADLOCK;
 		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)
@@ -680,8 +699,8 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 	return SG_STORE_DEADLOCK;
 }
 
-int
-sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
+static int
+ingest_one(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
 {
 	struct sg_ingest_state s = { .c = c, .in = in, .door = sg_door_name(in->door) };
 	int rc;
@@ -715,5 +734,18 @@ out:
 	free(s.synth_msgid);
 	free(s.sender);
 	free(s.support_rcpt);
+	return rc;
+}
+
+_Static_assert(SG_MX_DOORS == SG_DOOR_CLI + 1 && SG_MX_VERDICTS == SG_V_STATUS + 1,
+	       "metrics/metrics.h counts the doors and verdicts of ingest.h");
+
+/* Every message through either door is counted once, by its verdict. */
+int
+sg_ingest(struct sg_store *st, const struct sg_conf *c, const struct sg_ingest_in *in, struct sg_decision *out)
+{
+	int rc = ingest_one(st, c, in, out);
+
+	sg_metrics_message((unsigned)in->door, rc == SG_ING_OK ? (unsigned)out->verdict : SG_MX_VERDICT_ERROR);
 	return rc;
 }

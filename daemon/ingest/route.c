@@ -23,6 +23,7 @@
 #include "mail/headers.h"
 #include "mail/token.h"
 #include "outbound/queue.h"
+#include "outbound/webhook.h"
 #include "store/store.h"
 #include "ticket/assign.h"
 #include "ticket/ops.h"
@@ -88,6 +89,29 @@ as_rule(struct sg_op *op, struct sg_ingest_state *s, int (*apply)(struct sg_op *
 	return rc;
 }
 
+/* The rule action `webhook NAME`: one job to the endpoint, in this
+ * transaction; an endpoint the configuration does not name is recorded,
+ * not silently dropped. */
+static int
+rule_webhook(struct sg_op *op, struct sg_ticket *t, const char *name)
+{
+	const struct sg_webhook *w = sg_conf_webhook(op->c, name);
+	int rc;
+
+	if (w == NULL) {
+		sg_log_ctx(SG_LOG_WARN, MOD, op->queue_id, t->id, "webhook %s requested; none configured", name);
+		return sg_event_emit(op, t, SG_EV_WEBHOOK, NULL, name,
+				     "webhook %s requested; no webhook of that name is configured, nothing sent", name);
+	}
+	struct sg_event_view ev = {
+		.type = SG_EV_WEBHOOK, .ticket = t->id, .actor = op->actor, .new_value = name,
+		.detail = "rule action",
+	};
+	if ((rc = sg_webhook_queue(op, t, t->id, w, &ev)) != 0)
+		return rc;
+	return sg_event_emit(op, t, SG_EV_WEBHOOK, NULL, name, "webhook %s requested; queued", name);
+}
+
 static int
 apply_new(struct sg_op *op, struct sg_ingest_state *s)
 {
@@ -110,13 +134,8 @@ apply_new(struct sg_op *op, struct sg_ingest_state *s)
 		rc = soft(op, t->id, sg_op_service(op, t, ro->service, &why), why);
 	if (rc == 0 && ro->tags.n > 0)
 		rc = sg_op_tags(op, t, &ro->tags);
-	/* Webhook delivery comes with the webhooks feature (I3); until then
-	 * the request is recorded, not silently dropped. */
-	for (size_t i = 0; rc == 0 && i < ro->webhooks.n; i++) {
-		sg_log_ctx(SG_LOG_WARN, MOD, op->queue_id, t->id, "webhook %s requested; none configured", ro->webhooks.v[i]);
-		rc = sg_event_emit(op, t, SG_EV_WEBHOOK, NULL, ro->webhooks.v[i],
-				   "webhook %s requested; no webhooks are configured, nothing sent", ro->webhooks.v[i]);
-	}
+	for (size_t i = 0; rc == 0 && i < ro->webhooks.n; i++)
+		rc = rule_webhook(op, t, ro->webhooks.v[i]);
 	if (rc == 0 && ro->language != NULL) {
 		free(t->language);
 		t->language = sg_xstrdup(ro->language);

@@ -56,6 +56,7 @@ struct sg_ingest_state {
 	/* 2. decision (route.c, ingest.c) */
 	struct sg_route route;
 	int refused;                    /* rules said reject/tempfail: nothing stored */
+	int own_mail;                   /* from our own support address: a loop, nothing stored */
 	uint64_t new_id;                /* id taken for a new ticket */
 	struct sg_rendered ack;         /* rendered acknowledgement, or why not */
 	const char *ack_skip;           /* loop guard that suppresses it, or NULL */

@@ -18,6 +18,7 @@
 #include "ticket/event.h"
 #include "lib/xalloc.h"
 #include "outbound/queue.h"
+#include "outbound/webhook.h"
 #include "sched/due.h"
 #include "store/store.h"
 
@@ -190,7 +191,10 @@ record_outcome(struct sg_store *st, struct sg_txn *txn, const struct sg_conf *c,
 	       const char *err, int permanent, int64_t now, char **detail)
 {
 	const char *what = j->what ? j->what : "mail", *to = j->rcpts.n ? j->rcpts.v[0] : "?";
-	struct sg_op op = { .st = st, .txn = txn, .c = c, .now = now, .actor = "system" };
+	/* A webhook's own outcome is recorded by the actor "webhook", whose
+	 * events are never sent to webhooks (no endpoint feeds itself). */
+	struct sg_op op = { .st = st, .txn = txn, .c = c, .now = now,
+			    .actor = j->kind == SG_JOB_WEBHOOK ? SG_WEBHOOK_ACTOR : "system" };
 	int rc;
 
 	if (ok) {
@@ -327,7 +331,7 @@ hold(struct sg_store *st, struct sg_txn *txn, const struct sg_due_entry *e, stru
 
 	if (!entry_of(j, e))
 		return 0;
-	if ((rc = sg_queue_head(st, txn, j->ticket, &head)) != 0 || head == j->id)
+	if ((rc = sg_queue_head(st, txn, sg_queue_lane(j), &head)) != 0 || head == j->id)
 		return rc == SG_STORE_NOTFOUND ? 0 : rc;
 	if ((rc = sg_store_job_get(st, txn, head, &h)) != 0)
 		return rc == SG_STORE_NOTFOUND ? 0 : rc;
@@ -346,8 +350,8 @@ run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry 
 	uint64_t head;
 	int rc, permanent = 0, ok;
 
-	/* Per ticket, creation order: only the ticket's oldest queued job
-	 * may go (e->aux is the ticket). */
+	/* Per ticket and lane (mail, webhooks), creation order: only the
+	 * lane's oldest queued job may go (e->aux is the lane). */
 	if (e->aux != 0) {
 		rc = sg_queue_head(st, NULL, e->aux, &head);
 		if (rc != 0 && rc != SG_STORE_NOTFOUND)
@@ -364,7 +368,10 @@ run_one(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry 
 			sg_job_clear(&j);
 		return with_job(st, e, drop_entry);
 	}
-	ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
+	if (j.kind == SG_JOB_WEBHOOK)
+		ok = sg_webhook_deliver(c, &j, (int64_t)time(NULL), &err, &permanent) == 0;
+	else
+		ok = sg_outbound_deliver(c, &j, &err, &permanent) == 0;
 	sg_job_clear(&j);
 	rc = finish(st, c, e->id, ok, err, permanent, (int64_t)time(NULL), stats);
 	free(err);

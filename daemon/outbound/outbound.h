@@ -21,9 +21,10 @@
  * reads only the due jobs, from the due-time index (sched/due.h), at most
  * SG_OUTBOUND_BATCH of them in due order (stats->more: the batch was full,
  * pass again at once); deferred jobs that are not due cost nothing, so a
- * pass costs the same with 100,000 of them as with 10. Per ticket, jobs go
- * out in creation order: a due job whose ticket has an older queued job
- * (one lookup in the (ticket, job) index) is counted in stats->waiting and
+ * pass costs the same with 100,000 of them as with 10. Per ticket and lane
+ * (mail, webhooks: queue.h), jobs go out in creation order: a due job
+ * whose lane has an older queued job (one lookup in the (lane, job)
+ * index) is counted in stats->waiting and
  * not tried; it is rescheduled to the older job's due time so it is not
  * read again before then. The first pass on a store written before the
  * index existed indexes its jobs (sg_queue_reindex).

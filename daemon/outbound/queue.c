@@ -31,6 +31,14 @@ due_time(int64_t t)
 	return t > 0 ? t : 1;
 }
 
+uint64_t
+sg_queue_lane(const struct sg_job *j)
+{
+	if (j->ticket == 0)
+		return 0;
+	return j->kind == SG_JOB_WEBHOOK ? j->ticket | SG_LANE_WEBHOOK : j->ticket;
+}
+
 static int
 ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
 {
@@ -38,7 +46,7 @@ ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
 
 	if (j->ticket == 0)
 		return 0;
-	sg_key_jobticket(k, j->ticket, j->id);
+	sg_key_jobticket(k, sg_queue_lane(j), j->id);
 	return sg_store_index_put(st, txn, SG_TB_JOBTICKET, k, sizeof(k), "", 0);
 }
 
@@ -53,7 +61,7 @@ unindex(struct sg_store *st, struct sg_txn *txn, const struct sg_job *j)
 		return 0;
 	if ((rc = absent_ok(sg_due_del(st, txn, SG_DUE_JOB, j->id, j->due))) != 0 || j->ticket == 0)
 		return rc;
-	sg_key_jobticket(k, j->ticket, j->id);
+	sg_key_jobticket(k, sg_queue_lane(j), j->id);
 	return absent_ok(sg_store_index_del(st, txn, SG_TB_JOBTICKET, k, sizeof(k)));
 }
 
@@ -64,7 +72,7 @@ sg_queue_add(struct sg_store *st, struct sg_txn *txn, struct sg_job *j)
 
 	j->state = SG_JOB_QUEUED;
 	j->due = due_time(j->due);
-	if ((rc = sg_store_job_add(st, txn, j)) != 0 || (rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, 0, j->due, j->ticket)) != 0)
+	if ((rc = sg_store_job_add(st, txn, j)) != 0 || (rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, 0, j->due, sg_queue_lane(j))) != 0)
 		return rc;
 	return ticket_put(st, txn, j);
 }
@@ -101,7 +109,7 @@ sg_queue_defer(struct sg_store *st, struct sg_txn *txn, struct sg_job *j, int64_
 		return SG_STORE_ERROR;
 	}
 	due = due_time(due);
-	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, j->due, due, j->ticket)) != 0)
+	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, j->due, due, sg_queue_lane(j))) != 0)
 		return rc;
 	j->due = due;
 	return sg_store_job_put(st, txn, j);
@@ -125,7 +133,7 @@ sg_queue_retry(struct sg_store *st, struct sg_txn *txn, struct sg_job *j, int64_
 	int rc;
 
 	now = due_time(now);
-	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, old, now, j->ticket)) != 0 ||
+	if ((rc = sg_due_set(st, txn, SG_DUE_JOB, j->id, old, now, sg_queue_lane(j))) != 0 ||
 	    (rc = ticket_put(st, txn, j)) != 0)
 		return rc;
 	j->due = now;
@@ -161,13 +169,13 @@ head_one(const unsigned char *key, size_t klen, const unsigned char *val, size_t
 }
 
 int
-sg_queue_head(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint64_t *id)
+sg_queue_head(struct sg_store *st, struct sg_txn *txn, uint64_t lane, uint64_t *id)
 {
 	unsigned char k[SG_KEY_JOBTICKET_LEN];
-	struct head h = { ticket, 0, 0 };
+	struct head h = { lane, 0, 0 };
 	int rc;
 
-	sg_key_jobticket(k, ticket, 0);
+	sg_key_jobticket(k, lane, 0);
 	rc = sg_store_index_walk(st, txn, SG_TB_JOBTICKET, k, sizeof(k), head_one, &h);
 	if (rc != 0 && rc != 1)
 		return rc;
@@ -210,7 +218,7 @@ reindex_batch(struct sg_store *st, const uint64_t *ids, size_t n)
 				continue;   /* delivered or dropped meanwhile */
 			if ((rc = got) != 0)
 				break;
-			if (j.state == SG_JOB_QUEUED && (rc = sg_due_set(st, txn, SG_DUE_JOB, j.id, 0, j.due, j.ticket)) == 0)
+			if (j.state == SG_JOB_QUEUED && (rc = sg_due_set(st, txn, SG_DUE_JOB, j.id, 0, j.due, sg_queue_lane(&j))) == 0)
 				rc = ticket_put(st, txn, &j);
 			sg_job_clear(&j);
 		}

@@ -7,8 +7,9 @@
  * one: its cost does not grow with what is scheduled for later.
  *
  * Kinds (one byte in the key, stored on disk: never renumber):
- *   SG_DUE_JOB        an outbound job: id = job id, aux = its ticket (0:
- *                     none). Maintained by daemon/outbound/queue.c.
+ *   SG_DUE_JOB        an outbound job: id = job id, aux = its lane (the
+ *                     ticket id, with bit 63 for a webhook; 0: no
+ *                     ticket). Maintained by daemon/outbound/queue.c.
  *   SG_DUE_AUTOCLOSE  a resolved ticket to close: id = ticket id.
  *                     Maintained by daemon/sla/clock.c.
  *   SG_DUE_SLA_FR     a ticket's next first-response threshold (warning,

@@ -126,7 +126,7 @@ fire_sla(struct sg_store *st, const struct sg_conf *c, const struct sg_due_entry
 			else if (rc == 0)
 				rc = sg_event_emit(&op, &t, SG_EV_SLA_WARNING, t.sla_tier, what, "%s: %d%% of the target passed, due %s",
 						   what, sg_slatime_warn_pct(c, &t), when);
-			/* webhooks: the sla-warning/sla-breach events are their hook */
+			/* webhooks and metrics subscribe to these events (outbound/webhook.c, metrics/) */
 			*fired = rc == 0;
 		}
 		if (rc == 0)

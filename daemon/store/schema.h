@@ -19,14 +19,17 @@
  *   meta.db       name (below)                     u64, bytes or a DB_SEQUENCE
  *   jobs.db       u64 job id                       outbound job record
  *   due.db        u64 due, u8 kind, u64 id         u64 aux (kind-defined)
- *   jobticket.db  u64 ticket, u64 job id           empty
+ *   jobticket.db  u64 lane, u64 job id             empty
  *
  * due.db is the due-time index (daemon/sched/due.h): one entry per timer,
  * walked in due order; kinds are listed there. due is a Unix time, a
  * negative one is stored as 0. For SG_DUE_JOB, id is the job id and aux
- * its ticket. jobticket.db holds the queued (not dead) jobs that belong to
- * a ticket, so the oldest queued job of a ticket is the first key at or
- * after (ticket, 0). Both are maintained by daemon/outbound/queue.c inside
+ * its lane. jobticket.db holds the queued (not dead) jobs that belong to
+ * a ticket, by lane: a ticket's mail jobs have lane = the ticket id, its
+ * webhook jobs lane = ticket id | bit 63 (SG_LANE_WEBHOOK, outbound/
+ * queue.h); so the oldest queued job of a lane is the first key at or
+ * after (lane, 0). Stores written before webhooks existed hold mail lanes
+ * only, which read the same. Both are maintained by daemon/outbound/queue.c inside
  * the transaction that changes the job; meta SG_META_JOBIDX records that
  * jobs written before the indexes existed have been indexed.
  *

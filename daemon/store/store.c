@@ -583,14 +583,21 @@ close_handles(struct sg_store *st)
 	if (st->jobseq != NULL)
 		st->jobseq->close(st->jobseq, 0);
 	st->seq = st->jobseq = NULL;
+	/* Every commit is already in the synced log, and the cache lives in
+	 * the shared region files: a close writes no pages (DB_NOSYNC) and
+	 * checkpoints only when 1 MB of log or a minute has passed since the
+	 * last one, so a short-lived process (`supportgate ingest` from a
+	 * pipe) costs one log sync, not a sync of every file; the daemon
+	 * checkpoints as it goes (CHECKPOINT_EVERY), and
+	 * sg_store_checkpoint() forces one. */
 	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
 		if (st->db[i] != NULL) {
-			st->db[i]->close(st->db[i], 0);
+			st->db[i]->close(st->db[i], DB_NOSYNC);
 			st->db[i] = NULL;
 		}
 	if (st->env != NULL) {
 		if (!st->broken)
-			st->env->txn_checkpoint(st->env, 0, 0, 0);
+			st->env->txn_checkpoint(st->env, 1024, 1, 0);
 		st->env->close(st->env, 0);
 		st->env = NULL;
 		if (st->broken)
@@ -1724,6 +1731,18 @@ int
 sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v)
 {
 	GATED(st, meta_put_in(st, txn, name, v));
+}
+
+static int
+checkpoint_in(struct sg_store *st)
+{
+	return map_err(st, st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE), "checkpoint");
+}
+
+int
+sg_store_checkpoint(struct sg_store *st)
+{
+	GATED(st, checkpoint_in(st));
 }
 
 int

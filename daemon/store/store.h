@@ -151,6 +151,9 @@ int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, 
  * database files then logs) into dir, created if needed. recover: open
  * the environment alone with DB_RECOVER_FATAL; refused (SG_STORE_ERROR,
  * logged with their pids) while other processes use the environment. */
+/* Write every changed page to the database files now (a forced
+ * checkpoint): before reading the files directly (sg_store_verify). */
+int sg_store_checkpoint(struct sg_store *st);
 int sg_store_verify(const char *state_dir, FILE *fp);
 int sg_store_backup(struct sg_store *st, const char *dir);
 int sg_store_recover(const char *state_dir);

@@ -7,7 +7,7 @@
 #include "mail/message.h"
 #include "lib/xalloc.h"
 
-#define SG_FUZZ_SEEDS "tests/mail tests/mail/quickstart"
+#define SG_FUZZ_SEEDS "tests/mail tests/mail/quickstart tests/fuzz/crashes-message"
 #include "replay.h"
 
 int

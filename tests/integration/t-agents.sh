@@ -55,7 +55,7 @@ seen=0
 settle() {
 	sg_wait_for "test \$(sg_sink_count $sg_sink) -ge $((seen + ${1:-0}))" 30
 	sg_postfix_wait_empty "$sg_pf" 30
-	sg_wait_for "test \$(cli queue | tail -n +2 | wc -l) -eq 0" 30
+	sg_wait_for "test \$(cli outbox | grep -c '^ *[0-9]') -eq 0" 30
 	sleep 1
 	new=$(sg_sink_list "$sg_sink" "$seen")
 	seen=$(sg_sink_count "$sg_sink")

@@ -162,7 +162,7 @@ dv_start || sg_bail "the private Dovecot did not start (the cause is above)"
 diag "$(dovecot --version | head -1): imap 127.0.0.1:$dv_imap, imaps :$dv_imaps (127.0.0.2: self-signed)"
 
 cli() { "$SG_CLI" -c "$conf" "$@"; }
-tickets() { cli tickets | tail -n +2 | wc -l; }
+tickets() { cli tickets | grep -c '^ *[0-9]'; }
 logged() { grep -c -- "$1" "$log" 2>/dev/null || true; }
 
 # mbox NAME HOST PORT TLS USER [LINE...]: a mailbox section.
@@ -328,17 +328,29 @@ sg_daemon_start "$conf" "$log" || diag "restart failed"
 wait "$watcher"
 diag "watcher: $(cat "$m/watcher.log")"
 committed=$(( $(logged 'qid=main/') - lines0 ))
-p1=$(imapc count Processed)
 kill -9 "$sg_daemon_pid"
 kill -CONT "$sg_daemon_pid" 2>/dev/null
 wait "$sg_daemon_pid" 2>/dev/null
+# A MOVE sent just before the stop may still be carried out by Dovecot:
+# count what was moved once the count is steady, after the kill.
+p1=$(imapc count Processed); sleep 0.5
+while [ "$(imapc count Processed)" != "$p1" ]; do p1=$(imapc count Processed); sleep 0.5; done
 diag "kill -9 with $committed of $CRASH committed and $((p1 - p0)) moved"
-ok "killed between commit and move (committed $committed > moved $((p1 - p0)))" test "$committed" -gt "$((p1 - p0))"
+left=$((committed - (p1 - p0)))
+if [ "$left" -gt 0 ]; then
+	ok "killed between commit and move (committed $committed > moved $((p1 - p0)))" true
+else
+	skip 1 "stopped right after a move: nothing committed is left to sweep this time"
+fi
 sg_daemon_start "$conf" "$log" || diag "restart after kill -9 failed"
 sg_wait_for "test \$(imapc count Processed) -ge $((p0 + CRASH))" 60
 is "$(tickets)" "$((n0 + CRASH))" "after kill -9 and restart: $CRASH tickets, none twice"
 is "$(imapc count Support Processed | tr '\n' ' ')" "3 $((p0 + CRASH)) " "all $CRASH in Processed, only the broken ones left"
-ok "the committed ones were moved by the next session" grep -q "mailbox main: [0-9]* message(s) at or below UID [0-9]* were stored but not yet moved: now" "$log"
+if [ "$left" -gt 0 ]; then
+	ok "the committed ones were moved by the next session" grep -q "mailbox main: [0-9]* message(s) at or below UID [0-9]* were stored but not yet moved: now" "$log"
+else
+	skip 1 "nothing was left to sweep"
+fi
 ok "one ticket per message" python3 -c "
 import json, sys, collections
 c = collections.Counter(t['subject'] for t in json.load(sys.stdin) if t['subject'].startswith('crash '))

@@ -23,12 +23,25 @@ for k in $(sed -n '/^\.SH KEYS/,/^\.SH EXAMPLE/s/^\.TP$/&/p;/^\.SH KEYS/,/^\.SH 
 done
 is "$extra" "" "no stale keys in the man page"
 
+pages="supportgated.8 supportgate.1 supportgate.conf.5 supportgate.rules.5 supportgate-commands.5"
+for page in $pages; do
+	# a control character (a form feed from "\f" gone wrong) renders as garbage
+	is "$(tr -d '\n\t' < "$top_srcdir/doc/$page" | tr -d '\040-\176\200-\377' | wc -c)" 0 "$page has no control characters"
+	for sec in FILES EXAMPLES; do
+		ok "$page has a $sec section" grep -q "^\.SH $sec\$" "$top_srcdir/doc/$page"
+	done
+done
+for page in supportgated.8 supportgate.1; do
+	for sec in "EXIT STATUS" ENVIRONMENT; do
+		ok "$page has an $sec section" grep -q "^\.SH $sec\$" "$top_srcdir/doc/$page"
+	done
+done
 if command -v man >/dev/null 2>&1; then
-	for page in supportgated.8 supportgate.1 supportgate.conf.5 supportgate.rules.5; do
+	for page in $pages; do
 		w=$(MANWIDTH=80 man --warnings -l "$top_srcdir/doc/$page" 2>&1 >/dev/null)
 		is "$w" "" "$page renders without warnings"
 	done
 else
-	skip 4 "man not installed (Debian package man-db)"
+	skip 5 "man not installed (Debian package man-db)"
 fi
 done_testing

@@ -29,7 +29,7 @@ run() { "$MILTERTEST" -s "$lua/$1.lua" > "$dir/$1.out" 2>&1 || { "$MILTERTEST" -
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 tj() { cli show "$1" --json | python3 -c "import json,sys; t=json.load(sys.stdin); print($2)"; }
 # everything queued so far delivered to the sink
-drained() { sg_wait_for "test \$(cli queue | tail -n +2 | wc -l) -eq 0" 20; }
+drained() { sg_wait_for "test \$(cli outbox | grep -c '^ *[0-9]') -eq 0" 20; }
 to_alice() { grep -l '^RCPT alice@customer.example$' "$dir"/sink/msg-*.env 2>/dev/null | wc -l; }
 
 ok "{auth_authen} of an agent: the reply is handled and the original discarded" run t-agent-auth

@@ -33,39 +33,39 @@ ok "Auto-Submitted: auto-replied" grep -q '^Auto-Submitted: auto-replied' "$f"
 ok "lone dot line survives SMTP" grep -qx $'.\r' "$f"
 ok "double dot line survives SMTP" grep -qx $'..\r' "$f"
 ok "text after the dots arrived" grep -q 'end \[ACME #1\]' "$f"
-is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty after delivery"
+is "$(cli outbox | grep -c '^ *[0-9]')" 0 "queue empty after delivery"
 ok "sent event on the ticket" grep -q 'sent .*delivered' <(cli show 1)
 
 # Relay down: deferred, then delivered when it returns.
 touch "$dir/sink/FAIL"
 mail 2
-sg_wait_for "cli queue | grep -q '451'" 15
-ok "relay down: job deferred with the 451 text" grep -q '451' <(cli queue)
+sg_wait_for "cli outbox | grep -q '451'" 15
+ok "relay down: job deferred with the 451 text" grep -q '451' <(cli outbox)
 rm -f "$dir/sink/FAIL"
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 2" 20
 is "$(sg_sink_count "$dir/sink")" 2 "delivered once the relay is back"
-is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty again"
+is "$(cli outbox | grep -c '^ *[0-9]')" 0 "queue empty again"
 
 # Permanent refusal: dead letter, recorded on the ticket; retry by hand.
 touch "$dir/sink/FAIL5"
 mail 3
-sg_wait_for "cli queue | grep -q dead" 15
-ok "550: dead letter" grep -q 'dead' <(cli queue)
+sg_wait_for "cli outbox | grep -qE '^ *[0-9]+ +[0-9]+ +dead'" 15
+ok "550: dead letter" grep -qE '^ *[0-9]+ +[0-9]+ +dead' <(cli outbox)
 ok "dead letter recorded on the ticket with the reply" grep -q 'dead-letter.*550' <(cli show 3)
 rm -f "$dir/sink/FAIL5"
-job=$(cli queue | awk 'NR==2 {print $1}')
-ok "queue show prints the message" grep -q 'MAIL FROM:<support@example.com>' <(cli queue show "$job")
-ok "queue retry" cli queue retry "$job"
+job=$(cli outbox | awk 'NR==2 {print $1}')
+ok "queue show prints the message" grep -q 'MAIL FROM:<support@example.com>' <(cli outbox show "$job")
+ok "queue retry" cli outbox retry "$job"
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge 3" 20
 is "$(sg_sink_count "$dir/sink")" 3 "retried dead letter delivered"
 
 # Per-ticket order and drop
 touch "$dir/sink/FAIL"
 mail 4
-sg_wait_for "cli queue | grep -q 451" 15
-job=$(cli queue | awk 'NR==2 {print $1}')
-ok "queue drop" cli queue drop "$job"
-is "$(cli queue | tail -n +2 | wc -l)" 0 "dropped job gone"
+sg_wait_for "cli outbox | grep -q 451" 15
+job=$(cli outbox | awk 'NR==2 {print $1}')
+ok "queue drop" cli outbox drop "$job"
+is "$(cli outbox | grep -c '^ *[0-9]')" 0 "dropped job gone"
 rm -f "$dir/sink/FAIL"
 # kill -9 between the relay's acceptance and the job's removal: the same
 # message (same Message-ID) goes out once more after the restart.
@@ -76,14 +76,14 @@ sg_wait_for "test \$(sg_sink_count $dir/sink) -gt $before" 15
 kill -9 "$sg_daemon_pid"
 wait "$sg_daemon_pid" 2>/dev/null
 rm -f "$dir/sink/SLOW"
-ok "job still queued after the crash" grep -q 'c5@customer.example' <(cli queue)
+ok "job still queued after the crash" grep -q 'c5@customer.example' <(cli outbox)
 sg_daemon_start "$dir/sg.conf" "$dir/daemon.log" || diag "restart after kill -9 failed"
 sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((before + 2))" 20
 sleep 1
 is "$(sg_sink_count "$dir/sink")" "$((before + 2))" "resent exactly once more"
 is "$(grep -h '^Message-Id:' $(grep -l 'c5@customer.example' "$dir"/sink/*.env | sed 's/\.env$/.eml/') | sort -u | wc -l)" 1 \
 	"both copies carry the same Message-ID"
-is "$(cli queue | tail -n +2 | wc -l)" 0 "queue empty after the resend"
+is "$(cli outbox | grep -c '^ *[0-9]')" 0 "queue empty after the resend"
 
 ok "template render with sample data" grep -q '^Subject: \[ACME #1234\] received' <(cli template render ack)
 ok "template render for a ticket" grep -q 'c1@customer.example' <(cli template render resolved --ticket 1)

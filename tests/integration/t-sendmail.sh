@@ -39,5 +39,5 @@ is "$(grep -c '^X-Support-Ticket:' "$m5")" 1 "forged header replaced, one X-Supp
 is "$(hdr "$m5" X-Support-Ticket)" 2 "forged: our ticket number"
 is "$(grep -c '^X-Support-' "$m6")" 0 "non-support mail untouched"
 ok "sendmail's queue id reaches the log" grep -qE 'qid=[0-9A-Za-z]{10,} ticket=1 ' "$dir/daemon.log"
-is "$("$SG_CLI" -c "$dir/sg.conf" tickets | tail -n +2 | wc -l)" 2 "store holds 2 tickets"
+is "$("$SG_CLI" -c "$dir/sg.conf" tickets | grep -c '^ *[0-9]')" 2 "store holds 2 tickets"
 done_testing

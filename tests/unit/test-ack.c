@@ -88,11 +88,16 @@ test_loop_matrix(void)
 		{ "X-Auto-Response-Suppress: DR only", "b6@customer.example", "b6@customer.example", "X-Auto-Response-Suppress: DR\r\n", NULL, 1 },
 		{ "multipart/report DSN", "b7@customer.example", "b7@customer.example", "MIME-Version: 1.0\r\n",
 		  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"zz\"\r\n", 0 },
-		{ "our own support address", "help@example.com", "help@example.com", "", NULL, 0 },
+		{ "our own support address", "help@example.com", "help@example.com", "", NULL, -1 },
 	};
 	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
 		int before = count_jobs();
 		int got = feed(matrix[i].from, matrix[i].env_from, matrix[i].extra, matrix[i].ctype, &d);
+		if (matrix[i].want < 0) {   /* our own mail come back: a loop, no ticket */
+			ok(got == 0 && count_jobs() == before && d.verdict == SG_V_IGNORED && d.ticket == 0,
+			   "%s: no ticket, not acknowledged (%s)", matrix[i].name, sg_verdict_name(d.verdict));
+			continue;
+		}
 		ok(got == matrix[i].want && count_jobs() - before == matrix[i].want && d.verdict == SG_V_NEW,
 		   "%s: %s (ticket %llu)", matrix[i].name, matrix[i].want ? "acknowledged" : "ticketed, not acknowledged",
 		   (unsigned long long)d.ticket);

@@ -475,6 +475,21 @@ test_own_ack(void)
 		is_int(count_jobs(), jobs, "no job queued: no acknowledgement loop");
 		ok(decision_clean() && secs < CASE_SECS, "decision clean, in %.2f s", secs);
 	}
+	/* the same under a new Message-ID (a forwarder that rewrites it) */
+	GString *g = g_string_new_len(f.job.payload, (gssize)f.job.payload_len);
+	char *mid = strcasestr(g->str, "\nMessage-ID: <");
+	ok(mid != NULL, "the acknowledgement has a Message-ID");
+	if (mid != NULL) {
+		g_string_insert(g, mid - g->str + 15, "rewritten.");
+		for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+			int rc = feed(g->str, g->len, senders[i], &secs);
+			is_int(rc, SG_ING_OK, "ack under a new Message-ID from <%s>: taken", senders[i]);
+			is_int(d.verdict, SG_V_IGNORED, "no ticket: our own mail (%s)", sg_verdict_name(d.verdict));
+			is_int(count_tickets(), tickets, "ticket count unchanged");
+			is_int(count_jobs(), jobs, "no job queued: no acknowledgement loop");
+		}
+	}
+	g_string_free(g, TRUE);
 out:
 	sg_job_clear(&f.job);
 	end_case();

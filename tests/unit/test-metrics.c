@@ -1,0 +1,165 @@
+/*
+ * test-metrics — the counters and their exposition: known mail through
+ * sg_ingest() (a new ticket acknowledged, one from a robot whose
+ * acknowledgement is suppressed, a duplicate, mail for nobody), latency
+ * observations in known buckets, milter outcomes; the numbers in the
+ * rendered text, the gauges read from the store, and the file written
+ * atomically (no temp file left, replaced whole).
+ */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "fixture.h"
+#include "lib/log.h"
+#include "metrics/metrics.h"
+
+static const char *dir;
+
+/* The value of the sample called series (name with its labels) in text,
+ * or -1 when there is none. */
+static double
+value(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+static char *
+render(void)
+{
+	char *text = NULL;
+
+	if (sg_metrics_render(st, 1700000000, &text) != 0)
+		return sg_xstrdup("");
+	return text;
+}
+
+static void
+mail_counts(void)
+{
+	static const char *const nobody[1] = { "sales@example.com" };
+	struct sg_decision d = { 0 };
+	const char *first = "From: Ann <ann@customer.example>\nTo: support@example.com\nSubject: broken\n"
+			    "Message-ID: <mx-1@customer.example>\n\nit broke\n";
+
+	sg_metrics_reset();
+	ok(ingest_mail((struct sg_ingest_in){ .raw = first }, &d) == SG_ING_OK && d.verdict == SG_V_NEW, "new ticket");
+	ok(ingest_mail((struct sg_ingest_in){ .raw = first }, &d) == SG_ING_OK && d.verdict == SG_V_DUPLICATE,
+	   "the same mail again: duplicate");
+	ok(ingest_mail((struct sg_ingest_in){ .raw = "From: noreply@shop.example\nTo: support@example.com\n"
+						       "Subject: your order\nMessage-ID: <mx-2@shop.example>\n\nshipped\n" },
+		       &d) == SG_ING_OK && d.verdict == SG_V_NEW, "a robot's mail: new ticket");
+	ok(ingest_mail((struct sg_ingest_in){ .raw = "From: x@y.example\nTo: sales@example.com\nSubject: hi\n\nhi\n",
+					      .env_rcpt = nobody, .nrcpt = 1 }, &d) == SG_ING_OK &&
+	   d.verdict == SG_V_IGNORED, "mail for nobody: ignored");
+	ok(ingest_mail((struct sg_ingest_in){ .raw = "From: Bob <bob@customer.example>\nTo: support@example.com\n"
+						       "Subject: imap\nMessage-ID: <mx-3@customer.example>\n\nvia imap\n",
+					      .door = SG_DOOR_IMAP }, &d) == SG_ING_OK && d.verdict == SG_V_NEW,
+	   "new ticket through the IMAP door");
+	sg_decision_clear(&d);
+
+	char *t = render();
+	is_int((long long)value(t, "supportgate_messages_total{door=\"milter\",verdict=\"new\"}"), 2, "milter new: 2");
+	is_int((long long)value(t, "supportgate_messages_total{door=\"milter\",verdict=\"duplicate\"}"), 1,
+	       "milter duplicate: 1");
+	is_int((long long)value(t, "supportgate_messages_total{door=\"milter\",verdict=\"ignored\"}"), 1,
+	       "milter ignored: 1");
+	is_int((long long)value(t, "supportgate_messages_total{door=\"imap\",verdict=\"new\"}"), 1, "imap new: 1");
+	is_int((long long)value(t, "supportgate_messages_total{door=\"cli\",verdict=\"new\"}"), 0, "cli new: 0");
+	is_int((long long)value(t, "supportgate_acks_sent_total"), 2, "acks sent: 2 (ann, bob)");
+	is_int((long long)value(t, "supportgate_acks_suppressed_total{reason=\"robot\"}"), 1, "ack suppressed: robot");
+	is_int((long long)value(t, "supportgate_events_total{type=\"created\"}"), 3, "created events: 3");
+	is_int((long long)value(t, "supportgate_tickets{queue=\"default\",status=\"new\"}"), 3,
+	       "gauge: 3 new tickets in the default queue");
+	is_int((long long)value(t, "supportgate_tickets{queue=\"default\",status=\"closed\"}"), 0, "gauge: none closed");
+	is_int((long long)value(t, "supportgate_outbound_queued{kind=\"mail\"}"), 2, "gauge: two acks queued");
+	is_int((long long)value(t, "supportgate_outbound_oldest_age_seconds{kind=\"webhook\"}"), 0,
+	       "gauge: no webhook waiting");
+	is_int((long long)value(t, "supportgate_outbound_dead_letters{kind=\"mail\"}"), 0, "gauge: no dead letters");
+	is_int((long long)value(t, "supportgate_sla_warnings_total"), 0, "SLA warnings: 0");
+	free(t);
+}
+
+static void
+milter_and_latency(void)
+{
+	sg_metrics_reset();
+	sg_metrics_latency(0.003);
+	sg_metrics_latency(0.2);
+	sg_metrics_latency(0.25);    /* on a bound: that bucket (le) */
+	sg_metrics_latency(100);
+	sg_metrics_milter(SG_MX_ACCEPT);
+	sg_metrics_milter(SG_MX_ACCEPT);
+	sg_metrics_milter(SG_MX_INTERNAL_ERROR);
+	char *t = render();
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.005\"}"), 1, "le 0.005: 1");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.1\"}"), 1, "le 0.1: 1");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.25\"}"), 3, "le 0.25: 3 (cumulative)");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"30\"}"), 3, "le 30: 3");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"+Inf\"}"), 4, "+Inf: 4");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_count"), 4, "count: 4");
+	ok(value(t, "supportgate_ingest_latency_seconds_sum") > 100.45 &&
+	   value(t, "supportgate_ingest_latency_seconds_sum") < 100.46, "sum: 100.453");
+	is_int((long long)value(t, "supportgate_milter_outcomes_total{outcome=\"accept\"}"), 2, "accept: 2");
+	is_int((long long)value(t, "supportgate_milter_outcomes_total{outcome=\"internal_error\"}"), 1,
+	       "internal_error: 1");
+	is_int((long long)value(t, "supportgate_milter_outcomes_total{outcome=\"tempfail\"}"), 0, "tempfail: 0");
+	ok(strstr(t, "# TYPE supportgate_ingest_latency_seconds histogram\n") != NULL, "histogram declared");
+	free(t);
+}
+
+static void
+file_written(void)
+{
+	char *mdir = sg_test_subdir("textfile");
+	char *path = sg_xasprintf("%s/supportgate.prom", mdir);
+	char *tmp = sg_xasprintf("%s.tmp", path);
+	size_t len;
+
+	sg_metrics_reset();
+	sg_metrics_milter(SG_MX_REJECT);
+	ok(sg_metrics_write(st, path, 1700000000) == 0, "written");
+	char *text = read_file(path, 1 << 20, &len);
+	ok(text && strncmp(text, "# HELP ", 7) == 0 && text[len - 1] == '\n', "a whole exposition");
+	is_int((long long)value(text ? text : "", "supportgate_milter_outcomes_total{outcome=\"reject\"}"), 1,
+	       "with the counters");
+	ok(access(tmp, F_OK) != 0, "no temp file left");
+	free(text);
+	sg_metrics_milter(SG_MX_REJECT);
+	ok(sg_metrics_write(st, path, 1700000000) == 0, "written again");
+	text = read_file(path, 1 << 20, &len);
+	is_int((long long)value(text ? text : "", "supportgate_milter_outcomes_total{outcome=\"reject\"}"), 2,
+	       "replaced with the new numbers");
+	free(text);
+	char *bad = sg_xasprintf("%s/no/such/dir/x.prom", mdir);
+	ok(sg_metrics_write(st, bad, 1700000000) == -1, "an unwritable path fails");
+	free(bad);
+	free(tmp);
+	free(path);
+	free(mdir);
+}
+
+static const struct sg_test tests[] = {
+	{ "mail", mail_counts },
+	{ "milter-latency", milter_and_latency },
+	{ "file", file_written },
+};
+
+int
+main(void)
+{
+	sg_log_open_stderr("test-metrics");
+	sg_log_set_level(SG_LOG_ERROR);
+	dir = sg_test_dir();
+	char *state = sg_xasprintf("%s/state", dir);
+	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s\"\ntemplate_dir = \"%s/templates\"\n",
+			 state, top_srcdir());
+	int rc = SG_FIXTURE_RUN(tests);
+	free(state);
+	return rc;
+}
