@@ -5,7 +5,8 @@
  * breaches each fired exactly once (also after closing and reopening the
  * store), escalation notices in the recipient's language, the reopen
  * notice to the manager, overdue reasons (agent and system), and the
- * due-index entries: one per ticket and kind at most, none left behind.
+ * due-index entries: one per ticket and kind at most, none left behind;
+ * the breach queued to a webhook that lists it.
  */
 #include "config.h"
 
@@ -101,6 +102,42 @@ reads(const char *to, uint64_t id, const char *needle)
 	struct reads r = { to, needle, id, 0 };
 	sg_store_job_foreach(st, reads_cb, &r);
 	return r.hit;
+}
+
+struct hook {
+	uint64_t id;
+	const char *needle;
+	int hit;
+};
+
+static int
+hook_cb(const struct sg_job *j, void *arg)
+{
+	struct hook *h = arg;
+
+	if (j->kind == SG_JOB_WEBHOOK && j->ticket == h->id && j->payload && strstr(j->payload, h->needle))
+		h->hit = 1;
+	return 0;
+}
+
+/* Is there a webhook job about ticket id whose JSON holds needle? */
+static int
+reads_webhook(uint64_t id, const char *needle)
+{
+	struct hook h = { id, needle, 0 };
+	sg_store_job_foreach(st, hook_cb, &h);
+	if (!h.hit) {   /* the JSON may be compact */
+		char *compact = sg_xstrdup(needle);
+		char *w = compact;
+		for (const char *r = needle; *r; r++)
+			if (*r != ' ')
+				*w++ = *r;
+		*w = '\0';
+		h.needle = compact;
+		sg_store_job_foreach(st, hook_cb, &h);
+		free(compact);
+	}
+	return h.hit;
 }
 
 /* How many due-index entries of kind the ticket has. */
@@ -221,6 +258,7 @@ test_pause_and_fire_once(void)
 	ok(run(c0 + 6 * 3600) >= 1, "thresholds fired at +6h");
 	is_int(events(id, "sla-breach"), 1, "first-response breach");
 	is_int(events(id, "sla-warning"), 0, "no warning after the due");
+	ok(reads_webhook(id, "\"type\": \"sla-breach\""), "the breach is queued to the webhook listing it");
 	t = ticket(id);
 	is_int(t->sla_fired, SG_SLA_FR_WARN | SG_SLA_FR_BREACH, "both first-response bits set");
 	is_int(entries(SG_DUE_SLA_FR, id), 0, "no first-response timer left");
@@ -345,9 +383,12 @@ main(void)
 	sg_log_open_stderr("test-sla");
 	sg_log_set_level(SG_LOG_ERROR);
 	free(sg_test_write(dir, "t.rules", rules_text));
+	free(sg_test_write(dir, "secret", "0123456789abcdef0123456789abcdef\n"));
 	conf = load_conf(dir, "support_address = {\"support@example.com\"}\nstate_dir = \"%s/state\"\n"
-			 "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\n",
-			 dir, dir, top_srcdir());
+			 "ticket_tag = \"ACME\"\ndb_sync = false\nrules_file = \"%s/t.rules\"\ntemplate_dir = \"%s/templates\"\n"
+			 "webhook crm {\nurl = \"https://crm.example.com/hook\"\nsecret_file = \"%s/secret\"\n"
+			 "events = {\"sla-warning\", \"sla-breach\"}\n}\n",
+			 dir, dir, top_srcdir(), dir);
 	ok(conf != NULL && conf->rules != NULL && conf->templates != NULL, "config with rules and templates");
 	return SG_FIXTURE_RUN(tests);
 }
