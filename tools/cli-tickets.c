@@ -447,24 +447,8 @@ show_event(const struct sg_event *e, void *arg)
 	return 0;
 }
 
-/* The SLA fields (ticket/slatime.h): JSON members, and text lines for
- * what is set. */
-static void
-sla_json(json_t *o, const struct sg_ticket *t)
-{
-	json_object_set_new(o, "service", jstr(t->service));
-	json_object_set_new(o, "first_response_due", jtime(t->first_response_due));
-	json_object_set_new(o, "first_response_at", jtime(t->first_response_at));
-	json_object_set_new(o, "resolved_at", jtime(t->resolved_at));
-	json_object_set_new(o, "paused_since", jtime(t->paused_since));
-	json_object_set_new(o, "paused_seconds", json_integer(t->paused_secs));
-	json_object_set_new(o, "paused_business_seconds", json_integer(t->paused_bsecs));
-	json_object_set_new(o, "reopens", json_integer(t->reopens));
-	json_object_set_new(o, "sla_fired", json_integer(t->sla_fired));
-	json_object_set_new(o, "rating", t->rating ? json_integer(t->rating) : json_null());
-	json_object_set_new(o, "overdue_reason", jstr(t->reason));
-}
-
+/* The SLA fields (ticket/slatime.h) that are set, as text lines (the
+ * JSON has them in the summary's "sla" object). */
 static void
 sla_text(const struct sg_conf *c, const struct sg_ticket *t)
 {
@@ -542,7 +526,6 @@ sg_cmd_show(int argc, char **argv)
 		json_object_set_new(o, "transfers", json_integer(t.transfers));
 		json_object_set_new(o, "closed", jtime(t.closed_at));
 		json_object_set_new(o, "due", jtime(t.due));
-		sla_json(o, &t);
 		rc = sg_store_message_foreach(st, NULL, id, show_msg, &sc);
 		if (rc == 0)
 			rc = sg_store_event_foreach(st, NULL, id, show_event, &sc);

@@ -33,11 +33,11 @@ out=$(cli ingest "$dir/new.eml")
 is "$out" "new ticket 1: new ticket" "a new ticket"
 j=$(cli show 1 --json)
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$j"; }
-is "$(py 'd["sla_tier"], d["sla_fired"], d["overdue_reason"]')" "gold 0 None" "tier set, nothing fired"
+is "$(py 'd["sla"]["tier"], d["sla"]["fired"], d["sla"]["overdue_reason"]')" "gold [] None" "tier set, nothing fired"
 ok "first-response due an hour after creation" python3 -c "
 import json,sys,datetime as dt
 d=json.load(sys.stdin); p=lambda s: dt.datetime.strptime(s,'%Y-%m-%dT%H:%M:%SZ')
-sys.exit(0 if (p(d['first_response_due'])-p(d['created'])).total_seconds()==3600 and (p(d['due'])-p(d['created'])).total_seconds()==36000 else 1)" <<<"$j"
+sys.exit(0 if (p(d['sla']['first_response_due'])-p(d['created'])).total_seconds()==3600 and (p(d['sla']['due'])-p(d['created'])).total_seconds()==36000 else 1)" <<<"$j"
 ok "show prints the due time" grep -q '^  due:  ' <<<"$(cli show 1)"
 ok "the acknowledgement shows the due date" grep -q 'We aim to resolve it by 20' <<<"$(cli template render ack --ticket 1)"
 
@@ -47,7 +47,8 @@ is "$(cli clock run --in 55m | tail -1)" "fired 0 SLA threshold(s)" "a second pa
 is "$(cli clock run --in 61m | tail -1)" "fired 1 SLA threshold(s)" "+61m: the breach"
 is "$(cli clock run --in 62m | tail -1)" "fired 0 SLA threshold(s)" "once only"
 j=$(cli show 1 --json)
-is "$(py 'd["sla_fired"], d["overdue_reason"]')" "3 no agent reply" "both first-response bits; the system's reason"
+is "$(py 'd["sla"]["fired"], d["sla"]["overdue_reason"]')" "['first-response-warning', 'first-response-breach'] no agent reply" \
+	"both first-response thresholds; the system's reason"
 is "$(py '[e["type"] for e in d["events"] if e["type"].startswith("sla-")]')" "['sla-warning', 'sla-breach']" \
 	"one warning and one breach event"
 q=$(cli queue)
@@ -56,7 +57,7 @@ ok "and the breach to the manager" grep -q 'lead@example.com' <<<"$q"
 
 out=$(cli set 1 reason waiting for the bank)
 is "$?" 0 "set N reason TEXT"
-is "$(cli show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["overdue_reason"])')" \
+is "$(cli show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sla"]["overdue_reason"])')" \
 	"waiting for the bank" "the reason is the agent's now"
 ok "shipped example rules load" cli rules check "$top_srcdir/rules/examples/supportgate.rules"
 
