@@ -185,6 +185,18 @@ ex_ticket(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, 
 			      "closed_at", (json_int_t)t.closed_at, "due", (json_int_t)t.due,
 			      "linked", (json_int_t)t.linked, "nmessages", (json_int_t)t.nmessages,
 			      "nevents", (json_int_t)t.nevents, "transfers", (json_int_t)t.transfers);
+	/* the SLA clocks' fields (ticket record version 2) */
+	json_object_set_new(j, "first_response_at", json_integer((json_int_t)t.first_response_at));
+	json_object_set_new(j, "first_response_due", json_integer((json_int_t)t.first_response_due));
+	json_object_set_new(j, "resolved_at", json_integer((json_int_t)t.resolved_at));
+	json_object_set_new(j, "paused_since", json_integer((json_int_t)t.paused_since));
+	json_object_set_new(j, "paused_secs", json_integer((json_int_t)t.paused_secs));
+	json_object_set_new(j, "paused_bsecs", json_integer((json_int_t)t.paused_bsecs));
+	json_object_set_new(j, "reopens", json_integer((json_int_t)t.reopens));
+	json_object_set_new(j, "sla_fired", json_integer((json_int_t)t.sla_fired));
+	json_object_set_new(j, "rating", json_integer((json_int_t)t.rating));
+	json_object_set_new(j, "reason", jstr(t.reason));
+	json_object_set_new(j, "service", jstr(t.service));
 	sg_ticket_clear(&t);
 	return verified(x, j, im_ticket, v, vl, "ticket") || emit(x, j);
 }
@@ -552,7 +564,9 @@ im_ticket(struct im *m, json_t *o)
 {
 	static const char *const keys[] = { "id", "status", "priority", "subject", "requestor", "requestor_name",
 		"queue", "assignee", "sla_tier", "segment", "language", "participants", "tags", "created", "updated",
-		"closed_at", "due", "linked", "nmessages", "nevents", "transfers", NULL };
+		"closed_at", "due", "linked", "nmessages", "nevents", "transfers", "first_response_at",
+		"first_response_due", "resolved_at", "paused_since", "paused_secs", "paused_bsecs", "reopens",
+		"sla_fired", "rating", "reason", "service", NULL };
 	struct sg_ticket t = { 0 };
 	uint64_t u;
 	int rc = keys_exact(m, o, keys), s, p;
@@ -605,6 +619,28 @@ im_ticket(struct im *m, json_t *o)
 		t.nevents = (uint32_t)u;
 	if (rc == 0 && (rc = get_u64(m, G("transfers"), "transfers", U32MAX, &u)) == 0)
 		t.transfers = (uint32_t)u;
+	if (rc == 0)
+		rc = get_i64(m, G("first_response_at"), "first_response_at", &t.first_response_at);
+	if (rc == 0)
+		rc = get_i64(m, G("first_response_due"), "first_response_due", &t.first_response_due);
+	if (rc == 0)
+		rc = get_i64(m, G("resolved_at"), "resolved_at", &t.resolved_at);
+	if (rc == 0)
+		rc = get_i64(m, G("paused_since"), "paused_since", &t.paused_since);
+	if (rc == 0)
+		rc = get_i64(m, G("paused_secs"), "paused_secs", &t.paused_secs);
+	if (rc == 0)
+		rc = get_i64(m, G("paused_bsecs"), "paused_bsecs", &t.paused_bsecs);
+	if (rc == 0 && (rc = get_u64(m, G("reopens"), "reopens", U32MAX, &u)) == 0)
+		t.reopens = (uint32_t)u;
+	if (rc == 0 && (rc = get_u64(m, G("sla_fired"), "sla_fired", 15, &u)) == 0)
+		t.sla_fired = (uint8_t)u;
+	if (rc == 0 && (rc = get_u64(m, G("rating"), "rating", 5, &u)) == 0)
+		t.rating = (uint8_t)u;
+	if (rc == 0)
+		rc = get_str(m, G("reason"), "reason", 1, &t.reason);
+	if (rc == 0)
+		rc = get_str(m, G("service"), "service", 1, &t.service);
 	if (rc == 0) {
 		struct sg_buf b = { 0 };
 		unsigned char k[8];

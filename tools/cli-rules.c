@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pwd.h>
@@ -278,7 +279,9 @@ sg_cmd_set(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc != 4)
+	/* a reason or note may be given as several words */
+	int words = argc > 4 && (strcmp(argv[2], "reason") == 0 || strcmp(argv[2], "note") == 0);
+	if (argc != 4 && !words)
 		return sg_cli_usage("set", 2);
 	char *end;
 	errno = 0;
@@ -293,7 +296,11 @@ sg_cmd_set(int argc, char **argv)
 		return 2;
 	struct sg_store *st = sg_cli_store(c);
 	char *done = NULL, *why = NULL;
-	int rc = sg_ticket_change(st, c, id, argv[2], argv[3], actor, &done, &why);
+	GString *value = g_string_new(argv[3]);
+	for (int i = 4; i < argc; i++)
+		g_string_append_printf(value, " %s", argv[i]);
+	int rc = sg_ticket_change(st, c, id, argv[2], value->str, actor, &done, &why);
+	g_string_free(value, TRUE);
 
 	sg_store_close(&st);
 	if (rc == 0)

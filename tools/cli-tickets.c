@@ -25,6 +25,8 @@
 #include "mail/address.h"
 #include "cli.h"
 #include "cli-fmt.h"
+#include "calendar/calendar.h"
+#include "ticket/slatime.h"
 #include "conf/conf.h"
 #include "ingest/ingest.h"
 #include "lib/log.h"
@@ -446,6 +448,38 @@ show_event(const struct sg_event *e, void *arg)
 	return 0;
 }
 
+/* The SLA fields (ticket/slatime.h) that are set, as text lines (the
+ * JSON has them in the summary's "sla" object). */
+static void
+sla_text(const struct sg_conf *c, const struct sg_ticket *t)
+{
+	const struct sg_calendar *cal = sg_slatime_calendar(c, t);
+	char a[40], b[40];
+
+	if (t->sla_tier || t->service)
+		printf("  sla:          %s%s%s\n", t->sla_tier ? t->sla_tier : "-", t->service ? ", service " : "",
+		       t->service ? t->service : "");
+	if (t->first_response_due) {
+		sg_calendar_format(cal, t->first_response_due, a, sizeof(a));
+		if (t->first_response_at)
+			sg_calendar_format(cal, t->first_response_at, b, sizeof(b));
+		printf("  1st response: due %s, %s%s%s\n", a, t->first_response_at ? "given " : "",
+		       t->first_response_at ? b : "none yet",
+		       t->sla_fired & SG_SLA_FR_BREACH ? " (breached)" : t->sla_fired & SG_SLA_FR_WARN ? " (warned)" : "");
+	}
+	if (t->due) {
+		sg_calendar_format(cal, t->due, a, sizeof(a));
+		printf("  due:          %s%s\n", a,
+		       t->sla_fired & SG_SLA_RES_BREACH ? " (breached)" : t->sla_fired & SG_SLA_RES_WARN ? " (warned)" : "");
+	}
+	if (t->paused_secs || t->paused_since)
+		printf("  paused:       %llds in all%s\n", (long long)t->paused_secs, t->paused_since ? ", pending now" : "");
+	if (t->reopens)
+		printf("  reopens:      %u\n", t->reopens);
+	if (t->reason)
+		printf("  overdue:      %s\n", t->reason);
+}
+
 int
 sg_cmd_show(int argc, char **argv)
 {
@@ -524,6 +558,7 @@ sg_cmd_show(int argc, char **argv)
 		printf("\n  created:      %s\n  updated:      %s\n", cr, up);
 		if (t.linked)
 			printf("  continues:    #%llu\n", (unsigned long long)t.linked);
+		sla_text(c, &t);
 		printf("Timeline:\n");
 		free(token);
 		sc.text = 1;

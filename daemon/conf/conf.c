@@ -137,6 +137,9 @@ const struct sg_param sg_conf_params[] = {
 	/* personal data */
 	{ "retention", SG_PT_INT, "0", 0, 36500, NULL, OFF(retention),
 	  "days after closing when a ticket's messages and personal fields are erased (0: keep them)" },
+	/* SLA clocks */
+	{ "sla_warn_percent", SG_PT_INT, "80", 1, 99, NULL, OFF(sla_warn_percent),
+	  "SLA warning at this share (percent) of a target, unless the tier sets warn=" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },

@@ -147,6 +147,8 @@ struct sg_conf {
 	long autoclose_days;
 	/* personal data */
 	long retention;                     /* days after closing; 0: keep */
+	/* SLA clocks (daemon/sla) */
+	long sla_warn_percent;              /* warning at this share of a target, 1..99 */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

@@ -176,6 +176,7 @@ int
 sg_customer_write_rating(struct sg_op *op, struct sg_ingest_state *s)
 {
 	const char *body = s->mi->body_text ? s->mi->body_text : "";
+	s->t.rating = (uint8_t)s->rating;
 	int rc = sg_event_emit(op, &s->t, SG_EV_RATING, NULL, NULL, "%d: %.500s", s->rating, body + strspn(body, " \t\r\n"));
 	return rc ? rc : sg_notice_customer(op, &s->t, "rated");
 }

@@ -21,10 +21,11 @@ worker_main(void *arg)
 		if (!w->kicked && !more) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += w->period;
+			ts.tv_sec += w->wait > 0 && w->wait < w->period ? w->wait : w->period;
 			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 		}
 		w->kicked = 0;
+		w->wait = 0;
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;

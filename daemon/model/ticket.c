@@ -91,6 +91,8 @@ sg_ticket_clear(struct sg_ticket *t)
 	free(t->sla_tier);
 	free(t->segment);
 	free(t->language);
+	free(t->reason);
+	free(t->service);
 	sg_strlist_clear(&t->participants);
 	sg_strlist_clear(&t->tags);
 	memset(t, 0, sizeof(*t));

@@ -7,6 +7,14 @@
  *
  * Status life cycle (PRODUCT.md T3): new -> open -> pending -> resolved ->
  * closed. sg_ticket_transition_ok() says which moves are legal.
+ *
+ * The SLA fields are kept by the ticket operations (ticket/ops.c) on
+ * every status move: resolved_at is set on each move to resolved and kept
+ * after a reopen (status says whether it still is); a move out of
+ * pending adds the pause to paused_secs/paused_bsecs and clears
+ * paused_since; a move from resolved or closed to new/open/pending counts
+ * a reopen. first_response_at is set by the first relayed agent reply,
+ * rating by each customer rating.
  */
 #ifndef SG_TICKET_H
 #define SG_TICKET_H
@@ -62,7 +70,25 @@ struct sg_ticket {
 	uint32_t nmessages;
 	uint32_t nevents;
 	uint32_t transfers;
+	/* SLA and quality (ticket record version 2; zero in older records) */
+	int64_t first_response_at;   /* first agent reply relayed to the customer (SG_EV_REPLY), 0 none */
+	int64_t first_response_due;  /* SLA first-response due, 0 none (due stays the resolution due) */
+	int64_t resolved_at;         /* latest change to resolved, 0 none */
+	int64_t paused_since;        /* entered pending (waiting for the customer), 0 when not pending */
+	int64_t paused_secs;         /* total calendar seconds spent pending */
+	int64_t paused_bsecs;        /* the same in business seconds of the ticket's tier calendar */
+	uint32_t reopens;            /* times reopened after resolved/closed */
+	uint8_t sla_fired;           /* SG_SLA_* bits: thresholds already fired (exactly once) */
+	uint8_t rating;              /* latest customer rating 1..5, 0 none */
+	char *reason;                /* overdue reason (agent or system), NULL none */
+	char *service;               /* service catalogue entry, NULL none */
 };
+
+/* sla_fired bits: each threshold fires once per ticket. */
+#define SG_SLA_FR_WARN 0x1u
+#define SG_SLA_FR_BREACH 0x2u
+#define SG_SLA_RES_WARN 0x4u
+#define SG_SLA_RES_BREACH 0x8u
 
 struct sg_event {
 	uint64_t ticket;

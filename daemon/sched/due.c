@@ -115,3 +115,45 @@ sg_due_list_clear(struct sg_due_list *l)
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
+
+struct next {
+	uint8_t lo, hi;
+	size_t steps, max;
+	int64_t at;
+};
+
+static int
+next_one(const unsigned char *key, size_t klen, const unsigned char *val, size_t vlen, void *arg)
+{
+	struct next *n = arg;
+	int64_t due;
+	uint8_t kind;
+	uint64_t id;
+
+	(void)val;
+	(void)vlen;
+	if (klen != SG_KEY_DUE_LEN || n->steps++ >= n->max)
+		return SCAN_END;
+	sg_key_get_due(key, &due, &kind, &id);
+	if (kind >= n->lo && kind <= n->hi) {
+		n->at = due;
+		return SCAN_END;
+	}
+	return 0;
+}
+
+int
+sg_due_next(struct sg_store *st, uint8_t lo, uint8_t hi, int64_t after, size_t max, int64_t *at)
+{
+	struct next n = { lo, hi, 0, max, 0 };
+	unsigned char from[SG_KEY_DUE_LEN];
+	int rc;
+
+	*at = 0;
+	sg_key_due(from, after + 1, 0, 0);
+	rc = sg_store_index_walk(st, NULL, SG_TB_DUE, from, sizeof(from), next_one, &n);
+	if (rc == SCAN_END)
+		rc = 0;
+	*at = n.at;
+	return rc;
+}

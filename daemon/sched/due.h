@@ -12,11 +12,13 @@
  *                     ticket). Maintained by daemon/outbound/queue.c.
  *   SG_DUE_AUTOCLOSE  a resolved ticket to close: id = ticket id.
  *                     Maintained by daemon/sla/clock.c.
+ *   SG_DUE_SLA_FR     a ticket's next first-response threshold (warning,
+ *                     then breach): id = ticket id. Maintained by
+ *                     daemon/ticket/slatime.c, fired by daemon/sla/clock.c.
+ *   SG_DUE_SLA_RES    the same for the resolution target.
+ *   5..15             free.
  *   SG_DUE_RETENTION  a closed ticket whose personal data is to be erased:
  *                     id = ticket id. Maintained by daemon/sla/retention.c.
- *   3..15             reserved for the SLA timers (daemon/sla, later):
- *                     first-response and resolution thresholds, reminders;
- *                     id = ticket id, one kind per timer type.
  * The index holds no payload: whoever owns a kind reads its own record
  * when an entry is due, and keeps the entry and the record in step inside
  * one transaction (a job and its entry commit, or abort, together).
@@ -49,6 +51,8 @@ struct sg_txn;
 enum sg_due_kind {
 	SG_DUE_JOB = 1,
 	SG_DUE_AUTOCLOSE = 2,   /* id = ticket: close it autoclose_days after resolution (daemon/sla) */
+	SG_DUE_SLA_FR = 3,      /* id = ticket: first-response warning or breach (ticket/slatime.h) */
+	SG_DUE_SLA_RES = 4,     /* id = ticket: resolution warning or breach */
 	SG_DUE_RETENTION = 16,  /* id = ticket: erase personal data `retention` days after closing */
 };
 
@@ -65,6 +69,11 @@ int sg_due_set(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t i
 	       int64_t new_due, uint64_t aux);
 int sg_due_del(struct sg_store *st, struct sg_txn *txn, uint8_t kind, uint64_t id, int64_t due);
 int sg_due_scan(struct sg_store *st, uint8_t kind, int64_t now, size_t max, sg_due_cb *cb, void *arg);
+/* The earliest entry due after `after` whose kind is in [lo, hi]: *at,
+ * or 0 when none is found within max keys (entries of other kinds are
+ * stepped over, each counting): what a timer thread sleeps until.
+ * Outside any transaction. */
+int sg_due_next(struct sg_store *st, uint8_t lo, uint8_t hi, int64_t after, size_t max, int64_t *at);
 
 /* The due entries of kind, collected (scan first, act after: the scan's
  * cursor must be closed before the caller writes). Free with

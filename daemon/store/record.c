@@ -16,7 +16,8 @@
  * fields, strings and lists at their limits. */
 #define STR_MAX_ENC (4 + (uint64_t)SG_REC_MAX_STR)
 #define LIST_MAX_ENC (4 + (uint64_t)SG_REC_MAX_LIST_BYTES)
-_Static_assert(1 + 8 + 2 + 8 * STR_MAX_ENC + 2 * LIST_MAX_ENC + 4 * 8 + 8 + 3 * 4 <= SG_REC_MAX_RECORD,
+_Static_assert(1 + 8 + 2 + 8 * STR_MAX_ENC + 2 * LIST_MAX_ENC + 4 * 8 + 8 + 3 * 4 + 6 * 8 + 4 + 2 + 2 * STR_MAX_ENC <=
+		       SG_REC_MAX_RECORD,
 	       "a ticket at its limits fits a record");
 _Static_assert(1 + 8 + 4 + 1 + 4 + 3 * STR_MAX_ENC + 3 * 8 <= SG_REC_MAX_RECORD, "a message summary fits");
 _Static_assert(1 + 8 + 4 + 8 + 3 * STR_MAX_ENC <= SG_REC_MAX_RECORD, "an event fits");
@@ -232,16 +233,23 @@ sg_rd_list(struct sg_reader *r, struct sg_strlist *l)
 	return 0;
 }
 
-/* The version byte, and the total: no writer writes a longer record. */
+/* The version byte (1 up to max), and the total: no writer writes a
+ * longer record. Returns the version, or -1. */
 static int
-rd_version(struct sg_reader *r)
+rd_version_upto(struct sg_reader *r, uint8_t max)
 {
 	uint8_t v;
-	if (r->len > SG_REC_MAX_RECORD || sg_rd_u8(r, &v) < 0 || v != SG_REC_VERSION) {
+	if (r->len > SG_REC_MAX_RECORD || sg_rd_u8(r, &v) < 0 || v < 1 || v > max) {
 		r->bad = 1;
 		return -1;
 	}
-	return 0;
+	return v;
+}
+
+static int
+rd_version(struct sg_reader *r)
+{
+	return rd_version_upto(r, SG_REC_VERSION);
 }
 
 /* An enum value for a record: v when below count, else fallback (a bug
@@ -258,7 +266,7 @@ enum_byte(unsigned v, unsigned count, uint8_t fallback, const char *what, uint64
 void
 sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t)
 {
-	sg_buf_u8(b, SG_REC_VERSION);
+	sg_buf_u8(b, SG_REC_TICKET_VERSION);
 	sg_buf_u64(b, t->id);
 	sg_buf_u8(b, enum_byte((unsigned)t->status, SG_ST_COUNT, SG_ST_OPEN, "ticket status", t->id));
 	sg_buf_u8(b, enum_byte((unsigned)t->priority, SG_PRIO_COUNT, SG_PRIO_NORMAL, "ticket priority", t->id));
@@ -280,6 +288,18 @@ sg_rec_ticket_encode(struct sg_buf *b, const struct sg_ticket *t)
 	sg_buf_u32(b, t->nmessages);
 	sg_buf_u32(b, t->nevents);
 	sg_buf_u32(b, t->transfers);
+	/* version 2 */
+	sg_buf_i64(b, t->first_response_at);
+	sg_buf_i64(b, t->first_response_due);
+	sg_buf_i64(b, t->resolved_at);
+	sg_buf_i64(b, t->paused_since);
+	sg_buf_i64(b, t->paused_secs);
+	sg_buf_i64(b, t->paused_bsecs);
+	sg_buf_u32(b, t->reopens);
+	sg_buf_u8(b, t->sla_fired);
+	sg_buf_u8(b, enum_byte(t->rating, 6, 0, "ticket rating", t->id));
+	sg_buf_str(b, t->reason);
+	sg_buf_str(b, t->service);
 }
 
 int
@@ -287,9 +307,10 @@ sg_rec_ticket_decode(const void *p, size_t len, struct sg_ticket *t)
 {
 	struct sg_reader r = { p, len, 0, 0 };
 	uint8_t st = 0, pr = 0;
+	int ver;
 
 	memset(t, 0, sizeof(*t));
-	rd_version(&r);
+	ver = rd_version_upto(&r, SG_REC_TICKET_VERSION);
 	sg_rd_u64(&r, &t->id);
 	sg_rd_u8(&r, &st);
 	sg_rd_u8(&r, &pr);
@@ -311,7 +332,20 @@ sg_rec_ticket_decode(const void *p, size_t len, struct sg_ticket *t)
 	sg_rd_u32(&r, &t->nmessages);
 	sg_rd_u32(&r, &t->nevents);
 	sg_rd_u32(&r, &t->transfers);
-	if (r.bad || st >= SG_ST_COUNT || pr >= SG_PRIO_COUNT) {
+	if (ver >= 2) {   /* a version 1 record has none: they stay zero */
+		sg_rd_i64(&r, &t->first_response_at);
+		sg_rd_i64(&r, &t->first_response_due);
+		sg_rd_i64(&r, &t->resolved_at);
+		sg_rd_i64(&r, &t->paused_since);
+		sg_rd_i64(&r, &t->paused_secs);
+		sg_rd_i64(&r, &t->paused_bsecs);
+		sg_rd_u32(&r, &t->reopens);
+		sg_rd_u8(&r, &t->sla_fired);
+		sg_rd_u8(&r, &t->rating);
+		sg_rd_str(&r, &t->reason);
+		sg_rd_str(&r, &t->service);
+	}
+	if (r.bad || st >= SG_ST_COUNT || pr >= SG_PRIO_COUNT || t->rating > 5) {
 		sg_ticket_clear(t);
 		return -1;
 	}

@@ -16,7 +16,13 @@
  *   str requestor, str requestor_name, str queue, str assignee,
  *   str sla_tier, str segment, str language, list participants, list tags,
  *   i64 created, i64 updated, i64 closed_at, i64 due, u64 linked,
- *   u32 nmessages, u32 nevents, u32 transfers
+ *   u32 nmessages, u32 nevents, u32 transfers; from version 2
+ *   (SG_REC_TICKET_VERSION) also i64 first_response_at,
+ *   i64 first_response_due, i64 resolved_at, i64 paused_since,
+ *   i64 paused_secs, i64 paused_bsecs, u32 reopens, u8 sla_fired,
+ *   u8 rating (0..5), str reason, str service. A version 1 ticket reads
+ *   with these zero/NULL; writers always write version 2 (an older
+ *   release refuses it rather than rewrite it without the SLA bits).
  * Message summary (messages.db): ver, u64 ticket, u32 seq, u8 direction,
  *   u32 flags, str from, str message_id, str subject, i64 date,
  *   i64 received, u64 size (original size; raw.db may hold less when
@@ -44,6 +50,7 @@
 #include "store/schema.h"
 
 #define SG_REC_VERSION 1
+#define SG_REC_TICKET_VERSION 2   /* tickets only; reads 1 and 2 */
 
 #define SG_MSG_TRUNCATED 0x1u
 

@@ -46,6 +46,38 @@ sg_json_str(const char *s)
 
 #define jstr sg_json_str
 
+/* The SLA state (ticket/slatime.h), one object. */
+static json_t *
+sla_json(const struct sg_ticket *t)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} bits[] = {
+		{ SG_SLA_FR_WARN, "first-response-warning" }, { SG_SLA_FR_BREACH, "first-response-breach" },
+		{ SG_SLA_RES_WARN, "resolution-warning" }, { SG_SLA_RES_BREACH, "resolution-breach" },
+	};
+	json_t *o = json_object(), *fired = json_array();
+
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (t->sla_fired & bits[i].bit)
+			json_array_append_new(fired, json_string(bits[i].name));
+	json_object_set_new(o, "tier", jstr(t->sla_tier));
+	json_object_set_new(o, "service", jstr(t->service));
+	json_object_set_new(o, "first_response_due", sg_json_time(t->first_response_due));
+	json_object_set_new(o, "first_response_at", sg_json_time(t->first_response_at));
+	json_object_set_new(o, "due", sg_json_time(t->due));
+	json_object_set_new(o, "resolved_at", sg_json_time(t->resolved_at));
+	json_object_set_new(o, "paused_since", sg_json_time(t->paused_since));
+	json_object_set_new(o, "paused_seconds", json_integer(t->paused_secs));
+	json_object_set_new(o, "paused_business_seconds", json_integer(t->paused_bsecs));
+	json_object_set_new(o, "reopens", json_integer(t->reopens));
+	json_object_set_new(o, "fired", fired);
+	json_object_set_new(o, "overdue_reason", jstr(t->reason));
+	json_object_set_new(o, "rating", t->rating ? json_integer(t->rating) : json_null());
+	return o;
+}
+
 json_t *
 sg_ticket_summary_json(const struct sg_conf *c, const struct sg_ticket *t)
 {
@@ -65,6 +97,7 @@ sg_ticket_summary_json(const struct sg_conf *c, const struct sg_ticket *t)
 	json_object_set_new(o, "created", sg_json_time(t->created));
 	json_object_set_new(o, "updated", sg_json_time(t->updated));
 	json_object_set_new(o, "linked", t->linked ? json_integer((json_int_t)t->linked) : json_null());
+	json_object_set_new(o, "sla", sla_json(t));
 	free(token);
 	return o;
 }

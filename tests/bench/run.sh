@@ -4,7 +4,8 @@
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
-make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound tests/bench/bench-metrics >/dev/null
+make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound tests/bench/bench-metrics \
+	tests/bench/bench-sla >/dev/null
 "$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
 echo
 top_srcdir=$top "$build/tests/bench/bench-rules"
@@ -14,3 +15,5 @@ echo
 "$build/tests/bench/bench-metrics" "${SG_BENCH_TICKETS:-100000}"
 echo
 bash "$top/tests/bench/bench-door.sh" "$build" "${SG_BENCH_DOOR_MAILS:-200}" 3
+echo
+top_srcdir=$top "$build/tests/bench/bench-sla" "${SG_BENCH_TICKETS:-100000}"

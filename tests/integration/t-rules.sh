@@ -8,7 +8,8 @@
 [ -x "$SG_CLI" ] || skip_all "supportgate not built"
 
 sg_tmpdir dir
-cp "$top_srcdir/rules/examples/supportgate.rules" "$top_srcdir/rules/examples/enterprise-domains.txt" "$dir/"
+cp "$top_srcdir/rules/examples/supportgate.rules" "$top_srcdir/rules/examples/enterprise-domains.txt" \
+	"$top_srcdir/rules/examples/holidays-ru.txt" "$dir/"
 sg_conf_write "$dir/sg.conf" "local:$dir/sg.sock" "ack = false" "rules_file = \"$dir/supportgate.rules\"" \
 	"template_dir = \"$top_srcdir/templates\""
 cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
@@ -16,7 +17,7 @@ m=$top_srcdir/tests/mail/quickstart
 
 out=$(cli rules check)
 is "$?" 0 "rules check: shipped examples are fine"
-ok "rules check counts" grep -q '8 rules, 3 queues, 6 agents: OK' <<<"$out"
+ok "rules check counts" grep -q '10 rules, 3 queues, 6 agents: OK' <<<"$out"
 printf 'rule broken subject ~ /x/ => tag t\nrule b2: subject ~ /(/ => tag t\n' > "$dir/bad.rules"
 out=$(cli rules check "$dir/bad.rules" 2>&1)
 is "$?" 1 "rules check: broken file exits 1"

@@ -137,6 +137,8 @@ test_conversation(void)
 	is_str(sg_status_name(ticket(id)->status), "open", "the first reply opens the ticket");
 	ok(events_detail(id, "reply", &p) == 1 && p && strstr(p, "first response") != NULL, "the first response is recorded");
 	free(p);
+	int64_t fr = ticket(id)->first_response_at;
+	ok(fr > 0 && fr <= (int64_t)time(NULL), "first_response_at set by the first reply");
 
 	/* The customer answers the reply: it threads by our Message-ID. */
 	mail(&d, "alice@customer.example", NULL, "Subject: Re: [ACME #1] invoice is wrong\r\n", "Thanks, one more thing.\r\n",
@@ -147,9 +149,24 @@ test_conversation(void)
 	int before = jobs_to("alice@customer.example", NULL);
 	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#status pending\r\n#tag +vat\r\n", NULL, 0);
 	is_str(sg_status_name(ticket(id)->status), "pending", "#status pending");
+	ok(ticket(id)->paused_since > 0, "pending starts the pause");
 	ok(sg_strlist_has(&ticket(id)->tags, "vat"), "#tag +vat");
+
 	ok(jobs_to("alice@customer.example", &p) == before + 1 && p && strstr(p, "more information") != NULL,
 	   "the customer gets only the pending notice");
+	free(p);
+
+	/* #reason: the overdue reason, kept with the ticket; "-" clears it. */
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n",
+	     "#reason waiting for the vendor's answer\r\n", NULL, 0);
+	is_str(ticket(id)->reason, "waiting for the vendor's answer", "#reason TEXT sets the overdue reason");
+	ok(events(id, "reason") == 1, "with an event");
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#reason -\r\n", NULL, 0);
+	ok(ticket(id)->reason == NULL, "#reason - clears it");
+	int errs = jobs_to("anna@example.com", NULL);
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#service nothing\r\n", NULL, 0);
+	ok(jobs_to("anna@example.com", &p) == errs + 1 && p && strstr(p, "no such service") != NULL,
+	   "#service of an unknown service: the agent is told");
 	free(p);
 
 	/* #note: nothing to the customer, a copy to the other agent. */
@@ -162,10 +179,14 @@ test_conversation(void)
 	/* The customer replies (reopens), the agent resolves with an answer. */
 	mail(&d, "alice@customer.example", NULL, "Subject: Re: [ACME #1] invoice\r\n", "Here are the details.\r\n", NULL, 0);
 	is_str(sg_status_name(ticket(id)->status), "open", "the customer's reply reopens a pending ticket");
+	ok(ticket(id)->paused_since == 0 && ticket(id)->paused_secs >= 0, "the pause ends");
+	is_int(ticket(id)->reopens, 0, "leaving pending is no reopen");
 	before = jobs_to("alice@customer.example", NULL);
 	mail(&d, "anna@example.com", "anna@example.com", "Subject: Re: [ACME #1] invoice\r\n",
 	     "#status resolved\r\n\r\nAll fixed, a new invoice is on its way.\r\n", NULL, 0);
 	is_str(sg_status_name(ticket(id)->status), "resolved", "#status resolved with a reply");
+	ok(ticket(id)->resolved_at > 0, "resolved_at set");
+	is_int(ticket(id)->first_response_at, fr, "a later reply keeps the first response time");
 	ok(jobs_to("alice@customer.example", NULL) == before + 2 && job_with("alice@customer.example", "1 (not at all) to 5") &&
 	   job_with("alice@customer.example", "a new invoice is on its way"),
 	   "the customer gets the reply and the resolution notice with the rating invitation");
@@ -178,6 +199,7 @@ test_conversation(void)
 	ok(events_detail(id, "rating", &p) == 1 && p && strncmp(p, "4: 4 thanks", 11) == 0, "the rating is stored with its comment");
 	free(p);
 	is_str(sg_status_name(ticket(id)->status), "resolved", "and the ticket stays resolved");
+	is_int(ticket(id)->rating, 4, "the ticket keeps the latest rating");
 	ok(jobs_to("alice@customer.example", &p) == before + 1 && p && strstr(p, "Thank you for your rating") != NULL,
 	   "the customer is thanked");
 	free(p);

@@ -139,6 +139,10 @@ test_ops_and_counters(void)
 	sg_ticket_clear(&t);
 	is_int((int)open_count("anna@example.com"), 1, "reopen counts as open again (no drift)");
 
+	/* The reopen above (resolved -> open) told billing's manager at once. */
+	int lead0 = jobs_to("lead@example.com", NULL);
+	is_int(lead0, 1, "the manager heard of the reopen");
+	is_int(events(id, "reopened"), 1, "a reopened event");
 	/* Transfers: the third flags ping-pong and tells the manager. */
 	ok(change(id, "queue", "technical") == 0, "transfer 1: queue");
 	ok(change(id, "assignee", "chen@example.com") == 0, "transfer 2: assignee");
@@ -151,9 +155,9 @@ test_ops_and_counters(void)
 	ok(sg_strlist_has(&t.tags, "ping-pong"), "tagged ping-pong");
 	sg_ticket_clear(&t);
 	is_int(events(id, "ping-pong"), 1, "ping-pong event");
-	is_int(jobs_to("lead@example.com", NULL), 1, "the queue's manager is told (subscriber)");
+	is_int(jobs_to("lead@example.com", NULL), lead0 + 1, "the queue's manager is told (subscriber)");
 	ok(change(id, "assignee", "boris@example.com") == 0, "transfer 4");
-	is_int(jobs_to("lead@example.com", NULL), 1, "flagged once: no second notice");
+	is_int(jobs_to("lead@example.com", NULL), lead0 + 1, "flagged once: no second notice");
 	sg_decision_clear(&d);
 	bounce_job_to("lead@example.com", id);
 }
@@ -277,7 +281,40 @@ test_racing_copies(void)
 		sg_decision_clear(&r[i].d);
 }
 
+/* The SLA fields a status move keeps (model/ticket.h), through set. */
+static void
+test_status_fields(void)
+{
+	struct sg_decision d = { 0 };
+	struct sg_ticket t = { 0 };
+
+	ingest("From: sf@customer.example\r\nSubject: fields\r\nMessage-ID: <sf1@customer.example>\r\n\r\nhi\r\n",
+	       "sf@customer.example", &d);
+	uint64_t id = d.ticket;
+	sg_decision_clear(&d);
+	is_int(change(id, "status", "pending"), 0, "to pending");
+	sg_store_ticket_get(st, NULL, id, &t);
+	ok(t.paused_since > 0 && t.paused_secs == 0, "pending: paused_since set");
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "resolved"), 0, "pending -> resolved");
+	sg_store_ticket_get(st, NULL, id, &t);
+	ok(t.paused_since == 0 && t.resolved_at > 0 && t.reopens == 0, "resolved: pause over, resolved_at set");
+	int64_t res = t.resolved_at;
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "open"), 0, "reopen");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_int(t.reopens, 1, "resolved -> open counts a reopen");
+	is_int(t.resolved_at, res, "resolved_at kept after the reopen");
+	sg_ticket_clear(&t);
+	is_int(change(id, "status", "closed"), 0, "close");
+	is_int(change(id, "status", "open"), 0, "reopen a closed one");
+	sg_store_ticket_get(st, NULL, id, &t);
+	is_int(t.reopens, 2, "closed -> open counts too");
+	sg_ticket_clear(&t);
+}
+
 static const struct sg_test tests[] = {
+	{ "status-fields", test_status_fields },
 	{ "event-names", test_event_names },
 	{ "ops-and-counters", test_ops_and_counters },
 	{ "subscriber-in-transaction", test_subscriber_in_transaction },

@@ -38,7 +38,7 @@ test_ticket(void)
 	t.nmessages = 3;
 	t.transfers = 2;
 	sg_rec_ticket_encode(&b, &t);
-	is_int(b.data[0], SG_REC_VERSION, "first byte is the version");
+	is_int(b.data[0], SG_REC_TICKET_VERSION, "first byte is the ticket version");
 	ok(sg_rec_ticket_decode(b.data, b.len, &u) == 0, "ticket decodes");
 	is_int((long long)u.id, (long long)t.id, "id");
 	is_int(u.status, SG_ST_PENDING, "status");
@@ -59,9 +59,89 @@ test_ticket(void)
 	is_int(bad, 0, "every truncated prefix is refused");
 	b.data[0] = 99;
 	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "unknown version refused");
-	b.data[0] = SG_REC_VERSION;
+	b.data[0] = SG_REC_TICKET_VERSION;
 	b.data[9] = 42;   /* status byte */
 	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "out-of-range status refused");
+	free(b.data);
+	sg_ticket_clear(&t);
+}
+
+/* Version 2: the SLA fields round-trip; a version 1 record (without
+ * them) still reads, with them zero. */
+static void
+test_ticket_v2(void)
+{
+	struct sg_ticket t = { 0 }, u = { 0 };
+	struct sg_buf b = { 0 };
+	int bad = 0;
+
+	t.id = 42;
+	t.status = SG_ST_RESOLVED;
+	t.subject = sg_xstrdup("x");
+	t.due = 1700090000;
+	t.transfers = 1;
+	t.first_response_at = 1700001000;
+	t.first_response_due = 1700003600;
+	t.resolved_at = 1700050000;
+	t.paused_since = 0;
+	t.paused_secs = 7200;
+	t.paused_bsecs = -3;   /* signed, whatever the value */
+	t.reopens = 4;
+	t.sla_fired = SG_SLA_FR_WARN | SG_SLA_RES_BREACH;
+	t.rating = 5;
+	t.reason = sg_xstrdup("ждём поставщика");
+	t.service = NULL;
+	sg_rec_ticket_encode(&b, &t);
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) == 0, "version 2 ticket decodes");
+	is_int(u.first_response_at, 1700001000, "first_response_at");
+	is_int(u.first_response_due, 1700003600, "first_response_due");
+	is_int(u.resolved_at, 1700050000, "resolved_at");
+	is_int(u.paused_since, 0, "paused_since");
+	is_int(u.paused_secs, 7200, "paused_secs");
+	is_int(u.paused_bsecs, -3, "paused_bsecs");
+	is_int(u.reopens, 4, "reopens");
+	is_int(u.sla_fired, SG_SLA_FR_WARN | SG_SLA_RES_BREACH, "sla_fired bits");
+	is_int(u.rating, 5, "rating");
+	is_str(u.reason, "ждём поставщика", "reason");
+	ok(u.service == NULL, "NULL service stays NULL");
+	is_int(u.due, 1700090000, "due still there");
+	sg_ticket_clear(&u);
+	for (size_t n = 0; n < b.len; n++)
+		if (sg_rec_ticket_decode(b.data, n, &u) == 0)
+			bad++;
+	is_int(bad, 0, "every truncated prefix of a version 2 ticket is refused");
+	free(b.data);
+	memset(&b, 0, sizeof(b));
+
+	/* the same ticket as a version 1 record: the fields up to transfers */
+	sg_xfree(&t.reason);
+	t.service = sg_xstrdup("password-reset");
+	sg_rec_ticket_encode(&b, &t);
+	size_t v2tail = 6 * 8 + 4 + 1 + 1 + 4 + (4 + strlen("password-reset"));
+	b.data[0] = 1;
+	b.len -= v2tail;
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) == 0, "version 1 ticket still decodes");
+	is_int((long long)u.id, 42, "v1: id");
+	is_int(u.transfers, 1, "v1: last v1 field");
+	is_int(u.due, 1700090000, "v1: due");
+	ok(u.first_response_at == 0 && u.first_response_due == 0 && u.resolved_at == 0 && u.paused_secs == 0 &&
+		   u.paused_bsecs == 0 && u.reopens == 0 && u.sla_fired == 0 && u.rating == 0 && u.reason == NULL &&
+		   u.service == NULL,
+	   "v1: the new fields are zero");
+	sg_ticket_clear(&u);
+	b.data[0] = SG_REC_TICKET_VERSION + 1;
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "a later ticket version is refused");
+	b.data[0] = 0;
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "version 0 is refused");
+	b.len = 0;
+
+	/* a rating out of range: written as none, refused when read */
+	t.rating = 9;
+	sg_rec_ticket_encode(&b, &t);
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) == 0 && u.rating == 0, "rating 9 written as none");
+	sg_ticket_clear(&u);
+	b.data[b.len - (4 + strlen("password-reset")) - 4 - 1] = 6;
+	ok(sg_rec_ticket_decode(b.data, b.len, &u) != 0, "rating 6 refused");
 	free(b.data);
 	sg_ticket_clear(&t);
 }
@@ -340,6 +420,7 @@ test_enums(void)
 
 static const struct sg_test tests[] = {
 	{ "ticket", test_ticket },
+	{ "ticket-v2", test_ticket_v2 },
 	{ "list-count", test_list_count },
 	{ "message", test_message },
 	{ "event", test_event },
