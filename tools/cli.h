@@ -41,6 +41,7 @@ int sg_cmd_agents(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
 int sg_cmd_clock(int argc, char **argv);
 int sg_cmd_imap(int argc, char **argv);
+int sg_cmd_report(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -63,5 +64,7 @@ int sg_cmd_imap(int argc, char **argv);
 	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close), optionally as if later", \
 	  "clock run [--in DURATION]" }, \
 	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
-	  "imap status [NAME] [--json]" },
+	  "imap status [NAME] [--json]" }, \
+	{ "report", sg_cmd_report, "numbers for a period by queue, segment, tier, agent (text, CSV, JSON, HTML charts)", \
+	  "report [--from DATE] [--to DATE] [--tz ZONE] [--now TIME] [--csv | --json | --html FILE]" },
 #endif

@@ -122,6 +122,8 @@ struct sg_conf {
 	struct sg_strlist trusted_authserv_id;
 	int assign_notice;
 	long autoclose_days;
+	/* reports */
+	char *report_time_zone;             /* "" = TZ / the system's zone */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;
