@@ -36,18 +36,32 @@ esc(FILE *fp, const char *s)
 	}
 }
 
-static const char *const palette[] = { "#3b6ea5", "#6aa84f", "#e69138", "#cc4125", "#8e7cc3" };
+static const char *const default_palette[] = { "#3b6ea5", "#6aa84f", "#e69138", "#cc4125", "#8e7cc3" };
+static const char *const sla_palette[] = { "#6aa84f", "#cc4125" };   /* met green, breached red */
 
 /* A vertical bar chart: ngroups groups of nseries bars, v[g * nseries + s];
- * note[g] (may be NULL) is printed under the group's label. */
+ * note[g] (may be NULL) is printed under the group's label; palette (NULL:
+ * the default) gives each series its colour. */
 static void
 bars(FILE *fp, const char *id, const char *title, int nseries, const char *const *series, size_t ngroups,
-     const char *const *labels, const uint64_t *v, const char *const *note)
+     const char *const *labels, const uint64_t *v, const char *const *note, const char *const *palette)
 {
-	const int bw = 22, gap = 18, left = 40, top = 30, ph = 160, bottom = 90;
-	size_t gw = (size_t)(nseries * bw + gap);
-	size_t width = (size_t)left + 20 + (ngroups ? ngroups : 1) * gw;
+	const int bw = 22, gap = 18, top = 30, ph = 160, bottom = 90;
+	size_t gw = (size_t)(nseries * bw + gap), longest = 0;
+	int left = 40;
 	uint64_t max = 0;
+
+	if (palette == NULL)
+		palette = default_palette;
+	/* labels are rotated 30 degrees, ending under their group: room for the longest */
+	for (size_t g = 0; g < ngroups; g++)
+		if (sg_report_width(labels[g]) > longest)
+			longest = sg_report_width(labels[g]);
+	if (longest > 8)
+		left += (int)((double)(longest - 8) * 5.2);
+	if (left > 200)
+		left = 200;
+	size_t width = (size_t)left + 20 + (ngroups ? ngroups : 1) * gw;
 
 	if (width < 360)
 		width = 360;
@@ -66,7 +80,7 @@ bars(FILE *fp, const char *id, const char *title, int nseries, const char *const
 	for (int s = 0; s < nseries && nseries > 1; s++) {
 		fprintf(fp, "<rect x=\"%d\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"15\" "
 			    "class=\"legend\">",
-			left + s * 110, palette[s % 5], left + s * 110 + 14);
+			left + s * 110, palette[s], left + s * 110 + 14);
 		esc(fp, series[s]);
 		fputs("</text>\n", fp);
 	}
@@ -88,7 +102,7 @@ bars(FILE *fp, const char *id, const char *title, int nseries, const char *const
 			esc(fp, series[s]);
 			fprintf(fp, ": %llu</title><rect x=\"%zu\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>"
 				    "<text x=\"%zu\" y=\"%d\" class=\"val\">%llu</text></g>\n",
-				(unsigned long long)val, x, top + ph - h, bw - 3, h, palette[s % 5], x + (size_t)(bw - 3) / 2,
+				(unsigned long long)val, x, top + ph - h, bw - 3, h, palette[s], x + (size_t)(bw - 3) / 2,
 				top + ph - h - 4, (unsigned long long)val);
 		}
 		size_t cx = gx + (size_t)(nseries * bw) / 2;
@@ -121,7 +135,7 @@ chart_volume(FILE *fp, const struct sg_report *r)
 		v[2 * i + 1] = r->days[i].solved;
 	}
 	bars(fp, "volume", "Volume per day: received and solved", 2, series, r->ndays, (const char *const *)lab, v,
-	     NULL);
+	     NULL, NULL);
 	for (size_t i = 0; i < r->ndays; i++)
 		free(lab[i]);
 	free(lab);
@@ -134,7 +148,7 @@ chart_response(FILE *fp, const struct sg_report *r)
 	static const char *const series[] = { "tickets" };
 
 	bars(fp, "response", "First-response time distribution (tickets received in the period)", 1, series,
-	     SG_REPORT_NBUCKETS, sg_report_bucket_label, r->frt_hist, NULL);
+	     SG_REPORT_NBUCKETS, sg_report_bucket_label, r->frt_hist, NULL, NULL);
 }
 
 static void
@@ -159,7 +173,7 @@ chart_load(FILE *fp, const struct sg_report *r)
 		n++;
 	}
 	bars(fp, "load", "Load per agent: open now, assigned in the period, of those solved", 3, series, n, lab, v,
-	     (const char *const *)note);
+	     (const char *const *)note, NULL);
 	for (size_t i = 0; i < n; i++)
 		free(note[i]);
 	free(note);
@@ -185,7 +199,7 @@ chart_sla(FILE *fp, const struct sg_report *r)
 				  ? sg_xasprintf("%.0f%% met", sg_report_pct(x->res_met, x->res_met + x->res_breached))
 				  : sg_xstrdup("-");
 	}
-	bars(fp, "sla", "Resolution SLA per tier: met and breached", 2, series, nt, lab, v, (const char *const *)note);
+	bars(fp, "sla", "Resolution SLA per tier: met and breached", 2, series, nt, lab, v, (const char *const *)note, sla_palette);
 	for (size_t i = 0; i < nt; i++)
 		free(note[i]);
 	free(note);
@@ -205,7 +219,7 @@ chart_satisfaction(FILE *fp, const struct sg_report *r)
 			 (unsigned long long)r->total.rated, (double)r->total.rating_sum / (double)r->total.rated);
 	else
 		snprintf(title, sizeof(title), "Satisfaction: no ratings");
-	bars(fp, "satisfaction", title, 1, series, 5, lab, r->total.ratings, NULL);
+	bars(fp, "satisfaction", title, 1, series, 5, lab, r->total.ratings, NULL, NULL);
 }
 
 static void
