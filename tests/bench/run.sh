@@ -4,9 +4,13 @@
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
-make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound >/dev/null
+make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound \
+	tests/bench/bench-report >/dev/null
 "$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
 echo
 top_srcdir=$top "$build/tests/bench/bench-rules"
 echo
 "$build/tests/bench/bench-outbound" "${SG_BENCH_JOBS:-100000}"
+echo
+# the report against reading the tickets table alone (1000000: "in seconds")
+"$build/tests/bench/bench-report" "${SG_BENCH_REPORT_TICKETS:-1000000}"
