@@ -13,21 +13,24 @@
  *   received in the period (created in [from, to)):
  *     received; taken (has an assignee); open (still new, open or
  *     pending now); first-response time (first_response_at - created,
- *     tickets with a first response); SLA: first response met (first
- *     response given, FR_BREACH not fired) or breached (FR_BREACH fired),
- *     resolution met (resolved, RES_BREACH not fired) or breached
- *     (RES_BREACH fired), counted for tickets with an SLA (a due time
- *     or a tier); transfers (sum) and ping-pong (tickets with more than
- *     2 transfers); taken_solved (taken and resolved or closed now).
- *   solved in the period (resolved_at in [from, to); closed_at for a
- *     ticket closed without a recorded resolution):
+ *     tickets with a first response); SLA, from the thresholds the
+ *     clocks fired (sla_fired): for tickets with a first_response_due,
+ *     first response met (given, SG_SLA_FR_BREACH not fired) or
+ *     breached (fired); for tickets with a due, resolution met (solved
+ *     now, SG_SLA_RES_BREACH not fired) or breached (fired); a ticket
+ *     still running without a breach is neither; transfers (sum) and
+ *     ping-pong (tickets with more than 2 transfers); taken_solved
+ *     (taken and resolved or closed now).
+ *   solved in the period (resolved or closed now, and resolved_at in
+ *     [from, to); closed_at for a ticket closed without a recorded
+ *     resolution; a reopened ticket that is open again is not solved):
  *     solved; resolution time (resolved_at - created - paused_secs: time
  *     waiting for the customer does not count); reopened (reopens > 0)
  *     and the reopen rate reopened / solved; satisfaction: rated
  *     (rating 1..5), mean, distribution.
  *   now (whatever the period): open_now (new, open or pending);
- *     overdue (open now and RES_BREACH fired, or due passed while not
- *     paused), also counted by reason ("" = no reason given).
+ *     overdue (open now and SG_SLA_RES_BREACH fired, or due passed while
+ *     not paused), also counted by reason ("" = no reason given).
  * For an agent, "assigned in the period" is taken and the completion
  * rate (solved %) is taken_solved / taken.
  *

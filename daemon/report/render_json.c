@@ -14,11 +14,34 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "report/render.h"
 
 #define JU(v) json_integer((json_int_t)(v))
+
+/* A string from the store: one that is not valid UTF-8 (an old record,
+ * a hand-edited rules file) gets '?' for each bad byte instead of
+ * vanishing from the object. */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (j == NULL) {
+		char *c = strdup(s);
+		if (c == NULL)
+			abort();
+		for (unsigned char *p = (unsigned char *)c; *p; p++)
+			if (*p >= 0x80)
+				*p = '?';
+		j = json_string(c);
+		free(c);
+	}
+	return j;
+}
 
 static json_t *
 jtimes(const struct sg_report_times *t, int known)
@@ -34,7 +57,7 @@ jrow(const struct sg_report *r, const struct sg_report_row *x)
 {
 	json_t *o = json_object(), *dist = json_array();
 
-	json_object_set_new(o, "key", json_string(x->key));
+	json_object_set_new(o, "key", jstr(x->key));
 	json_object_set_new(o, "received", JU(x->received));
 	json_object_set_new(o, "taken", JU(x->taken));
 	json_object_set_new(o, "solved", JU(x->solved));
@@ -84,7 +107,7 @@ sg_report_json(FILE *fp, const struct sg_report *r)
 	json_object_set_new(o, "from", jtime(r->from));
 	json_object_set_new(o, "to", jtime(r->to));
 	json_object_set_new(o, "now", jtime(r->now));
-	json_object_set_new(o, "time_zone", json_string(r->time_zone));
+	json_object_set_new(o, "time_zone", jstr(r->time_zone));
 	json_object_set_new(o, "business_hours", json_boolean(r->has_business));
 	json_object_set_new(o, "tickets_read", JU(r->tickets_read));
 	json_object_set_new(o, "total", jrow(r, &r->total));
@@ -97,7 +120,7 @@ sg_report_json(FILE *fp, const struct sg_report *r)
 	json_object_set_new(o, "by", by);
 	a = json_array();
 	for (size_t i = 0; i < r->noverdue_reasons; i++)
-		json_array_append_new(a, json_pack("{s:s,s:I}", "reason", r->overdue_reasons[i].key, "count",
+		json_array_append_new(a, json_pack("{s:o,s:I}", "reason", jstr(r->overdue_reasons[i].key), "count",
 						   (json_int_t)r->overdue_reasons[i].n));
 	json_object_set_new(o, "overdue_by_reason", a);
 	a = json_array();

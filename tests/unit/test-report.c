@@ -428,6 +428,24 @@ test_json(void)
 	}
 	free(text);
 	sg_report_free(&r);
+
+	/* a key that is not UTF-8 is kept, its bad bytes as '?' */
+	struct sg_report q;
+	memset(&q, 0, sizeof(q));
+	q.total.key = (char *)"";
+	q.time_zone = (char *)"";
+	struct sg_report_row row = { 0 };
+	row.key = (char *)"\xff\xfe" "bad";
+	q.rows[SG_RD_QUEUE] = &row;
+	q.nrows[SG_RD_QUEUE] = 1;
+	text = render(sg_report_json, &q);
+	o = json_loads(text, 0, &jerr);
+	is_str(o ? json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(o, "by"), "queue"), 0),
+						      "key"))
+		 : NULL,
+	       "??bad", "json: a key with bad bytes is kept");
+	json_decref(o);
+	free(text);
 }
 
 static void
