@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "calendar/calendar.h"
 #include "mail/address.h"
 #include "prefilter.h"
 #include "lib/log.h"
@@ -66,11 +67,11 @@ struct cond {
 
 enum act_kind {
 	A_QUEUE, A_PRIORITY, A_SLA, A_SEGMENT, A_TAG, A_ASSIGN, A_TEMPLATE, A_LANGUAGE, A_NOTIFY, A_WEBHOOK,
-	A_REJECT, A_TEMPFAIL, A_QUARANTINE, A_STOP, A_CONTINUE,
+	A_REJECT, A_TEMPFAIL, A_QUARANTINE, A_STOP, A_CONTINUE, A_SERVICE,
 };
 static const char *const act_names[] = {
 	"queue", "priority", "sla", "segment", "tag", "assign", "template", "language", "notify", "webhook",
-	"reject", "tempfail", "quarantine", "stop", "continue",
+	"reject", "tempfail", "quarantine", "stop", "continue", "service",
 };
 
 struct action {
@@ -96,9 +97,14 @@ struct segment_def {
 	size_t list;
 };
 
-struct sla_def {
+struct calendar_def {
 	char *name;
-	long first_response, resolution;   /* seconds */
+	struct sg_calendar *cal;
+};
+
+/* calendar NAME: its settings until the line ends */
+struct calendar_decl {
+	char *hours, *tz, *holidays;
 };
 
 /* Where something was declared, for errors found after the load. */
@@ -117,8 +123,12 @@ struct sg_rules {
 	size_t nagents;
 	struct segment_def *segments;
 	size_t nsegments;
-	struct sla_def *slas;
+	struct sg_sla_tier *slas;
 	size_t nslas;
+	struct calendar_def *calendars;
+	size_t ncalendars;
+	struct sg_service_def *services;
+	size_t nservices;
 	struct list_file *lists;
 	size_t nlists;
 	size_t nincludes;         /* files read by include, bounded */
@@ -250,7 +260,8 @@ tokenize(struct parser *p, const char *s)
 			i++;
 		} else if (is_word_char(c)) {
 			size_t st = i;
-			while (i < n && is_word_char((unsigned char)s[i]))
+			/* a '/' or '%' inside a word belongs to it: tz=Europe/Moscow, warn=80% */
+			while (i < n && (is_word_char((unsigned char)s[i]) || s[i] == '/' || s[i] == '%'))
 				i++;
 			tok_push(p, T_WORD, sg_xstrndup(s + st, i - st), NULL, col);
 		} else {
@@ -858,6 +869,8 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 		set_str(&a->name, v);
 	} else if (strcmp(k, "groups") == 0) {
 		split_list(&a->groups, v, 0);
+	} else if (strcmp(k, "language") == 0) {
+		set_str(&a->language, v);
 	} else if (strcmp(k, "away") == 0) {
 		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
 			perr(p, col, "away must be yes or no");
@@ -865,7 +878,7 @@ set_agent(struct parser *p, void *obj, const char *k, const char *v, int col)
 		}
 		a->away = strcmp(v, "yes") == 0;
 	} else {
-		perr(p, col, "unknown agent setting '%s' (name groups away)", k);
+		perr(p, col, "unknown agent setting '%s' (name groups language away)", k);
 		return -1;
 	}
 	return 0;
@@ -894,25 +907,99 @@ set_segment(struct parser *p, void *obj, const char *k, const char *v, int col)
 	return 0;
 }
 
+/* A target: a duration (30m, 4h, 2d) or business days (3bd). */
 static int
-set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
+parse_target(struct parser *p, const char *v, int col, struct sg_sla_target *t)
 {
-	struct sla_def *s = obj;
-	long *dst = strcmp(k, "first-response") == 0 ? &s->first_response
-		  : strcmp(k, "resolution") == 0 ? &s->resolution : NULL;
-	if (dst == NULL) {
-		perr(p, col, "unknown sla setting '%s' (first-response resolution)", k);
-		return -1;
+	size_t n = strlen(v);
+	int rc;
+
+	t->secs = 0;
+	t->bdays = 0;
+	if (n > 2 && strcmp(v + n - 2, "bd") == 0) {
+		char *copy = sg_xstrndup(v, n - 2);
+		long d = 0;
+		rc = parse_duration(copy, &d);   /* plain number: minutes */
+		free(copy);
+		if (rc == 0 && d / 60 > SG_RULES_MAX_DURATION)
+			rc = -2;
+		if (rc == 0 && strspn(v, "0123456789") != n - 2)
+			rc = -1;
+		t->bdays = (int)(d / 60);
+	} else {
+		rc = parse_duration(v, &t->secs);
 	}
-	int rc = parse_duration(v, dst);
 	if (rc == -2) {
 		perr(p, col, "'%s' is longer than %d days", v, SG_RULES_MAX_DURATION);
 		return -1;
 	}
 	if (rc < 0) {
-		perr(p, col, "'%s' is not a duration (30m, 4h, 2d)", v);
+		perr(p, col, "'%s' is not a duration (30m, 4h, 2d, 3bd)", v);
 		return -1;
 	}
+	return 0;
+}
+
+static const struct sg_calendar *
+find_calendar(struct parser *p, const char *v, int col)
+{
+	const struct sg_calendar *c = sg_rules_calendar(p->r, v);
+	if (c == NULL)
+		perr(p, col, "unknown calendar '%s' (declare it before its use)", v);
+	return c;
+}
+
+static int
+set_sla(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct sg_sla_tier *s = obj;
+
+	if (strcmp(k, "first-response") == 0)
+		return parse_target(p, v, col, &s->first_response);
+	if (strcmp(k, "resolution") == 0)
+		return parse_target(p, v, col, &s->resolution);
+	if (strcmp(k, "calendar") == 0)
+		return (s->calendar = find_calendar(p, v, col)) != NULL ? 0 : -1;
+	if (strcmp(k, "warn") == 0) {
+		char *end;
+		long pct = strtol(v, &end, 10);
+		if (end == v || (*end != '\0' && strcmp(end, "%") != 0) || pct < 1 || pct > 99) {
+			perr(p, col, "warn must be a share of the target from 1%% to 99%%");
+			return -1;
+		}
+		s->warn_pct = (int)pct;
+		return 0;
+	}
+	perr(p, col, "unknown sla setting '%s' (first-response resolution calendar warn)", k);
+	return -1;
+}
+
+static int
+set_service(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct sg_service_def *s = obj;
+
+	if (strcmp(k, "resolution") == 0)
+		return parse_target(p, v, col, &s->resolution);
+	if (strcmp(k, "calendar") == 0)
+		return (s->calendar = find_calendar(p, v, col)) != NULL ? 0 : -1;
+	perr(p, col, "unknown service setting '%s' (resolution calendar)", k);
+	return -1;
+}
+
+static int
+set_calendar(struct parser *p, void *obj, const char *k, const char *v, int col)
+{
+	struct calendar_decl *d = obj;
+	char **dst = strcmp(k, "hours") == 0 ? &d->hours : strcmp(k, "tz") == 0 ? &d->tz
+		   : strcmp(k, "holidays") == 0 ? &d->holidays : NULL;
+
+	if (dst == NULL) {
+		perr(p, col, "unknown calendar setting '%s' (hours tz holidays)", k);
+		return -1;
+	}
+	free(*dst);
+	*dst = dst == &d->holidays ? resolve(p->path, v) : sg_xstrdup(v);
 	return 0;
 }
 
@@ -979,7 +1066,7 @@ parse_action(struct parser *p, struct action *act)
 		return -1;
 	}
 	act->kind = (enum act_kind)ak;
-	int needs = ak <= A_WEBHOOK || ak == A_REJECT;
+	int needs = ak <= A_WEBHOOK || ak == A_REJECT || ak == A_SERVICE;
 	int optional = ak == A_ASSIGN;
 	if ((needs || optional) && (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING)) {
 		act->arg = sg_xstrdup(next(p)->text);
@@ -993,6 +1080,8 @@ parse_action(struct parser *p, struct action *act)
 		perr(p, a->col + 6, "unknown queue '%s' (declare it before the rule)", act->arg);
 	else if (ak == A_ASSIGN && act->arg != NULL && sg_rules_agent(p->r, act->arg) == NULL)
 		perr(p, a->col + 7, "unknown agent '%s'", act->arg);
+	else if (ak == A_SERVICE && sg_rules_service(p->r, act->arg) == NULL)
+		perr(p, a->col + 8, "unknown service '%s' (declare it before the rule)", act->arg);
 	else
 		return 0;
 	sg_xfree(&act->arg);
@@ -1106,10 +1195,66 @@ decl_sla(struct parser *p)
 
 	if (n == NULL)
 		return;
-	struct sla_def s = { sg_xstrdup(n->text), 0, 0 };
+	if (sg_rules_tier(r, n->text) != NULL)
+		perr(p, n->col, "sla '%s' declared twice", n->text);
+	struct sg_sla_tier s = { .name = sg_xstrdup(n->text) };
 	parse_kv(p, set_sla, &s);
 	r->slas = sg_xreallocarray(r->slas, r->nslas + 1, sizeof(*r->slas));
 	r->slas[r->nslas++] = s;
+}
+
+static void
+decl_service(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a service name");
+	struct sg_rules *r = p->r;
+
+	if (n == NULL)
+		return;
+	if (sg_rules_service(r, n->text) != NULL)
+		perr(p, n->col, "service '%s' declared twice", n->text);
+	struct sg_service_def s = { .name = sg_xstrdup(n->text) };
+	if (parse_kv(p, set_service, &s) == 0 && s.resolution.secs == 0 && s.resolution.bdays == 0)
+		perr(p, n->col, "service %s needs resolution=DURATION", s.name);
+	r->services = sg_xreallocarray(r->services, r->nservices + 1, sizeof(*r->services));
+	r->services[r->nservices++] = s;
+}
+
+/* calendar NAME hours="..." tz=ZONE holidays="FILE": built now, so a bad
+ * zone or holiday file fails the load (and a reload keeps the old rules). */
+static void
+decl_calendar(struct parser *p)
+{
+	const struct tok *n = decl_name(p, "a calendar name");
+	struct sg_rules *r = p->r;
+	struct calendar_decl d = { 0 };
+	char *err = NULL;
+
+	if (n == NULL)
+		return;
+	int col = n->col;
+	char *name = sg_xstrdup(n->text);
+	if (sg_rules_calendar(r, name) != NULL)
+		perr(p, col, "calendar '%s' declared twice", name);
+	if (parse_kv(p, set_calendar, &d) == 0) {
+		if (d.hours == NULL)
+			perr(p, col, "calendar %s needs hours=\"mon-fri 09:00-18:00\" (or \"24x7\")", name);
+		else {
+			struct sg_calendar *cal = sg_calendar_new(name, d.hours, d.tz, d.holidays, &err);
+			if (cal == NULL)
+				perr(p, col, "calendar %s: %s", name, err);
+			else {
+				r->calendars = sg_xreallocarray(r->calendars, r->ncalendars + 1, sizeof(*r->calendars));
+				r->calendars[r->ncalendars++] = (struct calendar_def){ name, cal };
+				name = NULL;
+			}
+		}
+	}
+	free(err);
+	free(name);
+	free(d.hours);
+	free(d.tz);
+	free(d.holidays);
 }
 
 static int load_file(struct sg_rules *r, const char *path, struct sg_diag *errs, const struct parser *parent);
@@ -1168,6 +1313,7 @@ parse_line(struct parser *p, const char *text)
 	} decls[] = {
 		{ "rule", parse_rule }, { "queue", decl_queue }, { "agent", decl_agent },
 		{ "segment", decl_segment }, { "sla", decl_sla }, { "include", decl_include },
+		{ "calendar", decl_calendar }, { "service", decl_service },
 	};
 	const size_t ndecls = sizeof(decls) / sizeof(decls[0]);
 
@@ -1179,7 +1325,7 @@ parse_line(struct parser *p, const char *text)
 		if (i < ndecls)
 			decls[i].parse(p);
 		else
-			perr(p, kw->col, "expected rule, queue, agent, segment, sla or include");
+			perr(p, kw->col, "expected rule, queue, agent, segment, sla, calendar, service or include");
 	}
 	toks_free(p);
 }
@@ -1326,6 +1472,7 @@ sg_rules_free(struct sg_rules **rp)
 	for (size_t i = 0; i < r->nagents; i++) {
 		free(r->agents[i].address);
 		free(r->agents[i].name);
+		free(r->agents[i].language);
 		sg_strlist_clear(&r->agents[i].groups);
 	}
 	free(r->agents);
@@ -1335,6 +1482,14 @@ sg_rules_free(struct sg_rules **rp)
 	for (size_t i = 0; i < r->nslas; i++)
 		free(r->slas[i].name);
 	free(r->slas);
+	for (size_t i = 0; i < r->nservices; i++)
+		free(r->services[i].name);
+	free(r->services);
+	for (size_t i = 0; i < r->ncalendars; i++) {
+		free(r->calendars[i].name);
+		sg_calendar_free(&r->calendars[i].cal);
+	}
+	free(r->calendars);
 	for (size_t i = 0; i < r->nlists; i++) {
 		free(r->lists[i].path);
 		sg_strlist_clear(&r->lists[i].entries);
@@ -1372,17 +1527,47 @@ sg_rules_agent(const struct sg_rules *r, const char *addr)
 	return NULL;
 }
 
+static long
+target_secs(const struct sg_sla_target *t)
+{
+	return t->bdays ? t->bdays * 86400L : t->secs;
+}
+
 int
 sg_rules_sla(const struct sg_rules *r, const char *name, long *first, long *resolution)
 {
-	for (size_t i = 0; name != NULL && i < r->nslas; i++)
-		if (strcasecmp(r->slas[i].name, name) == 0) {
-			*first = r->slas[i].first_response;
-			*resolution = r->slas[i].resolution;
-			return 1;
-		}
-	*first = *resolution = 0;
-	return 0;
+	const struct sg_sla_tier *s = sg_rules_tier(r, name);
+
+	*first = s ? target_secs(&s->first_response) : 0;
+	*resolution = s ? target_secs(&s->resolution) : 0;
+	return s != NULL;
+}
+
+const struct sg_sla_tier *
+sg_rules_tier(const struct sg_rules *r, const char *name)
+{
+	for (size_t i = 0; r != NULL && name != NULL && i < r->nslas; i++)
+		if (strcasecmp(r->slas[i].name, name) == 0)
+			return &r->slas[i];
+	return NULL;
+}
+
+const struct sg_service_def *
+sg_rules_service(const struct sg_rules *r, const char *name)
+{
+	for (size_t i = 0; r != NULL && name != NULL && i < r->nservices; i++)
+		if (strcasecmp(r->services[i].name, name) == 0)
+			return &r->services[i];
+	return NULL;
+}
+
+const struct sg_calendar *
+sg_rules_calendar(const struct sg_rules *r, const char *name)
+{
+	for (size_t i = 0; r != NULL && name != NULL && i < r->ncalendars; i++)
+		if (strcasecmp(r->calendars[i].name, name) == 0)
+			return r->calendars[i].cal;
+	return NULL;
 }
 
 const char *
@@ -1771,6 +1956,7 @@ apply_actions(const struct rule *ru, struct sg_route *out)
 		case A_QUARANTINE: out->quarantine = 1; break;
 		case A_STOP: cont = 0; break;
 		case A_CONTINUE: cont = 1; break;
+		case A_SERVICE: set_str(&out->service, a->arg); break;
 		}
 	}
 	return cont;
@@ -1863,6 +2049,7 @@ sg_route_clear(struct sg_route *r)
 {
 	free(r->queue);
 	free(r->sla);
+	free(r->service);
 	free(r->segment);
 	free(r->template_name);
 	free(r->language);

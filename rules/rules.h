@@ -8,7 +8,9 @@
  *              [sla=TIER] [manager=ADDR] [blind=yes|no]
  *   agent ADDR [name="Full Name"] [groups=Q1,Q2] [away=yes|no]
  *   segment NAME list="FILE" | domains=D1,D2
- *   sla NAME first-response=4h resolution=2d
+ *   sla NAME first-response=4h resolution=2d [calendar=NAME] [warn=80%]
+ *   calendar NAME hours="mon-fri 09:00-18:00" [tz=ZONE] [holidays="FILE"]
+ *   service NAME resolution=4h|3bd [calendar=NAME]
  *   include "FILE"
  *   rule NAME: CONDITION => ACTION, ACTION, ...
  *
@@ -22,7 +24,9 @@
  * ACTIONs: queue NAME, priority low|normal|high|urgent, sla NAME,
  * segment NAME, tag WORD, assign [ADDR], template NAME|none,
  * language CODE, notify ADDR, webhook NAME, reject "TEXT", tempfail,
- * quarantine, stop, continue. Rules run in order; the first match stops
+ * quarantine, stop, continue, service NAME. A calendar, a tier's
+ * calendar and a rule's service must be declared before their use;
+ * holidays="FILE" is relative to the rules file (calendar/calendar.h). Rules run in order; the first match stops
  * unless its actions say continue.
  *
  * Bounds, each a file:line:col error when exceeded:
@@ -115,13 +119,40 @@ struct sg_queue_def {
 
 struct sg_agent_def {
 	char *address, *name;
+	char *language;     /* notices to this agent: "en", "ru", ... or NULL (default_language) */
 	struct sg_strlist groups;
 	int away;
+};
+
+struct sg_calendar;
+
+/* An SLA target: a duration (secs, counted in business time on the
+ * calendar) or a number of business days (bdays, "3bd"); at most one is
+ * non-zero, both zero means no target. */
+struct sg_sla_target {
+	long secs;
+	int bdays;
+};
+
+/* sla NAME first-response=D resolution=D [calendar=NAME] [warn=P%] */
+struct sg_sla_tier {
+	char *name;
+	struct sg_sla_target first_response, resolution;
+	const struct sg_calendar *calendar;   /* NULL: 24x7 UTC */
+	int warn_pct;                         /* 1..99, 0: sla_warn_percent of the config */
+};
+
+/* service NAME resolution=D [calendar=NAME] */
+struct sg_service_def {
+	char *name;
+	struct sg_sla_target resolution;
+	const struct sg_calendar *calendar;   /* NULL: the tier's */
 };
 
 /* What the rules decided for one message. */
 struct sg_route {
 	char *queue, *sla, *segment, *template_name, *language, *assign, *reject_text;
+	char *service;                 /* service NAME, or NULL */
 	int priority;                  /* -1: unchanged */
 	int assign_strategy;           /* "assign" without an address */
 	int no_template;               /* template none */
@@ -173,6 +204,11 @@ const struct sg_agent_def *sg_rules_agent_at(const struct sg_rules *r, size_t i)
 size_t sg_rules_nagents(const struct sg_rules *r);
 /* SLA tier targets in seconds; 0 when the tier is unknown. */
 int sg_rules_sla(const struct sg_rules *r, const char *name, long *first_response, long *resolution);
+/* The tier, service or calendar of that name (case-insensitive), or NULL;
+ * owned by the rule set. */
+const struct sg_sla_tier *sg_rules_tier(const struct sg_rules *r, const char *name);
+const struct sg_service_def *sg_rules_service(const struct sg_rules *r, const char *name);
+const struct sg_calendar *sg_rules_calendar(const struct sg_rules *r, const char *name);
 /* Segment of an address by the segment declarations, or NULL. */
 const char *sg_rules_segment_of(const struct sg_rules *r, const char *addr);
 

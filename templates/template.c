@@ -21,7 +21,7 @@
 
 const char *const sg_template_names[] = {
 	"ack", "followup", "assigned", "pending", "resolved", "closed", "status",
-	"command-error", "escalation", "rate-alert", "notify", "rated", "status-none", "handoff", "blind", NULL,
+	"command-error", "escalation", "rate-alert", "notify", "rated", "status-none", "handoff", "blind", "sla-breach", "reopened", NULL,
 };
 
 const char *const sg_template_vars[] = {

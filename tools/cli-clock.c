@@ -1,6 +1,6 @@
 /*
  * cli-clock — `supportgate clock run [--in DURATION]`: one pass of the
- * ticket timers (automatic close today, SLA thresholds next), as the
+ * ticket timers (automatic close, then the SLA thresholds), as the
  * daemon's timer thread makes each minute. --in 8d runs it as if that
  * much time had passed (to see what will happen, or in tests); the
  * changes it makes are real.
@@ -51,13 +51,16 @@ sg_cmd_clock(int argc, char **argv)
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
-	size_t fired = 0;
+	size_t fired = 0, sla = 0;
 	int rc = sg_clock_run_once(st, c, (int64_t)time(NULL) + ahead, &fired);
+	if (rc == 0)
+		rc = sg_clock_run_sla(st, c, (int64_t)time(NULL) + ahead, &sla);
 	sg_store_close(&st);
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: timer pass failed\n");
 		return 1;
 	}
 	printf("closed %zu ticket(s)\n", fired);
+	printf("fired %zu SLA threshold(s)\n", sla);
 	return 0;
 }

@@ -126,6 +126,9 @@ const struct sg_param sg_conf_params[] = {
 	  "tell the customer when their ticket is assigned to an agent" },
 	{ "autoclose_days", SG_PT_INT, "7", 0, 365, NULL, OFF(autoclose_days),
 	  "days after which a resolved ticket is closed (0: never); a reply after that opens a linked ticket" },
+	/* SLA clocks */
+	{ "sla_warn_percent", SG_PT_INT, "80", 1, 99, NULL, OFF(sla_warn_percent),
+	  "SLA warning at this share (percent) of a target, unless the tier sets warn=" },
 	/* reports */
 	{ "report_time_zone", SG_PT_STR, "", 0, 0, NULL, OFF(report_time_zone),
 	  "time zone of supportgate report's days and periods, e.g. Europe/Berlin (empty: TZ or the system's)" },

@@ -122,6 +122,8 @@ struct sg_conf {
 	struct sg_strlist trusted_authserv_id;
 	int assign_notice;
 	long autoclose_days;
+	/* SLA clocks (daemon/sla) */
+	long sla_warn_percent;              /* warning at this share of a target, 1..99 */
 	/* reports */
 	char *report_time_zone;             /* "" = TZ / the system's zone */
 	/* later modules */

@@ -247,8 +247,8 @@ relay(struct sg_op *op, struct sg_ingest_state *s)
 	key = sg_xasprintf(SG_META_FIRST_REPLY, (unsigned long long)t->id);
 	if (rc == 0 && (rc = sg_store_meta_get(op->st, op->txn, key, &first)) == SG_STORE_NOTFOUND)
 		rc = sg_store_meta_put(op->st, op->txn, key, (uint64_t)op->now);
-	if (rc == 0 && t->first_response_at == 0)
-		t->first_response_at = op->now;
+	if (rc == 0)
+		rc = sg_op_first_response(op, t);
 	if (rc == 0)
 		rc = sg_event_emit(op, t, SG_EV_REPLY, NULL, first ? NULL : "first", "reply by %s to %zu recipient(s)%s",
 				   s->agent, j.rcpts.n, first ? "" : " (first response)");

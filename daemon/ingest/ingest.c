@@ -31,6 +31,8 @@
 #include "notice/react.h"
 #include "sla/clock.h"
 #include "store/store.h"
+#include "ticket/slatime.h"
+#include "calendar/calendar.h"
 #include "ticket/ops.h"
 
 #define MOD "ingest"
@@ -172,7 +174,6 @@ static void
 ticket_draft(const struct sg_ingest_state *s, struct sg_ticket *t, int64_t now)
 {
 	const struct sg_route *ro = &s->route;
-	long first, resolution;
 
 	ticket_base(s, t, now);
 	(void)sg_identify_add_participants(t, s, 1);
@@ -186,8 +187,12 @@ ticket_draft(const struct sg_ingest_state *s, struct sg_ticket *t, int64_t now)
 	}
 	if (ro->assign != NULL)
 		t->assignee = sg_xstrdup(ro->assign);
-	if (ro->sla != NULL && s->c->rules && sg_rules_sla(s->c->rules, ro->sla, &first, &resolution) && resolution > 0)
-		t->due = now + resolution;
+	/* the due times as the ticket operations will compute them (slatime.h) */
+	if (ro->sla != NULL && s->c->rules && sg_rules_tier(s->c->rules, ro->sla) != NULL)
+		t->sla_tier = sg_xstrdup(ro->sla);
+	if (ro->service != NULL && s->c->rules && sg_rules_service(s->c->rules, ro->service) != NULL)
+		t->service = sg_xstrdup(ro->service);
+	sg_slatime_compute(s->c, t);
 }
 
 /* Render what a new ticket sends: the acknowledgement, rule notices. */
@@ -590,11 +595,14 @@ fill_decision(const struct sg_ingest_state *s, struct sg_decision *d)
 	add_header(d, c->header_prefix, "Ticket", idbuf);
 	add_header(d, c->header_prefix, "Queue", t->queue ? t->queue : "default");
 	add_header(d, c->header_prefix, "Priority", sg_priority_name(t->priority));
-	if (t->due != 0) {
+	if (t->due != 0) {   /* RFC 5322 date in the zone of the ticket's SLA calendar */
 		char due[64];
-		time_t tt = (time_t)t->due;
+		int32_t off = sg_calendar_offset(sg_slatime_calendar(c, t), t->due);
+		time_t tt = (time_t)(t->due + off);
 		struct tm tm;
-		strftime(due, sizeof(due), "%a, %d %b %Y %H:%M:%S +0000", gmtime_r(&tt, &tm));
+		size_t n = strftime(due, sizeof(due), "%a, %d %b %Y %H:%M:%S ", gmtime_r(&tt, &tm));
+		int ao = off < 0 ? -off : off;
+		snprintf(due + n, sizeof(due) - n, "%c%02d%02d", off < 0 ? '-' : '+', ao / 3600, ao / 60 % 60);
 		add_header(d, c->header_prefix, "Due", due);
 	}
 }

@@ -106,6 +106,8 @@ apply_new(struct sg_op *op, struct sg_ingest_state *s)
 		rc = sg_op_segment(op, t, ro->segment);
 	if (rc == 0 && ro->sla != NULL)
 		rc = soft(op, t->id, sg_op_sla(op, t, ro->sla, &why), why);
+	if (rc == 0 && ro->service != NULL)
+		rc = soft(op, t->id, sg_op_service(op, t, ro->service, &why), why);
 	if (rc == 0 && ro->tags.n > 0)
 		rc = sg_op_tags(op, t, &ro->tags);
 	/* Webhook delivery comes with the webhooks feature (I3); until then

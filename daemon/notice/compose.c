@@ -17,6 +17,8 @@
 #include "outbound/queue.h"
 #include "store/store.h"
 #include "templates/template.h"
+#include "calendar/calendar.h"
+#include "ticket/slatime.h"
 
 #define SG_EXCERPT_BYTES 600
 #define SG_EXCERPT_LINES 8
@@ -138,7 +140,9 @@ sg_notice_render(const struct sg_conf *c, const struct sg_ticket *t, const struc
 	char *ex = excerpt(n->excerpt_text);
 	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)t->id);
 	when(t->created, created, sizeof(created));
-	when(t->due, due, sizeof(due));
+	due[0] = '\0';
+	if (t->due != 0)   /* in the zone of the ticket's SLA calendar */
+		sg_calendar_format(sg_slatime_calendar(c, t), t->due, due, sizeof(due));
 	struct sg_template_values tv = { 0 };
 	sg_template_set(&tv, SG_TV_TOKEN, token);
 	sg_template_set(&tv, SG_TV_ID, idbuf);

@@ -241,9 +241,89 @@ on_pingpong(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *e
 	return rc;
 }
 
+/* The language of notices to an address: a declared agent's own, else
+ * default_language. */
+static const char *
+lang_of(const struct sg_conf *c, const char *addr)
+{
+	const struct sg_agent_def *a = c->rules ? sg_rules_agent(c->rules, addr) : NULL;
+	return a && a->language && *a->language ? a->language : c->default_language;
+}
+
+/* An escalation to one person, in their language; {{due}} is the due
+ * time of the target that fired. */
+static int
+escalate_to(struct sg_op *op, struct sg_ticket *t, const char *to, int breach, int first_response)
+{
+	const char *lang = lang_of(op->c, to);
+	int ru = lang != NULL && strcmp(lang, "ru") == 0;
+	const char *target = first_response ? (ru ? "первый ответ" : "first response") : (ru ? "решение" : "resolution");
+	char *err = breach && t->reason ? sg_xasprintf("%s (%s: %s)", target, ru ? "причина" : "reason", t->reason)
+					: sg_xstrdup(target);
+	struct sg_ticket view = *t;   /* shallow: only due differs, for rendering */
+	struct sg_notice n = {
+		.template_name = breach ? "sla-breach" : "escalation", .lang = lang, .to = to, .error = err,
+	};
+	struct sg_rendered r;
+	int rc = 0;
+
+	if (first_response)
+		view.due = t->first_response_due;
+	if (sg_notice_render(op->c, &view, &n, &r) == 0)
+		rc = sg_notice_queue_rendered(op, t, to, &r, breach ? "SLA breach" : "SLA warning");
+	sg_rendered_clear(&r);
+	free(err);
+	return rc;
+}
+
+/* SLA warning: the assignee (the manager when nobody is assigned);
+ * breach: the assignee and the manager. */
+static int
+on_sla(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	const struct sg_rules *r = op->c->rules;
+	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
+	const char *manager = q ? q->manager : NULL;
+	int breach = ev->type == SG_EV_SLA_BREACH, fr = ev->new_value && strcmp(ev->new_value, "first-response") == 0;
+	int rc = 0;
+
+	(void)arg;
+	if (t == NULL)
+		return 0;
+	if (t->assignee != NULL)
+		rc = escalate_to(op, t, t->assignee, breach, fr);
+	if (rc == 0 && manager != NULL && (breach || t->assignee == NULL) &&
+	    (t->assignee == NULL || strcasecmp(manager, t->assignee) != 0))
+		rc = escalate_to(op, t, manager, breach, fr);
+	return rc;
+}
+
+/* A reopen after resolution: the queue's manager hears of it at once. */
+static int
+on_reopened(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	const struct sg_rules *r = op->c->rules;
+	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
+
+	(void)ev;
+	(void)arg;
+	if (q == NULL || q->manager == NULL)
+		return 0;
+	char *times = sg_xasprintf("%u", t->reopens);
+	struct sg_notice n = {
+		.template_name = "reopened", .lang = lang_of(op->c, q->manager), .to = q->manager, .error = times,
+	};
+	int rc = sg_notice_send(op, t, &n, "reopened after resolution");
+	free(times);
+	return rc;
+}
+
 void
 sg_notice_subscribe(void)
 {
+	sg_event_subscribe(SG_EV_SLA_WARNING, on_sla, NULL);
+	sg_event_subscribe(SG_EV_SLA_BREACH, on_sla, NULL);
+	sg_event_subscribe(SG_EV_REOPENED, on_reopened, NULL);
 	sg_event_subscribe(SG_EV_PINGPONG, on_pingpong, NULL);
 	sg_event_subscribe(SG_EV_STATUS, on_status, NULL);
 	sg_event_subscribe(SG_EV_ASSIGNEE, on_assignee, NULL);

@@ -11,9 +11,11 @@
  *                     none). Maintained by daemon/outbound/queue.c.
  *   SG_DUE_AUTOCLOSE  a resolved ticket to close: id = ticket id.
  *                     Maintained by daemon/sla/clock.c.
- *   3..               reserved for the SLA timers (daemon/sla, later):
- *                     first-response and resolution thresholds, reminders;
- *                     id = ticket id, one kind per timer type.
+ *   SG_DUE_SLA_FR     a ticket's next first-response threshold (warning,
+ *                     then breach): id = ticket id. Maintained by
+ *                     daemon/ticket/slatime.c, fired by daemon/sla/clock.c.
+ *   SG_DUE_SLA_RES    the same for the resolution target.
+ *   5..               free.
  * The index holds no payload: whoever owns a kind reads its own record
  * when an entry is due, and keeps the entry and the record in step inside
  * one transaction (a job and its entry commit, or abort, together).
@@ -46,6 +48,8 @@ struct sg_txn;
 enum sg_due_kind {
 	SG_DUE_JOB = 1,
 	SG_DUE_AUTOCLOSE = 2,   /* id = ticket: close it autoclose_days after resolution (daemon/sla) */
+	SG_DUE_SLA_FR = 3,      /* id = ticket: first-response warning or breach (ticket/slatime.h) */
+	SG_DUE_SLA_RES = 4,     /* id = ticket: resolution warning or breach */
 };
 
 struct sg_due_entry {

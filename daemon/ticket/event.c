@@ -25,6 +25,8 @@ static const char *const type_names[SG_EV_COUNT] = {
 	[SG_EV_PARTICIPANTS] = "participants", [SG_EV_MSGID_REUSED] = "msgid-reused",
 	[SG_EV_REPLY] = "reply", [SG_EV_RATING] = "rating", [SG_EV_STATUS_SENT] = "status-sent",
 	[SG_EV_MERGED] = "merged",
+	[SG_EV_SLA_WARNING] = "sla-warning", [SG_EV_SLA_BREACH] = "sla-breach", [SG_EV_REOPENED] = "reopened",
+	[SG_EV_SERVICE] = "service", [SG_EV_REASON] = "reason",
 };
 
 static struct {

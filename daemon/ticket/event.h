@@ -71,6 +71,11 @@ enum sg_event_type {
 	SG_EV_RATING,           /* "rating": the customer's 1-5 and comment */
 	SG_EV_STATUS_SENT,      /* "status-sent": a status notice queued to the customer */
 	SG_EV_MERGED,           /* "merged": one ticket merged into another (on both) */
+	SG_EV_SLA_WARNING,      /* "sla-warning": a share of an SLA target passed (new_value "first-response"/"resolution") */
+	SG_EV_SLA_BREACH,       /* "sla-breach": an SLA target missed (new_value as above) */
+	SG_EV_REOPENED,         /* "reopened": back from resolved/closed (a quality signal) */
+	SG_EV_SERVICE,          /* "service": the service catalogue entry */
+	SG_EV_REASON,           /* "reason": the overdue reason */
 	SG_EV_COUNT
 };
 

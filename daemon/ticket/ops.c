@@ -18,6 +18,8 @@
 #include "rules/rules.h"
 #include "store/store.h"
 #include "ticket/assign.h"
+#include "ticket/slatime.h"
+#include "calendar/calendar.h"
 
 #define SG_OP_RETRIES 8
 #define SG_PINGPONG_TRANSFERS 2   /* more than this many hands is ping-pong */
@@ -29,28 +31,44 @@ is_open(enum sg_status s)
 }
 
 /* The SLA fields a status move keeps (model/ticket.h): resolved_at, the
- * pause in pending, reopens. */
+ * pause in pending, reopens; and the resolution due (slatime.h): moved
+ * by the business time paused, or spent resolved before a reopen.
+ * closed_before: closed_at before the move. */
 static void
-sla_status_fields(struct sg_op *op, struct sg_ticket *t, enum sg_status from, enum sg_status to)
+sla_status_fields(struct sg_op *op, struct sg_ticket *t, enum sg_status from, enum sg_status to, int64_t closed_before)
 {
+	const struct sg_calendar *cal = sg_slatime_calendar(op->c, t);
+	int64_t shift = 0;
+
 	if (from == SG_ST_PENDING && t->paused_since != 0) {
 		int64_t secs = op->now > t->paused_since ? op->now - t->paused_since : 0;
+		shift = sg_calendar_between(cal, t->paused_since, op->now);
 		t->paused_secs += secs;
-		t->paused_bsecs += secs;   /* calendar = business time on a 24x7 tier */
+		t->paused_bsecs += shift;
 		t->paused_since = 0;
 	}
 	if (to == SG_ST_PENDING)
 		t->paused_since = op->now;
+	if ((from == SG_ST_RESOLVED || from == SG_ST_CLOSED) && is_open(to)) {
+		/* the clock stood still since the resolution (or the close) */
+		int64_t stop = from == SG_ST_RESOLVED || (t->resolved_at != 0 && t->resolved_at <= closed_before)
+				       ? t->resolved_at : closed_before;
+		if (stop != 0)
+			shift = sg_calendar_between(cal, stop, op->now);
+		t->reopens++;
+	}
 	if (to == SG_ST_RESOLVED)
 		t->resolved_at = op->now;
-	if ((from == SG_ST_RESOLVED || from == SG_ST_CLOSED) && is_open(to))
-		t->reopens++;
+	if (shift > 0 && t->due != 0)
+		t->due = sg_calendar_add(cal, t->due, shift);
 }
 
 int
 sg_op_status(struct sg_op *op, struct sg_ticket *t, enum sg_status to, const char *reason, const char **why)
 {
 	enum sg_status from = t->status;
+	int64_t closed_before = t->closed_at;
+	struct sg_slatime_next timers;
 	int rc = 0;
 
 	if (from == to)
@@ -59,16 +77,22 @@ sg_op_status(struct sg_op *op, struct sg_ticket *t, enum sg_status to, const cha
 		*why = "this status change is not allowed";
 		return SG_OP_INVALID;
 	}
+	sg_slatime_next(op->c, t, &timers);
 	t->status = to;
 	t->closed_at = to == SG_ST_CLOSED ? op->now : 0;
 	t->updated = op->now;
-	sla_status_fields(op, t, from, to);
+	sla_status_fields(op, t, from, to, closed_before);
 	if (t->assignee != NULL && is_open(from) != is_open(to))
 		rc = sg_assign_count(op->st, op->txn, t->assignee, op->now, is_open(to) ? +1 : -1);
 	if (rc == 0)
 		rc = sg_event_emit(op, t, SG_EV_STATUS, sg_status_name(from), sg_status_name(to), "%s -> %s%s%s%s",
 				   sg_status_name(from), sg_status_name(to), reason ? " (" : "", reason ? reason : "",
 				   reason ? ")" : "");
+	if (rc == 0 && (from == SG_ST_RESOLVED || from == SG_ST_CLOSED) && is_open(to))
+		rc = sg_event_emit(op, t, SG_EV_REOPENED, sg_status_name(from), sg_status_name(to),
+				   "reopened from %s (%u reopen%s)", sg_status_name(from), t->reopens, t->reopens == 1 ? "" : "s");
+	if (rc == 0)
+		rc = sg_slatime_resched(op, t, &timers);
 	return rc;
 }
 
@@ -205,23 +229,88 @@ sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment)
 	return sg_event_emit(op, t, SG_EV_SEGMENT, NULL, segment, "segment %s", segment);
 }
 
+/* After a change of tier or service: the due times afresh, the timers
+ * moved, and the event. */
+static int
+sla_changed(struct sg_op *op, struct sg_ticket *t, const struct sg_slatime_next *timers, enum sg_event_type type,
+	    const char *value, const char *what)
+{
+	char due[40] = "none";
+	int rc;
+
+	sg_slatime_compute(op->c, t);
+	t->updated = op->now;
+	if (t->due != 0)
+		sg_calendar_format(sg_slatime_calendar(op->c, t), t->due, due, sizeof(due));
+	rc = sg_event_emit(op, t, type, NULL, value, "%s %s, due %s", what, value, due);
+	return rc ? rc : sg_slatime_resched(op, t, timers);
+}
+
 int
 sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why)
 {
-	long first = 0, resolution = 0;
+	struct sg_slatime_next timers;
 
-	if (op->c->rules == NULL || !sg_rules_sla(op->c->rules, tier, &first, &resolution)) {
+	if (op->c->rules == NULL || sg_rules_tier(op->c->rules, tier) == NULL) {
 		*why = "unknown SLA tier";
 		return SG_OP_INVALID;
 	}
 	if (t->sla_tier != NULL && strcmp(t->sla_tier, tier) == 0)
 		return 0;
+	sg_slatime_next(op->c, t, &timers);
 	free(t->sla_tier);
 	t->sla_tier = sg_xstrdup(tier);
-	if (resolution > 0)
-		t->due = t->created + resolution;
+	return sla_changed(op, t, &timers, SG_EV_SLA, tier, "SLA tier");
+}
+
+int
+sg_op_service(struct sg_op *op, struct sg_ticket *t, const char *service, const char **why)
+{
+	struct sg_slatime_next timers;
+
+	if (op->c->rules == NULL || sg_rules_service(op->c->rules, service) == NULL) {
+		*why = "unknown service";
+		return SG_OP_INVALID;
+	}
+	if (t->service != NULL && strcmp(t->service, service) == 0)
+		return 0;
+	sg_slatime_next(op->c, t, &timers);
+	free(t->service);
+	t->service = sg_xstrdup(service);
+	return sla_changed(op, t, &timers, SG_EV_SERVICE, service, "service");
+}
+
+int
+sg_op_first_response(struct sg_op *op, struct sg_ticket *t)
+{
+	struct sg_slatime_next timers;
+
+	if (t->first_response_at != 0)
+		return 0;
+	sg_slatime_next(op->c, t, &timers);
+	t->first_response_at = op->now;
+	return sg_slatime_resched(op, t, &timers);
+}
+
+#define SG_REASON_MAX 500
+
+int
+sg_op_reason(struct sg_op *op, struct sg_ticket *t, const char *text)
+{
+	int clear = text == NULL || *text == '\0' || strcmp(text, "-") == 0;
+	char *r = clear ? NULL : sg_xstrndup(text, SG_REASON_MAX);
+
+	for (char *p = r; p && *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	if ((r == NULL && t->reason == NULL) || (r != NULL && t->reason != NULL && strcmp(r, t->reason) == 0)) {
+		free(r);
+		return 0;
+	}
+	free(t->reason);
+	t->reason = r;
 	t->updated = op->now;
-	return sg_event_emit(op, t, SG_EV_SLA, NULL, tier, "SLA tier %s", tier);
+	return sg_event_emit(op, t, SG_EV_REASON, NULL, r, "overdue reason: %s", r ? r : "(cleared)");
 }
 
 int
@@ -321,7 +410,11 @@ apply_field(struct sg_op *op, struct sg_ticket *t, const char *field, const char
 	}
 	if (strcmp(field, "note") == 0)
 		return sg_op_note(op, t, value);
-	*why = "field is status, priority, queue, assignee, segment, sla, tag or note";
+	if (strcmp(field, "service") == 0)
+		return sg_op_service(op, t, value, why);
+	if (strcmp(field, "reason") == 0)
+		return sg_op_reason(op, t, value);
+	*why = "field is status, priority, queue, assignee, segment, sla, service, reason, tag or note";
 	return SG_OP_INVALID;
 }
 

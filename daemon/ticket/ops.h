@@ -9,7 +9,10 @@
  * (same value) record nothing and return 0.
  *
  * What is decided here, once:
- *   - legal status moves (model/ticket.h), closed_at;
+ *   - legal status moves (model/ticket.h), closed_at, the SLA fields
+ *     (resolved_at, the pause in pending, reopens: model/ticket.h) and
+ *     the SLA timers (slatime.h); a reopen from resolved or closed also
+ *     records SG_EV_REOPENED;
  *   - agents' load counters (open tickets, assignments per day: assign.h)
  *     follow every status and assignee change, so reopening by a customer
  *     reply counts like any other;
@@ -47,8 +50,16 @@ int sg_op_tags(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *t
 /* Remove tags (absent ones ignored); one event listing the removed ones. */
 int sg_op_untag(struct sg_op *op, struct sg_ticket *t, const struct sg_strlist *tags);
 int sg_op_segment(struct sg_op *op, struct sg_ticket *t, const char *segment);
-/* SLA tier: sets the resolution due time from the tier's target. */
+/* SLA tier, service: the due times afresh from the targets (slatime.h),
+ * counted from the ticket's creation, and its SLA timers moved. */
 int sg_op_sla(struct sg_op *op, struct sg_ticket *t, const char *tier, const char **why);
+int sg_op_service(struct sg_op *op, struct sg_ticket *t, const char *service, const char **why);
+/* The first agent reply relayed to the customer: first_response_at (once),
+ * the first-response timer stopped. No event (the reply has its own). */
+int sg_op_first_response(struct sg_op *op, struct sg_ticket *t);
+/* The overdue reason (at most 500 bytes, one line); NULL, "" or "-"
+ * clears it. */
+int sg_op_reason(struct sg_op *op, struct sg_ticket *t, const char *text);
 int sg_op_note(struct sg_op *op, struct sg_ticket *t, const char *text);
 /* Merge t into target (loaded by the caller in op's transaction, written
  * by the caller): target gains t's people (within its cap), t is closed
@@ -62,7 +73,8 @@ int sg_ticket_merged_into(struct sg_store *st, struct sg_txn *txn, uint64_t id, 
 /*
  * One named change in its own transaction, retried on deadlock: what the
  * CLI's `set N FIELD VALUE` and agents' commands call. field: status,
- * priority, queue, assignee (also "assign"), segment, sla, tag, note.
+ * priority, queue, assignee (also "assign"), segment, sla, service,
+ * reason, tag, note.
  * On success *done (new string) says what changed ("open -> pending").
  * Returns 0, SG_STORE_NOTFOUND (no such ticket), SG_OP_INVALID with *why
  * (new string), or a store code.

@@ -59,7 +59,17 @@ static const struct { const char *text, *want; } errors[] = {
 	{ "sla gold first-response=9223372036854775807d\n", "t.rules:1:25: '9223372036854775807d' is longer than 3650 days" },
 	{ "sla gold resolution=99999999999999999999\n", "t.rules:1:21: '99999999999999999999' is longer than 3650 days" },
 	{ "sla gold resolution=3651d\n", "t.rules:1:21: '3651d' is longer than 3650 days" },
-	{ "frobnicate\n", "t.rules:1:1: expected rule, queue, agent, segment, sla or include" },
+	{ "frobnicate\n", "t.rules:1:1: expected rule, queue, agent, segment, sla, calendar, service or include" },
+	{ "sla gold resolution=2d calendar=office\n", "t.rules:1:33: unknown calendar 'office' (declare it before its use)" },
+	{ "sla gold resolution=2d warn=120%\n", "t.rules:1:29: warn must be a share of the target from 1% to 99%" },
+	{ "sla gold resolution=2xbd\n", "t.rules:1:21: '2xbd' is not a duration (30m, 4h, 2d, 3bd)" },
+	{ "calendar office tz=UTC\n", "t.rules:1:10: calendar office needs hours=" },
+	{ "calendar office hours=\"mon-fri 18:00-09:00\"\n", "t.rules:1:10: calendar office: hours: bad range" },
+	{ "calendar office hours=\"mon-fri 09:00-18:00\" tz=Nowhere/City\n", "calendar office: tz=Nowhere/City" },
+	{ "calendar office hours=24x7 holidays=\"no-such-file\"\n", "calendar office: holidays" },
+	{ "service reset calendar=x\n", "unknown calendar 'x'" },
+	{ "service reset\n", "t.rules:1:9: service reset needs resolution=DURATION" },
+	{ "rule a: always => service nothing\n", "unknown service 'nothing' (declare it before the rule)" },
 	{ "rule a: subject ~ \"unterminated => x\n", "t.rules:1:19: unterminated string" },
 	{ "queue q agents=ghost@example.com\n", "queue q: agent ghost@example.com is not declared" },
 	{ "rule a: subject = x => tag t\nrule b: bogus => x\n", "t.rules:2:9: unknown field 'bogus'" },
@@ -612,6 +622,47 @@ test_durations(void)
 	free(err);
 }
 
+/* Calendars, tiers with calendar and warning share, services, and the
+ * service action. */
+static void
+test_sla_declarations(void)
+{
+	char *err;
+	put("hol.txt", "2026-12-31\n");
+	struct sg_rules *r = load("calendar office hours=\"mon-fri 09:00-18:00\" tz=UTC holidays=\"hol.txt\"\n"
+				  "sla gold first-response=4h resolution=3bd calendar=office warn=75%\n"
+				  "sla plain first-response=1h resolution=8h\n"
+				  "service reset resolution=4h\n"
+				  "service repair resolution=3bd calendar=office\n"
+				  "rule pw: subject ~ /password/i => sla plain, service reset\n", &err);
+	ok(r != NULL, "SLA declarations load: %s", err);
+	if (r == NULL) {
+		free(err);
+		return;
+	}
+	const struct sg_sla_tier *g = sg_rules_tier(r, "GOLD");
+	ok(g && g->first_response.secs == 4 * 3600 && g->resolution.bdays == 3 && g->resolution.secs == 0,
+	   "tier targets: 4h and 3 business days");
+	ok(g && g->calendar == sg_rules_calendar(r, "office") && g->calendar != NULL && g->warn_pct == 75,
+	   "tier calendar and warning share");
+	const struct sg_sla_tier *pl = sg_rules_tier(r, "plain");
+	ok(pl && pl->calendar == NULL && pl->warn_pct == 0, "no calendar: 24x7, the configured share");
+	const struct sg_service_def *sv = sg_rules_service(r, "repair");
+	ok(sv && sv->resolution.bdays == 3 && sv->calendar != NULL, "service with business days and a calendar");
+	ok(sg_rules_service(r, "reset") && sg_rules_service(r, "reset")->resolution.secs == 4 * 3600, "service 4h");
+	ok(sg_rules_service(r, "nothing") == NULL && sg_rules_tier(r, "nothing") == NULL, "unknown names: NULL");
+	struct sg_msginfo mi = { .subject = "Password reset please", .from_addr = "c@x.example" };
+	struct sg_rule_input in = { .mi = &mi, .door = "milter" };
+	struct sg_route ro;
+	sg_rules_eval(r, &in, &ro, NULL);
+	is_str(ro.service, "reset", "rule action service");
+	is_str(ro.sla, "plain", "with its tier");
+	sg_route_clear(&ro);
+	ok(ro.service == NULL, "route cleared");
+	sg_rules_free(&r);
+	free(err);
+}
+
 /* Errors found after the load name the line of the declaration. */
 static void
 test_post_check_lines(void)
@@ -955,6 +1006,7 @@ test_budget_log(void)
 
 static const struct sg_test tests[] = {
 	{ "parse-errors", test_parse_errors },
+	{ "sla-declarations", test_sla_declarations },
 	{ "every-error", test_every_error },
 	{ "constructs", test_constructs },
 	{ "evaluate", test_evaluate },
