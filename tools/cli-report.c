@@ -5,6 +5,9 @@
  *   report [--from DATE] [--to DATE] [--tz ZONE] [--now TIME]
  *          [--csv | --json | --html FILE]
  *
+ * Business-hours times count on each ticket's SLA calendar (its
+ * service's, else its tier's: ticket/slatime.h); shown when at least one
+ * ticket of the report has one.
  * Dates are local to --tz, else report_time_zone, else TZ / the system
  * (period.h gives the forms and the default: the last 7 days). --now
  * evaluates "open now" and "overdue" as of TIME (the same forms; for
@@ -23,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calendar/calendar.h"
 #include "cli.h"
 #include "conf/conf.h"
 #include "lib/xalloc.h"
@@ -30,8 +34,26 @@
 #include "report/period.h"
 #include "report/render.h"
 #include "store/store.h"
+#include "ticket/slatime.h"
 
 enum fmt { F_TEXT, F_CSV, F_JSON, F_HTML };
+
+/* Business seconds on the calendar the ticket's SLA clocks count on (its
+ * service's or its tier's; none: 24x7 UTC, as the clocks count). */
+struct business {
+	const struct sg_conf *c;
+	uint64_t with_calendar;
+};
+
+static int64_t
+business_secs(void *arg, const struct sg_ticket *t, int64_t a, int64_t b)
+{
+	struct business *z = arg;
+	const struct sg_calendar *cal = sg_slatime_calendar(z->c, t);
+
+	z->with_calendar += cal != NULL;
+	return sg_calendar_between(cal, a, b);
+}
 
 /* Write the page next to path, then rename it over path. */
 static int
@@ -112,6 +134,9 @@ sg_cmd_report(int argc, char **argv)
 	}
 	opts.now = now;
 	opts.time_zone = tz != NULL ? tz : "";
+	struct business biz = { c, 0 };
+	opts.business = business_secs;
+	opts.business_arg = &biz;
 
 	struct sg_store *st = sg_cli_store(c);
 	struct sg_report r;
@@ -122,6 +147,11 @@ sg_cmd_report(int argc, char **argv)
 		sg_report_free(&r);
 		return 1;
 	}
+	/* No ticket of the report counts on a calendar (none declared, or
+	 * none of these tickets' tiers has one): business hours would only
+	 * repeat calendar time, so the report says they are not available. */
+	if (biz.with_calendar == 0)
+		r.has_business = 0;
 	switch (fmt) {
 	case F_TEXT: rc = sg_report_text(stdout, &r); break;
 	case F_CSV: rc = sg_report_csv(stdout, &r); break;

@@ -34,6 +34,21 @@ is "$(printf '%s\n' "$out" | grep '^day,2026-11-02,' | cut -d, -f3,5)" "2,3" \
 out=$(cli report "${week[@]}" --json 2>/dev/null)
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["total"]["received"], o["total"]["rt"]["median"], o["by"]["agent"][1]["key"])')" \
 	"19 30600.0 anna@example.com" "json: parses, with the numbers"
+# Business hours come from the tiers' calendars (rules): Monday to Friday
+# 09:00-17:00 UTC, Wednesday 4 November a holiday; the tickets without a
+# tier count calendar time, as their SLA clocks do.
+cat > "$dir/rules" <<'RULES'
+calendar office hours="mon-fri 09:00-17:00" tz=UTC holidays="holidays.txt"
+sla gold first-response=1h resolution=8h calendar=office
+sla silver first-response=4h resolution=24h calendar=office
+RULES
+echo 2026-11-04 > "$dir/holidays.txt"
+sg_conf_write "$dir/cal.conf" "" 'report_time_zone = "UTC"' "rules_file = \"$dir/rules\""
+out=$("$SG_CLI" -c "$dir/cal.conf" report "${week[@]}" --csv 2>/dev/null)
+is "$(printf '%s\n' "$out" | grep '^total,' | cut -d, -f19-26)" "17,2594.1,1200.0,7200,12,11100.0,9000.0,25200" \
+	"business hours on the tiers' calendars (weekend, holiday, pauses)"
+out=$("$SG_CLI" -c "$dir/cal.conf" report "${week[@]}" 2>/dev/null)
+ok "text: a business-hours table" grep -q "times, business hours" <<<"$out"
 cli report --from 2026-13-01 >/dev/null 2>&1
 is "$?" 2 "a bad date is a usage error"
 cli report --tz Nowhere/Atlantis >/dev/null 2>&1

@@ -6,7 +6,9 @@
  * (st: the open store).
  *
  * The week: Monday 2026-11-02 00:00 UTC (T0) to the next Monday; the
- * reports are made as of that Monday 12:00.
+ * reports are made as of that Monday 12:00. Business hours (the tests'
+ * calendar): Monday to Friday 09:00-17:00 UTC, Wednesday 2026-11-04 a
+ * holiday; paused_b is the business part of each pause on it.
  */
 #ifndef SG_REPORT_FIXTURE_H
 #define SG_REPORT_FIXTURE_H
@@ -35,7 +37,7 @@ struct fx {
 static const struct fx fixture[] = {
 	{ 1, 540, SG_ST_RESOLVED, "billing", "enterprise", "gold", ANNA, 30, 60, 480, 240, 0, 0, 0, 0, 0, 0, 5, NULL, 0 },
 	{ 2, 600, SG_ST_CLOSED, "billing", "enterprise", "gold", ANNA, 90, 60, 480, 600, 2040, 0, 0, 0, 0, 15, 2, NULL, 0 },
-	{ 3, 1920, SG_ST_RESOLVED, "tech", "retail", "silver", BORIS, 120, 240, 1440, 1800, 0, 0, 480, 120, 0, 0, 4, NULL, 1 },
+	{ 3, 1920, SG_ST_RESOLVED, "tech", "retail", "silver", BORIS, 120, 240, 1440, 1800, 0, 0, 480, 300, 0, 0, 4, NULL, 1 },
 	{ 4, 2160, SG_ST_OPEN, "tech", "retail", "silver", BORIS, 20, 240, 1440, 0, 0, 0, 0, 0, 0, 12, 0, "waiting on another team", 3 },
 	{ 5, 3360, SG_ST_PENDING, "tech", "enterprise", "gold", IRINA, 300, 60, 480, 0, 0, 3720, 0, 0, 0, 3, 0, NULL, 0 },
 	{ 6, 3720, SG_ST_NEW, "billing", "retail", NULL, NULL, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0 },
@@ -49,7 +51,7 @@ static const struct fx fixture[] = {
 	{ 14, 6240, SG_ST_RESOLVED, "tech", "retail", NULL, ANNA, 60, 0, 0, 180, 0, 0, 0, 0, 0, 0, 0, NULL, 0 },
 	{ 15, 8280, SG_ST_OPEN, "billing", "enterprise", "gold", ANNA, 5, 60, 480, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0 },
 	{ 16, 2340, SG_ST_CLOSED, NULL, "enterprise", "gold", BORIS, 120, 60, 480, 420, 600, 0, 0, 0, 0, 3, 5, NULL, 1 },
-	{ 17, 5100, SG_ST_RESOLVED, "tech", "retail", "silver", IRINA, 240, 240, 1440, 3000, 0, 0, 1800, 600, 0, 0, 4, NULL, 0 },
+	{ 17, 5100, SG_ST_RESOLVED, "tech", "retail", "silver", IRINA, 240, 240, 1440, 3000, 0, 0, 1800, 660, 0, 0, 4, NULL, 0 },
 	{ 18, 9960, SG_ST_OPEN, "billing", "retail", "silver", ANNA, 30, 240, 1440, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0 },
 	{ 19, -2280, SG_ST_RESOLVED, "tech", "enterprise", "gold", BORIS, 60, 60, 480, 2760, 0, 0, 0, 0, 0, 12, 3, NULL, 0 },
 	{ 20, -4320, SG_ST_OPEN, "billing", "retail", "silver", IRINA, -1, 240, 1440, 0, 0, 0, 0, 0, 0, 12, 0, "waiting on another team", 0 },
