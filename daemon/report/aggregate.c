@@ -180,49 +180,74 @@ day_index(const struct sg_report *r, int64_t t)
 	return lo;
 }
 
-/* What one ticket adds to one row (and, for the total, to the extras). */
-static void
-add_ticket(struct agg *a, struct sg_report_row *row, const struct sg_ticket *t, int total)
-{
-	const struct sg_report_opts *o = a->o;
-	int64_t created = (int64_t)t->created, solved = solved_at(t);
-	unsigned fired = (unsigned)t->sla_fired;
-	int open = is_open(t);
+/* A ticket's derived values, computed once and added to five rows (the
+ * business function, the costly part, runs once per value, not per row). */
+struct tvals {
+	int64_t created, solved;
+	int open, overdue, received, solved_in, taken;
+	int has[V_COUNT];
+	int64_t v[V_COUNT];
+	int bucket;           /* first-response histogram bucket, -1 none */
+};
 
-	if (open) {
-		row->open_now++;
-		int overdue = (fired & SG_SLA_RES_BREACH) != 0 ||
-			      (t->due > 0 && (int64_t)t->due < o->now && t->paused_since == 0);
-		if (overdue) {
-			row->overdue++;
-			if (total)
-				reason_count(a, t->reason);
+static void
+derive(const struct sg_report_opts *o, const struct sg_ticket *t, struct tvals *x)
+{
+	unsigned fired = t->sla_fired;
+
+	memset(x, 0, sizeof(*x));
+	x->created = t->created;
+	x->solved = solved_at(t);
+	x->open = is_open(t);
+	x->overdue = x->open && ((fired & SG_SLA_RES_BREACH) != 0 ||
+				 (t->due > 0 && t->due < o->now && t->paused_since == 0));
+	x->received = x->created >= o->from && x->created < o->to;
+	x->solved_in = x->solved > 0 && x->solved >= o->from && x->solved < o->to;
+	x->taken = t->assignee != NULL && *t->assignee != '\0';
+	x->bucket = -1;
+	if (x->received && t->first_response_at > 0) {
+		int64_t frt = t->first_response_at - x->created;
+		x->has[V_FRT] = 1;
+		x->v[V_FRT] = frt;
+		x->bucket = 0;
+		while (x->bucket < SG_REPORT_NBUCKETS - 1 && frt >= sg_report_bucket_max[x->bucket])
+			x->bucket++;
+		if (o->business != NULL) {
+			x->v[V_FRT_B] = o->business(o->business_arg, t, x->created, t->first_response_at);
+			x->has[V_FRT_B] = x->v[V_FRT_B] >= 0;
 		}
 	}
-	if (created >= o->from && created < o->to) {
+	if (x->solved_in) {
+		x->has[V_RT] = 1;
+		x->v[V_RT] = x->solved - x->created - t->paused_secs;
+		if (o->business != NULL) {
+			int64_t bs = o->business(o->business_arg, t, x->created, x->solved);
+			x->has[V_RT_B] = bs >= 0;
+			x->v[V_RT_B] = bs - t->paused_bsecs;
+		}
+	}
+}
+
+/* What one ticket adds to one row. */
+static void
+add_ticket(struct sg_report_row *row, const struct sg_ticket *t, const struct tvals *x)
+{
+	unsigned fired = t->sla_fired;
+
+	for (int k = 0; k < V_COUNT; k++)
+		if (x->has[k])
+			add_val(row, k, x->v[k]);
+	if (x->open) {
+		row->open_now++;
+		row->overdue += x->overdue;
+	}
+	if (x->received) {
 		row->received++;
-		if (t->assignee != NULL && *t->assignee != '\0') {
+		if (x->taken) {
 			row->taken++;
-			if (solved > 0)
-				row->taken_solved++;
+			row->taken_solved += x->solved > 0;
 		}
-		if (open)
-			row->open++;
-		if (t->first_response_at > 0) {
-			int64_t frt = (int64_t)t->first_response_at - created;
-			add_val(row, V_FRT, frt);
-			if (total) {
-				int b = 0;
-				while (b < SG_REPORT_NBUCKETS - 1 && frt >= sg_report_bucket_max[b])
-					b++;
-				a->r->frt_hist[b]++;
-			}
-			if (o->business != NULL) {
-				int64_t bs = o->business(o->business_arg, t, created, (int64_t)t->first_response_at);
-				if (bs >= 0)
-					add_val(row, V_FRT_B, bs);
-			}
-		}
+		row->open += x->open;
 		if (t->first_response_due > 0) {
 			if (fired & SG_SLA_FR_BREACH)
 				row->fr_breached++;
@@ -232,32 +257,20 @@ add_ticket(struct agg *a, struct sg_report_row *row, const struct sg_ticket *t, 
 		if (t->due > 0) {
 			if (fired & SG_SLA_RES_BREACH)
 				row->res_breached++;
-			else if (solved > 0)
+			else if (x->solved > 0)
 				row->res_met++;
 		}
 		row->transfers += t->transfers;
-		if (t->transfers > 2)
-			row->pingpong++;
-		if (total)
-			a->r->days[day_index(a->r, created)].received++;
+		row->pingpong += t->transfers > 2;
 	}
-	if (solved >= o->from && solved < o->to && solved > 0) {
+	if (x->solved_in) {
 		row->solved++;
-		add_val(row, V_RT, solved - created - (int64_t)t->paused_secs);
-		if (o->business != NULL) {
-			int64_t bs = o->business(o->business_arg, t, created, solved);
-			if (bs >= 0)
-				add_val(row, V_RT_B, bs - (int64_t)t->paused_bsecs);
-		}
-		if (t->reopens > 0)
-			row->reopened++;
+		row->reopened += t->reopens > 0;
 		if (t->rating >= 1 && t->rating <= 5) {
 			row->rated++;
-			row->rating_sum += (uint64_t)t->rating;
+			row->rating_sum += t->rating;
 			row->ratings[t->rating - 1]++;
 		}
-		if (total)
-			a->r->days[day_index(a->r, solved)].solved++;
 	}
 }
 
@@ -266,11 +279,22 @@ visit(const struct sg_ticket *t, void *arg)
 {
 	struct agg *a = arg;
 	const char *keys[SG_RD_COUNT] = { t->queue, t->segment, t->sla_tier, t->assignee };
+	struct tvals x;
 
 	a->r->tickets_read++;
-	add_ticket(a, &a->r->total, t, 1);
+	derive(a->o, t, &x);
+	add_ticket(&a->r->total, t, &x);
 	for (int d = 0; d < SG_RD_COUNT; d++)
-		add_ticket(a, dim_row(&a->dims[d], keys[d]), t, 0);
+		add_ticket(dim_row(&a->dims[d], keys[d]), t, &x);
+	/* the whole-report extras */
+	if (x.overdue)
+		reason_count(a, t->reason);
+	if (x.bucket >= 0)
+		a->r->frt_hist[x.bucket]++;
+	if (x.received)
+		a->r->days[day_index(a->r, x.created)].received++;
+	if (x.solved_in)
+		a->r->days[day_index(a->r, x.solved)].solved++;
 	return 0;
 }
 
