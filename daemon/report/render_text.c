@@ -70,7 +70,9 @@ t_print(FILE *fp, struct table *t, const char *title)
 			if (x > w[c])
 				w[c] = x;
 		}
-	for (size_t r = 0; r < t->nrow; r++) {
+	if (t->nrow == 1)
+		fputs("(none)\n", fp);   /* printed instead of an empty table */
+	for (size_t r = 0; r < t->nrow && t->nrow > 1; r++) {
 		for (int c = 0; c < t->ncol; c++) {
 			const char *s = t->cell[r * (size_t)t->ncol + (size_t)c];
 			size_t x = sg_report_width(s);
