@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,19 @@ write_html(const char *path, const struct sg_report *r)
 		rc = -1;
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -1;
+	if (rc == 0) {   /* the rename itself on disk (STYLE.md 13) */
+		char *dir = sg_xstrdup(path), *slash = strrchr(dir, '/');
+		if (slash == NULL)
+			strcpy(dir, ".");
+		else
+			slash[slash == dir] = '\0';
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "supportgate: cannot write %s: %s\n", path, strerror(errno));
 		unlink(tmp);
