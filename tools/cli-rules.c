@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +177,9 @@ sg_cmd_agents(int argc, char **argv)
 int
 sg_cmd_set(int argc, char **argv)
 {
-	if (argc != 4)
+	/* a reason or note may be given as several words */
+	int words = argc > 4 && (strcmp(argv[2], "reason") == 0 || strcmp(argv[2], "note") == 0);
+	if (argc != 4 && !words)
 		return sg_cli_usage("set", 2);
 	char *end;
 	errno = 0;
@@ -189,7 +192,11 @@ sg_cmd_set(int argc, char **argv)
 	struct sg_store *st = sg_cli_store(c);
 	const char *actor = getenv("USER") ? getenv("USER") : "cli";
 	char *done = NULL, *why = NULL;
-	int rc = sg_ticket_change(st, c, id, argv[2], argv[3], actor, &done, &why);
+	GString *value = g_string_new(argv[3]);
+	for (int i = 4; i < argc; i++)
+		g_string_append_printf(value, " %s", argv[i]);
+	int rc = sg_ticket_change(st, c, id, argv[2], value->str, actor, &done, &why);
+	g_string_free(value, TRUE);
 
 	sg_store_close(&st);
 	if (rc == 0)

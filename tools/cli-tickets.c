@@ -21,6 +21,8 @@
 
 #include "mail/address.h"
 #include "cli.h"
+#include "calendar/calendar.h"
+#include "ticket/slatime.h"
 #include "conf/conf.h"
 #include "ingest/ingest.h"
 #include "lib/log.h"
@@ -283,6 +285,54 @@ show_event(const struct sg_event *e, void *arg)
 	return 0;
 }
 
+/* The SLA fields (ticket/slatime.h): JSON members, and text lines for
+ * what is set. */
+static void
+sla_json(json_t *o, const struct sg_ticket *t)
+{
+	json_object_set_new(o, "service", jstr(t->service));
+	json_object_set_new(o, "first_response_due", jtime(t->first_response_due));
+	json_object_set_new(o, "first_response_at", jtime(t->first_response_at));
+	json_object_set_new(o, "resolved_at", jtime(t->resolved_at));
+	json_object_set_new(o, "paused_since", jtime(t->paused_since));
+	json_object_set_new(o, "paused_seconds", json_integer(t->paused_secs));
+	json_object_set_new(o, "paused_business_seconds", json_integer(t->paused_bsecs));
+	json_object_set_new(o, "reopens", json_integer(t->reopens));
+	json_object_set_new(o, "sla_fired", json_integer(t->sla_fired));
+	json_object_set_new(o, "rating", t->rating ? json_integer(t->rating) : json_null());
+	json_object_set_new(o, "overdue_reason", jstr(t->reason));
+}
+
+static void
+sla_text(const struct sg_conf *c, const struct sg_ticket *t)
+{
+	const struct sg_calendar *cal = sg_slatime_calendar(c, t);
+	char a[40], b[40];
+
+	if (t->sla_tier || t->service)
+		printf("  sla:          %s%s%s\n", t->sla_tier ? t->sla_tier : "-", t->service ? ", service " : "",
+		       t->service ? t->service : "");
+	if (t->first_response_due) {
+		sg_calendar_format(cal, t->first_response_due, a, sizeof(a));
+		if (t->first_response_at)
+			sg_calendar_format(cal, t->first_response_at, b, sizeof(b));
+		printf("  1st response: due %s, %s%s%s\n", a, t->first_response_at ? "given " : "",
+		       t->first_response_at ? b : "none yet",
+		       t->sla_fired & SG_SLA_FR_BREACH ? " (breached)" : t->sla_fired & SG_SLA_FR_WARN ? " (warned)" : "");
+	}
+	if (t->due) {
+		sg_calendar_format(cal, t->due, a, sizeof(a));
+		printf("  due:          %s%s\n", a,
+		       t->sla_fired & SG_SLA_RES_BREACH ? " (breached)" : t->sla_fired & SG_SLA_RES_WARN ? " (warned)" : "");
+	}
+	if (t->paused_secs || t->paused_since)
+		printf("  paused:       %llds in all%s\n", (long long)t->paused_secs, t->paused_since ? ", pending now" : "");
+	if (t->reopens)
+		printf("  reopens:      %u\n", t->reopens);
+	if (t->reason)
+		printf("  overdue:      %s\n", t->reason);
+}
+
 int
 sg_cmd_show(int argc, char **argv)
 {
@@ -330,6 +380,7 @@ sg_cmd_show(int argc, char **argv)
 		json_object_set_new(o, "transfers", json_integer(t.transfers));
 		json_object_set_new(o, "closed", jtime(t.closed_at));
 		json_object_set_new(o, "due", jtime(t.due));
+		sla_json(o, &t);
 		rc = sg_store_message_foreach(st, NULL, id, show_msg, &sc);
 		if (rc == 0)
 			rc = sg_store_event_foreach(st, NULL, id, show_event, &sc);
@@ -361,6 +412,7 @@ sg_cmd_show(int argc, char **argv)
 		printf("\n  created:      %s\n  updated:      %s\n", cr, up);
 		if (t.linked)
 			printf("  continues:    #%llu\n", (unsigned long long)t.linked);
+		sla_text(c, &t);
 		printf("Timeline:\n");
 		free(token);
 		sc.text = 1;

@@ -60,8 +60,8 @@ int sg_cmd_report(int argc, char **argv);
 	{ "queues", sg_cmd_queues, "list the queues of the rules file", "queues" }, \
 	{ "agents", sg_cmd_agents, "agents with their load: open tickets, assigned today", "agents" }, \
 	{ "set", sg_cmd_set, "change a ticket by hand through the ticket operations (events, notices)", \
-	  "set N status|priority|queue|assignee|segment|sla|tag|note VALUE" }, \
-	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close), optionally as if later", \
+	  "set N status|priority|queue|assignee|segment|sla|service|reason|tag|note VALUE" }, \
+	{ "clock", sg_cmd_clock, "one pass of the ticket timers (automatic close, SLA thresholds), optionally as if later", \
 	  "clock run [--in DURATION]" }, \
 	{ "imap", sg_cmd_imap, "the IMAP door per mailbox: connection, last error, UID checkpoint, ingested", \
 	  "imap status [NAME] [--json]" }, \

@@ -11,7 +11,7 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
  libgmime-3.0-dev libpcre2-dev libcurl4-gnutls-dev libetpan-dev libmilter-dev
  libdb-dev libconfuse-dev libjansson-dev"
-TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl
+TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl tzdata
  chromium"
 # libclang-rt-dev holds libFuzzer and the sanitizer runtimes (clang only
 # recommends it); llvm gives llvm-symbolizer for readable crash stacks.

@@ -80,6 +80,8 @@ refusal(const struct sg_conf *c, const char *agent, const struct sg_ticket *t, e
 		if (!sg_rules_sla(r, arg, &f, &res))
 			return "no such SLA tier";
 	}
+	if (k == SG_CMD_SERVICE && sg_rules_service(r, arg) == NULL)
+		return "no such service";
 	return NULL;
 }
 
@@ -167,6 +169,10 @@ one(struct sg_op *op, struct sg_ticket *t, const struct sg_cmd *cmd, const char 
 		return sg_op_sla(op, t, cmd->arg, why);
 	case SG_CMD_MERGE:
 		return merge(op, t, cmd->arg, agent, why);
+	case SG_CMD_REASON:
+		return sg_op_reason(op, t, cmd->arg);
+	case SG_CMD_SERVICE:
+		return sg_op_service(op, t, cmd->arg, why);
 	case SG_CMD_NOTE:
 	case SG_CMD_QUIET:
 		return 0;   /* how the mail is treated, not a change */

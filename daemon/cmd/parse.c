@@ -20,7 +20,7 @@ static const struct {
 	{ "status", SG_CMD_STATUS, 1 }, { "assign", SG_CMD_ASSIGN, 1 }, { "take", SG_CMD_TAKE, 0 },
 	{ "queue", SG_CMD_QUEUE, 1 }, { "priority", SG_CMD_PRIORITY, 1 }, { "tag", SG_CMD_TAG, 1 },
 	{ "note", SG_CMD_NOTE, 0 }, { "sla", SG_CMD_SLA, 1 }, { "quiet", SG_CMD_QUIET, 0 },
-	{ "merge", SG_CMD_MERGE, 1 },
+	{ "merge", SG_CMD_MERGE, 1 }, { "reason", SG_CMD_REASON, 1 }, { "service", SG_CMD_SERVICE, 1 },
 };
 
 const char *
@@ -105,7 +105,7 @@ one(struct sg_cmdlist *out, const char *line)
 		out->quiet |= c->kind == SG_CMD_QUIET;
 		return;
 	}
-	err(out, line, "unknown command (status, assign, take, queue, priority, tag, note, sla, quiet, merge)");
+	err(out, line, "unknown command (status, assign, take, queue, priority, tag, note, sla, quiet, merge, reason, service)");
 }
 
 size_t

@@ -9,6 +9,7 @@
  *   #priority low|normal|high|urgent         #tag +word -word ...
  *   #note                                    #sla TIER
  *   #quiet                                   #merge N
+ *   #reason TEXT (overdue reason; "-" clears) #service NAME
  *
  * The first line that does not start with '#' ends the block; what
  * follows is the reply text. Command names are case-insensitive; a line
@@ -46,6 +47,8 @@ enum sg_cmd_kind {
 	SG_CMD_SLA,
 	SG_CMD_QUIET,
 	SG_CMD_MERGE,
+	SG_CMD_REASON,
+	SG_CMD_SERVICE,
 };
 
 struct sg_cmd {

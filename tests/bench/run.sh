@@ -4,13 +4,15 @@
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
-make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound \
+make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound tests/bench/bench-sla \
 	tests/bench/bench-report >/dev/null
 "$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
 echo
 top_srcdir=$top "$build/tests/bench/bench-rules"
 echo
 "$build/tests/bench/bench-outbound" "${SG_BENCH_JOBS:-100000}"
+echo
+top_srcdir=$top "$build/tests/bench/bench-sla" "${SG_BENCH_TICKETS:-100000}"
 echo
 # the report against reading the tickets table alone (1000000: "in seconds")
 "$build/tests/bench/bench-report" "${SG_BENCH_REPORT_TICKETS:-1000000}"

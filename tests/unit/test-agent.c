@@ -151,8 +151,22 @@ test_conversation(void)
 	is_str(sg_status_name(ticket(id)->status), "pending", "#status pending");
 	ok(ticket(id)->paused_since > 0, "pending starts the pause");
 	ok(sg_strlist_has(&ticket(id)->tags, "vat"), "#tag +vat");
+
 	ok(jobs_to("alice@customer.example", &p) == before + 1 && p && strstr(p, "more information") != NULL,
 	   "the customer gets only the pending notice");
+	free(p);
+
+	/* #reason: the overdue reason, kept with the ticket; "-" clears it. */
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n",
+	     "#reason waiting for the vendor's answer\r\n", NULL, 0);
+	is_str(ticket(id)->reason, "waiting for the vendor's answer", "#reason TEXT sets the overdue reason");
+	ok(events(id, "reason") == 1, "with an event");
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#reason -\r\n", NULL, 0);
+	ok(ticket(id)->reason == NULL, "#reason - clears it");
+	int errs = jobs_to("anna@example.com", NULL);
+	mail(&d, "anna@example.com", "anna@example.com", "Subject: [ACME #1]\r\n", "#service nothing\r\n", NULL, 0);
+	ok(jobs_to("anna@example.com", &p) == errs + 1 && p && strstr(p, "no such service") != NULL,
+	   "#service of an unknown service: the agent is told");
 	free(p);
 
 	/* #note: nothing to the customer, a copy to the other agent. */
