@@ -6,7 +6,10 @@
  * Every chart is an <svg id="chart-NAME" data-chart="NAME"> with one
  * <g class="bar" data-series data-label data-value> per bar holding the
  * <rect>, a <title> (tooltip and accessible name) and the number as a
- * <text>, so a reader, a screen reader and a test all see the figures.
+ * <text>, so a reader, a screen reader and a test all see the figures;
+ * legend entries (g.legend), group labels (text.lbl) and notes
+ * (text.note) carry data-series, data-label and data-note, the axis
+ * data-axis.
  * Charts: volume (received and solved per day), response (first-response
  * histogram), load (per agent: open now, assigned, solved), sla
  * (resolution met and breached per tier, compliance in the label),
@@ -74,15 +77,17 @@ bars(FILE *fp, const char *id, const char *title, int nseries, const char *const
 		    "width=\"%zu\" height=\"%d\" viewBox=\"0 0 %zu %d\" role=\"img\">\n<title>",
 		id, id, width, top + ph + bottom, width, top + ph + bottom);
 	esc(fp, title);
-	fprintf(fp, "</title>\n<line x1=\"%d\" y1=\"%d\" x2=\"%zu\" y2=\"%d\" class=\"axis\"/>\n", left, top + ph,
+	fprintf(fp, "</title>\n<line x1=\"%d\" y1=\"%d\" x2=\"%zu\" y2=\"%d\" class=\"axis\" data-axis=\"x\"/>\n", left, top + ph,
 		width - 10, top + ph);
 	/* legend */
 	for (int s = 0; s < nseries && nseries > 1; s++) {
-		fprintf(fp, "<rect x=\"%d\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"15\" "
+		fputs("<g class=\"legend\" data-series=\"", fp);
+		esc(fp, series[s]);
+		fprintf(fp, "\"><rect x=\"%d\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"15\" "
 			    "class=\"legend\">",
 			left + s * 110, palette[s], left + s * 110 + 14);
 		esc(fp, series[s]);
-		fputs("</text>\n", fp);
+		fputs("</text></g>\n", fp);
 	}
 	if (ngroups == 0)
 		fprintf(fp, "<text x=\"%d\" y=\"%d\" class=\"empty\">no data</text>\n", left + 10, top + ph / 2);
@@ -106,8 +111,10 @@ bars(FILE *fp, const char *id, const char *title, int nseries, const char *const
 				top + ph - h - 4, (unsigned long long)val);
 		}
 		size_t cx = gx + (size_t)(nseries * bw) / 2;
-		fprintf(fp, "<text x=\"%zu\" y=\"%d\" class=\"lbl\" transform=\"rotate(-30 %zu %d)\">", cx, top + ph + 16,
-			cx, top + ph + 16);
+		fprintf(fp, "<text x=\"%zu\" y=\"%d\" class=\"lbl\" transform=\"rotate(-30 %zu %d)\" data-label=\"", cx,
+			top + ph + 16, cx, top + ph + 16);
+		esc(fp, labels[g]);
+		fputs("\">", fp);
 		esc(fp, labels[g]);
 		fputs("</text>\n", fp);
 		if (note != NULL && note[g] != NULL) {

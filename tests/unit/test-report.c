@@ -484,6 +484,10 @@ test_html(void)
 		"data-note=\"57% met\"",
 		"data-note=\"62% solved\"",
 		"Satisfaction: 11 ratings, mean 3.45",
+		"<g class=\"legend\" data-series=\"breached\">",
+		"class=\"lbl\" transform=\"rotate(-30 ",
+		"data-label=\"" IRINA "\">" IRINA "</text>",
+		"class=\"axis\" data-axis=\"x\"",
 	};
 	for (size_t i = 0; i < sizeof(bars) / sizeof(bars[0]); i++)
 		ok(strstr(h, bars[i]) != NULL, "html has %s", bars[i]);
