@@ -56,6 +56,7 @@ int sg_cmd_forget(int argc, char **argv);
 /* `db export [FILE]` and `db import FILE` (tools/cli-db-export.c); argv[0] is "export"/"import". */
 int sg_cli_db_export(int argc, char **argv);
 int sg_cli_db_import(int argc, char **argv);
+int sg_cmd_report(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -87,5 +88,7 @@ int sg_cli_db_import(int argc, char **argv);
 	{ "stats", sg_cmd_stats, "health at a glance: tickets by status and queue, outbound queue, acks today", \
 	  "stats [--json]" }, \
 	{ "forget", sg_cmd_forget, "erase one customer's messages, address and name from every ticket", \
-	  "forget ADDRESS" },
+	  "forget ADDRESS" }, \
+	{ "report", sg_cmd_report, "numbers for a period by queue, segment, tier, agent (text, CSV, JSON, HTML charts)", \
+	  "report [--from DATE] [--to DATE] [--tz ZONE] [--now TIME] [--csv | --json | --html FILE]" },
 #endif

@@ -11,7 +11,7 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
  libgmime-3.0-dev libpcre2-dev libcurl4-gnutls-dev libetpan-dev libmilter-dev
  libdb-dev libconfuse-dev libjansson-dev libgnutls28-dev libsystemd-dev"
-TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl prometheus tzdata"
+TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl prometheus tzdata chromium"
 # t-sendmail runs sendmail-bin unpacked, never installed (it conflicts with
 # postfix): its Depends' libraries must be here (libwrap0 is not otherwise).
 TEST_PKGS="$TEST_PKGS libwrap0 liblockfile1 libnsl2 libldap-2.5-0 libsasl2-2 libdb5.3 libssl3 procps"

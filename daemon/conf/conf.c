@@ -140,6 +140,9 @@ const struct sg_param sg_conf_params[] = {
 	/* SLA clocks */
 	{ "sla_warn_percent", SG_PT_INT, "80", 1, 99, NULL, OFF(sla_warn_percent),
 	  "SLA warning at this share (percent) of a target, unless the tier sets warn=" },
+	/* reports */
+	{ "report_time_zone", SG_PT_STR, "", 0, 0, NULL, OFF(report_time_zone),
+	  "time zone of supportgate report's days and periods, e.g. Europe/Berlin (empty: TZ or the system's)" },
 	/* later modules */
 	{ "rules_file", SG_PT_STR, "", 0, 0, NULL, OFF(rules_file),
 	  "rules file (see supportgate.rules(5)); empty: every ticket goes to the default queue" },

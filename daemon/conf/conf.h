@@ -149,6 +149,8 @@ struct sg_conf {
 	long retention;                     /* days after closing; 0: keep */
 	/* SLA clocks (daemon/sla) */
 	long sla_warn_percent;              /* warning at this share of a target, 1..99 */
+	/* reports */
+	char *report_time_zone;             /* "" = TZ / the system's zone */
 	/* later modules */
 	char *rules_file;
 	char *template_dir;

@@ -5,7 +5,7 @@ set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
 make -C "$build" tests/bench/bench-store tests/bench/bench-rules tests/bench/bench-outbound tests/bench/bench-metrics \
-	tests/bench/bench-sla >/dev/null
+	tests/bench/bench-sla tests/bench/bench-report >/dev/null
 "$build/tests/bench/bench-store" "${SG_BENCH_TICKETS:-100000}"
 echo
 top_srcdir=$top "$build/tests/bench/bench-rules"
@@ -17,3 +17,6 @@ echo
 bash "$top/tests/bench/bench-door.sh" "$build" "${SG_BENCH_DOOR_MAILS:-200}" 3
 echo
 top_srcdir=$top "$build/tests/bench/bench-sla" "${SG_BENCH_TICKETS:-100000}"
+echo
+# the report against reading the tickets table alone (1000000: "in seconds")
+"$build/tests/bench/bench-report" "${SG_BENCH_REPORT_TICKETS:-1000000}"
