@@ -100,7 +100,7 @@ print_text(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	}
 	printf("outbound: %llu waiting", (unsigned long long)s->waiting);
 	if (s->waiting > 0)
-		printf(", oldest %lld s", (long long)(now - s->oldest));
+		printf(", oldest %lld s", (long long)(now > s->oldest ? now - s->oldest : 0));
 	printf("; %llu dead letter%s\n", (unsigned long long)s->dead, s->dead == 1 ? "" : "s");
 	printf("outbound today (%s UTC): %llu delivered, %llu dead\n", day, (unsigned long long)s->sent_today,
 	       (unsigned long long)s->dead_today);
@@ -124,7 +124,7 @@ print_json(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	json_t *j = json_pack("{s:{s:I, s:o, s:o}, s:{s:I, s:o, s:I, s:I, s:I}, s:{s:s, s:I, s:I}}",
 			      "tickets", "total", (json_int_t)s->total, "by_status", st, "by_queue", bq,
 			      "outbound", "waiting", (json_int_t)s->waiting,
-			      "oldest_age", s->waiting ? json_integer((json_int_t)(now - s->oldest)) : json_null(),
+			      "oldest_age", s->waiting ? json_integer((json_int_t)(now > s->oldest ? now - s->oldest : 0)) : json_null(),
 			      "dead", (json_int_t)s->dead, "delivered_today", (json_int_t)s->sent_today,
 			      "dead_today", (json_int_t)s->dead_today,
 			      "acks_today", "day", day, "sent", (json_int_t)acks, "suppressed", (json_int_t)supp);

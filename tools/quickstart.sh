@@ -85,7 +85,10 @@ sg_stack_start "$run" \
 	'# Our acknowledgements go out through the same private Postfix; they are' \
 	'# not support mail, so the milter lets them pass at DATA.' \
 	"smtp_relay = \"smtp://127.0.0.1:$sg_pport\"" \
-	'outbound_retry_min = 2' ||
+	'outbound_retry_min = 2' \
+	'# Numbers for Prometheus (node_exporter textfile collector), rewritten every 2 s.' \
+	"metrics_file = \"$run/metrics.prom\"" \
+	'metrics_interval = 2' ||
 	fail "could not start the daemon, the sink and Postfix (the cause is above); logs in $run"
 ln -sf "$top/build/supportgate" "$run/supportgate-bin"
 cat > "$run/supportgate" <<SH
@@ -204,6 +207,21 @@ echo "   after that reopens it, or opens a linked ticket once reopen_days have p
 echo "   tests/integration/t-agents.sh runs both with the daemon's clock moved on.)"
 
 echo
+echo "== Service levels: two days later (run/supportgate clock run --in 2d)"
+echo "  (Every ticket has first-response and resolution targets from its SLA tier on the tier's"
+echo "   business-hours calendar (rules/examples/supportgate.rules); a warning at 80% and a breach"
+echo "   each fire once, with an event, an overdue reason and escalation mail.)"
+"$run/supportgate" clock run --in 2d 2>/dev/null | sed 's/^/  /'
+# the notices are due "two days later" too: send them now
+"$run/supportgate" outbox retry --all >/dev/null
+qs_settle
+sleep 0.5
+sg_sink_list "$run/sink" "$seen" | while IFS=$'\t' read -r file rcpts from subject; do
+	printf '    -> %s: %s\n' "${rcpts//,/, }" "$subject"
+done
+seen=$(sg_sink_count "$run/sink")
+
+echo
 echo "== Tickets (run/supportgate tickets)"
 "$run/supportgate" tickets
 echo
@@ -212,6 +230,18 @@ echo "== Agents (run/supportgate agents)"
 echo
 echo "== Ticket 1, the whole conversation (run/supportgate show 1)"
 "$run/supportgate" show 1
+echo
+echo "== Health at a glance (run/supportgate stats)"
+"$run/supportgate" stats
+echo
+echo "== The managers' numbers for the last 7 days (run/supportgate report)"
+"$run/supportgate" report
+"$run/supportgate" report --html "$run/report.html" >/dev/null &&
+	echo "  The same with charts: open run/report.html in a browser (one self-contained page)."
+echo
+echo "== Metrics for Prometheus (run/metrics.prom, rewritten every 2 s)"
+sg_wait_for "test -s $(printf %q "$run/metrics.prom")" 10
+grep -E '^supportgate_(messages_total|acks_sent_total|tickets)' "$run/metrics.prom" | awk '$NF != "0"' | head -12 | sed 's/^/  /'
 echo
 echo "quickstart: still running. Try: run/supportgate show 1 --json, run/supportgate outbox, ls run/sink/"
 echo "quickstart: agents can send as anna / anna-secret or boris@example.com / boris-secret on 127.0.0.1:$sg_pport"
