@@ -20,3 +20,6 @@ top_srcdir=$top "$build/tests/bench/bench-sla" "${SG_BENCH_TICKETS:-100000}"
 echo
 # the report against reading the tickets table alone (1000000: "in seconds")
 "$build/tests/bench/bench-report" "${SG_BENCH_REPORT_TICKETS:-1000000}"
+echo
+# the ingest core without an MTA, 8 threads, against a bare synced-commit loop and GMime alone
+top_srcdir=$top "$build/tests/bench/bench-ingest" "${SG_BENCH_INGEST_MAILS:-4000}" 8
