@@ -32,14 +32,6 @@ when(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-static json_t *
-jtime(int64_t t)
-{
-	char buf[40];
-
-	return t > 0 ? json_string(when(t, buf, sizeof(buf))) : json_null();
-}
-
 /* The status file says connected only while the daemon that wrote it runs. */
 static int
 daemon_alive(const struct sg_imap_status *s)
@@ -62,12 +54,12 @@ mailbox_json(const struct sg_mailbox *mb, const struct sg_imap_status *s, int ha
 	json_object_set_new(o, "connected", json_boolean(alive && s->connected));
 	json_object_set_new(o, "mode", alive && s->connected ? json_string(s->idle ? "idle" : "poll") : json_null());
 	json_object_set_new(o, "last_error", have_status && s->last_error[0] ? json_string(s->last_error) : json_null());
-	json_object_set_new(o, "last_error_at", jtime(have_status ? s->last_error_at : 0));
+	json_object_set_new(o, "last_error_at", sg_cli_jtime(have_status ? s->last_error_at : 0));
 	json_object_set_new(o, "uidvalidity", have_ck ? json_integer(ck->uidvalidity) : json_null());
 	json_object_set_new(o, "last_uid", have_ck ? json_integer(ck->last_uid) : json_null());
 	json_object_set_new(o, "ingested", json_integer(have_ck ? (json_int_t)ck->ingested : 0));
 	json_object_set_new(o, "ingested_since_start", json_integer(alive ? (json_int_t)s->session_ingested : 0));
-	json_object_set_new(o, "last_poll", jtime(have_status ? s->last_poll : 0));
+	json_object_set_new(o, "last_poll", sg_cli_jtime(have_status ? s->last_poll : 0));
 	return o;
 }
 

@@ -32,19 +32,6 @@ struct job_list {
 };
 
 static json_t *
-jtime(int64_t t)
-{
-	char buf[40];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
-	return json_string(buf);
-}
-
-static json_t *
 job_json(const struct sg_job *j, int with_payload)
 {
 	json_t *o = json_object(), *rc = json_array();
@@ -55,8 +42,8 @@ job_json(const struct sg_job *j, int with_payload)
 	json_object_set_new(o, "ticket", json_integer((json_int_t)j->ticket));
 	json_object_set_new(o, "what", json_string(j->what ? j->what : "mail"));
 	json_object_set_new(o, "state", json_string(j->state == SG_JOB_DEAD ? "dead" : "queued"));
-	json_object_set_new(o, "created", jtime(j->created));
-	json_object_set_new(o, "due", jtime(j->due));
+	json_object_set_new(o, "created", sg_cli_jtime(j->created));
+	json_object_set_new(o, "due", sg_cli_jtime(j->due));
 	json_object_set_new(o, "attempts", json_integer(j->attempts));
 	json_object_set_new(o, "mail_from", json_string(j->mail_from ? j->mail_from : ""));
 	json_object_set_new(o, "rcpts", rc);
@@ -89,15 +76,6 @@ list_job(const struct sg_job *j, void *arg)
 	sg_cli_cell(stdout, j->last_error ? j->last_error : "", 0);
 	fputc('\n', stdout);
 	return 0;
-}
-
-static void
-json_print(json_t *v)
-{
-	char *s = json_dumps(v, JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-	json_decref(v);
 }
 
 static int
@@ -218,7 +196,7 @@ sg_cmd_queue(int argc, char **argv)
 		rc = sg_store_job_foreach(st, list_job, &l);
 		sg_store_close(&st);
 		if (json) {
-			json_print(l.json);
+			sg_cli_json_print(l.json);
 		} else {
 			char old[SG_CLI_TIME_LEN];
 			printf("-- %zu job(s) waiting, %zu dead", l.waiting, l.dead);
@@ -246,7 +224,7 @@ sg_cmd_queue(int argc, char **argv)
 	} else if (strcmp(argv[1], "show") == 0) {
 		struct sg_job j;
 		if ((rc = sg_store_job_get(st, NULL, id, &j)) == 0 && json) {
-			json_print(job_json(&j, 1));
+			sg_cli_json_print(job_json(&j, 1));
 			sg_job_clear(&j);
 		} else if (rc == 0) {
 			char cr[SG_CLI_TIME_LEN], du[SG_CLI_TIME_LEN];

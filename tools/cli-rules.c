@@ -134,15 +134,6 @@ json_flag(int argc, char **argv, const char *name, int *json)
 	return argc == 1 || *json ? 0 : sg_cli_usage(name, 2);
 }
 
-static void
-json_print(json_t *v)
-{
-	char *s = json_dumps(v, JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-	json_decref(v);
-}
-
 static const char *
 strategy_name(int s)
 {
@@ -191,7 +182,7 @@ sg_cmd_queues(int argc, char **argv)
 		printf("\n");
 	}
 	if (json)
-		json_print(arr);
+		sg_cli_json_print(arr);
 	else
 		printf("-- %zu queue(s) --\n", n);
 	return 0;
@@ -235,7 +226,7 @@ sg_cmd_agents(int argc, char **argv)
 	}
 	sg_store_close(&st);
 	if (json)
-		json_print(arr);
+		sg_cli_json_print(arr);
 	else
 		printf("-- %zu agent(s) --\n", n);
 	return 0;

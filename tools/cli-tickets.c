@@ -36,30 +36,6 @@
 #include "ticket/summary.h"
 #include "lib/xalloc.h"
 
-static void
-rfc3339(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
-}
-
-static json_t *
-jtime(int64_t t)
-{
-	char buf[40];
-
-	if (t == 0)
-		return json_null();
-	rfc3339(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 static json_t *
 jstr(const char *s)
 {
@@ -405,8 +381,8 @@ show_msg(const struct sg_msgrec *m, void *arg)
 	json_object_set_new(o, "direction", json_string(sg_direction_name(m->direction)));
 	json_object_set_new(o, "from", jstr(m->from));
 	json_object_set_new(o, "message_id", jstr(m->message_id));
-	json_object_set_new(o, "date", jtime(m->date ? m->date : m->received));
-	json_object_set_new(o, "received", jtime(m->received));
+	json_object_set_new(o, "date", sg_cli_jtime(m->date ? m->date : m->received));
+	json_object_set_new(o, "received", sg_cli_jtime(m->received));
 	json_object_set_new(o, "subject", jstr(m->subject));
 	json_object_set_new(o, "size", json_integer((json_int_t)m->size));
 	json_object_set_new(o, "truncated", json_boolean(m->flags & SG_MSG_TRUNCATED));
@@ -436,13 +412,13 @@ show_event(const struct sg_event *e, void *arg)
 		json_object_set_new(r, "rating", json_integer(rating));
 		json_object_set_new(r, "comment", jstr(e->detail[1] == ':' ? e->detail + 2 + (e->detail[2] == ' ') : ""));
 		json_object_set_new(r, "by", jstr(e->actor));
-		json_object_set_new(r, "time", jtime(e->time));
+		json_object_set_new(r, "time", sg_cli_jtime(e->time));
 		json_array_append_new(s->ratings, r);
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "type", jstr(e->type));
 	json_object_set_new(o, "actor", jstr(e->actor));
-	json_object_set_new(o, "time", jtime(e->time));
+	json_object_set_new(o, "time", sg_cli_jtime(e->time));
 	json_object_set_new(o, "detail", jstr(e->detail));
 	json_array_append_new(s->events, o);
 	return 0;
@@ -525,8 +501,8 @@ sg_cmd_show(int argc, char **argv)
 		json_object_set_new(o, "segment", jstr(t.segment));
 		json_object_set_new(o, "language", jstr(t.language));
 		json_object_set_new(o, "transfers", json_integer(t.transfers));
-		json_object_set_new(o, "closed", jtime(t.closed_at));
-		json_object_set_new(o, "due", jtime(t.due));
+		json_object_set_new(o, "closed", sg_cli_jtime(t.closed_at));
+		json_object_set_new(o, "due", sg_cli_jtime(t.due));
 		rc = sg_store_message_foreach(st, NULL, id, show_msg, &sc);
 		if (rc == 0)
 			rc = sg_store_event_foreach(st, NULL, id, show_event, &sc);

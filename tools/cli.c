@@ -11,12 +11,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -113,6 +115,28 @@ sg_cli_store(const struct sg_conf *c)
 	}
 	sg_ingest_init();   /* a change made here reacts like one made by the daemon */
 	return st;
+}
+
+json_t *
+sg_cli_jtime(int64_t t)
+{
+	char buf[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	return json_string(buf);
+}
+
+void
+sg_cli_json_print(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2));
+	printf("%s\n", s ? s : "null");
+	free(s);
+	json_decref(v);
 }
 
 char *

@@ -6,6 +6,7 @@
 #define SG_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sg_conf;
 
@@ -29,6 +30,11 @@ void sg_cli_not_as_root(const struct sg_conf *c);
 /* The exit statuses of sg_cli_conf() and sg_cli_store() when they fail
  * (default 1; `ingest` asks for sysexits(3) codes). */
 void sg_cli_exit_status(int conf_rc, int store_rc);
+struct json_t;
+/* A time for JSON output: RFC 3339 in UTC, or null for 0. */
+struct json_t *sg_cli_jtime(int64_t t);
+/* Print v indented with a newline to standard output; drops v. */
+void sg_cli_json_print(struct json_t *v);
 /* Read a whole file ("-" = standard input), NUL-terminated; NULL + errno. */
 char *sg_cli_slurp(const char *path, size_t *len);
 /* Print a command's usage to stdout (rc 0) or stderr; returns rc. */
