@@ -169,7 +169,8 @@ sg_cmd_stats(int argc, char **argv)
 		rc = 1;
 	} else {
 		strftime(day, sizeof(day), "%Y-%m-%d", gmtime_r(&tt, &tm));
-		qsort(s.q, s.nq, sizeof(*s.q), qrow_cmp);
+		if (s.nq > 1)
+			qsort(s.q, s.nq, sizeof(*s.q), qrow_cmp);
 		if (json)
 			print_json(&s, now, day, acks, supp);
 		else

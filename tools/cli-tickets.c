@@ -307,7 +307,8 @@ list_cmd(int argc, char **argv, const char *name)
 	g_free(folded);
 	if (f.sorted) {
 		sort_by = f.key;
-		qsort(f.rows, f.n, sizeof(*f.rows), row_cmp);
+		if (f.n > 1)
+			qsort(f.rows, f.n, sizeof(*f.rows), row_cmp);
 	}
 	print_rows(&f);
 	sg_store_close(&st);
@@ -541,7 +542,8 @@ sg_cmd_show(int argc, char **argv)
 		rc = sg_store_message_foreach(st, NULL, id, show_msg, &sc);
 		if (rc == 0)
 			rc = sg_store_event_foreach(st, NULL, id, show_event, &sc);
-		qsort(sc.tl, sc.ntl, sizeof(*sc.tl), tl_cmp);
+		if (sc.ntl > 1)
+			qsort(sc.tl, sc.ntl, sizeof(*sc.tl), tl_cmp);
 		for (size_t i = 0; i < sc.ntl; i++) {
 			fputs(sc.tl[i].text, stdout);
 			free(sc.tl[i].text);

@@ -479,7 +479,8 @@ holidays_load(struct sg_calendar *c, const char *path, char **err)
 		c->holidays[c->nholidays++] = days_from_civil(y, m, d);
 	}
 	fclose(f);
-	qsort(c->holidays, c->nholidays, sizeof(*c->holidays), cmp_i64);
+	if (c->nholidays > 1)
+		qsort(c->holidays, c->nholidays, sizeof(*c->holidays), cmp_i64);
 	return 0;
 }
 

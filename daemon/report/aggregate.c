@@ -429,12 +429,14 @@ sg_report_run(struct sg_store *st, const struct sg_report_opts *opts, struct sg_
 	for (int d = 0; d < SG_RD_COUNT; d++) {
 		for (size_t i = 0; i < a.dims[d].n; i++)
 			finish_row(&a.dims[d].rows[i]);
-		qsort(a.dims[d].rows, a.dims[d].n, sizeof(*a.dims[d].rows), cmp_row);
+		if (a.dims[d].n > 1)   /* qsort's array may not be NULL, even empty */
+			qsort(a.dims[d].rows, a.dims[d].n, sizeof(*a.dims[d].rows), cmp_row);
 		r->rows[d] = a.dims[d].rows;
 		r->nrows[d] = a.dims[d].n;
 		free(a.dims[d].slot);
 	}
-	qsort(a.reasons, a.nreasons, sizeof(*a.reasons), cmp_count);
+	if (a.nreasons > 1)
+		qsort(a.reasons, a.nreasons, sizeof(*a.reasons), cmp_count);
 	r->overdue_reasons = a.reasons;
 	r->noverdue_reasons = a.nreasons;
 	return rc;

@@ -628,7 +628,7 @@ static void
 test_sla_declarations(void)
 {
 	char *err;
-	put("hol.txt", "2026-12-31\n");
+	free(put("hol.txt", "2026-12-31\n"));
 	struct sg_rules *r = load("calendar office hours=\"mon-fri 09:00-18:00\" tz=UTC holidays=\"hol.txt\"\n"
 				  "sla gold first-response=4h resolution=3bd calendar=office warn=75%\n"
 				  "sla plain first-response=1h resolution=8h\n"
