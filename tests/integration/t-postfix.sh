@@ -88,13 +88,22 @@ sed -i '$d' "$sg_conf"
 kill -USR1 "$sg_daemon_pid"
 sg_wait_for "test \$(grep -c 'configuration reloaded' $sg_log) -ge 2" 10
 
-# 200 messages over one SMTP session on an inet socket: no 40 ms stalls.
-start=$(date +%s%N)
-ok "200 messages over one session" sg_send_mail "$sg_pport" bulk@customer.example support@example.com "$mail/01-new-en.eml" 200
-end=$(date +%s%N)
-per=$(( (end - start) / 200000000 ))
-diag "200 messages in $(( (end - start) / 1000000 )) ms: ${per} ms each (with a synced commit per message)"
-ok "well under 40 ms per message (${per} ms; a delayed-ACK stall costs 40+)" test "$per" -lt 30
+# 200 messages over SMTP sessions on an inet socket: no 40 ms stalls. A
+# delayed-ACK stall costs 40 ms or more on every message, whatever the
+# load; a busy machine only slows some batches: the fastest of five
+# batches of 40 tells the two apart.
+best=999999; total=0
+for b in 1 2 3 4 5; do
+	start=$(date +%s%N)
+	sg_send_mail "$sg_pport" bulk@customer.example support@example.com "$mail/01-new-en.eml" 40 || { best=-1; break; }
+	end=$(date +%s%N)
+	per=$(( (end - start) / 40000000 ))
+	total=$(( total + (end - start) / 1000000 ))
+	[ "$per" -lt "$best" ] && best=$per
+done
+diag "200 messages in $total ms; the fastest batch of 40: ${best} ms each (with a synced commit per message)"
+ok "200 messages over five sessions" test "$best" -ge 0
+ok "well under 40 ms per message in the fastest batch (${best} ms; a delayed-ACK stall costs 40+)" test "$best" -lt 30
 sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 207" 60
 is "$(sg_sink_count "$sg_sink")" 207 "all 200 delivered"
 is "$(cli tickets | grep -c '^ *[0-9]')" 205 "200 more tickets"
