@@ -103,7 +103,11 @@ for b in 1 2 3 4 5; do
 done
 diag "200 messages in $total ms; the fastest batch of 40: ${best} ms each (with a synced commit per message)"
 ok "200 messages over five sessions" test "$best" -ge 0
-ok "well under 40 ms per message in the fastest batch (${best} ms; a delayed-ACK stall costs 40+)" test "$best" -lt 30
+if [ -n "${SG_SANITIZED:-}" ]; then
+	skip 1 "sanitizer build: its own slowness hides a stall (the plain suite checks it)"
+else
+	ok "well under 40 ms per message in the fastest batch (${best} ms; a delayed-ACK stall costs 40+)" test "$best" -lt 30
+fi
 sg_wait_for "test \$(sg_sink_count $sg_sink) -ge 207" 60
 is "$(sg_sink_count "$sg_sink")" 207 "all 200 delivered"
 is "$(cli tickets | grep -c '^ *[0-9]')" 205 "200 more tickets"
