@@ -18,6 +18,13 @@
 #   SG_BENCH_SIZES (4096,65536), SG_BENCH_SESSIONS (1,4,20),
 #   SG_BENCH_LATENCY (20 s per latency run; 0: none),
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
+#   SG_BENCH_TARGETS ("none noop sg"; a subset to measure less),
+#   More supportgated daemons, V = B, C, D, E ("sgB"..., each its own state
+#   and port, interleaved with the others: before/after of a setting in one
+#   run) when any of SG_BENCH_V_DAEMON (another build's supportgated),
+#   SG_BENCH_V_CONF (supportgate.conf lines), SG_BENCH_V_DBCONFIG
+#   (DB_CONFIG lines for its Berkeley DB environment, e.g.
+#   "set_lg_bsize 4194304") is set; the summary adds sgV/sg.
 #   SG_BENCH_PERF=SECONDS (after the rest: perf record -g on supportgated
 #   during a 20-session 64 KB run of that length; the profile by library and
 #   the top symbols are printed).
@@ -60,6 +67,30 @@ sg_conf_write "$conf" "inet:$msg@127.0.0.1" \
 SG_DAEMON=$build/supportgated sg_daemon_start "$conf" "$dir/supportgated.log" || exit 1
 echo "supportgated pid $sg_daemon_pid (state $dir/state)"
 
+# more daemons, for a before/after in one run: sgB, sgC, ...
+variants=()
+for v in B C D E; do
+	eval "vd=\${SG_BENCH_${v}_DAEMON:-} vc=\${SG_BENCH_${v}_CONF:-} vdb=\${SG_BENCH_${v}_DBCONFIG:-}"
+	[ -n "$vd$vc$vdb" ] || continue
+	vm=$(sg_free_port) vp=$(sg_free_port)
+	mkdir -p "$dir/$v/state"
+	[ -n "$vdb" ] && printf '%s\n' "$vdb" > "$dir/$v/state/DB_CONFIG"
+	# shellcheck disable=SC2086
+	sg_conf_write "$dir/$v/supportgate.conf" "inet:$vm@127.0.0.1" \
+		"template_dir = \"$top_srcdir/templates\"" \
+		"rules_file = \"$top_srcdir/rules/examples/supportgate.rules\"" \
+		"smtp_relay = \"smtp://127.0.0.1:$psink\"" \
+		'outbound_retry_min = 2' \
+		'ack_limit_global = 1000000' \
+		${vc:+"$vc"} || exit 1
+	"${vd:-$build/supportgated}" -f -c "$dir/$v/supportgate.conf" >>"$dir/$v/supportgated.log" 2>&1 &
+	vpid=$!
+	sg_at_exit "kill $vpid 2>/dev/null; wait $vpid 2>/dev/null"
+	sg_wait_for "grep -qw ready $dir/$v/supportgated.log" 20 || { sg_show_log "supportgated $v" "$dir/$v/supportgated.log"; exit 1; }
+	echo "supportgated $v pid $vpid: ${vd:-same binary}; conf: ${vc:-same}; DB_CONFIG: ${vdb:-none}"
+	variants+=("$v:$vm:$vp")
+done
+
 # one Postfix, three smtpd ports
 pf=$dir/postfix
 sg_postfix_start "$pf" "$pnone" "$psink" "" || exit 1
@@ -68,15 +99,32 @@ postconf -c "$root/etc" -Me \
 	"127.0.0.1:$pnoop/inet=127.0.0.1:$pnoop inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$mnoop" \
 	"127.0.0.1:$psg/inet=127.0.0.1:$psg inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$msg" ||
 	exit 1
+for x in "${variants[@]}"; do
+	IFS=: read -r v vm vp <<<"$x"
+	postconf -c "$root/etc" -Me "127.0.0.1:$vp/inet=127.0.0.1:$vp inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$vm" ||
+		exit 1
+done
 postfix -c "$root/etc" reload >/dev/null 2>&1 || exit 1
 sg_wait_for "_sg_port_open $pnoop && _sg_port_open $psg" 15 || { sg_show_log "postfix" "$root/maillog"; exit 1; }
 echo "postfix: none=$pnone noop=$pnoop sg=$psg, relaying to the sink on $psink"
 
 lat=${SG_BENCH_LATENCY:-20}
 latargs=()
+case " ${SG_BENCH_TARGETS:-none noop sg} " in *" sg "*) ;; *) lat=0 ;; esac
 [ "$lat" != 0 ] && latargs=(--latency-target sg --latency-duration "$lat" --metrics "$dir/metrics.prom")
-python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" \
-	--target "none=$pnone" --target "noop=$pnoop" --target "sg=$psg" \
+targs=()
+for t in ${SG_BENCH_TARGETS:-none noop sg}; do
+	case $t in
+	none) targs+=(--target "none=$pnone") ;;
+	noop) targs+=(--target "noop=$pnoop") ;;
+	sg) targs+=(--target "sg=$psg") ;;
+	esac
+done
+for x in "${variants[@]}"; do
+	IFS=: read -r v vm vp <<<"$x"
+	targs+=(--target "sg$v=$vp")
+done
+python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" "${targs[@]}" \
 	--sizes "${SG_BENCH_SIZES:-4096,65536}" --sessions "${SG_BENCH_SESSIONS:-1,4,20}" \
 	--rounds "${SG_BENCH_ROUNDS:-3}" --duration "${SG_BENCH_DURATION:-8}" \
 	--queue-dir "$root/queue" "${latargs[@]}"

@@ -399,7 +399,7 @@ def main():
     targets = []
     for spec in a.target:
         name, port = spec.split("=")
-        targets.append({"name": name, "port": int(port), "sg": name == "sg", "hist": {}})
+        targets.append({"name": name, "port": int(port), "sg": name.startswith("sg"), "hist": {}})
     sizes = [int(x) for x in a.sizes.split(",")]
     sessions = [int(x) for x in a.sessions.split(",")]
 
@@ -428,7 +428,8 @@ def main():
     print("SUMMARY (median msg/s over %d rounds; ratios of the medians)" % a.rounds)
     names = [t["name"] for t in targets]
     print("%-6s %-8s " % ("size", "sessions") + " ".join("%9s" % n for n in names) +
-          ("   sg/noop  sg/none" if "sg" in names else ""))
+          ("   sg/noop  sg/none" if "sg" in names else "") +
+          "".join("   %7s" % (v + "/sg") for v in names if v.startswith("sg") and v != "sg"))
     for size in sizes:
         for n in sessions:
             med = {nm: statistics.median(rates[(nm, size, n)]) for nm in names}
@@ -436,6 +437,9 @@ def main():
             if "sg" in names:
                 line += "   %7.2f  %7.2f" % (med["sg"] / med["noop"] if "noop" in med else float("nan"),
                                               med["sg"] / med["none"] if "none" in med else float("nan"))
+            for v in names:
+                if v.startswith("sg") and v != "sg" and "sg" in names:
+                    line += "   %7.2f" % (med[v] / med["sg"])
             print(line)
     sys.stdout.flush()
 
