@@ -19,7 +19,7 @@
 #   SG_BENCH_LATENCY (20 s per latency run; 0: none),
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
 #   SG_BENCH_TARGETS ("none noop sg"; a subset to measure less),
-#   More supportgated daemons, V = B, C, D, E ("sgB"..., each its own state
+#   More supportgated daemons, V = B .. G ("sgB"..., each its own state
 #   and port, interleaved with the others: before/after of a setting in one
 #   run) when any of SG_BENCH_V_DAEMON (another build's supportgated),
 #   SG_BENCH_V_CONF (supportgate.conf lines), SG_BENCH_V_DBCONFIG
@@ -69,7 +69,7 @@ echo "supportgated pid $sg_daemon_pid (state $dir/state)"
 
 # more daemons, for a before/after in one run: sgB, sgC, ...
 variants=()
-for v in B C D E; do
+for v in B C D E F G; do
 	eval "vd=\${SG_BENCH_${v}_DAEMON:-} vc=\${SG_BENCH_${v}_CONF:-} vdb=\${SG_BENCH_${v}_DBCONFIG:-}"
 	[ -n "$vd$vc$vdb" ] || continue
 	vm=$(sg_free_port) vp=$(sg_free_port)

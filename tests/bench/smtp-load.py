@@ -134,7 +134,7 @@ class Sink:
 
     def token(self, addr):
         with self.lock:
-            return self.tokens.get(addr)
+            return self.tokens.get(addr.lower())
 
 
 # --------------------------------------------------------------- sender
@@ -270,7 +270,7 @@ class Session(threading.Thread):
             else:
                 self.err += 1
                 if self.err <= 3:
-                    print("session %d: refused %s" % (self.idx, codes), file=sys.stderr)
+                    print("%s session %d: refused %s" % (t["name"], self.idx, codes), file=sys.stderr)
         conn.close()
 
 
