@@ -73,8 +73,8 @@ for v in B C D E F G; do
 	eval "vd=\${SG_BENCH_${v}_DAEMON:-} vc=\${SG_BENCH_${v}_CONF:-} vdb=\${SG_BENCH_${v}_DBCONFIG:-}"
 	[ -n "$vd$vc$vdb" ] || continue
 	vm=$(sg_free_port) vp=$(sg_free_port)
-	mkdir -p "$dir/$v/state"
-	[ -n "$vdb" ] && printf '%s\n' "$vdb" > "$dir/$v/state/DB_CONFIG"
+	mkdir -p "$dir/$v/state/db"
+	[ -n "$vdb" ] && printf '%s\n' "$vdb" > "$dir/$v/state/db/DB_CONFIG"
 	# shellcheck disable=SC2086
 	sg_conf_write "$dir/$v/supportgate.conf" "inet:$vm@127.0.0.1" \
 		"template_dir = \"$top_srcdir/templates\"" \
@@ -88,7 +88,7 @@ for v in B C D E F G; do
 	sg_at_exit "kill $vpid 2>/dev/null; wait $vpid 2>/dev/null"
 	sg_wait_for "grep -qw ready $dir/$v/supportgated.log" 20 || { sg_show_log "supportgated $v" "$dir/$v/supportgated.log"; exit 1; }
 	echo "supportgated $v pid $vpid: ${vd:-same binary}; conf: ${vc:-same}; DB_CONFIG: ${vdb:-none}"
-	variants+=("$v:$vm:$vp")
+	variants+=("$v:$vm:$vp:$vpid")
 done
 
 # one Postfix, three smtpd ports
@@ -100,7 +100,7 @@ postconf -c "$root/etc" -Me \
 	"127.0.0.1:$psg/inet=127.0.0.1:$psg inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$msg" ||
 	exit 1
 for x in "${variants[@]}"; do
-	IFS=: read -r v vm vp <<<"$x"
+	IFS=: read -r v vm vp vpid <<<"$x"
 	postconf -c "$root/etc" -Me "127.0.0.1:$vp/inet=127.0.0.1:$vp inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$vm" ||
 		exit 1
 done
@@ -121,14 +121,30 @@ for t in ${SG_BENCH_TARGETS:-none noop sg}; do
 	esac
 done
 for x in "${variants[@]}"; do
-	IFS=: read -r v vm vp <<<"$x"
+	IFS=: read -r v vm vp vpid <<<"$x"
 	targs+=(--target "sg$v=$vp")
 done
 python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" "${targs[@]}" \
 	--sizes "${SG_BENCH_SIZES:-4096,65536}" --sessions "${SG_BENCH_SESSIONS:-1,4,20}" \
 	--rounds "${SG_BENCH_ROUNDS:-3}" --duration "${SG_BENCH_DURATION:-8}" \
-	--queue-dir "$root/queue" "${latargs[@]}"
-rc=$?
+	--queue-dir "$root/queue" "${latargs[@]}" | tee "$dir/load.out"
+rc=${PIPESTATUS[0]}
+# CPU per accepted message of each filter process (user+system, warm-up
+# and latency runs included): steadier than msg/s on a shared machine
+cpu_ms() {  # PID NAME
+	local ticks n
+	ticks=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null)
+	n=$(sed -n "s/^TOTAL target=$2 accepted=//p" "$dir/load.out")
+	[ -n "$ticks" ] && [ "${n:-0}" -gt 0 ] &&
+		awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$n" -v w="$2" \
+			'BEGIN { printf "cpu: %s %.1f s for %d messages: %.2f ms/msg\n", w, t / hz, n, 1000 * t / hz / n }'
+}
+cpu_ms "$noop_pid" noop
+cpu_ms "$sg_daemon_pid" sg
+for x in "${variants[@]}"; do
+	IFS=: read -r v vm vp vpid <<<"$x"
+	cpu_ms "$vpid" "sg$v"
+done
 if [ -n "${SG_BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	perf record -g -p "$sg_daemon_pid" -o "$dir/perf.data" -- sleep "$SG_BENCH_PERF" >"$dir/perf.log" 2>&1 &
 	perf_pid=$!

@@ -313,6 +313,7 @@ def one_run(ctx, t, size, sessions, duration, rate=0.0):
         s.join()
     el = time.monotonic() - t0
     ok = sum(s.ok for s in ss)
+    t["total"] = t.get("total", 0) + ok
     err = sum(s.err for s in ss)
     kinds = [sum(s.kinds[i] for s in ss) for i in range(3)]
     fb = sum(s.fallback for s in ss)
@@ -462,6 +463,8 @@ def main():
                 line += " daemon histogram (eom->reply, %d obs): p50<=%ss p99<=%ss" % (tot, p50, p99)
             print(line)
             sys.stdout.flush()
+    for t in targets:
+        print("TOTAL target=%s accepted=%d" % (t["name"], t.get("total", 0)))
     relayed, acks = ctx.sink.counts()
     print("sink at end: %d relayed, %d acknowledgements (expected %d)" % (relayed, acks, ctx.acks_expected))
 
