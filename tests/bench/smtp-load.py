@@ -302,7 +302,9 @@ def drain(ctx, timeout=120):
 
 
 def one_run(ctx, t, size, sessions, duration, rate=0.0):
-    t["runid"] = "%s%d" % (t["name"], ctx.runs)
+    # unique per process too: a second invocation against the same daemon
+    # (the perf run) must not send the first one's Message-IDs again
+    t["runid"] = "%s%d%s" % (t["name"], ctx.runs, ctx.tag)
     ctx.runs += 1
     t0 = time.monotonic()
     deadline = t0 + duration
@@ -396,6 +398,7 @@ def main():
     ctx.sink = Sink(a.sink_port)
     ctx.qdir = a.queue_dir
     ctx.runs = 0
+    ctx.tag = "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(4))
     ctx.acks_expected = 0
     targets = []
     for spec in a.target:
