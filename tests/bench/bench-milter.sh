@@ -158,6 +158,6 @@ if [ -n "${SG_BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 		grep -E '^ +[0-9]' | head -40
 fi
 grep -E '^supportgate_messages_total\{door="milter"' "$dir/metrics.prom" | awk '$NF != "0"' | sed 's/^/metrics: /'
-n_err=$(grep -c ' error ' "$dir/supportgated.log")
+n_err=$(grep -c ': error: ' "$dir/supportgated.log")
 echo "supportgated log: $n_err error lines; state $(du -sh "$dir/state" | cut -f1)"
 exit $rc
