@@ -15,7 +15,7 @@
  *                                  end-of-message callback
  *   ingest latency                 sg_metrics_latency(): seconds from the
  *                                  end of message to the reply, in fixed
- *                                  buckets (SG_MX_BUCKETS)
+ *                                  buckets (SG_MX_BUCKETS: 0.25 ms .. 30 s)
  *   events by type, acks sent and  an event subscriber on every type
  *   suppressed (by reason class),  (sg_metrics_subscribe(), from
  *   SLA warnings and breaches      sg_ingest_init()); SLA events are
@@ -65,7 +65,7 @@ enum sg_mx_milter {
 	SG_MX_MILTER_COUNT
 };
 
-#define SG_MX_BUCKETS 12
+#define SG_MX_BUCKETS 19
 
 void sg_metrics_message(unsigned door, unsigned verdict);
 void sg_metrics_milter(enum sg_mx_milter outcome);

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -89,22 +91,51 @@ static void
 milter_and_latency(void)
 {
 	sg_metrics_reset();
-	sg_metrics_latency(0.003);
+	sg_metrics_latency(0.0002);
+	sg_metrics_latency(0.003);   /* on a bound: that bucket (le) */
+	sg_metrics_latency(0.0045);
 	sg_metrics_latency(0.2);
-	sg_metrics_latency(0.25);    /* on a bound: that bucket (le) */
+	sg_metrics_latency(0.25);
 	sg_metrics_latency(100);
 	sg_metrics_milter(SG_MX_ACCEPT);
 	sg_metrics_milter(SG_MX_ACCEPT);
 	sg_metrics_milter(SG_MX_INTERNAL_ERROR);
 	char *t = render();
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.005\"}"), 1, "le 0.005: 1");
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.1\"}"), 1, "le 0.1: 1");
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.25\"}"), 3, "le 0.25: 3 (cumulative)");
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"30\"}"), 3, "le 30: 3");
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"+Inf\"}"), 4, "+Inf: 4");
-	is_int((long long)value(t, "supportgate_ingest_latency_seconds_count"), 4, "count: 4");
-	ok(value(t, "supportgate_ingest_latency_seconds_sum") > 100.45 &&
-	   value(t, "supportgate_ingest_latency_seconds_sum") < 100.46, "sum: 100.453");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.00025\"}"), 1, "le 0.00025: 1");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.002\"}"), 1, "le 0.002: 1");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.003\"}"), 2, "le 0.003: 2");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.004\"}"), 2, "le 0.004: 2");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.005\"}"), 3, "le 0.005: 3");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.1\"}"), 3, "le 0.1: 3");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"0.25\"}"), 5, "le 0.25: 5 (cumulative)");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"30\"}"), 5, "le 30: 5");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_bucket{le=\"+Inf\"}"), 6, "+Inf: 6");
+	is_int((long long)value(t, "supportgate_ingest_latency_seconds_count"), 6, "count: 6");
+	ok(value(t, "supportgate_ingest_latency_seconds_sum") > 100.4576 &&
+	   value(t, "supportgate_ingest_latency_seconds_sum") < 100.4578, "sum: 100.4577");
+	/* a valid histogram: bounds strictly rising, counts never falling,
+	 * +Inf last and equal to _count, every bucket below 5 ms present */
+	{
+		const char *p = t, *key = "supportgate_ingest_latency_seconds_bucket{le=\"";
+		double prev_le = -1, prev_n = -1;
+		int n = 0, rising = 1, inf_last = 0, below5ms = 0;
+		while ((p = strstr(p, key)) != NULL) {
+			p += strlen(key);
+			double le = strncmp(p, "+Inf", 4) == 0 ? 1e300 : strtod(p, NULL);
+			const char *v = strchr(p, ' ');
+			double cnt = v ? strtod(v + 1, NULL) : -1;
+			rising &= le > prev_le && cnt >= prev_n;
+			inf_last = le == 1e300;
+			below5ms += le < 0.005;
+			prev_le = le;
+			prev_n = cnt;
+			n++;
+		}
+		is_int(n, SG_MX_BUCKETS + 1, "every bucket and +Inf exposed");
+		ok(rising, "bounds rise, cumulative counts do not fall");
+		ok(inf_last && prev_n == value(t, "supportgate_ingest_latency_seconds_count"), "+Inf last, equals _count");
+		is_int(below5ms, 6, "six buckets below 5 ms (0.25 ms .. 4 ms)");
+	}
 	is_int((long long)value(t, "supportgate_milter_outcomes_total{outcome=\"accept\"}"), 2, "accept: 2");
 	is_int((long long)value(t, "supportgate_milter_outcomes_total{outcome=\"internal_error\"}"), 1,
 	       "internal_error: 1");
