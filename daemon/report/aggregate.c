@@ -424,7 +424,7 @@ sg_report_run(struct sg_store *st, const struct sg_report_opts *opts, struct sg_
 	make_days(r);
 	a.o = opts;
 	a.r = r;
-	rc = sg_store_ticket_foreach(st, visit, &a);
+	rc = sg_store_ticket_foreach_since(st, opts->from, visit, &a);
 	finish_row(&r->total);
 	for (int d = 0; d < SG_RD_COUNT; d++) {
 		for (size_t i = 0; i < a.dims[d].n; i++)

@@ -82,10 +82,14 @@ else
 	n=0
 	for i in $(seq 1 $((max / 100)) "$max"); do
 		printf 'From: c@customer.example\r\nTo: support@example.com\r\nSubject: Re: [ACME #%s] more\r\nMessage-ID: <cli-%s@customer.example>\r\n\r\nand one more thing\r\n' "$i" "$i" |
-			sg ingest >/dev/null 2>&1 && n=$((n + 1))
+			sg ingest - >/dev/null 2>>"$tmp/ingest.err" && n=$((n + 1))
 	done
 	echo "  CLI ingest: $n follow-ups"
 	mem "after the CLI follow-ups"
+	echo "  the daemon's largest mappings (Rss):"
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { name = NF >= 6 ? $6 : "[anon]" } /^Rss:/ { r[name] += $2 }
+		END { for (n in r) if (r[n] >= 1024) printf "    %6.1f MB  %s\n", r[n] / 1024, n }' "/proc/$pid/smaps" |
+		sort -rn | head -8 | sed "s|$tmp|DIR|"
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 	pid=
