@@ -6,7 +6,7 @@
  *                                    100k and MAX, those <= MAX)
  *        bench-scale --gen DIR N    (fill only, to N tickets, then exit)
  * DIR/sg.conf is the configuration (tests/bench/bench-scale.sh writes it;
- * its state_dir is the store), and the store is left in place for the
+ * its state_dir is the store, which must be empty at the start), and the store is left in place for the
  * script's daemon and `db` measurements; the script deletes DIR.
  *
  * The generator writes through the store API (no SMTP, no parsing), in
@@ -29,9 +29,15 @@
  *     ids) — random existing keys, ns per lookup
  *   SLA wake: sg_clock_run_once (autoclose) and sg_clock_run_sla with
  *     nothing due, then sg_clock_run_sla with DUE first-response breaches
- *     due (fired with their notices): median of PASSES passes
+ *     due (fired with their notices): median of PASSES passes; between
+ *     passes the queued notices are removed as the outbound worker would
+ *     deliver them (deliver_all)
  *   report: sg_report_run + text rendering for the week before "now"
- *     (now = the newest ticket's creation), best of 3
+ *     (now = the newest ticket's creation), best of 3, and the tickets it
+ *     read: those open now or created, resolved or closed in the week
+ *     (the index active.db); at 10k that is the whole store, from about
+ *     30k on it is the same ~2.3 weeks of tickets (closed a week after
+ *     their resolution) and the backlog
  *   ingest: FOLLOWUPS follow-ups (sg_ingest, the CLI door, synchronous
  *     commits: the store reopened without SG_STORE_NOSYNC), half to the
  *     open backlog (appended), half to random closed tickets (a new linked
@@ -52,6 +58,7 @@
 
 #include "lib/log.h"
 #include "mail/token.h"
+#include "outbound/queue.h"
 #include "report/aggregate.h"
 #include "report/period.h"
 #include "report/render.h"
@@ -268,10 +275,11 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum { M_MSGID, M_TOKEN, M_CUST, M_AUTOCLOSE, M_SLA0, M_SLA3, M_REPORT, M_INGEST, M_BYTES, M_COUNT };
+enum { M_MSGID, M_TOKEN, M_CUST, M_AUTOCLOSE, M_SLA0, M_SLA3, M_REPORT, M_READ, M_INGEST, M_BYTES, M_COUNT };
 static const char *const mname[M_COUNT] = { "lookup msgid", "lookup token", "lookup customer", "autoclose pass",
-	"SLA pass, none due", "SLA pass, 3 due", "report (week)", "ingest follow-up", "store bytes/ticket" };
-static const char *const munit[M_COUNT] = { "us", "us", "us", "ms", "ms", "ms", "ms", "ms", "B" };
+	"SLA pass, none due", "SLA pass, 3 due", "report (week)", "  tickets it read", "ingest follow-up",
+	"store bytes/ticket" };
+static const char *const munit[M_COUNT] = { "us", "us", "us", "ms", "ms", "ms", "ms", "", "ms", "B" };
 
 static void
 lookups(double *m)
@@ -337,6 +345,29 @@ due_ticket(struct sg_txn *txn, int64_t now)
 	sg_ticket_clear(&t);
 }
 
+/* What the daemon's outbound worker does meanwhile: deliver (here:
+ * remove) every queued job — the notices of the SLA passes, the acks of
+ * the follow-ups. Left queued, their due entries (due at the pass's now)
+ * would pile up in the due index ahead of every later size's timers. */
+static void
+deliver_all(void)
+{
+	struct sg_due_list d;
+
+	must(sg_due_collect(st, SG_DUE_JOB, INT64_MAX, 1000000, &d), "due_collect");
+	for (size_t i = 0; i < d.n; i++) {
+		struct sg_txn *txn;
+		struct sg_job j;
+		must(sg_store_txn_begin(st, &txn), "txn_begin");
+		if (sg_store_job_get(st, txn, d.v[i].id, &j) == 0) {
+			must(sg_queue_remove(st, txn, &j), "queue_remove");
+			sg_job_clear(&j);
+		}
+		must(sg_store_txn_commit(&txn), "txn_commit");
+	}
+	sg_due_list_clear(&d);
+}
+
 static void
 clock_passes(double *m, int64_t now)
 {
@@ -345,6 +376,7 @@ clock_passes(double *m, int64_t now)
 
 	/* Warm-up, and whatever an earlier size's due tickets left (their
 	 * resolution timers come due later). */
+	deliver_all();
 	for (int k = 0; k < 5; k++) {
 		size_t f1 = 0, f2 = 0;
 		must(sg_clock_run_once(st, conf, now, &f1), "run_once");
@@ -375,6 +407,7 @@ clock_passes(double *m, int64_t now)
 			fprintf(stderr, "bench-scale: SLA pass fired %zu, want %d\n", fired, DUE);
 			exit(1);
 		}
+		deliver_all();
 	}
 	qsort(a, PASSES, sizeof(a[0]), cmp_double);
 	qsort(s0, PASSES, sizeof(s0[0]), cmp_double);
@@ -404,6 +437,7 @@ report_week(double *m, int64_t now)
 		double t = (now_ns() - t0) / 1e6;
 		if (r.total.received == 0)
 			must(1, "report: no ticket in the week");
+		m[M_READ] = (double)r.tickets_read;
 		sg_report_free(&r);
 		if (t < m[M_REPORT])
 			m[M_REPORT] = t;
@@ -472,8 +506,13 @@ main(int argc, char **argv)
 	if (conf == NULL)
 		return 1;
 	const char *sd = conf->state_dir;
+	int empty = 0;
 	if (sg_store_open(sd, SG_STORE_NOSYNC, &st) != 0)
 		return 1;
+	if (sg_store_is_empty(st, &empty) != 0 || !empty) {
+		fprintf(stderr, "bench-scale: %s: the store is not empty (the generator starts from nothing)\n", sd);
+		return 1;
+	}
 	if (gen_only) {
 		double t0 = now_ns();
 		fill(max);
@@ -506,6 +545,18 @@ main(int argc, char **argv)
 		sizes[nsizes++] = n;
 	}
 	sg_store_checkpoint(st);
+	printf("\nbytes per ticket by file at %llu tickets:", (unsigned long long)have);
+	for (int t = 0; t < SG_TB_COUNT; t++) {
+		static const char *const files[] = { SG_FILE_TICKETS, SG_FILE_MESSAGES, SG_FILE_RAW, SG_FILE_MSGID,
+			SG_FILE_CUSTOMERS, SG_FILE_EVENTS, SG_FILE_META, SG_FILE_JOBS, SG_FILE_DUE, SG_FILE_JOBTICKET,
+			SG_FILE_ACTIVE };
+		char *p = sg_xasprintf("%s/db/%s", sd, files[t]);
+		struct stat sb;
+		if (stat(p, &sb) == 0 && sb.st_size >= (off_t)have)
+			printf(" %s %.0f", files[t], (double)sb.st_size / (double)have);
+		free(p);
+	}
+	printf("\n");
 	printf("\nscale: each figure and its ratio to the %llu-ticket figure (target: within 2x)\n",
 	       (unsigned long long)sizes[0]);
 	printf("%-20s", "tickets");
