@@ -1,7 +1,8 @@
 /*
  * aggregate — see aggregate.h for what is counted and on which basis.
  *
- * One walk of the tickets table with sg_store_ticket_foreach (outside a
+ * One walk of the tickets that can count with sg_store_ticket_foreach_since
+ * (the period's start; outside a
  * transaction, so the walk never holds locks a writer waits for; the
  * numbers are those of each record as it is read). Per ticket the work
  * is constant: five rows (total + one per dimension) found by hashing

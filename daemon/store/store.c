@@ -1230,6 +1230,30 @@ idset_add(struct idset *s, uint64_t id)
 	return 1;
 }
 
+/* The creation time of the first ticket (the oldest, but for imported
+ * ones), INT64_MIN when there is none or it cannot be read. */
+static int64_t
+first_created(struct sg_store *st)
+{
+	DBC *c;
+	DBT key, val;
+	int64_t t = INT64_MIN;
+
+	if (st->db[SG_TB_TICKETS]->cursor(st->db[SG_TB_TICKETS], NULL, &c, 0) != 0)
+		return t;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	if (c->get(c, &key, &val, DB_FIRST) == 0) {
+		struct sg_ticket tk;
+		if (sg_rec_ticket_decode(val.data, val.size, &tk) == 0) {
+			t = tk.created;
+			sg_ticket_clear(&tk);
+		}
+	}
+	c->close(c);
+	return t;
+}
+
 static int
 ticket_since_in(struct sg_store *st, int64_t since, int (*cb)(const struct sg_ticket *, void *), void *arg)
 {
@@ -1240,8 +1264,8 @@ ticket_since_in(struct sg_store *st, int64_t since, int (*cb)(const struct sg_ti
 	DBT sk, pk, val;
 	int rc, ret = 0;
 
-	if (since <= 0)
-		return ticket_foreach_in(st, cb, arg);
+	if (since <= 0 || since <= first_created(st))
+		return ticket_foreach_in(st, cb, arg);   /* every ticket: the plain walk reads in page order */
 	if ((rc = ac->cursor(ac, NULL, &c, 0)) != 0)
 		return map_err(st, rc, "cursor");
 	sg_key_u64(from, (uint64_t)since);

@@ -25,7 +25,8 @@
  *   transaction is not committed, and the next one succeeds once there is
  *   space again. Region files (mmap'd) get all their blocks at open, so a
  *   full disk is never SIGBUS; an open that cannot reserve them fails
- *   (logged). The environment takes about 95 MB of state_dir for them.
+ *   (logged). The environment takes about 50 MB of state_dir for them
+ *   (most of it the 32 MB cache).
  *   A ticket or job id is never handed out twice: after a failed write
  *   the sequences are read again from the database before the next id.
  * - sg_store_open never hangs: after SG_STORE_OPEN_TIMEOUT seconds (an
@@ -93,7 +94,9 @@ int sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticke
  * changed while the walk runs is seen as it was or as it became, or (its
  * entry moved behind the walk's cursor meanwhile) not at all: for
  * reports, not for anything that must see every ticket. since <= 0 is
- * sg_store_ticket_foreach. */
+ * sg_store_ticket_foreach, and so is a since at or before the first
+ * ticket's creation (every ticket would be read: the plain walk is
+ * faster). */
 int sg_store_ticket_foreach_since(struct sg_store *st, int64_t since,
 				  int (*cb)(const struct sg_ticket *, void *), void *arg);
 

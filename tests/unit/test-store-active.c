@@ -92,7 +92,7 @@ test_since(void)
 	struct sg_txn *txn;
 
 	ok(sg_store_open(sd, SG_STORE_NOSYNC, &st) == 0, "store");
-	ok(put(1, SG_ST_CLOSED, 1000, 2000, 3000) == 0 &&      /* last time 3000 */
+	ok(put(1, SG_ST_CLOSED, 10, 2000, 3000) == 0 &&        /* last time 3000 */
 	   put(2, SG_ST_OPEN, 100, 0, 0) == 0 &&                /* open: always */
 	   put(3, SG_ST_RESOLVED, 500, 1500, 0) == 0 &&         /* 1500 */
 	   put(4, SG_ST_CLOSED, 100, 200, 300) == 0 &&          /* 300 */
@@ -105,7 +105,8 @@ test_since(void)
 	is_str(since(950), "1,2,3,5,6,7", "from 950: closed at 950 counts");
 	is_str(since(3001), "2,5,6", "after every time: the open ones only");
 	is_str(since(0), "1,2,3,4,5,6,7", "from 0: every ticket (the plain walk)");
-	is_str(since(1), "1,2,3,4,5,6,7", "from 1: every ticket, through the index");
+	is_str(since(301), "1,2,3,5,6,7", "from 301: through the index, ticket 4 (closed at 300) is left out");
+	is_str(since(10), "1,2,3,4,5,6,7", "from the first ticket's creation: every ticket (the plain walk)");
 
 	ok(put(4, SG_ST_OPEN, 100, 200, 300) == 0, "ticket 4 reopened");
 	ok(put(2, SG_ST_CLOSED, 100, 400, 400) == 0, "ticket 2 closed at 400");
