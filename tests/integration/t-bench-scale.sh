@@ -2,10 +2,11 @@
 # t-bench-scale — a smoke run of the scale generator and benchmark
 # (tests/bench/bench-scale, `make bench-scale` runs it to 1M tickets) at
 # 5,000 tickets (its sizes are 10k, 100k and MAX, those <= MAX): every
-# measurement runs and checks what it found (each lookup finds its ticket, the SLA pass fires exactly the
-# breaches made due, the follow-ups are follow-ups or new tickets), the
-# report reads the week's tickets, and the store it leaves is one the CLI
-# reads and `db verify` passes.
+# measurement runs and checks what it found (each lookup finds its
+# ticket, the SLA pass fires exactly the breaches made due, the
+# follow-ups are follow-ups or new tickets), the report reads the week's
+# tickets, and the store it leaves is one the CLI reads and `db verify`
+# passes.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 : "${SG_CLI:=./supportgate}"
 : "${top_builddir:=.}"
