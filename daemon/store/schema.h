@@ -28,8 +28,10 @@
  * pending (any status but resolved and closed), else the latest of its
  * created, resolved_at and closed_at. So the tickets that are open now or
  * were created, resolved or closed at or after a time T are the entries
- * at or after T (sg_store_ticket_foreach_since; the report). A store
- * without it gets it built at open (meta SG_META_ACTIVEIDX records that).
+ * at or after T (sg_store_ticket_foreach_since; the report). The pair
+ * (0, ticket 0) marks it complete: a new store gets it at once, a store
+ * written before active.db gets the index built from its tickets at open,
+ * then the mark. sg_store_is_empty does not look at it.
  * due.db is the due-time index (daemon/sched/due.h): one entry per timer,
  * walked in due order; kinds are listed there. due is a Unix time, a
  * negative one is stored as 0. For SG_DUE_JOB, id is the job id and aux
@@ -49,7 +51,6 @@
  *   day:AGENT:YYYYMMDD         assignments to an agent that (UTC) day
  *   idx:jobs                   version of the job indexes (SG_JOBIDX_VERSION)
  *   stat:YYYYMMDD:NAME         per-day (UTC) counters (daemon/ticket/daystat.h)
- *   idx:active                 active.db was built (1)
  *   idx:retention              the retention (days) the due index was
  *                              filled for (daemon/ticket/erase.h)
  *   kv:NAME                    bytes, through sg_store_kv_get/put (NAME
@@ -100,7 +101,6 @@ enum sg_table {
 #define SG_META_RETENTION  "idx:retention"
 #define SG_META_FIRST_REPLY "first-reply:%llu"   /* ticket id -> time of the first agent reply */
 #define SG_JOBIDX_VERSION  1
-#define SG_META_ACTIVEIDX  "idx:active"      /* 1: active.db holds every ticket */
 #define SG_META_KV         "kv:%s"          /* NAME of sg_store_kv_* */
 /* kv names (the store adds the kv: prefix) */
 #define SG_KV_ACK          "ack:%s"         /* address */

@@ -494,8 +494,6 @@ reserve_regions(struct sg_store *st)
 }
 
 static void dbt_set(DBT *d, const void *p, size_t n);
-static int meta_get_in(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t *v);
-static int meta_put_in(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v);
 
 /* active.db (schema.h): the key of a ticket record. */
 static uint64_t
@@ -539,22 +537,43 @@ active_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *result)
 
 #define ACTIVE_BATCH 1000
 
-/* A store written before active.db: fill it from tickets.db, ACTIVE_BATCH
- * tickets a transaction (lock table), before it is associated; then mark
- * it built. Another process building at the same time puts the same
- * pairs (DB_KEYEXIST: ignored). No ticket, no mark: an empty store stays
- * empty (sg_store_is_empty); the first open that finds tickets walks them
- * once and marks it. */
+/* The mark "built" in active.db: key 0, ticket 0 (no ticket has id 0,
+ * and a walk from a time > 0 never reaches key 0). */
+static int
+active_mark(struct sg_store *st, DB_TXN *t, int put)
+{
+	DB *ac = st->db[SG_TB_ACTIVE];
+	unsigned char zero[8] = { 0 }, dz[8] = { 0 };
+	DBT k, v;
+
+	dbt_set(&k, zero, 8);
+	dbt_set(&v, dz, 8);
+	if (put) {
+		int rc = ac->put(ac, t, &k, &v, DB_NODUPDATA);
+		return rc == DB_KEYEXIST ? 0 : rc;
+	}
+	v.ulen = 8;
+	v.flags = DB_DBT_USERMEM;
+	return ac->get(ac, t, &k, &v, DB_GET_BOTH);
+}
+
+/* A store written before active.db (no mark in it): fill it from
+ * tickets.db, ACTIVE_BATCH tickets a transaction (lock table), before it
+ * is associated; then mark it built. A new store is marked at once (its
+ * empty index is complete). Another process building at the same time
+ * puts the same pairs (DB_KEYEXIST: ignored). */
 static int
 build_active(struct sg_store *st)
 {
 	DB *tk = st->db[SG_TB_TICKETS], *ac = st->db[SG_TB_ACTIVE];
 	unsigned char from[8] = { 0 }, buf[8];
-	uint64_t v = 0, n = 0;
+	uint64_t n = 0;
 	int rc, more = 1;
 
-	if (meta_get_in(st, NULL, SG_META_ACTIVEIDX, &v) == 0 && v == 1)
+	if ((rc = active_mark(st, NULL, 0)) == 0)
 		return 0;
+	if (rc != DB_NOTFOUND)
+		return map_err(st, rc, "reading " SG_FILE_ACTIVE);
 	while (more) {
 		DB_TXN *t;
 		DBC *c;
@@ -585,6 +604,8 @@ build_active(struct sg_store *st)
 		more = rc == 0;
 		if (rc == DB_NOTFOUND)
 			rc = 0;
+		if (rc == 0 && !more)
+			rc = active_mark(st, t, 1);
 		if (rc == 0)
 			rc = t->commit(t, 0);
 		else
@@ -592,17 +613,6 @@ build_active(struct sg_store *st)
 		if (rc != 0)
 			return map_err(st, rc, "building " SG_FILE_ACTIVE);
 	}
-	if (n == 0)
-		return 0;       /* nothing to index, and an empty store stays empty */
-	struct sg_txn tx1 = { st, NULL };
-	if ((rc = st->env->txn_begin(st->env, NULL, &tx1.t, 0)) != 0)
-		return map_err(st, rc, "txn_begin");
-	if ((rc = meta_put_in(st, &tx1, SG_META_ACTIVEIDX, 1)) != 0) {
-		tx1.t->abort(tx1.t);
-		return rc;
-	}
-	if ((rc = tx1.t->commit(tx1.t, 0)) != 0)
-		return map_err(st, rc, "commit");
 	if (n > 0)
 		sg_info(MOD, "%s: built %s for %llu tickets", st->home, SG_FILE_ACTIVE, (unsigned long long)n);
 	return 0;
@@ -2333,6 +2343,8 @@ sg_store_is_empty(struct sg_store *st, int *empty)
 	int rc = 0;
 
 	for (int t = 0; rc == 0 && w.empty && t < SG_TB_COUNT; t++) {
+		if (t == SG_TB_ACTIVE)
+			continue;   /* an index of tickets.db, and its built mark */
 		rc = sg_store_table_walk(st, NULL, (enum sg_table)t, t == SG_TB_META ? meta_not_seq : any_key, &w);
 		if (rc == 1)
 			rc = 0;
