@@ -1,7 +1,8 @@
 /*
  * aggregate — see aggregate.h for what is counted and on which basis.
  *
- * One walk of the tickets table with sg_store_ticket_foreach (outside a
+ * One walk of the tickets that can count with sg_store_ticket_foreach_since
+ * (the period's start; outside a
  * transaction, so the walk never holds locks a writer waits for; the
  * numbers are those of each record as it is read). Per ticket the work
  * is constant: five rows (total + one per dimension) found by hashing
@@ -424,7 +425,7 @@ sg_report_run(struct sg_store *st, const struct sg_report_opts *opts, struct sg_
 	make_days(r);
 	a.o = opts;
 	a.r = r;
-	rc = sg_store_ticket_foreach(st, visit, &a);
+	rc = sg_store_ticket_foreach_since(st, opts->from, visit, &a);
 	finish_row(&r->total);
 	for (int d = 0; d < SG_RD_COUNT; d++) {
 		for (size_t i = 0; i < a.dims[d].n; i++)

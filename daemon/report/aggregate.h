@@ -1,8 +1,12 @@
 /*
  * aggregate — the numbers of `supportgate report`, in one pass over the
- * tickets table (sg_store_ticket_foreach: the ticket records only, never
- * the events; every field read here is kept current by the ticket
- * operations inside their transactions).
+ * ticket records that can count (sg_store_ticket_foreach_since(from):
+ * the tickets open now and those created, resolved or closed at or after
+ * the period's start, through the index active.db — so a week's report
+ * costs the same on a store of 10k or 1M tickets; never the events;
+ * every field read here is kept current by the ticket operations inside
+ * their transactions). Rows are those of the values these tickets carry
+ * (a queue or agent seen only in older tickets has no row).
  *
  * The period is the half-open interval [from, to) (period.h parses it;
  * local days are the process's time zone). Each ticket lands in the
@@ -127,7 +131,7 @@ struct sg_report {
 	struct sg_report_day *days;
 	size_t ndays;
 	uint64_t frt_hist[SG_REPORT_NBUCKETS];
-	uint64_t tickets_read;
+	uint64_t tickets_read;   /* records read (the tickets that can count) */
 };
 
 int sg_report_run(struct sg_store *st, const struct sg_report_opts *opts, struct sg_report *r);

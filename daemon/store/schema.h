@@ -20,7 +20,18 @@
  *   jobs.db       u64 job id                       outbound job record
  *   due.db        u64 due, u8 kind, u64 id         u64 aux (kind-defined)
  *   jobticket.db  u64 lane, u64 job id             empty
+ *   active.db     u64 last time (sorted duplicates)  u64 ticket id
  *
+ * active.db is a secondary index of tickets.db (Berkeley DB associate:
+ * every write of a ticket, whoever makes it, moves its entry in the same
+ * transaction): a ticket's key is UINT64_MAX while it is new, open or
+ * pending (any status but resolved and closed), else the latest of its
+ * created, resolved_at and closed_at. So the tickets that are open now or
+ * were created, resolved or closed at or after a time T are the entries
+ * at or after T (sg_store_ticket_foreach_since; the report). The pair
+ * (0, ticket 0) marks it complete: a new store gets it at once, a store
+ * written before active.db gets the index built from its tickets at open,
+ * then the mark. sg_store_is_empty does not look at it.
  * due.db is the due-time index (daemon/sched/due.h): one entry per timer,
  * walked in due order; kinds are listed there. due is a Unix time, a
  * negative one is stored as 0. For SG_DUE_JOB, id is the job id and aux
@@ -64,7 +75,7 @@
 /* The tables, in the order sg_store_open() opens them. */
 enum sg_table {
 	SG_TB_TICKETS, SG_TB_MESSAGES, SG_TB_RAW, SG_TB_MSGID, SG_TB_CUSTOMERS, SG_TB_EVENTS,
-	SG_TB_META, SG_TB_JOBS, SG_TB_DUE, SG_TB_JOBTICKET, SG_TB_COUNT
+	SG_TB_META, SG_TB_JOBS, SG_TB_DUE, SG_TB_JOBTICKET, SG_TB_ACTIVE, SG_TB_COUNT
 };
 
 #define SG_FILE_TICKETS   "tickets.db"
@@ -77,6 +88,7 @@ enum sg_table {
 #define SG_FILE_JOBS      "jobs.db"
 #define SG_FILE_DUE       "due.db"
 #define SG_FILE_JOBTICKET "jobticket.db"
+#define SG_FILE_ACTIVE    "active.db"
 
 /* meta.db */
 #define SG_META_SEQ_TICKET "seq:ticket"

@@ -78,7 +78,7 @@ static const char *const db_files[SG_TB_COUNT] = {
 	[SG_TB_TICKETS] = SG_FILE_TICKETS, [SG_TB_MESSAGES] = SG_FILE_MESSAGES, [SG_TB_RAW] = SG_FILE_RAW,
 	[SG_TB_MSGID] = SG_FILE_MSGID, [SG_TB_CUSTOMERS] = SG_FILE_CUSTOMERS, [SG_TB_EVENTS] = SG_FILE_EVENTS,
 	[SG_TB_META] = SG_FILE_META, [SG_TB_JOBS] = SG_FILE_JOBS, [SG_TB_DUE] = SG_FILE_DUE,
-	[SG_TB_JOBTICKET] = SG_FILE_JOBTICKET,
+	[SG_TB_JOBTICKET] = SG_FILE_JOBTICKET, [SG_TB_ACTIVE] = SG_FILE_ACTIVE,
 };
 
 struct sg_store {
@@ -396,6 +396,8 @@ mkdir_p(const char *path)
 
 /* A DB_ENV on home opened with open_flags; the Berkeley DB code, 0 on
  * success (*out set). */
+#define SG_STORE_CACHE_MB 32
+
 static int
 env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 {
@@ -407,7 +409,13 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 		return rc;
 	env->set_errcall(env, db_errcall);
 	env->set_msgcall(env, db_msgcall);
-	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
+	/* The cache is most of the daemon's memory: its region is mapped and
+	 * paged in whole at creation (DB_REGION_INIT), so RSS = cache + ~20 MB.
+	 * 32 MB holds every table's internal pages at 1M tickets (tests/bench/
+	 * bench-scale: lookups stay flat, leaf pages come from the OS page
+	 * cache); with 64 MB the daemon passed 100 MB RSS. A DB_CONFIG in the
+	 * home (set_cachesize) overrides it for a newly created environment. */
+	env->set_cachesize(env, 0, SG_STORE_CACHE_MB * 1024 * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_timeout(env, SG_LOCK_TIMEOUT, DB_SET_LOCK_TIMEOUT);
 	env->set_thread_count(env, 256);
@@ -509,6 +517,131 @@ reserve_regions(struct sg_store *st)
 	return rc;
 }
 
+static void dbt_set(DBT *d, const void *p, size_t n);
+
+/* active.db (schema.h): the key of a ticket record. */
+static uint64_t
+active_time(const void *rec, size_t len)
+{
+	struct sg_ticket t;
+	uint64_t k = UINT64_MAX;
+
+	if (sg_rec_ticket_decode(rec, len, &t) != 0)
+		return k;       /* corrupt: always visited (and skipped there) */
+	if (t.status == SG_ST_RESOLVED || t.status == SG_ST_CLOSED) {
+		int64_t m = t.created;
+		if (t.resolved_at > m)
+			m = t.resolved_at;
+		if (t.closed_at > m)
+			m = t.closed_at;
+		k = m > 0 ? (uint64_t)m : 0;
+	}
+	sg_ticket_clear(&t);
+	return k;
+}
+
+/* The associate callback: Berkeley DB calls it for every write of a
+ * ticket (the old record's key is removed, the new one's put). */
+static int
+active_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *result)
+{
+	unsigned char *k = malloc(8);
+
+	(void)sec;
+	(void)pkey;
+	if (k == NULL)
+		return ENOMEM;
+	sg_key_u64(k, active_time(pdata->data, pdata->size));
+	memset(result, 0, sizeof(*result));
+	result->data = k;
+	result->size = 8;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+#define ACTIVE_BATCH 1000
+
+/* The mark "built" in active.db: key 0, ticket 0 (no ticket has id 0,
+ * and a walk from a time > 0 never reaches key 0). */
+static int
+active_mark(struct sg_store *st, DB_TXN *t, int put)
+{
+	DB *ac = st->db[SG_TB_ACTIVE];
+	unsigned char zero[8] = { 0 }, dz[8] = { 0 };
+	DBT k, v;
+
+	dbt_set(&k, zero, 8);
+	dbt_set(&v, dz, 8);
+	if (put) {
+		int rc = ac->put(ac, t, &k, &v, DB_NODUPDATA);
+		return rc == DB_KEYEXIST ? 0 : rc;
+	}
+	v.ulen = 8;
+	v.flags = DB_DBT_USERMEM;
+	return ac->get(ac, t, &k, &v, DB_GET_BOTH);
+}
+
+/* A store written before active.db (no mark in it): fill it from
+ * tickets.db, ACTIVE_BATCH tickets a transaction (lock table), before it
+ * is associated; then mark it built. A new store is marked at once (its
+ * empty index is complete). Another process building at the same time
+ * puts the same pairs (DB_KEYEXIST: ignored). */
+static int
+build_active(struct sg_store *st)
+{
+	DB *tk = st->db[SG_TB_TICKETS], *ac = st->db[SG_TB_ACTIVE];
+	unsigned char from[8] = { 0 }, buf[8];
+	uint64_t n = 0;
+	int rc, more = 1;
+
+	if ((rc = active_mark(st, NULL, 0)) == 0)
+		return 0;
+	if (rc != DB_NOTFOUND)
+		return map_err(st, rc, "reading " SG_FILE_ACTIVE);
+	while (more) {
+		DB_TXN *t;
+		DBC *c;
+		DBT key, val, ak, av;
+		int i = 0;
+		if ((rc = st->env->txn_begin(st->env, NULL, &t, 0)) != 0)
+			return map_err(st, rc, "txn_begin");
+		if ((rc = tk->cursor(tk, t, &c, 0)) != 0) {
+			t->abort(t);
+			return map_err(st, rc, "cursor");
+		}
+		dbt_set(&key, from, 8);
+		key.ulen = 8;
+		key.flags = DB_DBT_USERMEM;
+		memset(&val, 0, sizeof(val));
+		rc = c->get(c, &key, &val, DB_SET_RANGE);
+		for (; rc == 0 && i < ACTIVE_BATCH; i++, n++) {
+			sg_key_u64(buf, active_time(val.data, val.size));
+			dbt_set(&ak, buf, 8);
+			dbt_set(&av, from, 8);
+			rc = ac->put(ac, t, &ak, &av, DB_NODUPDATA);
+			if (rc == DB_KEYEXIST)
+				rc = 0;
+			if (rc == 0)
+				rc = c->get(c, &key, &val, DB_NEXT);
+		}
+		c->close(c);
+		more = rc == 0;
+		if (rc == DB_NOTFOUND)
+			rc = 0;
+		if (rc == 0 && !more)
+			rc = active_mark(st, t, 1);
+		if (rc == 0)
+			rc = t->commit(t, 0);
+		else
+			t->abort(t);
+		if (rc != 0)
+			return map_err(st, rc, "building " SG_FILE_ACTIVE);
+	}
+	if (n > 0)
+		sg_info(MOD, "%s: built %s for %llu tickets", st->home, SG_FILE_ACTIVE, (unsigned long long)n);
+	return 0;
+}
+
 /* Open (creating if missing) every table: a store from an older release
  * that lacks one gets it, empty, in the same environment. */
 static int
@@ -519,14 +652,17 @@ open_tables(struct sg_store *st)
 	for (int i = 0; i < SG_TB_COUNT; i++) {
 		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
 			return map_err(st, rc, "db_create");
-		if (i == SG_TB_CUSTOMERS)
+		if (i == SG_TB_CUSTOMERS || i == SG_TB_ACTIVE)
 			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
 		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
 				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
 		if (rc != 0)
 			return map_err(st, rc, db_files[i]);
 	}
-	return 0;
+	if (build_active(st) != 0)
+		return SG_STORE_ERROR;
+	rc = st->db[SG_TB_TICKETS]->associate(st->db[SG_TB_TICKETS], NULL, st->db[SG_TB_ACTIVE], active_key, 0);
+	return map_err(st, rc, "associate " SG_FILE_ACTIVE);
 }
 
 /* A DB_SEQUENCE in meta.db under name, starting at 1. */
@@ -1145,6 +1281,108 @@ int
 sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg)
 {
 	GATED(st, ticket_foreach_in(st, cb, arg));
+}
+
+/* A set of ticket ids (open addressing; 0 is never a ticket id). */
+struct idset {
+	uint64_t *v;
+	size_t n, cap;      /* cap: a power of two, > 2 n */
+};
+
+/* 1 when id was added, 0 when it was there. */
+static int
+idset_add(struct idset *s, uint64_t id)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct idset o = *s;
+		s->cap = o.cap ? o.cap * 2 : 1024;
+		s->v = sg_xcalloc(s->cap, sizeof(*s->v));
+		s->n = 0;
+		for (size_t i = 0; i < o.cap; i++)
+			if (o.v[i] != 0)
+				idset_add(s, o.v[i]);
+		free(o.v);
+	}
+	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL >> 20) & (s->cap - 1);
+	while (s->v[i] != 0) {
+		if (s->v[i] == id)
+			return 0;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->v[i] = id;
+	s->n++;
+	return 1;
+}
+
+/* The creation time of the first ticket (the oldest, but for imported
+ * ones), INT64_MIN when there is none or it cannot be read. */
+static int64_t
+first_created(struct sg_store *st)
+{
+	DBC *c;
+	DBT key, val;
+	int64_t t = INT64_MIN;
+
+	if (st->db[SG_TB_TICKETS]->cursor(st->db[SG_TB_TICKETS], NULL, &c, 0) != 0)
+		return t;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	if (c->get(c, &key, &val, DB_FIRST) == 0) {
+		struct sg_ticket tk;
+		if (sg_rec_ticket_decode(val.data, val.size, &tk) == 0) {
+			t = tk.created;
+			sg_ticket_clear(&tk);
+		}
+	}
+	c->close(c);
+	return t;
+}
+
+static int
+ticket_since_in(struct sg_store *st, int64_t since, int (*cb)(const struct sg_ticket *, void *), void *arg)
+{
+	DB *ac = st->db[SG_TB_ACTIVE];
+	unsigned char from[8];
+	struct idset seen = { 0 };
+	DBC *c;
+	DBT sk, pk, val;
+	int rc, ret = 0;
+
+	if (since <= 0 || since <= first_created(st))
+		return ticket_foreach_in(st, cb, arg);   /* every ticket: the plain walk reads in page order */
+	if ((rc = ac->cursor(ac, NULL, &c, 0)) != 0)
+		return map_err(st, rc, "cursor");
+	sg_key_u64(from, (uint64_t)since);
+	dbt_set(&sk, from, 8);
+	sk.ulen = 8;
+	sk.flags = DB_DBT_USERMEM;
+	memset(&pk, 0, sizeof(pk));
+	memset(&val, 0, sizeof(val));
+	for (rc = c->pget(c, &sk, &pk, &val, DB_SET_RANGE); rc == 0; rc = c->pget(c, &sk, &pk, &val, DB_NEXT)) {
+		struct sg_ticket t;
+		if (pk.size != 8 || !idset_add(&seen, sg_key_get_u64(pk.data)))
+			continue;
+		if (sg_rec_ticket_decode(val.data, val.size, &t) != 0) {
+			sg_error(MOD, "corrupt ticket record skipped");
+			continue;
+		}
+		ret = cb(&t, arg);
+		sg_ticket_clear(&t);
+		if (ret != 0)
+			break;
+	}
+	c->close(c);
+	free(seen.v);
+	if (ret != 0)
+		return ret;
+	return rc == DB_NOTFOUND ? 0 : map_err(st, rc, "ticket walk (" SG_FILE_ACTIVE ")");
+}
+
+int
+sg_store_ticket_foreach_since(struct sg_store *st, int64_t since, int (*cb)(const struct sg_ticket *, void *),
+			      void *arg)
+{
+	GATED(st, ticket_since_in(st, since, cb, arg));
 }
 
 /* Next per-ticket sequence number in a (ticket,seq)-keyed db: last + 1.
@@ -2179,6 +2417,8 @@ sg_store_is_empty(struct sg_store *st, int *empty)
 	int rc = 0;
 
 	for (int t = 0; rc == 0 && w.empty && t < SG_TB_COUNT; t++) {
+		if (t == SG_TB_ACTIVE)
+			continue;   /* an index of tickets.db, and its built mark */
 		rc = sg_store_table_walk(st, NULL, (enum sg_table)t, t == SG_TB_META ? meta_not_seq : any_key, &w);
 		if (rc == 1)
 			rc = 0;

@@ -25,7 +25,8 @@
  *   transaction is not committed, and the next one succeeds once there is
  *   space again. Region files (mmap'd) get all their blocks at open, so a
  *   full disk is never SIGBUS; an open that cannot reserve them fails
- *   (logged). The environment takes about 95 MB of state_dir for them.
+ *   (logged). The environment takes about 50 MB of state_dir for them
+ *   (most of it the 32 MB cache).
  *   A ticket or job id is never handed out twice: after a failed write
  *   the sequences are read again from the database before the next id.
  * - sg_store_open never hangs: after SG_STORE_OPEN_TIMEOUT seconds (an
@@ -84,6 +85,20 @@ int sg_store_ticket_put(struct sg_store *st, struct sg_txn *txn, const struct sg
 /* Calls cb for every ticket in id order, outside any transaction; a
  * non-zero return from cb stops the walk and is returned. */
 int sg_store_ticket_foreach(struct sg_store *st, int (*cb)(const struct sg_ticket *, void *), void *arg);
+
+/* Every ticket that is open now (any status but resolved and closed) or
+ * whose created, resolved_at or closed_at is at or after since, through
+ * the index active.db (schema.h): the cost follows those tickets, not
+ * the store. Outside any transaction, in no particular order, each ticket
+ * once; cb's non-zero return stops the walk and is returned. A ticket
+ * changed while the walk runs is seen as it was or as it became, or (its
+ * entry moved behind the walk's cursor meanwhile) not at all: for
+ * reports, not for anything that must see every ticket. since <= 0 is
+ * sg_store_ticket_foreach, and so is a since at or before the first
+ * ticket's creation (every ticket would be read: the plain walk is
+ * faster). */
+int sg_store_ticket_foreach_since(struct sg_store *st, int64_t since,
+				  int (*cb)(const struct sg_ticket *, void *), void *arg);
 
 /* Store raw bytes and the summary; assigns m->seq (1, 2, ... per ticket)
  * and indexes m->message_id unless empty. A Message-ID already indexed is
