@@ -259,6 +259,7 @@ test_old_store(void)
 	sg_ticket_clear(&t);
 	ok(st != NULL && due_put(st, SG_DUE_JOB, 1, 0, 10, 0) == 0 && strcmp(due_scan(st, SG_DUE_JOB, 10, 9), "1@10/0,") == 0,
 	   "old: the new index works");
+	ok(st != NULL && sg_store_checkpoint(st) == 0, "old: checkpoint before the files are read directly");
 	sg_store_close(&st);
 	FILE *devnull = fopen("/dev/null", "w");
 	ok(sg_store_verify(sd, devnull) == 0, "old: verify passes on every file");
@@ -590,6 +591,7 @@ test_verify_recover(void)
 
 	if (st == NULL)
 		return;
+	ok(sg_store_checkpoint(st) == 0, "checkpoint before the files are read directly");
 	sg_store_close(&st);
 	run_child((void (*)(int, const char *))crash_child, 0, "crash-before@test");
 	FILE *devnull = fopen("/dev/null", "w");
