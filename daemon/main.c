@@ -363,7 +363,10 @@ serve(const struct sg_conf *c, struct sg_store **st)
 {
 	pthread_t rt;
 
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, st) != 0) {
+	struct sg_repl_conf repl;
+
+	sg_conf_repl(c, &repl);   /* off (repl.local NULL) unless configured */
+	if (sg_store_open_repl(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &repl, st) != 0) {
 		sg_error(MOD, "cannot open the store in %s", c->state_dir);
 		return -1;
 	}
