@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,13 +202,24 @@ wait_secs(void)
 }
 
 int
-sg_repl_env_start(DB_ENV *env)
+sg_repl_env_start(DB_ENV *env, int start)
 {
 	struct timespec pause = { 0, 50 * 1000000 };
 	time_t until = time(NULL) + wait_secs();
 	DB_REP_STAT *rs;
-	int rc = env->repmgr_start(env, 3, DB_REP_ELECTION);
+	int rc;
 
+	/* Another process (the CLI) starts repmgr as a subordinate of the
+	 * site's daemon, so its commits are sent and acknowledged like the
+	 * daemon's; with no daemon running the site it stays out (it would
+	 * become the site, and could be elected, for the length of a
+	 * command) and can only read. */
+	if (!start && !sg_repl_running(env))
+		return 0;
+	/* A site joining the group for the first time is refused
+	 * (DB_REP_UNAVAIL) while the master adds another one: try again. */
+	while ((rc = env->repmgr_start(env, 3, DB_REP_ELECTION)) == DB_REP_UNAVAIL && time(NULL) < until)
+		nanosleep(&pause, NULL);
 	if (rc != 0 && rc != DB_REP_IGNORE) {
 		sg_error(MOD, "repmgr_start: %s", db_strerror(rc));
 		return rc;
@@ -280,7 +292,82 @@ sg_repl_master(DB_ENV *env, char *buf, size_t len)
 }
 
 int
-sg_repl_env_status(DB_ENV *env, struct sg_repl_status *out)
+sg_repl_running(DB_ENV *env)
+{
+	DB_REP_STAT *rs;
+	int r = 0;
+
+	if (env->rep_stat(env, &rs, 0) == 0) {
+		r = rs->st_status == DB_REP_MASTER || rs->st_status == DB_REP_CLIENT;
+		free(rs);
+	}
+	return r;
+}
+
+/* Beside the environment's home, not in it: every file in the home is
+ * taken for a database by a master initialising a new replica. */
+static char *
+sites_path(const char *home)
+{
+	const char *slash = strrchr(home, '/');
+
+	if (slash == NULL)
+		return sg_xasprintf("%s", SG_REPL_SITES_FILE);
+	return sg_xasprintf("%.*s/%s", (int)(slash - home), home, SG_REPL_SITES_FILE);
+}
+
+int
+sg_repl_sites_write(DB_ENV *env, const char *home)
+{
+	DB_REPMGR_SITE *list = NULL;
+	u_int n = 0;
+	char *path, *tmp;
+	FILE *fp;
+	int rc = 0;
+
+	if (env->repmgr_site_list(env, &n, &list) != 0)
+		return -1;
+	path = sites_path(home);
+	tmp = sg_xasprintf("%s.tmp", path);
+	if ((fp = fopen(tmp, "we")) == NULL) {
+		rc = -1;
+	} else {
+		for (u_int i = 0; i < n; i++)
+			fprintf(fp, "%s:%u %s\n", list[i].host, list[i].port,
+				list[i].status == DB_REPMGR_CONNECTED ? "connected" : "disconnected");
+		if (fclose(fp) != 0 || rename(tmp, path) != 0)
+			rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	free(list);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* The daemon's view of its connections, when fresh. */
+static void
+sites_read(const char *home, struct sg_repl_status *out)
+{
+	char *path = sites_path(home), line[400], addr[300], state[32];
+	struct stat sb;
+	FILE *fp;
+
+	if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime <= 5 && (fp = fopen(path, "re")) != NULL) {
+		out->sites_known = 1;
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "%299s %31s", addr, state) == 2)
+				for (size_t i = 0; i < out->nsites_list; i++)
+					if (strcmp(out->sites[i].addr, addr) == 0)
+						out->sites[i].connected = strcmp(state, "connected") == 0;
+		fclose(fp);
+	}
+	free(path);
+}
+
+int
+sg_repl_env_status(DB_ENV *env, int started, const char *home, struct sg_repl_status *out)
 {
 	DB_REP_STAT *rs;
 	DB_REPMGR_SITE *list = NULL;
@@ -295,7 +382,6 @@ sg_repl_env_status(DB_ENV *env, struct sg_repl_status *out)
 	out->role = rs->st_status == DB_REP_MASTER ? SG_REPL_MASTER :
 		    rs->st_status == DB_REP_CLIENT ? SG_REPL_REPLICA : SG_REPL_UNKNOWN;
 	out->startup_complete = rs->st_startup_complete != 0 || rs->st_status == DB_REP_MASTER;
-	out->nsites = rs->st_nsites;
 	out->lsn_file = rs->st_next_lsn.file;
 	out->lsn_offset = rs->st_next_lsn.offset;
 	out->gen = rs->st_gen;
@@ -327,6 +413,10 @@ sg_repl_env_status(DB_ENV *env, struct sg_repl_status *out)
 		}
 		free(list);
 	}
+	out->nsites = (unsigned)out->nsites_list + 1;
+	out->sites_known = started;
+	if (!started)
+		sites_read(home, out);
 	return 0;
 }
 

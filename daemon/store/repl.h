@@ -53,6 +53,10 @@ struct sg_repl_conf {
 	long priority;                  /* election priority; 0: never master */
 	int ack;                        /* enum sg_repl_ack */
 	int creator;                    /* makes the group on its first start */
+	/* 1: this process runs the site (repmgr_start: the daemon); 0: it
+	 * only uses the environment (the CLI: no connections, no votes, and
+	 * changes only while the site's daemon runs it as master). */
+	int start;
 };
 
 #define SG_REPL_MAX_SITES 16
@@ -78,7 +82,14 @@ struct sg_repl_status {
 	uint64_t elections;
 	size_t nsites_list;
 	struct sg_repl_site sites[SG_REPL_MAX_SITES];
+	/* connections are the daemon's: seen from another process they are
+	 * read from the file it rewrites every second (SG_REPL_SITES_FILE);
+	 * 0 when that file is older than 5 s (no daemon) */
+	int sites_known;
 };
+
+/* In state_dir (beside the environment's home), rewritten by the daemon. */
+#define SG_REPL_SITES_FILE "repl.sites"
 
 /* A deep copy (NULL for NULL or an empty local: off); free clears. */
 struct sg_repl_conf *sg_repl_conf_dup(const struct sg_repl_conf *rc);
@@ -97,12 +108,19 @@ struct __db_env;
  * Berkeley DB code (logged). */
 int sg_repl_env_setup(struct __db_env *env, const struct sg_repl_conf *rc);
 /* After DB_ENV->open: repmgr_start, then wait as above. 0 or a code. */
-int sg_repl_env_start(struct __db_env *env);
+int sg_repl_env_start(struct __db_env *env, int start);
 /* 1 when this site is the master now. */
 int sg_repl_is_master(struct __db_env *env);
 /* The master's HOST:PORT into buf ("unknown" when none). */
 void sg_repl_master(struct __db_env *env, char *buf, size_t len);
-int sg_repl_env_status(struct __db_env *env, struct sg_repl_status *out);
+/* started: this process called repmgr_start; home: the environment's
+ * directory (for the sites file when it did not). */
+int sg_repl_env_status(struct __db_env *env, int started, const char *home, struct sg_repl_status *out);
+/* Write SG_REPL_SITES_FILE beside home (atomically) from repmgr_site_list. */
+int sg_repl_sites_write(struct __db_env *env, const char *home);
+/* 1 when replication runs on this site (master or replica), 0 when no
+ * process has started it since the environment was opened. */
+int sg_repl_running(struct __db_env *env);
 /* Around a commit in the calling thread: clear, then 1 when the
  * acknowledgement policy was not met for it. */
 void sg_repl_commit_arm(void);

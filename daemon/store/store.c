@@ -426,7 +426,7 @@ env_create(const char *home, unsigned flags, const struct sg_repl_conf *repl, u_
 		env->close(env, 0);
 		return rc;
 	}
-	if (repl != NULL && (rc = sg_repl_env_start(env)) != 0) {
+	if (repl != NULL && (rc = sg_repl_env_start(env, repl->start)) != 0) {
 		env->close(env, 0);
 		return rc;
 	}
@@ -946,6 +946,13 @@ sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
 	*out = NULL;
 	if (gate_in(st) != 0)
 		return SG_STORE_ERROR;
+	if (st->repl != NULL && !sg_repl_running(st->env)) {
+		/* no daemon runs this site: a change here would be this
+		 * node's alone, and undone when it rejoins the group */
+		sg_error(MOD, "%s: refused: replication is not running on this node (is supportgated running?)", st->home);
+		gate_out(st);
+		return SG_STORE_ERROR;
+	}
 	txn = sg_xcalloc(1, sizeof(*txn));
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn->t, 0)) != 0) {
 		free(txn);
@@ -2222,7 +2229,7 @@ sg_store_repl_status(struct sg_store *st, struct sg_repl_status *out)
 		return SG_STORE_NOTFOUND;
 	if (gate_in(st) != 0)
 		return SG_STORE_ERROR;
-	rc = sg_repl_env_status(st->env, out);
+	rc = sg_repl_env_status(st->env, st->repl->start, st->home, out);
 	gate_out(st);
 	return map_err(st, rc, "replication status");
 }
@@ -2235,4 +2242,18 @@ sg_store_repl_master(struct sg_store *st, char *buf, size_t len)
 		return;
 	sg_repl_master(st->env, buf, len);
 	gate_out(st);
+}
+
+int
+sg_store_repl_publish(struct sg_store *st)
+{
+	int rc;
+
+	if (st == NULL || st->repl == NULL || !st->repl->start)
+		return 0;
+	if (gate_in(st) != 0)
+		return SG_STORE_ERROR;
+	rc = sg_repl_sites_write(st->env, st->home);
+	gate_out(st);
+	return rc == 0 ? 0 : SG_STORE_ERROR;
 }

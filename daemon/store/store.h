@@ -75,6 +75,8 @@ int sg_store_open_repl(const char *state_dir, unsigned flags, const struct sg_re
 int sg_store_writable(struct sg_store *st);
 /* Role, master, sites and lag (repl.h); SG_STORE_NOTFOUND when off. */
 int sg_store_repl_status(struct sg_store *st, struct sg_repl_status *out);
+/* The daemon: rewrite the sites file (repl.h) — every second. */
+int sg_store_repl_publish(struct sg_store *st);
 /* The master's HOST:PORT, or "unknown". */
 void sg_store_repl_master(struct sg_store *st, char *buf, size_t len);
 void sg_store_close(struct sg_store **st);
