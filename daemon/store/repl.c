@@ -180,6 +180,11 @@ sg_repl_env_setup(DB_ENV *env, const struct sg_repl_conf *rc)
 	if ((r = env->repmgr_set_ack_policy(env, ack_codes[rc->ack >= 0 && rc->ack <= 4 ? rc->ack : 0])) != 0 ||
 	    (r = env->rep_set_priority(env, (u_int32_t)rc->priority)) != 0)
 		goto fail;
+	if (getenv("SG_REPL_VERBOSE") != NULL) {   /* Berkeley DB's own trace, to the log */
+		env->set_verbose(env, DB_VERB_REP_ELECT, 1);
+		env->set_verbose(env, DB_VERB_REPMGR_MISC, 1);
+		env->set_verbose(env, DB_VERB_REPMGR_CONNFAIL, 1);
+	}
 	env->rep_set_timeout(env, DB_REP_ACK_TIMEOUT, 2000000);
 	env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND, 1000000);
 	env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000);
@@ -224,6 +229,8 @@ sg_repl_env_start(DB_ENV *env, int start)
 		sg_error(MOD, "repmgr_start: %s", db_strerror(rc));
 		return rc;
 	}
+	if (!start)   /* a subordinate: the site's state is its daemon's business */
+		return 0;
 	for (;;) {
 		int ready = 0;
 		if (env->rep_stat(env, &rs, 0) == 0) {
@@ -332,6 +339,11 @@ sg_repl_sites_write(DB_ENV *env, const char *home)
 	if ((fp = fopen(tmp, "we")) == NULL) {
 		rc = -1;
 	} else {
+		char master[300];
+		sg_repl_master(env, master, sizeof(master));
+		/* role and master first: a health check (keepalived) reads
+		 * them without opening the environment */
+		fprintf(fp, "role %s\nmaster %s\n", sg_repl_is_master(env) ? "master" : "replica", master);
 		for (u_int i = 0; i < n; i++)
 			fprintf(fp, "%s:%u %s\n", list[i].host, list[i].port,
 				list[i].status == DB_REPMGR_CONNECTED ? "connected" : "disconnected");

@@ -13,7 +13,7 @@
  *   listening socket, a later one (the CLI) is a subordinate process of
  *   the same site. The site list, priority, acknowledgement policy and
  *   timeouts are set before the environment opens.
- * - the open waits (at most SG_REPL_START_WAIT seconds, an environment
+ * - the daemon's open waits (at most SG_REPL_START_WAIT seconds, an environment
  *   variable; default 30) until this site is master or has finished its
  *   first synchronisation with a master (st_startup_complete), so the
  *   tables it opens are the group's; after the wait it goes on with the
@@ -116,7 +116,9 @@ void sg_repl_master(struct __db_env *env, char *buf, size_t len);
 /* started: this process called repmgr_start; home: the environment's
  * directory (for the sites file when it did not). */
 int sg_repl_env_status(struct __db_env *env, int started, const char *home, struct sg_repl_status *out);
-/* Write SG_REPL_SITES_FILE beside home (atomically) from repmgr_site_list. */
+/* Write SG_REPL_SITES_FILE beside home (atomically): "role master" or
+ * "role replica", "master HOST:PORT" (or "unknown"), then a line
+ * "HOST:PORT connected|disconnected" per site of repmgr_site_list. */
 int sg_repl_sites_write(struct __db_env *env, const char *home);
 /* 1 when replication runs on this site (master or replica), 0 when no
  * process has started it since the environment was opened. */

@@ -93,6 +93,7 @@ is "$(cat "$dir/status2.check")" "replica True 3 2 True 1 quorum" \
 	"repl status --json on a replica: role, master, 3 sites, both peers connected, one of them the master"
 cli 1 repl status > "$dir/status1.txt" 2>/dev/null
 ok "repl status (text) on the master says so" grep -q '^role: *master' "$dir/status1.txt"
+ok "the master's state_dir/repl.sites says so too" grep -qx 'role master' "$dir/n1/state/repl.sites"
 
 # A replica refuses a change, naming the master; the master takes it.
 printf 'From: Early <early@customer.example>\nTo: support@example.com\nSubject: early\nMessage-ID: <early@customer.example>\n\nHello.\n' > "$dir/early.eml"
@@ -179,8 +180,8 @@ wait "${pid[1]}" 2>/dev/null
 at_kill=$(accepted)
 new=""
 for _ in $(seq 1 600); do
-	for n in 2 3; do
-		[ "$(role $n)" = master ] && { new=$n; break 2; }
+	for n in 2 3; do   # the file the daemon rewrites each second (what a VRRP check reads)
+		grep -qx 'role master' "$dir/n$n/state/repl.sites" 2>/dev/null && { new=$n; break 2; }
 	done
 	sleep 0.1
 done
@@ -197,10 +198,9 @@ t_first=$(awk -v k="$t_kill" '$1 > k { print $1; exit }' "$dir/accepted")
 gap=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_first" "$t_kill")
 elect=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_elect" "$t_kill")
 vip=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_vip" "$t_kill")
-t_end=$(tail -1 "$dir/accepted" | cut -d' ' -f1)
-rate=$(python3 -c "import sys; print('%.1f' % ($N / (float(sys.argv[1]) - float(sys.argv[2]))))" "$t_end" "$t_start")
+rate=$(python3 -c "import sys; print('%.1f' % (int(sys.argv[3]) / (float(sys.argv[1]) - float(sys.argv[2]))))" "$t_kill" "$t_start" "$at_kill")
 diag "killed the master after $at_kill of $N mails; new master node $new seen ${elect}s after the kill, Postfix pointed at it after ${vip}s"
-diag "failover gap (kill -9 to the next 250): ${gap}s; $N mails at $rate mails/s overall; client $(cat "$dir/client.log")"
+diag "failover gap (kill -9 to the next 250): ${gap}s; before the kill $rate mails/s; client $(cat "$dir/client.log")"
 ok "failover gap under 30 s (${gap}s)" python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 30 else 1)" "$gap"
 
 # The old master rejoins as a replica and catches up.
