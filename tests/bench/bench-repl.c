@@ -7,7 +7,8 @@
  * write (a key of meta.db), so the figure is the commit path alone: the
  * log flush, plus for the group the round trip to a replica and its own
  * log flush before it acknowledges.
- * Usage: bench-repl [COMMITS]   (default 2000 per measurement)
+ * Usage: bench-repl [COMMITS [POLICY]]   (default 2000 per measurement,
+ * quorum; POLICY as replication_ack_policy)
  */
 #include "config.h"
 
@@ -26,6 +27,7 @@
 #include "store/store.h"
 
 static int commits = 2000;
+static int ack = SG_REPL_ACK_QUORUM;
 
 static double
 now(void)
@@ -102,7 +104,7 @@ site_conf(struct sg_repl_conf *rc, char addr[3][32], const char *peers[3][2], in
 	rc->peers = peers[i];
 	rc->npeers = 2;
 	rc->priority = i == 0 ? 100 : 10;
-	rc->ack = SG_REPL_ACK_QUORUM;
+	rc->ack = ack;
 	rc->creator = i == 0;
 	rc->start = 1;
 }
@@ -120,6 +122,8 @@ main(int argc, char **argv)
 
 	if (argc > 1)
 		commits = atoi(argv[1]) > 0 ? atoi(argv[1]) : commits;
+	if (argc > 2 && (ack = sg_repl_ack_parse(argv[2])) < 0)
+		return 2;
 	commits -= commits % 8;
 	sg_log_set_level(SG_LOG_WARN);
 	if (mkdtemp(top) == NULL)
@@ -144,8 +148,10 @@ main(int argc, char **argv)
 			site_conf(&rc, addr, peers, i);
 			if (sg_store_open_repl(dir[i], 0, &rc, &rs) != 0)
 				_exit(1);
-			pause();
-			_exit(0);
+			for (;;) {   /* as the daemon does: the sites file every second */
+				sg_store_repl_publish(rs);
+				sleep(1);
+			}
 		}
 	}
 	site_conf(&rc, addr, peers, 0);
@@ -161,7 +167,8 @@ main(int argc, char **argv)
 			break;
 		usleep(100000);
 	}
-	sleep(1);
+	sleep(2);
+	sg_store_repl_publish(st);
 	q1 = measure(st, 1, 0, &failed);
 	q8 = measure(st, 8, commits, &failed);
 	sg_store_close(&st);
@@ -171,7 +178,7 @@ main(int argc, char **argv)
 	}
 	printf("bench-repl: %d synchronous commits per measurement (one small write each)\n", commits);
 	printf("  no replication      1 thread: %8.0f commits/s   8 threads: %8.0f commits/s\n", off1, off8);
-	printf("  3 sites, quorum     1 thread: %8.0f commits/s   8 threads: %8.0f commits/s\n", q1, q8);
+	printf("  3 sites, %-9s 1 thread: %8.0f commits/s   8 threads: %8.0f commits/s\n", sg_repl_ack_name(ack), q1, q8);
 	printf("  ratio (group/alone) 1 thread: %8.2f            8 threads: %8.2f\n", q1 / off1, q8 / off8);
 	if (failed)
 		printf("  %d commits failed\n", failed);
