@@ -179,7 +179,7 @@ main(int argc, char **argv)
 	printf("bench-repl: %d synchronous commits per measurement (one small write each)\n", commits);
 	printf("  no replication      1 thread: %8.0f commits/s   8 threads: %8.0f commits/s\n", off1, off8);
 	printf("  3 sites, %-9s 1 thread: %8.0f commits/s   8 threads: %8.0f commits/s\n", sg_repl_ack_name(ack), q1, q8);
-	printf("  ratio (group/alone) 1 thread: %8.2f            8 threads: %8.2f\n", q1 / off1, q8 / off8);
+	printf("  ratio (group/alone) 1 thread: %8.4f            8 threads: %8.4f\n", q1 / off1, q8 / off8);
 	if (failed)
 		printf("  %d commits failed\n", failed);
 	char cmd[400];
