@@ -42,6 +42,7 @@
 #include "milter/milter.h"
 #include "outbound/outbound.h"
 #include "lib/pidfile.h"
+#include "lib/worker.h"
 #include "store/store.h"
 #include "lib/xalloc.h"
 #include "watchdog.h"
@@ -357,13 +358,31 @@ set_up(const struct sg_conf *c, int foreground, struct sg_pidfile **pf, int stay
 	return become_user(c, *pf, stay);
 }
 
+/* Replication: the connections to the other sites are this process's;
+ * `supportgate repl status` reads them from a file rewritten each second. */
+static struct sg_store *repl_store;
+
+static int
+repl_pass(void *arg)
+{
+	(void)arg;
+	sg_store_repl_publish(repl_store);
+	return 0;
+}
+
+static struct sg_worker repl_worker = SG_WORKER_INIT(repl_pass, NULL, 1);
+
 /* Store, reactions, worker threads; then the milter loop until a stop. */
 static int
 serve(const struct sg_conf *c, struct sg_store **st)
 {
 	pthread_t rt;
 
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, st) != 0) {
+	struct sg_repl_conf repl;
+
+	sg_conf_repl(c, &repl);   /* off (repl.local NULL) unless configured */
+	repl.start = 1;           /* the daemon runs the site (repl.h) */
+	if (sg_store_open_repl(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &repl, st) != 0) {
 		sg_error(MOD, "cannot open the store in %s", c->state_dir);
 		return -1;
 	}
@@ -383,6 +402,11 @@ serve(const struct sg_conf *c, struct sg_store **st)
 	}
 	if (sg_imap_start(*st) != 0) {   /* the IMAP door: a thread per mailbox, none blocks the milter */
 		sg_error(MOD, "cannot start the IMAP pollers");
+		return -1;
+	}
+	repl_store = *st;
+	if (repl.local != NULL && sg_worker_start(&repl_worker) != 0) {   /* sites file for `repl status` */
+		sg_error(MOD, "cannot start the replication status thread");
 		return -1;
 	}
 	if (sg_watchdog_start(*st) != 0) {   /* WatchdogSec= pings, when systemd asks */
@@ -451,6 +475,7 @@ main(int argc, char **argv)
 	sg_metrics_stop();
 	sg_clock_stop();
 	sg_outbound_stop();
+	sg_worker_stop(&repl_worker);
 	sg_store_close(&st);
 	c = sg_conf_current();
 	if (c != NULL) {

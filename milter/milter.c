@@ -45,6 +45,7 @@
 #include "lib/log.h"
 #include "metrics/metrics.h"
 #include "outbound/outbound.h"
+#include "store/store.h"
 #include "lib/xalloc.h"
 
 #define MOD "milter"
@@ -300,6 +301,16 @@ cb_data(SMFICTX *ctx)
 	/* The queue id is known by now in Postfix. */
 	if (m->msg_qid == NULL)
 		m->msg_qid = macro_dup(ctx, "i");
+	/* A replica of a replication group does not write: the MTA keeps
+	 * the mail and retries (at the master, supportgated(8)). */
+	if (!sg_store_writable(the_store)) {
+		char master[300], why[400];
+		sg_store_repl_master(the_store, master, sizeof(master));
+		snprintf(why, sizeof(why), "Support desk node is a replica (master %s), try later", master);
+		sg_log_ctx(SG_LOG_INFO, MOD, qid_of(m), 0, "tempfail: this node is a replica; the master is %s", master);
+		sg_msgctx_free(&cc->conn_msg);
+		return tempfail(ctx, why);
+	}
 	return SMFIS_CONTINUE;
 }
 

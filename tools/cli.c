@@ -108,8 +108,11 @@ sg_cli_store(const struct sg_conf *c)
 {
 	struct sg_store *st = NULL;
 
+	struct sg_repl_conf rc;
+
 	sg_cli_not_as_root(c);
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
+	sg_conf_repl(c, &rc);   /* a replicated store: this process joins its site */
+	if (sg_store_open_repl(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &rc, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
 		exit(exit_store);
 	}

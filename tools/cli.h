@@ -63,6 +63,7 @@ int sg_cmd_forget(int argc, char **argv);
 int sg_cli_db_export(int argc, char **argv);
 int sg_cli_db_import(int argc, char **argv);
 int sg_cmd_report(int argc, char **argv);
+int sg_cmd_repl(int argc, char **argv);
 
 #define SG_CLI_COMMANDS \
 	{ "config", sg_cmd_config, "print the configuration in effect (-d: defaults)", "config [-d]" }, \
@@ -96,5 +97,6 @@ int sg_cmd_report(int argc, char **argv);
 	{ "forget", sg_cmd_forget, "erase one customer's messages, address and name from every ticket", \
 	  "forget ADDRESS" }, \
 	{ "report", sg_cmd_report, "numbers for a period by queue, segment, tier, agent (text, CSV, JSON, HTML charts)", \
-	  "report [--from DATE] [--to DATE] [--tz ZONE] [--now TIME] [--csv | --json | --html FILE]" },
+	  "report [--from DATE] [--to DATE] [--tz ZONE] [--now TIME] [--csv | --json | --html FILE]" }, \
+	{ "repl", sg_cmd_repl, "replication: role, master, peers and lag of this node", "repl status [--json]" },
 #endif

@@ -40,7 +40,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sg_log_set_level((enum sg_log_level)c->log_level);
-	if (sg_store_open(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &st) != 0) {
+	struct sg_repl_conf repl;
+
+	sg_conf_repl(c, &repl);
+	if (sg_store_open_repl(c->state_dir, c->db_sync ? 0 : SG_STORE_NOSYNC, &repl, &st) != 0) {
 		fprintf(stderr, "supportgate: cannot open the store in %s\n", c->state_dir);
 		sg_conf_unref(&c);
 		return 1;

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 
 #include "lib/log.h"
+#include "store/repl.h"
 #include "lib/size.h"
 #include "rules/rules.h"
 #include "templates/template.h"
@@ -153,6 +154,18 @@ const struct sg_param sg_conf_params[] = {
 	  "Prometheus text file the daemon rewrites atomically (node_exporter textfile collector); empty: none" },
 	{ "metrics_interval", SG_PT_INT, "60", 1, 86400, NULL, OFF(metrics_interval),
 	  "seconds between two writes of metrics_file" },
+	/* replication (daemon/store/repl.h): off while replication_local is empty */
+	{ "replication_local", SG_PT_STR, "", 0, 0, NULL, OFF(replication_local),
+	  "HOST:PORT this node's Berkeley DB replication manager listens on; empty: no replication" },
+	{ "replication_peers", SG_PT_STRLIST, "{}", 0, 0, NULL, OFF(replication_peers),
+	  "HOST:PORT of the other nodes of the replication group" },
+	{ "replication_priority", SG_PT_INT, "100", 0, 1000000, NULL, OFF(replication_priority),
+	  "election priority: among the nodes with the most log the highest wins; 0: never master" },
+	{ "replication_ack_policy", SG_PT_ENUM, "quorum", 0, 0, "quorum|all|one|none|all_available",
+	  OFF(replication_ack_policy),
+	  "replicas that must have a commit before the master answers the MTA (quorum: a majority with the master)" },
+	{ "replication_creator", SG_PT_BOOL, "false", 0, 0, NULL, OFF(replication_creator),
+	  "this node makes the group on its first start (exactly one node; the others join through it)" },
 };
 const size_t sg_conf_nparams = sizeof(sg_conf_params) / sizeof(sg_conf_params[0]);
 
@@ -787,6 +800,24 @@ check_semantics(struct sg_conf *c, const char *path)
 		check_mailbox(c, &c->mailboxes[i], path);
 	for (size_t i = 0; i < c->nwebhooks; i++)
 		check_webhook(&c->webhooks[i], path);
+	if (c->replication_local[0] != '\0') {
+		char *h;
+		unsigned port;
+		if (sg_repl_addr_parse(c->replication_local, &h, &port) != 0)
+			add_err(path, eof, "replication_local: '%s' is not HOST:PORT", c->replication_local);
+		else
+			free(h);
+		for (size_t i = 0; i < c->replication_peers.n; i++) {
+			if (sg_repl_addr_parse(c->replication_peers.v[i], &h, &port) != 0)
+				add_err(path, eof, "replication_peers: '%s' is not HOST:PORT", c->replication_peers.v[i]);
+			else
+				free(h);
+		}
+		if (c->replication_peers.n == 0 && !c->replication_creator)
+			add_err(path, eof, "replication_peers: a node that is not replication_creator needs peers to join");
+		if (c->replication_peers.n + 1 > SG_REPL_MAX_SITES)
+			add_err(path, eof, "replication_peers: at most %d nodes in a group", SG_REPL_MAX_SITES);
+	}
 	/* Templates: a missing folder is an error unless it is the built-in
 	 * default (then acknowledgements are off, with a warning). */
 	struct stat tsb;
@@ -989,4 +1020,18 @@ sg_conf_is_support(const struct sg_conf *c, const char *addr, char **detail)
 out:
 	free(a);
 	return hit;
+}
+
+void
+sg_conf_repl(const struct sg_conf *c, struct sg_repl_conf *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c == NULL || c->replication_local == NULL || c->replication_local[0] == '\0')
+		return;
+	out->local = c->replication_local;
+	out->peers = (const char *const *)c->replication_peers.v;
+	out->npeers = c->replication_peers.n;
+	out->priority = c->replication_priority;
+	out->ack = c->replication_ack_policy;
+	out->creator = c->replication_creator;
 }

@@ -164,6 +164,12 @@ struct sg_conf {
 	long metrics_interval;              /* seconds */
 	struct sg_webhook *webhooks;
 	size_t nwebhooks;
+	/* replication (daemon/store/repl.h) */
+	char *replication_local;            /* "" = off */
+	struct sg_strlist replication_peers;
+	long replication_priority;
+	int replication_ack_policy;         /* enum sg_repl_ack */
+	int replication_creator;
 };
 
 enum sg_param_type {
@@ -235,5 +241,10 @@ int sg_conf_is_support(const struct sg_conf *c, const char *addr, char **detail)
 
 /* The default config file path (SYSCONFDIR/supportgate.conf). */
 const char *sg_conf_default_path(void);
+
+/* The replication settings as the store takes them (strings borrowed
+ * from c); out->local NULL when replication is off. */
+struct sg_repl_conf;
+void sg_conf_repl(const struct sg_conf *c, struct sg_repl_conf *out);
 
 #endif

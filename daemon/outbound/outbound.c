@@ -470,7 +470,9 @@ outbound_pass(void *arg)
 	struct sg_outbound_stats s = { 0 };
 
 	(void)arg;
-	if (c != NULL)
+	/* only the master sends (replication: the jobs are in the
+	 * replicated store, so a new master goes on where this one stopped) */
+	if (c != NULL && sg_store_writable(wstore))
 		sg_outbound_run_once(wstore, c, &s);
 	sg_conf_unref(&c);
 	return s.more != 0;

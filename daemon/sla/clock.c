@@ -219,6 +219,8 @@ clock_pass(void *arg)
 	int64_t now = (int64_t)time(NULL), next = 0;
 
 	(void)arg;
+	if (!sg_store_writable(clock_store))   /* a replica: the master runs the timers */
+		sg_conf_unref(&c);
 	if (c != NULL && sg_clock_run_once(clock_store, c, now, NULL) != 0)
 		sg_log(SG_LOG_WARN, MOD, "timer pass failed; next pass in a minute");
 	if (c != NULL && sg_clock_run_sla(clock_store, c, now, NULL) != 0)

@@ -55,6 +55,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "store/repl.h"
 
 #define MOD "store"
 #define CHECKPOINT_EVERY 500
@@ -112,6 +113,11 @@ struct sg_store {
 	 * files are deleted by recovery) in use until unmapped. */
 	struct { uintptr_t addr; size_t len; } region[8];
 	int nregion;
+	/* Replication (repl.h): NULL when off. A replica's table handles
+	 * die when replication rolls its log back or re-initialises it
+	 * (DB_REP_HANDLE_DEAD): they are reopened on the next call. */
+	struct sg_repl_conf *repl;
+	int handles_dead;           /* atomic */
 };
 
 struct sg_txn {
@@ -335,7 +341,19 @@ map_err(struct sg_store *st, int rc, const char *what)
 		sg_error(MOD, "%s: %s", what, db_strerror(rc));
 		mark_broken(st);
 		return SG_STORE_ERROR;
+	case DB_REP_HANDLE_DEAD:
+		sg_warn(MOD, "%s: replication replaced the tables under this handle; reopening them", what);
+		if (st != NULL)
+			__atomic_store_n(&st->handles_dead, 1, __ATOMIC_SEQ_CST);
+		return SG_STORE_ERROR;
 	default:
+		if (st != NULL && st->repl != NULL && st->env != NULL && !sg_repl_is_master(st->env)) {
+			char m[300];
+			sg_repl_master(st->env, m, sizeof(m));
+			sg_error(MOD, "%s: refused: this node is a replica; the master is %s (%s)", what, m,
+				 db_strerror(rc));
+			return SG_STORE_ERROR;
+		}
 		sg_error(MOD, "%s: %s", what, db_strerror(rc));
 		return SG_STORE_ERROR;
 	}
@@ -399,7 +417,7 @@ mkdir_p(const char *path)
 #define SG_STORE_CACHE_MB 32
 
 static int
-env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
+env_create(const char *home, unsigned flags, const struct sg_repl_conf *repl, u_int32_t open_flags, DB_ENV **out)
 {
 	DB_ENV *env;
 	int rc;
@@ -429,7 +447,18 @@ env_create(const char *home, unsigned flags, u_int32_t open_flags, DB_ENV **out)
 	env->set_flags(env, DB_REGION_INIT, 1);
 	if (flags & SG_STORE_NOSYNC)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	if (repl != NULL) {   /* repl.h: off unless configured */
+		if ((rc = sg_repl_env_setup(env, repl)) != 0) {
+			env->close(env, 0);
+			return rc;
+		}
+		open_flags |= DB_INIT_REP;
+	}
 	if ((rc = env->open(env, home, open_flags, 0640)) != 0) {
+		env->close(env, 0);
+		return rc;
+	}
+	if (repl != NULL && (rc = sg_repl_env_start(env, repl->start)) != 0) {
 		env->close(env, 0);
 		return rc;
 	}
@@ -647,6 +676,8 @@ build_active(struct sg_store *st)
 static int
 open_tables(struct sg_store *st)
 {
+	/* a replica cannot create files: it has the master's (repl.h) */
+	u_int32_t create = st->repl == NULL || sg_repl_is_master(st->env) ? DB_CREATE : 0;
 	int rc;
 
 	for (int i = 0; i < SG_TB_COUNT; i++) {
@@ -655,7 +686,7 @@ open_tables(struct sg_store *st)
 		if (i == SG_TB_CUSTOMERS || i == SG_TB_ACTIVE)
 			st->db[i]->set_flags(st->db[i], DB_DUP | DB_DUPSORT);
 		rc = st->db[i]->open(st->db[i], NULL, db_files[i], NULL, DB_BTREE,
-				     DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0640);
+				     create | DB_AUTO_COMMIT | DB_THREAD, 0640);
 		if (rc != 0)
 			return map_err(st, rc, db_files[i]);
 	}
@@ -678,7 +709,8 @@ open_sequence(struct sg_store *st, const char *name, DB_SEQUENCE **out)
 	memset(&key, 0, sizeof(key));
 	key.data = (void *)name;
 	key.size = (u_int32_t)strlen(name);
-	rc = (*out)->open(*out, NULL, &key, DB_CREATE | DB_THREAD | DB_AUTO_COMMIT);
+	rc = (*out)->open(*out, NULL, &key,
+			  (st->repl == NULL || sg_repl_is_master(st->env) ? DB_CREATE : 0) | DB_THREAD | DB_AUTO_COMMIT);
 	return map_err(st, rc, "sequence open");
 }
 
@@ -698,7 +730,7 @@ force_recovery(const char *home, unsigned flags)
 	if (fd >= 0)
 		flock(fd, LOCK_EX);
 	sg_warn(MOD, "%s: the environment panicked: running recovery", home);
-	rc = env_create(home, flags, ENV_FLAGS | DB_RECOVER, &env);
+	rc = env_create(home, flags, NULL, ENV_FLAGS | DB_RECOVER, &env);
 	if (rc == 0)
 		env->close(env, 0);
 	if (fd >= 0)
@@ -771,10 +803,10 @@ close_handles(struct sg_store *st)
 static int
 open_handles(struct sg_store *st)
 {
-	int rc = env_create(st->home, st->flags, ENV_JOIN, &st->env);
+	int rc = env_create(st->home, st->flags, st->repl, ENV_JOIN, &st->env);
 
 	if (rc == DB_RUNRECOVERY && (rc = force_recovery(st->home, st->flags)) == 0)
-		rc = env_create(st->home, st->flags, ENV_JOIN, &st->env);
+		rc = env_create(st->home, st->flags, st->repl, ENV_JOIN, &st->env);
 	if (rc == DB_RUNRECOVERY) {
 		sg_error(MOD, "%s: the environment cannot be recovered automatically: stop supportgated, "
 			 "then run `supportgate db recover`", st->home);
@@ -843,6 +875,12 @@ open_timeout(void)
 int
 sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 {
+	return sg_store_open_repl(state_dir, flags, NULL, out);
+}
+
+int
+sg_store_open_repl(const char *state_dir, unsigned flags, const struct sg_repl_conf *repl, struct sg_store **out)
+{
 	struct sg_store *st = sg_xcalloc(1, sizeof(*st));
 	struct watchdog w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, open_timeout(), NULL };
 	pthread_rwlockattr_t ra;
@@ -858,6 +896,7 @@ sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out)
 	pthread_mutex_init(&st->ckpt_lock, NULL);
 	pthread_cond_init(&st->ckpt_done, NULL);
 	st->flags = flags;
+	st->repl = sg_repl_conf_dup(repl);
 	st->home = sg_xasprintf("%s/db", state_dir);
 	if (mkdir_p(st->home) != 0) {
 		sg_error(MOD, "cannot create %s: %s", st->home, strerror(errno));
@@ -899,6 +938,7 @@ sg_store_close(struct sg_store **stp)
 	pthread_mutex_destroy(&st->reopen_lock);
 	pthread_mutex_destroy(&st->ckpt_lock);
 	pthread_cond_destroy(&st->ckpt_done);
+	sg_repl_conf_free(&st->repl);
 	free(st->home);
 	free(st);
 }
@@ -947,6 +987,27 @@ reopen_sequences(struct sg_store *st)
 	return 0;
 }
 
+/* Close the tables and sequences and open them again (a replica's
+ * handles after DB_REP_HANDLE_DEAD), in the same environment. */
+static int
+reopen_tables(struct sg_store *st)
+{
+	if (st->seq != NULL)
+		st->seq->close(st->seq, 0);
+	if (st->jobseq != NULL)
+		st->jobseq->close(st->jobseq, 0);
+	st->seq = st->jobseq = NULL;
+	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], DB_NOSYNC);
+			st->db[i] = NULL;
+		}
+	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+		return SG_STORE_ERROR;
+	return 0;
+}
+
 /* Repair what a failure left behind, alone in the gate (no call or
  * transaction in flight): a broken environment is closed and opened
  * again (recovery included), stale sequences are reread. Waits at most
@@ -962,7 +1023,8 @@ repair(struct sg_store *st)
 
 	pthread_mutex_lock(&st->reopen_lock);
 	broken = __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST);
-	if ((!broken && !__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST)) ||
+	if ((!broken && !__atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST) &&
+	     !__atomic_load_n(&st->handles_dead, __ATOMIC_SEQ_CST)) ||
 	    (broken && now - st->reopen_at < SG_REOPEN_EVERY)) {
 		pthread_mutex_unlock(&st->reopen_lock);
 		return;
@@ -986,6 +1048,12 @@ repair(struct sg_store *st)
 		} else {
 			close_handles(st);
 		}
+	} else if (__atomic_load_n(&st->handles_dead, __ATOMIC_SEQ_CST)) {
+		if (reopen_tables(st) == 0) {
+			__atomic_store_n(&st->handles_dead, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
+			sg_info(MOD, "%s: tables reopened after a replication rollback", st->home);
+		}
 	} else if (reopen_sequences(st) == 0) {
 		__atomic_store_n(&st->seq_stale, 0, __ATOMIC_SEQ_CST);
 	}
@@ -1004,7 +1072,8 @@ gate_in(struct sg_store *st)
 		h->depth++;
 		return 0;
 	}
-	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST) || __atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST) || __atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&st->handles_dead, __ATOMIC_SEQ_CST))
 		repair(st);
 	pthread_rwlock_rdlock(&st->gate);
 	if (st->env == NULL || __atomic_load_n(&st->broken, __ATOMIC_SEQ_CST)) {
@@ -1087,6 +1156,13 @@ sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
 	*out = NULL;
 	if (gate_in(st) != 0)
 		return SG_STORE_ERROR;
+	if (st->repl != NULL && !sg_repl_running(st->env)) {
+		/* no daemon runs this site: a change here would be this
+		 * node's alone, and undone when it rejoins the group */
+		sg_error(MOD, "%s: refused: replication is not running on this node (is supportgated running?)", st->home);
+		gate_out(st);
+		return SG_STORE_ERROR;
+	}
 	txn = sg_xcalloc(1, sizeof(*txn));
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn->t, 0)) != 0) {
 		free(txn);
@@ -1110,9 +1186,20 @@ sg_store_txn_commit(struct sg_txn **txnp)
 		return SG_STORE_ERROR;
 	*txnp = NULL;
 	st = txn->st;
+	if (st->repl != NULL)
+		sg_repl_commit_arm();
 	rc = txn->t->commit(txn->t, 0);
 	if (rc != 0)
 		__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
+	if (rc == 0 && st->repl != NULL && sg_repl_commit_unacked()) {
+		/* in the local log, not on enough sites: not durable as the
+		 * policy defines it, so not a success (repl.h) */
+		sg_error(MOD, "commit not acknowledged by the replicas in time (ack policy %s)",
+			 sg_repl_ack_name(st->repl->ack));
+		free(txn);
+		gate_out(st);
+		return SG_STORE_ERROR;
+	}
 	if (rc == 0 && __atomic_add_fetch(&st->commits, 1, __ATOMIC_RELAXED) % CHECKPOINT_EVERY == 0)
 		ckpt_start(st);
 	free(txn);
@@ -2168,7 +2255,7 @@ sg_store_recover(const char *state_dir)
 	free(lk);
 	if (fd >= 0)
 		flock(fd, LOCK_EX);
-	rc = env_create(home, 0, ENV_FLAGS | DB_RECOVER_FATAL, &env);
+	rc = env_create(home, 0, NULL, ENV_FLAGS | DB_RECOVER_FATAL, &env);
 	if (rc == 0)
 		env->close(env, 0);
 	else
@@ -2427,4 +2514,60 @@ sg_store_is_empty(struct sg_store *st, int *empty)
 		rc = sg_store_seq_peek(st, SG_META_SEQ_JOB, &b);
 	*empty = w.empty && a <= 1 && b <= 1;
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replication (repl.h)                                                */
+
+int
+sg_store_writable(struct sg_store *st)
+{
+	int w;
+
+	if (st == NULL || st->repl == NULL)
+		return 1;
+	if (gate_in(st) != 0)
+		return 0;
+	w = sg_repl_is_master(st->env);
+	gate_out(st);
+	return w;
+}
+
+int
+sg_store_repl_status(struct sg_store *st, struct sg_repl_status *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (st->repl == NULL)
+		return SG_STORE_NOTFOUND;
+	if (gate_in(st) != 0)
+		return SG_STORE_ERROR;
+	rc = sg_repl_env_status(st->env, st->repl->start, st->home, out);
+	gate_out(st);
+	return map_err(st, rc, "replication status");
+}
+
+void
+sg_store_repl_master(struct sg_store *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "unknown");
+	if (st == NULL || st->repl == NULL || gate_in(st) != 0)
+		return;
+	sg_repl_master(st->env, buf, len);
+	gate_out(st);
+}
+
+int
+sg_store_repl_publish(struct sg_store *st)
+{
+	int rc;
+
+	if (st == NULL || st->repl == NULL || !st->repl->start)
+		return 0;
+	if (gate_in(st) != 0)
+		return SG_STORE_ERROR;
+	rc = sg_repl_sites_write(st->env, st->home);
+	gate_out(st);
+	return rc == 0 ? 0 : SG_STORE_ERROR;
 }

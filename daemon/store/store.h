@@ -51,6 +51,7 @@
 #include <stdio.h>
 
 #include "store/record.h"
+#include "store/repl.h"
 #include "store/schema.h"
 #include "model/ticket.h"
 
@@ -65,6 +66,20 @@ struct sg_store;
 struct sg_txn;
 
 int sg_store_open(const char *state_dir, unsigned flags, struct sg_store **out);
+/* The same as one site of a replication group (repl.h); repl NULL or
+ * with an empty local address: exactly sg_store_open. */
+int sg_store_open_repl(const char *state_dir, unsigned flags, const struct sg_repl_conf *repl,
+		       struct sg_store **out);
+/* 1 when this process may write: no replication, or this site is the
+ * master now. The milter, the outbound worker and the timer thread ask
+ * before each message or pass; a write on a replica fails anyway. */
+int sg_store_writable(struct sg_store *st);
+/* Role, master, sites and lag (repl.h); SG_STORE_NOTFOUND when off. */
+int sg_store_repl_status(struct sg_store *st, struct sg_repl_status *out);
+/* The daemon: rewrite the sites file (repl.h) — every second. */
+int sg_store_repl_publish(struct sg_store *st);
+/* The master's HOST:PORT, or "unknown". */
+void sg_store_repl_master(struct sg_store *st, char *buf, size_t len);
 void sg_store_close(struct sg_store **st);
 /* 1 when commits are flushed to disk: neither DB_TXN_NOSYNC nor
  * DB_TXN_WRITE_NOSYNC is set on the environment handle. Without
