@@ -221,26 +221,6 @@ on_assignee(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *e
 	return rc;
 }
 
-/* More than two hands: the queue's manager hears of it at once. */
-static int
-on_pingpong(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
-{
-	const struct sg_rules *r = op->c->rules;
-	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
-
-	(void)ev;
-	(void)arg;
-	if (q == NULL || q->manager == NULL)
-		return 0;
-	char *why = sg_xasprintf("passed through %u hands (ping-pong)", t->transfers);
-	struct sg_notice n = {
-		.template_name = "notify", .lang = op->c->default_language, .to = q->manager, .error = why,
-	};
-	int rc = sg_notice_send(op, t, &n, why);
-	free(why);
-	return rc;
-}
-
 /* The language of notices to an address: a declared agent's own, else
  * default_language. */
 static const char *
@@ -276,14 +256,22 @@ escalate_to(struct sg_op *op, struct sg_ticket *t, const char *to, int breach, i
 	return rc;
 }
 
+/* The manager of t's queue, or NULL. */
+static const char *
+queue_manager(const struct sg_op *op, const struct sg_ticket *t)
+{
+	const struct sg_rules *r = op->c->rules;
+	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
+
+	return q != NULL ? q->manager : NULL;
+}
+
 /* SLA warning: the assignee (the manager when nobody is assigned);
  * breach: the assignee and the manager. */
 static int
 on_sla(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
 {
-	const struct sg_rules *r = op->c->rules;
-	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
-	const char *manager = q ? q->manager : NULL;
+	const char *manager = queue_manager(op, t);
 	int breach = ev->type == SG_EV_SLA_BREACH, fr = ev->new_value && strcmp(ev->new_value, "first-response") == 0;
 	int rc = 0;
 
@@ -298,22 +286,46 @@ on_sla(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, vo
 	return rc;
 }
 
+/* A notice to the queue's manager at once (none without a manager). */
+static int
+tell_manager(struct sg_op *op, struct sg_ticket *t, const char *tmpl, int own_language, const char *text,
+	     const char *why)
+{
+	const char *manager = queue_manager(op, t);
+
+	if (manager == NULL)
+		return 0;
+	struct sg_notice n = {
+		.template_name = tmpl, .lang = own_language ? lang_of(op->c, manager) : op->c->default_language,
+		.to = manager, .error = text,
+	};
+	return sg_notice_send(op, t, &n, why);
+}
+
+/* More than two hands: the queue's manager hears of it at once. */
+static int
+on_pingpong(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	if (queue_manager(op, t) == NULL)
+		return 0;
+	char *why = sg_xasprintf("passed through %u hands (ping-pong)", t->transfers);
+	int rc = tell_manager(op, t, "notify", 0, why, why);
+	free(why);
+	return rc;
+}
+
 /* A reopen after resolution: the queue's manager hears of it at once. */
 static int
 on_reopened(struct sg_op *op, struct sg_ticket *t, const struct sg_event_view *ev, void *arg)
 {
-	const struct sg_rules *r = op->c->rules;
-	const struct sg_queue_def *q = r && t && t->queue ? sg_rules_queue(r, t->queue) : NULL;
-
 	(void)ev;
 	(void)arg;
-	if (q == NULL || q->manager == NULL)
+	if (queue_manager(op, t) == NULL)
 		return 0;
 	char *times = sg_xasprintf("%u", t->reopens);
-	struct sg_notice n = {
-		.template_name = "reopened", .lang = lang_of(op->c, q->manager), .to = q->manager, .error = times,
-	};
-	int rc = sg_notice_send(op, t, &n, "reopened after resolution");
+	int rc = tell_manager(op, t, "reopened", 1, times, "reopened after resolution");
 	free(times);
 	return rc;
 }

@@ -1971,17 +1971,25 @@ is_index(enum sg_table t)
 	return 0;
 }
 
+/* One key and value into table t (overwriting), in txn. */
+static int
+put_pair(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen, const void *v,
+	 size_t vlen, const char *what)
+{
+	DBT key, val;
+
+	dbt_set(&key, k, klen);
+	dbt_set(&val, v, vlen);
+	return map_err(st, st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), what);
+}
+
 static int
 index_put_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen,
 		   const void *v, size_t vlen)
 {
-	DBT key, val;
-
 	if (!is_index(t))
 		return SG_STORE_ERROR;
-	dbt_set(&key, k, klen);
-	dbt_set(&val, v, vlen);
-	return map_err(st, st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "index put");
+	return put_pair(st, txn, t, k, klen, v, vlen, "index put");
 }
 
 int
@@ -2342,13 +2350,9 @@ static int
 table_replace_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *k, size_t klen, const void *v,
 		 size_t vlen)
 {
-	DBT key, val;
-
 	if ((unsigned)t >= SG_TB_COUNT || t == SG_TB_CUSTOMERS || klen == 0)
 		return SG_STORE_ERROR;
-	dbt_set(&key, k, klen);
-	dbt_set(&val, v, vlen);
-	return map_err(st, st->db[t]->put(st->db[t], tx(txn), &key, &val, 0), "table replace");
+	return put_pair(st, txn, t, k, klen, v, vlen, "table replace");
 }
 
 int
