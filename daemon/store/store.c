@@ -1008,6 +1008,36 @@ reopen_tables(struct sg_store *st)
 	return 0;
 }
 
+/* A call of ours that waits, in a panicked environment, for a lock a
+ * dead process held never returns: lock waits end only when a deadlock
+ * detector run finds them expired (SG_LOCK_TIMEOUT), and in a panicked
+ * environment every call is refused, the detector's too. Such a wait
+ * happens when a process dies holding a lock a daemon thread waits for
+ * and another process recovers the environment before the wait expired
+ * (t-failchk). The regions are ours alone now (the recovering process
+ * made new ones), so run the detector once in them, panic ignored
+ * (DB_NOPANIC, set only for this call): it ends the expired waits with
+ * DB_LOCK_NOTGRANTED and their calls return. Nothing of ours calls into
+ * a broken environment meanwhile (gate_in, txn commit and abort check
+ * st->broken), so nothing writes its log. The number of waits ended. */
+static int
+unstick(struct sg_store *st)
+{
+	int aborted = 0, rc;
+
+	if (st->env == NULL)
+		return 0;
+	st->env->set_flags(st->env, DB_NOPANIC, 1);
+	rc = st->env->lock_detect(st->env, 0, DB_LOCK_EXPIRE, &aborted);
+	st->env->set_flags(st->env, DB_NOPANIC, 0);
+	if (rc != 0)
+		sg_error(MOD, "%s: ending the lock waits stuck in the old environment: %s", st->home, db_strerror(rc));
+	else
+		sg_warn(MOD, "%s: %d lock wait%s stuck in the old environment ended", st->home, aborted,
+			aborted == 1 ? "" : "s");
+	return rc == 0 ? aborted : 0;
+}
+
 /* Repair what a failure left behind, alone in the gate (no call or
  * transaction in flight): a broken environment is closed and opened
  * again (recovery included), stale sequences are reread. Waits at most
@@ -1033,7 +1063,8 @@ repair(struct sg_store *st)
 		st->reopen_at = now;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += SG_REOPEN_WAIT;
-	if (pthread_rwlock_timedwrlock(&st->gate, &ts) != 0) {
+	if (pthread_rwlock_timedwrlock(&st->gate, &ts) != 0 &&
+	    (!broken || unstick(st) == 0 || (ts.tv_sec += SG_REOPEN_WAIT, pthread_rwlock_timedwrlock(&st->gate, &ts) != 0))) {
 		sg_error(MOD, "%s: a call is stuck in the store; not repaired (if this lasts, restart supportgated)",
 			 st->home);
 		pthread_mutex_unlock(&st->reopen_lock);
@@ -1069,6 +1100,8 @@ gate_in(struct sg_store *st)
 	struct gate_hold *h = gate_slot(st, 0);
 
 	if (h != NULL) {
+		if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST))
+			return SG_STORE_ERROR;   /* no call into a broken environment */
 		h->depth++;
 		return 0;
 	}
@@ -1186,6 +1219,12 @@ sg_store_txn_commit(struct sg_txn **txnp)
 		return SG_STORE_ERROR;
 	*txnp = NULL;
 	st = txn->st;
+	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST)) {
+		/* panicked: the handle is abandoned with the regions (unstick) */
+		free(txn);
+		gate_out(st);
+		return SG_STORE_ERROR;
+	}
 	if (st->repl != NULL)
 		sg_repl_commit_arm();
 	rc = txn->t->commit(txn->t, 0);
@@ -1218,7 +1257,8 @@ sg_store_txn_abort(struct sg_txn **txnp)
 		return;
 	*txnp = NULL;
 	st = txn->st;
-	txn->t->abort(txn->t);
+	if (!__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST))
+		txn->t->abort(txn->t);   /* broken: abandoned with the regions */
 	free(txn);
 	gate_out(st);
 }
