@@ -572,7 +572,7 @@ end:
 	if (rc == 0 && s->in->kv_name != NULL)   /* the door's bookkeeping, in the same commit */
 		rc = sg_store_kv_put(st, op.txn, s->in->kv_name, s->in->kv_val, s->in->kv_len);
 	if (rc == 0)
-		rc = sg_store_txn_commit(&op.txn);
+		rc = sg_store_txn_commit_nowait(&op.txn);   /* flushed after the writer lock */
 	sg_store_txn_abort(&op.txn);
 	s->jobs = rc == 0 ? op.jobs : 0;
 	return rc;
@@ -685,12 +685,15 @@ answer(const struct sg_ingest_state *s, struct sg_decision *out)
 
 /* One writer at a time in this process. Every ingest transaction writes
  * the same hot pages (the newest tickets, events, jobs and messages, the
- * acknowledgement counters in meta.db) and holds them until its commit
- * is on disk, so concurrent writers gained no overlap, only deadlocks: at
- * 20 SMTP sessions most transactions were deadlock victims at least once
- * and 2-3% of support mail used up its retries and was tempfailed
- * (tests/bench/bench-milter.sh). Serialised, none is, at the same rate.
- * Decisions (parse, rules, rendering) still run in parallel before it. */
+ * acknowledgement counters in meta.db), so concurrent writers gained no
+ * overlap, only deadlocks: at 20 SMTP sessions most transactions were
+ * deadlock victims at least once and 2-3% of support mail used up its
+ * retries and was tempfailed (tests/bench/bench-milter.sh). Serialised,
+ * none is. The lock covers the transaction up to its commit record in
+ * the log buffer, not the disk: the flush comes after it, so the writers
+ * waiting meanwhile share one fsync (group commit), and nothing is told
+ * "stored" before it is on disk. Decisions (parse, rules, rendering) run
+ * in parallel before it. */
 static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
 
 /* Decide, then write; decide again when the write saw another world. */
@@ -710,6 +713,8 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)
 			rc = run_txn(st, s, now);
 		pthread_mutex_unlock(&writer);
+		if (rc == 0)
+			rc = sg_store_flush(st);   /* durable before the door answers */
 		if (rc != SG_ING_REDECIDE)
 			return rc;
 	}

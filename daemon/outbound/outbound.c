@@ -453,6 +453,10 @@ sg_outbound_run_once(struct sg_store *st, const struct sg_conf *c, struct sg_out
 	if ((rc = sg_queue_reindex(st)) != 0)
 		return rc;
 	rc = sg_due_collect(st, SG_DUE_JOB, (int64_t)time(NULL), SG_OUTBOUND_BATCH, &d);
+	/* ingest commits its jobs before it flushes them (group commit):
+	 * send nothing whose cause is not on disk yet */
+	if (rc == 0 && d.n > 0)
+		rc = sg_store_flush(st);
 	stats->more = d.n == SG_OUTBOUND_BATCH;
 	for (size_t i = 0; rc == 0 && i < d.n; i++)
 		rc = run_one(st, c, &d.v[i], stats);

@@ -1208,11 +1208,12 @@ sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
 	return 0;
 }
 
-int
-sg_store_txn_commit(struct sg_txn **txnp)
+static int
+commit_flags(struct sg_txn **txnp, int nowait)
 {
 	struct sg_txn *txn = *txnp;
 	struct sg_store *st;
+	u_int32_t flags = 0;
 	int rc;
 
 	if (txn == NULL)
@@ -1227,7 +1228,9 @@ sg_store_txn_commit(struct sg_txn **txnp)
 	}
 	if (st->repl != NULL)
 		sg_repl_commit_arm();
-	rc = txn->t->commit(txn->t, 0);
+	else if (nowait && !(st->flags & SG_STORE_NOSYNC))
+		flags = DB_TXN_NOSYNC;   /* sg_store_flush() makes it durable */
+	rc = txn->t->commit(txn->t, flags);
 	if (rc != 0)
 		__atomic_store_n(&st->seq_stale, 1, __ATOMIC_SEQ_CST);
 	if (rc == 0 && st->repl != NULL && sg_repl_commit_unacked()) {
@@ -1245,6 +1248,18 @@ sg_store_txn_commit(struct sg_txn **txnp)
 	rc = map_err(st, rc, "commit");
 	gate_out(st);
 	return rc;
+}
+
+int
+sg_store_txn_commit(struct sg_txn **txnp)
+{
+	return commit_flags(txnp, 0);
+}
+
+int
+sg_store_txn_commit_nowait(struct sg_txn **txnp)
+{
+	return commit_flags(txnp, 1);
 }
 
 void
@@ -1273,6 +1288,20 @@ sg_store_txn_abort(struct sg_txn **txnp)
 		gate_out(st);                   \
 		return rc_;                     \
 	} while (0)
+
+static int
+flush_in(struct sg_store *st)
+{
+	return map_err(st, st->env->log_flush(st->env, NULL), "log flush");
+}
+
+int
+sg_store_flush(struct sg_store *st)
+{
+	if (st->flags & SG_STORE_NOSYNC)
+		return 0;
+	GATED(st, flush_in(st));
+}
 
 static void
 dbt_set(DBT *d, const void *p, size_t n)

@@ -90,6 +90,18 @@ int sg_store_durable(struct sg_store *st);
 int sg_store_txn_begin(struct sg_store *st, struct sg_txn **txn);
 /* Commit (durable unless NOSYNC) and free; *txn is cleared either way. */
 int sg_store_txn_commit(struct sg_txn **txn);
+/* Commit and free without waiting for the disk: the commit is in the
+ * log buffer, visible to other transactions, and durable only after
+ * sg_store_flush() (call it before telling anyone, e.g. the MTA's 250).
+ * Threads that commit so and then flush share one log write and fsync
+ * (group commit) instead of one each. Under replication it is
+ * sg_store_txn_commit (the replicas' acknowledgement is the durability
+ * there). */
+int sg_store_txn_commit_nowait(struct sg_txn **txn);
+/* Every commit so far on disk (log write and fsync; one for all the
+ * threads waiting at once). 0, or SG_STORE_ERROR (logged). Nothing to do
+ * for a store opened SG_STORE_NOSYNC. */
+int sg_store_flush(struct sg_store *st);
 /* Abort and free; safe on NULL / cleared pointers. */
 void sg_store_txn_abort(struct sg_txn **txn);
 

@@ -81,7 +81,9 @@ count_tickets(const struct sg_ticket *t, void *arg)
 	return 0;
 }
 
-/* Child: open, write in a txn, die by SIGKILL before or after commit. */
+/* Child: open, write in a txn, die by SIGKILL before or after commit
+ * (commit 1: synced; 2: commit_nowait, then flush; 3: commit_nowait
+ * only). */
 static void
 crash_child(int commit, const char *msgid)
 {
@@ -93,8 +95,12 @@ crash_child(int commit, const char *msgid)
 		_exit(2);
 	if (sg_store_txn_begin(st, &txn) != 0 || write_one(st, txn, msgid, &id) != 0)
 		_exit(3);
-	if (commit && sg_store_txn_commit(&txn) != 0)
+	if (commit == 1 && sg_store_txn_commit(&txn) != 0)
 		_exit(4);
+	if (commit >= 2 && sg_store_txn_commit_nowait(&txn) != 0)
+		_exit(4);
+	if (commit == 2 && sg_store_flush(st) != 0)
+		_exit(6);
 	kill(getpid(), SIGKILL);
 	_exit(5);
 }
@@ -528,6 +534,32 @@ test_crash_after_commit(void)
 	sg_store_close(&st);
 }
 
+/* Group commit: a commit without waiting is durable once flushed, and
+ * not before (the process dies with it in the log buffer). */
+static void
+test_group_commit(void)
+{
+	uint64_t tid;
+	uint32_t seq;
+	int status;
+	struct sg_store *st = fixture("group-commit", one_ticket, NULL);
+
+	if (st == NULL)
+		return;
+	sg_store_close(&st);
+	status = run_child((void (*)(int, const char *))crash_child, 2, "flushed@test");
+	ok(WIFSIGNALED(status), "child killed after commit_nowait and flush");
+	status = run_child((void (*)(int, const char *))crash_child, 3, "unflushed@test");
+	ok(WIFSIGNALED(status), "child killed after commit_nowait alone");
+	ok(sg_store_open(dir, 0, &st) == 0, "environment opens again (recovery)");
+	ok(st != NULL && sg_store_msgid_lookup(st, NULL, "flushed@test", &tid, &seq) == 0,
+	   "commit_nowait + flush: present after the crash");
+	is_int(st != NULL ? sg_store_msgid_lookup(st, NULL, "unflushed@test", &tid, &seq) : -1, SG_STORE_NOTFOUND,
+	       "commit_nowait without flush: lost with the process (so the door must flush before it answers)");
+	ok(st != NULL && sg_store_msgid_lookup(st, NULL, "one@test", &tid, &seq) == 0, "earlier commits intact");
+	sg_store_close(&st);
+}
+
 /* two processes at once */
 static void
 test_concurrent(void)
@@ -908,6 +940,7 @@ static const struct sg_test tests[] = {
 	{ "reopen", test_reopen },
 	{ "crash-before-commit", test_crash_before_commit },
 	{ "crash-after-commit", test_crash_after_commit },
+	{ "group-commit", test_group_commit },
 	{ "concurrent", test_concurrent },
 	{ "backup", test_backup },
 	{ "verify-recover", test_verify_recover },
