@@ -12,7 +12,8 @@
  * (DB_LOCK_DEFAULT), and no lock is waited for longer than 5 s (then
  * SG_STORE_ERROR: a stuck process cannot stall the milter). Commits are
  * synchronous unless SG_STORE_NOSYNC (DB_TXN_WRITE_NOSYNC: written to the
- * OS, not flushed). Log files no longer needed are removed automatically;
+ * OS, not flushed), or made with sg_store_txn_commit_nowait and then
+ * sg_store_flush (group commit: the ingest doors). Log files no longer needed are removed automatically;
  * a checkpoint runs every 500 commits.
  *
  * Failures (store.c's top comment says why each is handled so):

@@ -15,9 +15,9 @@
 #     (same log position and the same messages as the master);
 #   - a replica's milter answers tempfail, a replica's CLI refuses
 #     writes naming the master, `repl status` shows role, master, peers.
-# Prints the failover gap (kill to the first 250 after it) and the
-# election time. SG_REPL_MAILS mails (default 150; make check-slow runs
-# 2000).
+# Prints the failover gap (the longest pause between 250s across the
+# kill) and the election time. SG_REPL_MAILS mails (default 150; make
+# check-slow runs 2000).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
@@ -194,13 +194,14 @@ t_vip=$(date +%s.%N)
 wait "$cpid"
 is "$?" 0 "the client delivered all $N mails"
 is "$(accepted)" "$N" "$N mails got a 250"
-t_first=$(awk -v k="$t_kill" '$1 > k { print $1; exit }' "$dir/accepted")
-gap=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_first" "$t_kill")
+# the gap: the longest pause between two 250s that ends after the kill
+# (the mails whose 250 was on its way at the kill do not hide it)
+gap=$(sort -n "$dir/accepted" | awk -v k="$t_kill" 'p != "" && $1 > k && $1 - p > m { m = $1 - p } { p = $1 } END { printf "%.2f", m }')
 elect=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_elect" "$t_kill")
 vip=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$t_vip" "$t_kill")
 rate=$(python3 -c "import sys; print('%.1f' % (int(sys.argv[3]) / (float(sys.argv[1]) - float(sys.argv[2]))))" "$t_kill" "$t_start" "$at_kill")
 diag "killed the master after $at_kill of $N mails; new master node $new seen ${elect}s after the kill, Postfix pointed at it after ${vip}s"
-diag "failover gap (kill -9 to the next 250): ${gap}s; before the kill $rate mails/s; client $(cat "$dir/client.log")"
+diag "failover gap (the longest pause between 250s across the kill): ${gap}s; before the kill $rate mails/s; client $(cat "$dir/client.log")"
 ok "failover gap under 30 s (${gap}s)" python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 30 else 1)" "$gap"
 
 # The old master rejoins as a replica and catches up.
