@@ -26,8 +26,8 @@
 #   (DB_CONFIG lines for its Berkeley DB environment, e.g.
 #   "set_lg_bsize 4194304") is set; the summary adds sgV/sg.
 #   SG_BENCH_PERF=SECONDS (after the rest: perf record -g on supportgated
-#   during a 20-session 64 KB run of that length; the profile by library and
-#   the top symbols are printed).
+#   during a 20-session run of that length, mails of SG_BENCH_PERF_SIZE
+#   bytes (65536); the profile by library and the top symbols are printed).
 # Everything runs in a temp dir removed at exit (SG_KEEP_TMP=1 keeps it);
 # the servers are stopped by pid.
 set -u
@@ -148,7 +148,7 @@ done
 if [ -n "${SG_BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	perf record -g -p "$sg_daemon_pid" -o "$dir/perf.data" -- sleep "$SG_BENCH_PERF" >"$dir/perf.log" 2>&1 &
 	perf_pid=$!
-	python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" --target "sg=$psg" --sizes 65536 \
+	python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" --target "sg=$psg" --sizes "${SG_BENCH_PERF_SIZE:-65536}" \
 		--sessions 20 --rounds 1 --duration "$SG_BENCH_PERF" --warmup 0 --queue-dir "$root/queue" | grep '^RUN'
 	wait "$perf_pid"
 	echo "perf: supportgated by library (children excluded)"
