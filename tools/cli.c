@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,58 @@ cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/* Signals. Dying inside the store (the default action of SIGINT, SIGTERM,
+ * SIGHUP and of SIGPIPE, as in `supportgate tickets | head`) leaves the
+ * environment to be recovered by the next process that opens it, which
+ * interrupts every call of a running daemon. So the first signal only
+ * stops the store work (sg_store_interrupt): the command unwinds, closes
+ * the store and the tool exits 128+signal; a second SIGINT/SIGTERM/SIGHUP
+ * kills at once. A closed pipe ends the output the same way (its
+ * SIGPIPEs never kill). */
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	if (got_signal != 0 && sig != SIGPIPE) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	if (got_signal == 0)
+		got_signal = sig;
+	sg_store_interrupt();
+}
+
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;   /* no SA_RESTART: a blocked read returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The command's status, or 128+signal after one (quietly for SIGPIPE:
+ * the reader went away, as with any filter). ingest keeps its sysexits
+ * status (a pipe(8) retries 75; a stored message is 0). */
+static int
+finish(const char *cmd, int rc)
+{
+	fflush(stdout);
+	if (got_signal == 0)
+		return rc;
+	if (got_signal != SIGPIPE)
+		fprintf(stderr, "supportgate: interrupted (signal %d)\n", (int)got_signal);
+	if (strcmp(cmd, "ingest") == 0)
+		return rc == 0 ? 0 : 75;
+	return 128 + got_signal;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -288,5 +341,6 @@ main(int argc, char **argv)
 	if (cmd->fn != cmd_help && sg_cli_wants_help(argc - i, argv + i))
 		return sg_cli_usage(cmd->name, 0);
 	optind = 1;
-	return cmd->fn(argc - i, argv + i);
+	catch_signals();
+	return finish(cmd->name, cmd->fn(argc - i, argv + i));
 }

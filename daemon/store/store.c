@@ -315,6 +315,28 @@ is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
+/* sg_store_interrupt(): set from a signal handler, read by every call. */
+static volatile sig_atomic_t interrupted;
+
+void
+sg_store_interrupt(void)
+{
+	interrupted = 1;
+}
+
+int
+sg_store_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+/* In a walk's loop: stop at the next record once interrupted. */
+#define WALK_STOP_IF_INTERRUPTED(ret) \
+	if (interrupted) {            \
+		(ret) = SG_STORE_ERROR; \
+		break;                \
+	}
+
 static void
 mark_broken(struct sg_store *st)
 {
@@ -1105,6 +1127,8 @@ gate_in(struct sg_store *st)
 		h->depth++;
 		return 0;
 	}
+	if (interrupted)
+		return SG_STORE_ERROR;   /* sg_store_interrupt(): no new call */
 	if (__atomic_load_n(&st->broken, __ATOMIC_SEQ_CST) || __atomic_load_n(&st->seq_stale, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&st->handles_dead, __ATOMIC_SEQ_CST))
 		repair(st);
@@ -1418,6 +1442,7 @@ ticket_foreach_in(struct sg_store *st, int (*cb)(const struct sg_ticket *, void 
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
 		struct sg_ticket t;
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if (sg_rec_ticket_decode(val.data, val.size, &t) != 0) {
 			sg_error(MOD, "corrupt ticket record skipped");
 			continue;
@@ -1516,6 +1541,7 @@ ticket_since_in(struct sg_store *st, int64_t since, int (*cb)(const struct sg_ti
 	memset(&val, 0, sizeof(val));
 	for (rc = c->pget(c, &sk, &pk, &val, DB_SET_RANGE); rc == 0; rc = c->pget(c, &sk, &pk, &val, DB_NEXT)) {
 		struct sg_ticket t;
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if (pk.size != 8 || !idset_add(&seen, sg_key_get_u64(pk.data)))
 			continue;
 		if (sg_rec_ticket_decode(val.data, val.size, &t) != 0) {
@@ -1704,6 +1730,7 @@ walk_rows(struct sg_store *st, int which, struct sg_txn *txn, uint64_t ticket,
 	key.flags = DB_DBT_USERMEM;
 	while ((rc = c->get(c, &key, &val, op)) == 0) {
 		op = DB_NEXT;
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if (key.size != 12 || sg_key_get_u64(k) != ticket)
 			break;
 		if ((ret = each(val.data, val.size, arg)) != 0)
@@ -2010,6 +2037,7 @@ job_foreach_in(struct sg_store *st, int (*cb)(const struct sg_job *, void *), vo
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
 		struct sg_job j;
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if (sg_rec_job_decode(val.data, val.size, &j) != 0)
 			continue;
 		ret = cb(&j, arg);
@@ -2104,6 +2132,7 @@ index_walk_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const vo
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, op | rmw(txn))) == 0) {
 		op = DB_NEXT;
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if ((ret = cb(key.data, key.size, val.data, val.size, arg)) != 0)
 			break;
 	}
@@ -2359,9 +2388,11 @@ table_walk_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store
 		return map_err(st, rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
-	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0)
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		WALK_STOP_IF_INTERRUPTED(ret);
 		if ((ret = cb(key.data, key.size, val.data, val.size, arg)) != 0)
 			break;
+	}
 	c->close(c);
 	if (ret != 0)
 		return ret;

@@ -82,6 +82,15 @@ int sg_store_repl_publish(struct sg_store *st);
 /* The master's HOST:PORT, or "unknown". */
 void sg_store_repl_master(struct sg_store *st, char *buf, size_t len);
 void sg_store_close(struct sg_store **st);
+/* Stop this process's store work soon, from a signal handler (it only
+ * sets a flag): a walk stops at its next record and every new call
+ * returns SG_STORE_ERROR (a transaction already begun may finish), so the
+ * caller unwinds and sg_store_close() still closes. A process that dies
+ * inside the environment instead (the default action of SIGINT, SIGPIPE
+ * of `supportgate tickets | head`) leaves it to be recovered by the next
+ * one to open it, which interrupts every call of a running daemon. */
+void sg_store_interrupt(void);
+int sg_store_interrupted(void);
 /* 1 when commits are flushed to disk: neither DB_TXN_NOSYNC nor
  * DB_TXN_WRITE_NOSYNC is set on the environment handle. Without
  * SG_STORE_NOSYNC that holds even against a DB_CONFIG in the home that

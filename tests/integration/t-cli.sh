@@ -145,6 +145,33 @@ else
 	skip "ldd not available"
 fi
 
+# A signal or a closed pipe does not kill the tool inside the store: it
+# closes the store and exits 128+signal. (Killed inside, it left its slot
+# in the environment's register, and the next process to open the store
+# ran recovery, which interrupts every call of a running daemon.)
+sg_tmpdir pdir
+sg_conf_write "$pdir/sg.conf" ""
+for i in $(seq 1 150); do
+	printf 'From: c%d@x.example\nTo: support@example.com\nSubject: pipe %d\nMessage-ID: <pipe%d@x.example>\n\nbody\n' \
+		"$i" "$i" "$i" | "$SG_CLI" -c "$pdir/sg.conf" ingest - >/dev/null 2>&1
+done
+preg=$(find "$pdir" -name __db.register | head -1)
+( "$SG_CLI" -c "$pdir/sg.conf" tickets --json 2>/dev/null & echo $! > "$pdir/p1.pid"; wait $!; echo $? > "$pdir/p1.rc" ) | head -c 10 >/dev/null
+is "$(cat "$pdir/p1.rc")" 141 "tickets --json | head: the tool ends by SIGPIPE's status (141)"
+ok "... after closing the store (no slot of its pid left in the register)" \
+	test -f "$preg" -a -n "$(cat "$pdir/p1.pid")" -a "$(grep -cw "$(cat "$pdir/p1.pid")" "$preg")" = 0
+( "$SG_CLI" -c "$pdir/sg.conf" tickets --json 2>"$pdir/p2.err" & echo $! > "$pdir/p2.pid"; wait $!; echo $? > "$pdir/p2.rc" ) |
+	(sleep 2; cat >/dev/null) &
+reader=$!
+sg_wait_for "test -s $pdir/p2.pid" 10
+sleep 0.5   # it writes into the full pipe now
+kill -INT "$(cat "$pdir/p2.pid")"
+wait "$reader"
+is "$(cat "$pdir/p2.rc")" 130 "SIGINT while it writes: exit status 130"
+ok "... saying it was interrupted" grep -q "interrupted" "$pdir/p2.err"
+ok "... after closing the store" test "$(grep -cw "$(cat "$pdir/p2.pid")" "$preg")" = 0
+is "$("$SG_CLI" -c "$pdir/sg.conf" tickets | grep -c '^ *[0-9]')" 150 "every ticket still there"
+
 ok "db verify" cli db verify
 ok "db backup" cli db backup "$dir/backup"
 ok "backup holds the tickets db" test -s "$dir/backup/tickets.db"
