@@ -10,7 +10,9 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf/conf.h"
 #include "ingest/ingest.h"
@@ -18,6 +20,15 @@
 #include "lib/log.h"
 #include "outbound/outbound.h"
 #include "store/store.h"
+
+/* As the tool (tools/cli.c): a signal stops the pass and the store is
+ * closed, not left to the next process to recover. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	sg_store_interrupt();
+}
 
 int
 main(int argc, char **argv)
@@ -49,6 +60,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sg_ingest_init();   /* the events of a delivery react as in the daemon */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	rc = sg_outbound_run_once(st, c, &s);
 	printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
 	sg_store_close(&st);
