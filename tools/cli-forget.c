@@ -1,7 +1,7 @@
 /*
  * cli-forget — `supportgate forget ADDRESS`: erase one customer's
  * messages, address and name across every ticket (sg_ticket_forget in
- * daemon/ticket/ops.c), leaving anonymous counts; each ticket records an
+ * daemon/ticket/erase.c), leaving anonymous counts; each ticket records an
  * "erased" event that does not name the address.
  */
 #include "config.h"
@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "conf/conf.h"
 #include "store/store.h"
-#include "ticket/ops.h"
+#include "ticket/erase.h"
 
 int
 sg_cmd_forget(int argc, char **argv)

@@ -15,7 +15,7 @@
 #include "sched/due.h"
 #include "store/store.h"
 #include "ticket/event.h"
-#include "ticket/ops.h"
+#include "ticket/erase.h"
 
 #define MOD "retention"
 #define SG_RETENTION_RETRIES 8

@@ -1,7 +1,7 @@
 /*
  * retention — the lifetime of personal data (GDPR, Russia's 152-FZ):
  * `retention` days after a ticket is closed, its raw messages and
- * personal fields are erased through sg_op_erase() (ticket/ops.h);
+ * personal fields are erased through sg_op_erase() (ticket/erase.h);
  * counts and times stay for reports. 0 (the default) keeps everything.
  *
  * Timers live in the due-time index (sched/due.h, kind SG_DUE_RETENTION,

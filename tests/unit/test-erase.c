@@ -16,7 +16,7 @@
 #include "lib/log.h"
 #include "sla/retention.h"
 #include "store/store.h"
-#include "ticket/ops.h"
+#include "ticket/erase.h"
 #include "fixture.h"
 
 #define DAY 86400
