@@ -7,6 +7,7 @@
  * removed; a live one, or an inet address in use, is an error. TCP
  * sockets get TCP_NODELAY (see the comment in milter.c).
  * sg_milter_run() runs libmilter's main loop and returns when it stops
+ * (within about a second, not after libmilter's 5 s poll: milter.c)
  * (SIGTERM/SIGINT/SIGHUP are libmilter's own stop signals, or
  * sg_milter_stop()). sg_milter_cleanup() removes a unix socket file.
  * All return 0 on success, -1 after logging why.
