@@ -704,7 +704,14 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 
 	for (int round = 0; round <= SG_REDECIDE_MAX; round++) {
 		int64_t now = (int64_t)time(NULL);
-		if ((rc = decide(st, s, now)) != 0)
+		/* the decision's reads are outside a transaction, but a btree
+		 * descent holds a page while it asks for the next, so a split
+		 * in the outbound worker's or the clock's transaction can pick
+		 * it as a deadlock victim: read again, like the write below */
+		rc = SG_STORE_DEADLOCK;
+		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)
+			rc = decide(st, s, now);
+		if (rc != 0)
 			return rc;
 		if (s->verdict == SG_V_DUPLICATE || s->refused || s->own_mail)
 			return 0;
