@@ -324,7 +324,9 @@ ex_meta(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, vo
 {
 	if (is_seq_name(k, kl))
 		return 0;   /* written as "seq" lines */
-	if (vl == 8 && !(kl >= 3 && memcmp(k, "kv:", 3) == 0))
+	/* a counter; 8 bytes beyond the import's u64 range (0..INT64_MAX)
+	 * go as bytes, or the line would not read back */
+	if (vl == 8 && !(kl >= 3 && memcmp(k, "kv:", 3) == 0) && sg_key_get_u64(v) <= (uint64_t)INT64_MAX)
 		return emit(arg, json_pack("{s:s, s:o, s:I}", "t", "meta", "name", jstr_n((const char *)k, kl),
 					   "u64", (json_int_t)sg_key_get_u64(v)));
 	return emit(arg, json_pack("{s:s, s:o, s:o}", "t", "meta", "name", jstr_n((const char *)k, kl),

@@ -44,7 +44,7 @@ check_time(const char *s)
 	if (sg_report_time(s, &t2, &d2) != 0 || t2 != t || d2 != date_only)
 		abort();   /* not deterministic */
 	int64_t ds = sg_report_day_start(t);
-	if (ds > t || t - ds >= 25 * 3600)
+	if (ds > t || ds <= t - 25 * 3600)
 		abort();
 	if (date_only && sg_report_day_start(ds) != ds)
 		abort();
