@@ -34,6 +34,9 @@
  * when the seq lines say less.
  *
  * Exit status: 0 done, 1 failure (store, file, a bad line), 2 usage.
+ *
+ * One line without a store (the import's reading of it, the export's
+ * writing of a record): tools/cli-db-import.h, for the fuzz target.
  */
 #include "config.h"
 
