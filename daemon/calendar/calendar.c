@@ -641,7 +641,10 @@ sg_calendar_between(const struct sg_calendar *c, int64_t a, int64_t b)
 		return 0;
 	if (c == NULL)
 		return b - a;
-	int64_t day = local_day(c, a) - 1, last = local_day(c, b);
+	/* the last day whose hours can start before b: b's own, or up to a
+	 * day later when the clock went back across midnight (a local time
+	 * before b is below b + the largest offset) */
+	int64_t day = local_day(c, a) - 1, last = floordiv(b + SG_TZ_MAX_OFF, 86400);
 	for (int64_t k = 0; day <= last && k < SG_CAL_MAX_DAYS; k++, day++) {
 		int nr = day_ranges(c, day, r);
 		for (int i = 0; i < nr; i++) {
