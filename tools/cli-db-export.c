@@ -34,6 +34,9 @@
  * when the seq lines say less.
  *
  * Exit status: 0 done, 1 failure (store, file, a bad line), 2 usage.
+ *
+ * One line without a store (the import's reading of it, the export's
+ * writing of a record): tools/cli-db-import.h, for the fuzz target.
  */
 #include "config.h"
 
@@ -46,6 +49,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-db-import.h"
 #include "conf/conf.h"
 #include "lib/xalloc.h"
 #include "store/record.h"
@@ -65,6 +69,7 @@ struct im {
 	char err[256];
 	uint64_t max_ticket, max_job;       /* ids seen: the sequences go past them */
 	const unsigned char *verify;        /* non-NULL: compare with these bytes, write nothing */
+	struct sg_db_rec *capture;          /* non-NULL: keep the record here, write nothing */
 	int dry;                            /* check only, write nothing */
 	size_t verify_len;
 };
@@ -322,11 +327,45 @@ ex_meta(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, vo
 {
 	if (is_seq_name(k, kl))
 		return 0;   /* written as "seq" lines */
-	if (vl == 8 && !(kl >= 3 && memcmp(k, "kv:", 3) == 0))
+	/* a counter; 8 bytes beyond the import's u64 range (0..INT64_MAX)
+	 * go as bytes, or the line would not read back */
+	if (vl == 8 && !(kl >= 3 && memcmp(k, "kv:", 3) == 0) && sg_key_get_u64(v) <= (uint64_t)INT64_MAX)
 		return emit(arg, json_pack("{s:s, s:o, s:I}", "t", "meta", "name", jstr_n((const char *)k, kl),
 					   "u64", (json_int_t)sg_key_get_u64(v)));
 	return emit(arg, json_pack("{s:s, s:o, s:o}", "t", "meta", "name", jstr_n((const char *)k, kl),
 				   "bytes", jbytes(v, vl)));
+}
+
+/* The tables in the order of the file, each with its writer. */
+static const struct {
+	enum sg_table t;
+	sg_store_index_cb *cb;
+} order[] = {
+	{ SG_TB_TICKETS, ex_ticket }, { SG_TB_MESSAGES, ex_message }, { SG_TB_RAW, ex_raw },
+	{ SG_TB_EVENTS, ex_event }, { SG_TB_JOBS, ex_job }, { SG_TB_MSGID, ex_msgid },
+	{ SG_TB_CUSTOMERS, ex_customer }, { SG_TB_DUE, ex_due }, { SG_TB_JOBTICKET, ex_jobticket },
+	{ SG_TB_META, ex_meta },
+};
+
+char *
+sg_db_rec_export(const struct sg_db_rec *rec)
+{
+	struct ex x = { 0 };
+	char *out = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if ((x.out = open_memstream(&out, &n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((int)order[i].t == rec->table)
+			rc = order[i].cb(rec->key, rec->klen, rec->val, rec->vlen, &x);
+	if (fclose(x.out) != 0 || rc != 0 || x.bad || x.lines != 1) {
+		free(out);
+		return NULL;
+	}
+	out[n - 1] = '\0';   /* the newline */
+	return out;
 }
 
 static int
@@ -337,15 +376,6 @@ db_export(int argc, char **argv)
 	struct ex x = { 0 };
 	uint64_t tnext = 0, jnext = 0;
 	int rc;
-	static const struct {
-		enum sg_table t;
-		sg_store_index_cb *cb;
-	} order[] = {
-		{ SG_TB_TICKETS, ex_ticket }, { SG_TB_MESSAGES, ex_message }, { SG_TB_RAW, ex_raw },
-		{ SG_TB_EVENTS, ex_event }, { SG_TB_JOBS, ex_job }, { SG_TB_MSGID, ex_msgid },
-		{ SG_TB_CUSTOMERS, ex_customer }, { SG_TB_DUE, ex_due }, { SG_TB_JOBTICKET, ex_jobticket },
-		{ SG_TB_META, ex_meta },
-	};
 
 	if (argc > 2)
 		return sg_cli_usage("db", 2);
@@ -546,6 +576,18 @@ keys_exact(struct im *m, json_t *o, const char *const *keys)
 static int
 put(struct im *m, enum sg_table t, const void *k, size_t kl, const void *v, size_t vl)
 {
+	if (m->capture != NULL) {
+		if (m->capture->key != NULL)
+			return bad(m, "a second record in one line");
+		m->capture->table = (int)t;
+		m->capture->key = sg_xmalloc(kl + 1);
+		memcpy(m->capture->key, k, kl);
+		m->capture->klen = kl;
+		m->capture->val = sg_xmalloc(vl + 1);
+		memcpy(m->capture->val, v, vl);
+		m->capture->vlen = vl;
+		return 0;
+	}
 	if (m->verify != NULL)
 		return vl == m->verify_len && memcmp(v, m->verify, vl) == 0 ? 0 : bad(m, "the bytes differ");
 	if (m->dry)
@@ -997,6 +1039,53 @@ import_line(struct im *m, json_t *o, struct seqs *s)
 	return bad(m, "unknown kind \"%.40s\"", t);
 }
 
+/* A line's JSON object; NULL with m->err saying why. */
+static json_t *
+line_object(struct im *m, const char *buf, size_t len)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+
+	if (o == NULL) {
+		bad(m, "not JSON: %s", je.text);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		bad(m, "not a JSON object");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+sg_db_rec_clear(struct sg_db_rec *rec)
+{
+	free(rec->key);
+	free(rec->val);
+	*rec = (struct sg_db_rec){ .table = -1 };
+}
+
+int
+sg_db_line_parse(const char *line, size_t len, struct sg_db_rec *rec, char *err, size_t errlen)
+{
+	struct im m = { .dry = 1, .capture = rec };
+	struct seqs s = { 1, 1 };
+	json_t *o;
+	int rc = -1;
+
+	*rec = (struct sg_db_rec){ .table = -1 };
+	if ((o = line_object(&m, line, len)) != NULL) {
+		rc = import_line(&m, o, &s);
+		json_decref(o);
+	}
+	if (rc != 0) {
+		sg_db_rec_clear(rec);
+		snprintf(err, errlen, "%s", m.err);
+	}
+	return rc;
+}
+
 /* One pass over the file. dry: parse and check every line, write
  * nothing (the first pass, when the file can be read twice). */
 static int
@@ -1010,7 +1099,6 @@ import_pass(struct im *m, FILE *fp, struct seqs *s, unsigned long *n)
 	m->line = 0;
 	*n = 0;
 	while (rc == 0 && (r = read_line(fp, &buf, &cap, &len, IMPORT_MAX_LINE)) != 1) {
-		json_error_t je;
 		json_t *o;
 
 		m->line++;
@@ -1018,13 +1106,11 @@ import_pass(struct im *m, FILE *fp, struct seqs *s, unsigned long *n)
 			rc = bad(m, "line longer than %zu bytes", IMPORT_MAX_LINE);
 			break;
 		}
-		if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je)) == NULL) {
-			rc = bad(m, "not JSON: %s", je.text);
+		if ((o = line_object(m, buf, len)) == NULL) {
+			rc = -1;
 			break;
 		}
-		if (!json_is_object(o)) {
-			rc = bad(m, "not a JSON object");
-		} else if (!header) {
+		if (!header) {
 			const char *h = json_string_value(json_object_get(o, "supportgate"));
 			json_t *f = json_object_get(o, "format");
 			if (h == NULL || strcmp(h, "export") != 0 || !json_is_integer(f))

@@ -14,6 +14,7 @@
 #include "lib/xalloc.h"
 
 #define SG_TZ_MAX_FILE (1024 * 1024)
+#define SG_TZ_MAX_OFF 93600          /* |UTC offset| <= 26 hours (RFC 8536: -89999..93599) */
 
 struct range {
 	int32_t start, end;   /* local seconds of the day, start < end <= 86400 */
@@ -169,7 +170,7 @@ tz_footer(struct zone *z, const char *s)
 {
 	int32_t off;
 
-	if ((s = tz_name(s)) == NULL || (s = tz_hms(s, &off)) == NULL)
+	if ((s = tz_name(s)) == NULL || (s = tz_hms(s, &off)) == NULL || off <= -SG_TZ_MAX_OFF || off >= 90000)
 		return;
 	z->std_off = -off;   /* POSIX counts west of Greenwich */
 	if (*s == '\0') {
@@ -180,7 +181,7 @@ tz_footer(struct zone *z, const char *s)
 		return;
 	z->dst_off = z->std_off + 3600;
 	if (*s != ',' && *s != '\0') {
-		if ((s = tz_hms(s, &off)) == NULL)
+		if ((s = tz_hms(s, &off)) == NULL || off <= -SG_TZ_MAX_OFF || off >= 90000)
 			return;
 		z->dst_off = -off;
 	}
@@ -265,9 +266,15 @@ zone_parse(struct zone *z, const unsigned char *p, size_t len)
 					return -1;
 				z->trans[i] = tsize == 8 ? be64(tt + 8 * (size_t)i) : (int32_t)be32(tt + 4 * (size_t)i);
 				z->off[i] = (int32_t)be32(ty + 6 * (size_t)ti[i]);
+				/* RFC 8536: strictly ascending, offsets in -89999..93599
+				 * (the search and the arithmetic rely on both) */
+				if ((i > 0 && z->trans[i] <= z->trans[i - 1]) || z->off[i] <= -90000 || z->off[i] >= SG_TZ_MAX_OFF)
+					return -1;
 			}
 			z->n = timec;
 			z->off0 = (int32_t)be32(ty);
+			if (z->off0 <= -90000 || z->off0 >= SG_TZ_MAX_OFF)
+				return -1;
 			if (pass == 1) {   /* the footer: "\nTZ\n" */
 				const unsigned char *f = p + need, *end = p + len;
 				if (f < end && *f == '\n') {
@@ -536,16 +543,37 @@ sg_calendar_offset(const struct sg_calendar *c, int64_t t)
 	return c ? zone_offset(&c->z, t) : 0;
 }
 
-/* The UTC time of local second sec of local day day. A local time in a
- * gap (spring forward) maps to the one an hour later, one that occurs
- * twice (fall back) to the first. */
+/* The UTC time of local second sec of local day day: the first instant
+ * at which the clock reads that local time or later. A local time that
+ * occurs twice (fall back) maps to its first occurrence, one in a gap
+ * (spring forward) to the change itself: the map never decreases, so a
+ * range never ends before it starts (02:30 in the gap is not after 03:15)
+ * and a day's hours never overlap the next day's. The offsets probed are
+ * those a day either side (offsets stay within SG_TZ_MAX_OFF): exact for
+ * a zone that changes at most once in two days, every zone in use. */
 static int64_t
 local_to_utc(const struct sg_calendar *c, int64_t day, int32_t sec)
 {
 	int64_t local = day * 86400 + sec;
-	int32_t o1 = zone_offset(&c->z, local - zone_offset(&c->z, local));
-	int32_t o2 = zone_offset(&c->z, local - o1);
-	return local - (o1 > o2 ? o1 : o2);
+	int32_t ob = zone_offset(&c->z, local - SG_TZ_MAX_OFF - 86400), oa = zone_offset(&c->z, local + SG_TZ_MAX_OFF + 86400);
+
+	if (zone_offset(&c->z, local - ob) == ob)
+		return local - ob;
+	if (zone_offset(&c->z, local - oa) == oa)
+		return local - oa;
+	/* in a gap: the change lies in (local - oa, local - ob] */
+	int64_t lo = local - oa, hi = local - ob;
+	if (lo >= hi)
+		return hi;
+	int32_t olo = zone_offset(&c->z, lo);
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (zone_offset(&c->z, mid) == olo)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
 }
 
 static int
@@ -570,6 +598,11 @@ day_ranges(const struct sg_calendar *c, int64_t day, int64_t (*out)[2])
 	for (int i = 0; i < n; i++) {
 		out[i][0] = local_to_utc(c, day, c->week[wd][i].start);
 		out[i][1] = local_to_utc(c, day, c->week[wd][i].end);
+		/* ordered and disjoint whatever the zone file says */
+		if (i > 0 && out[i][0] < out[i - 1][1])
+			out[i][0] = out[i - 1][1];
+		if (out[i][1] < out[i][0])
+			out[i][1] = out[i][0];
 	}
 	return n;
 }
@@ -608,7 +641,10 @@ sg_calendar_between(const struct sg_calendar *c, int64_t a, int64_t b)
 		return 0;
 	if (c == NULL)
 		return b - a;
-	int64_t day = local_day(c, a) - 1, last = local_day(c, b);
+	/* the last day whose hours can start before b: b's own, or up to a
+	 * day later when the clock went back across midnight (a local time
+	 * before b is below b + the largest offset) */
+	int64_t day = local_day(c, a) - 1, last = floordiv(b + SG_TZ_MAX_OFF, 86400);
 	for (int64_t k = 0; day <= last && k < SG_CAL_MAX_DAYS; k++, day++) {
 		int nr = day_ranges(c, day, r);
 		for (int i = 0; i < nr; i++) {

@@ -18,8 +18,14 @@
  *   DAYS is a day (mon tue wed thu fri sat sun) or a span "mon-fri"
  *   (wrapping "sat-sun"/"fri-mon" allowed); RANGE is "HH:MM-HH:MM" in
  *   local time, end after start, "24:00" allowed as an end. A day named
- *   twice takes the union. "24x7" (or NULL) is always open.
- *   tz: an IANA name ("Europe/Moscow"; NULL or "UTC" for UTC).
+ *   twice takes the union. "24x7" (or NULL) is always open. On the day
+ *   of a change to or from daylight saving time a local time that does
+ *   not exist (in the gap) stands for the change itself, one that
+ *   occurs twice for its first occurrence: 01:30-02:15 on a spring
+ *   forward at 02:00 is open 30 minutes.
+ *   tz: an IANA name ("Europe/Moscow"; NULL or "UTC" for UTC). A zone
+ *   file breaking RFC 8536 (transitions not ascending, a UTC offset
+ *   outside -25h..+26h) is refused.
  *   holidays_path: NULL, or a file of ISO dates (YYYY-MM-DD) one per
  *   line; '#' starts a comment; at most SG_CAL_MAX_HOLIDAYS. A holiday
  *   is closed all day (local date).

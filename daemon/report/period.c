@@ -1,6 +1,9 @@
 /*
- * period — see period.h. Local dates go through mktime() with tm_isdst
- * = -1 so a DST switch inside the period is handled by the C library.
+ * period — see period.h. Local dates go through local_time() below, not
+ * mktime() with tm_isdst = -1: glibc resolves a local time that occurs
+ * twice (fall back) from the offset its previous call used, so the same
+ * --from/--to could give other bounds later in the same process (the
+ * REPL; found by tests/fuzz/fuzz-period).
  */
 #include "config.h"
 
@@ -37,16 +40,50 @@ sg_report_tz_set(const char *zone)
 	return 0;
 }
 
+/* The latest Unix time a bound may be: the end of year 9999, as dates. */
+#define MAX_TIME 253402300799LL
+
+/* The UTC offset of the process's zone at t (0 when t is out of range). */
+static long
+gmtoff(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	return localtime_r(&tt, &tm) != NULL ? tm.tm_gmtoff : 0;
+}
+
+/* The Unix time of the local date and time in *tm (normalised as by
+ * timegm(): 2026-02-30 becomes March 2, and *tm says so), the same in
+ * every call: a time that occurs twice is its first occurrence, one in a
+ * gap (spring forward) counts with the offset before the change (on the
+ * clock after it: an hour later, as mktime() does). The offsets probed
+ * are those two days either side: exact when the zone changes at most
+ * once in four days (every zone in use). */
+static int64_t
+local_time(struct tm *tm)
+{
+	tm->tm_isdst = 0;
+	int64_t local = (int64_t)timegm(tm);
+	long ob = gmtoff(local - 2 * 86400), oa = gmtoff(local + 2 * 86400);
+
+	if (gmtoff(local - ob) == ob)
+		return local - ob;
+	if (gmtoff(local - oa) == oa)
+		return local - oa;
+	return local - ob;
+}
+
 int64_t
 sg_report_day_start(int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	localtime_r(&tt, &tm);
+	if (localtime_r(&tt, &tm) == NULL)
+		return t;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+	return local_time(&tm);
 }
 
 int
@@ -61,8 +98,8 @@ sg_report_time(const char *s, int64_t *out, int *date_only)
 		char *end;
 		errno = 0;
 		long long v = strtoll(s + 1, &end, 10);
-		if (errno != 0 || end == s + 1 || *end != '\0' || v < 0)
-			return -1;
+		if (errno != 0 || end == s + 1 || *end != '\0' || v < 0 || v > MAX_TIME)
+			return -1;   /* beyond year 9999 localtime_r() fails, and b - a overflows */
 		*out = v;
 		return 0;
 	}
@@ -94,11 +131,10 @@ sg_report_time(const char *s, int64_t *out, int *date_only)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = se;
-	tm.tm_isdst = -1;
-	time_t t = mktime(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+	int64_t t = local_time(&tm);
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return -1;   /* 2026-02-30 and the like */
-	*out = (int64_t)t;
+	*out = t;
 	return 0;
 }
 
@@ -109,11 +145,11 @@ add_days(int64_t t, int days)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	localtime_r(&tt, &tm);
+	if (localtime_r(&tt, &tm) == NULL)
+		return t + (int64_t)days * 86400;
 	tm.tm_mday += days;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+	return local_time(&tm);
 }
 
 int

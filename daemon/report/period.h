@@ -15,7 +15,7 @@
  *     YYYY-MM-DD            local midnight of that day; as --to, the
  *                           midnight after it (the day is included)
  *     YYYY-MM-DDTHH:MM[:SS] local time (also with a space instead of T)
- *     @SECONDS              Unix time
+ *     @SECONDS              Unix time (at most the end of year 9999)
  *   Defaults: to = now; from = the local midnight six days before the
  *   day of `to` (seven calendar days, today included). Errors (unparsable,
  *   from >= to, longer than SG_REPORT_MAX_DAYS) return -1 with a message

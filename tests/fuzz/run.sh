@@ -5,7 +5,8 @@
 # Usage: run.sh FUZZ_TREE [SECONDS] [TARGET...]
 #   FUZZ_TREE  the tree configured with --enable-libfuzzer (fuzz-build/)
 #   SECONDS    per target (-max_total_time); empty: $FUZZ_SECONDS or 60
-#   TARGET     message token record rules template config ingest (default: all)
+#   TARGET     message token record rules template config ingest calendar
+#              period import (default: all)
 # Environment: top_srcdir (the seeds), FUZZ_ARGS (more libFuzzer options,
 # e.g. "-runs=1000000" to stop at a number of executions).
 #
@@ -22,7 +23,7 @@ tree=${1:?usage: run.sh FUZZ_TREE [SECONDS] [TARGET...]}
 shift
 secs=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-targets=${*:-message token record rules template config ingest}
+targets=${*:-message token record rules template config ingest calendar period import}
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 case $secs in
@@ -39,6 +40,9 @@ target_args() {
 	template) echo "$src/tests/fuzz/seeds-template" ;;
 	config) echo "$src/tests/fuzz/seeds-config -dict=$src/tests/fuzz/config.dict" ;;
 	ingest) echo "$src/tests/fuzz/seeds-ingest $src/tests/fuzz/corpus-ingest -max_len=65536 -dict=$src/tests/fuzz/mail.dict" ;;
+	calendar) echo "$src/tests/fuzz/seeds-calendar -max_len=8192 -dict=$src/tests/fuzz/calendar.dict" ;;
+	period) echo "$src/tests/fuzz/seeds-period -max_len=256" ;;
+	import) echo "$src/tests/fuzz/seeds-import -max_len=8192 -dict=$src/tests/fuzz/import.dict" ;;
 	*) return 1 ;;
 	esac
 }

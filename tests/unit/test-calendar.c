@@ -1,6 +1,7 @@
 /*
  * test-calendar — business hours: adding business time and days across a
- * weekend, a holiday and a change to daylight saving time, counting
+ * weekend, a holiday and a change to daylight saving time (hours in its
+ * gap and in its repeated hour), counting
  * business seconds between two times, the zone file reader (transitions
  * and the POSIX footer after them), and refusal of bad declarations.
  */
@@ -129,6 +130,26 @@ test_dst(void)
 		       "2026-11-01 in New York: 25 hours");
 		sg_calendar_free(&c);
 	}
+
+	/* hours ending in the spring-forward gap (02:00-03:00 CET skipped on
+	 * 2026-03-29): 01:30-02:15 is open from 01:30 CET to the change at
+	 * 01:00 UTC, and adding never runs backwards nor counts more than
+	 * between (found by fuzz-calendar) */
+	c = cal("mon-sun 01:30-02:15", "Europe/Berlin", NULL);
+	int64_t sat = utc(2026, 3, 28, 12, 0);
+	is_int(sg_calendar_between(c, utc(2026, 3, 28, 23, 0), utc(2026, 3, 29, 22, 0)), 1800,
+	       "gap day: 01:30-02:15 is open 30 minutes");
+	is_int(sg_calendar_add(c, sat, 1800), utc(2026, 3, 29, 1, 0), "gap day: the count ends at the change");
+	is_int(sg_calendar_add(c, sat, 1800 + 60), utc(2026, 3, 29, 23, 31), "then on to Monday 01:31 CEST");
+	is_int(sg_calendar_between(c, sat, sg_calendar_add(c, sat, 3 * 2700)), 3 * 2700,
+	       "between counts back what add counted");
+	/* a time that occurs twice (fall back, 2026-10-25 03:00 CEST -> 02:00 CET):
+	 * its first occurrence */
+	sg_calendar_free(&c);
+	c = cal("sun 02:15-02:45", "Europe/Berlin", NULL);
+	is_int(sg_calendar_add(c, utc(2026, 10, 24, 12, 0), 1), utc(2026, 10, 25, 0, 15) + 1,
+	       "fall-back day: 02:15 is its first occurrence (CEST)");
+	sg_calendar_free(&c);
 }
 
 static void
