@@ -44,7 +44,9 @@ if [ -n "${SG_PACKAGE_DEB:-}" ]; then
 	skip 2 "SG_PACKAGE_DEB: using $SG_PACKAGE_DEB, not building"
 else
 mkdir -p "$dir/src"
-if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# (a git tree only when top_srcdir is its top: distcheck's tree may lie
+# inside a clone, e.g. build/supportgate-0.1.0, where git lists nothing)
+if [ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top_srcdir" && pwd -P)" ]; then
 	(cd "$top_srcdir" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dir/src" 2>/dev/null)
 else   # a tarball (distcheck): everything but build output
 	(cd "$top_srcdir" && tar -cf - --exclude='./build*' --exclude=./autom4te.cache --exclude='*.o' --exclude='*.a' .) |
