@@ -161,9 +161,56 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
 	return sg_outbound_deliver_reply(c, j, err, permanent, NULL);
 }
 
+/* SMTP connections are kept and reused from one delivery to the next
+ * (a share of libcurl's connection cache): a pass that sends several
+ * acknowledgements opens one session to the relay, not one each (TCP,
+ * banner, EHLO, QUIT, and the relay's per-session work). A connection
+ * idle for more than SG_SMTP_IDLE seconds is not reused (Postfix under
+ * stress drops idle clients after 10 s); one the relay has closed is
+ * noticed before reuse. */
+#define SG_SMTP_IDLE 5L
+
+static CURLSH *smtp_share;
+static pthread_mutex_t smtp_share_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t smtp_share_once = PTHREAD_ONCE_INIT;
+
+static void
+share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+	(void)h;
+	(void)d;
+	(void)a;
+	(void)u;
+	pthread_mutex_lock(&smtp_share_mu);
+}
+
+static void
+share_unlock(CURL *h, curl_lock_data d, void *u)
+{
+	(void)h;
+	(void)d;
+	(void)u;
+	pthread_mutex_unlock(&smtp_share_mu);
+}
+
+static void
+share_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((smtp_share = curl_share_init()) == NULL)
+		return;
+	if (curl_share_setopt(smtp_share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+	    curl_share_setopt(smtp_share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+	    curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
+		curl_share_cleanup(smtp_share);   /* an older libcurl: a session per mail, as before */
+		smtp_share = NULL;
+	}
+}
+
 int
 sg_outbound_deliver_reply(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent, char **reply)
 {
+	pthread_once(&smtp_share_once, share_init);
 	CURL *curl = curl_easy_init();
 	struct reply_line last = { "" };
 	struct curl_slist *rcpts = NULL;
@@ -200,6 +247,10 @@ sg_outbound_deliver_reply(const struct sg_conf *c, const struct sg_job *j, char 
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (smtp_share != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SHARE, smtp_share);
+		curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN, SG_SMTP_IDLE);
+	}
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, reply_cb);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &last);
 	if (!sg_outbound_is_loopback(c->smtp_relay) && strncmp(c->smtp_relay, "smtps://", 8) != 0)

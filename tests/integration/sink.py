@@ -7,7 +7,8 @@ with DIR/msg-NNNNNN.env holding "MAIL <from>" and one "RCPT <to>" line per
 recipient. While a file DIR/FAIL exists, every MAIL FROM is answered 451
 (a relay that is down); remove it and mail flows again. DIR/FAIL5 makes
 it answer 550 (a permanent refusal). DIR/SLOW delays the final 250 by
-3 seconds (after the message is stored).
+3 seconds (after the message is stored). DIR/sessions gets a line per
+SMTP session (connection).
 
 Usage: sink.py DIR PORT   (listens on 127.0.0.1; writes DIR/sink.pid)
 Only the Python standard library is used.
@@ -49,6 +50,8 @@ async def session(reader, writer):
     def send(line):
         writer.write((line + "\r\n").encode())
 
+    with open(os.path.join(DIR, "sessions"), "a") as f:   # one line per SMTP session
+        f.write("session\n")
     send("220 sink.test ESMTP capture sink")
     mail_from, rcpts = None, []
     try:

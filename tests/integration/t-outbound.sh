@@ -2,7 +2,8 @@
 # t-outbound — acknowledgements delivered by the daemon's outbound worker
 # to a real SMTP peer on 127.0.0.1 (the capture sink): delivered bytes
 # (threading headers, lone dots survive SMTP), relay down -> retried ->
-# delivered, 550 -> dead letter recorded on the ticket -> retry by hand.
+# delivered, 550 -> dead letter recorded on the ticket -> retry by hand;
+# messages due together share one SMTP session.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 : "${SG_DAEMON:=./supportgated}" "${SG_CLI:=./supportgate}"
 [ -x "$SG_DAEMON" ] || skip_all "supportgated not built"
@@ -84,6 +85,21 @@ is "$(sg_sink_count "$dir/sink")" "$((before + 2))" "resent exactly once more"
 is "$(grep -h '^Message-Id:' $(grep -l 'c5@customer.example' "$dir"/sink/*.env | sed 's/\.env$/.eml/') | sort -u | wc -l)" 1 \
 	"both copies carry the same Message-ID"
 is "$(cli outbox | grep -c '^ *[0-9]')" 0 "queue empty after the resend"
+
+# Several messages due at once go over one SMTP session (the relay's
+# connection is kept and reused): 4 acknowledgements held back by a relay
+# that is down, then released together.
+touch "$dir/sink/FAIL"
+for n in 11 12 13 14; do mail "$n"; done
+sg_wait_for "test \$(cli outbox | grep -c 451) -ge 4" 20
+rm -f "$dir/sink/FAIL"
+before=$(sg_sink_count "$dir/sink")
+s0=$(wc -l < "$dir/sink/sessions")
+cli outbox retry --all >/dev/null
+sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((before + 4))" 20
+is "$(sg_sink_count "$dir/sink")" "$((before + 4))" "the 4 held acknowledgements delivered"
+sessions=$(( $(wc -l < "$dir/sink/sessions") - s0 ))
+ok "... over at most 2 SMTP sessions, not one each ($sessions)" test "$sessions" -le 2
 
 ok "template render with sample data" grep -q '^Subject: \[ACME #1234\] received' <(cli template render ack)
 ok "template render for a ticket" grep -q 'c1@customer.example' <(cli template render resolved --ticket 1)
