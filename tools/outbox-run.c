@@ -69,6 +69,7 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = sg_outbound_run_once(st, c, &s);
+	sg_outbound_release();   /* QUIT to the relay, not a dropped session */
 	printf("sent %u, deferred %u, dead %u, waiting %u\n", s.sent, s.deferred, s.dead, s.waiting);
 	sg_store_close(&st);
 	sg_conf_unref(&c);

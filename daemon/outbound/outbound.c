@@ -167,10 +167,12 @@ sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err,
  * banner, EHLO, QUIT, and the relay's per-session work). A connection
  * idle for more than SG_SMTP_IDLE seconds is not reused (Postfix under
  * stress drops idle clients after 10 s); one the relay has closed is
- * noticed before reuse. */
+ * noticed before reuse; sg_outbound_release() ends them with QUIT when
+ * the queue is idle, so the relay does not time them out. */
 #define SG_SMTP_IDLE 5L
 
 static CURLSH *smtp_share;
+static int smtp_used;   /* a delivery since the last release */
 static pthread_mutex_t smtp_share_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t smtp_share_once = PTHREAD_ONCE_INIT;
 
@@ -205,6 +207,18 @@ share_init(void)
 		curl_share_cleanup(smtp_share);   /* an older libcurl: a session per mail, as before */
 		smtp_share = NULL;
 	}
+}
+
+void
+sg_outbound_release(void)
+{
+	pthread_once(&smtp_share_once, share_init);
+	if (smtp_share == NULL || !smtp_used)
+		return;
+	smtp_used = 0;
+	curl_share_cleanup(smtp_share);   /* closes its connections, with QUIT */
+	smtp_share = NULL;
+	share_init();
 }
 
 int
@@ -248,6 +262,7 @@ sg_outbound_deliver_reply(const struct sg_conf *c, const struct sg_job *j, char 
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	if (smtp_share != NULL) {
+		smtp_used = 1;
 		curl_easy_setopt(curl, CURLOPT_SHARE, smtp_share);
 		curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN, SG_SMTP_IDLE);
 	}
@@ -530,6 +545,8 @@ outbound_pass(void *arg)
 	if (c != NULL && sg_store_writable(wstore))
 		sg_outbound_run_once(wstore, c, &s);
 	sg_conf_unref(&c);
+	if (s.sent + s.deferred + s.dead == 0)
+		sg_outbound_release();   /* idle: the kept SMTP session ends now */
 	return s.more != 0;
 }
 

@@ -56,6 +56,11 @@ struct sg_outbound_stats {
 /* Deliver one job. Returns 0 on success; else -1 with *err (new string)
  * and *permanent set when the relay refused for good (5xx). */
 int sg_outbound_deliver(const struct sg_conf *c, const struct sg_job *j, char **err, int *permanent);
+/* Close the kept SMTP sessions (QUIT), e.g. when nothing more is due: a
+ * delivery keeps its session for the next one (outbound.c). Called by
+ * the worker when a pass finds nothing to send, and before a process
+ * that delivered exits. Not while a delivery runs. */
+void sg_outbound_release(void);
 /* The same; on success *reply (new string, may be NULL) is the relay's
  * answer to the message ("250 2.0.0 Ok: queued as 4Xyz"), for the log
  * line that ties our Message-ID to the relay's queue id. */

@@ -8,7 +8,7 @@ recipient. While a file DIR/FAIL exists, every MAIL FROM is answered 451
 (a relay that is down); remove it and mail flows again. DIR/FAIL5 makes
 it answer 550 (a permanent refusal). DIR/SLOW delays the final 250 by
 3 seconds (after the message is stored). DIR/sessions gets a line per
-SMTP session (connection).
+SMTP session (connection), DIR/quits one per QUIT.
 
 Usage: sink.py DIR PORT   (listens on 127.0.0.1; writes DIR/sink.pid)
 Only the Python standard library is used.
@@ -109,6 +109,8 @@ async def session(reader, writer):
             elif verb == "NOOP":
                 send("250 2.0.0 ok")
             elif verb == "QUIT":
+                with open(os.path.join(DIR, "quits"), "a") as f:   # sessions ended by QUIT
+                    f.write("quit\n")
                 send("221 2.0.0 bye")
                 await writer.drain()
                 break

@@ -100,6 +100,9 @@ sg_wait_for "test \$(sg_sink_count $dir/sink) -ge $((before + 4))" 20
 is "$(sg_sink_count "$dir/sink")" "$((before + 4))" "the 4 held acknowledgements delivered"
 sessions=$(( $(wc -l < "$dir/sink/sessions") - s0 ))
 ok "... over at most 2 SMTP sessions, not one each ($sessions)" test "$sessions" -le 2
+q=$(cat "$dir/sink/quits" 2>/dev/null | wc -l)
+sg_wait_for "test \$(cat $dir/sink/quits 2>/dev/null | wc -l) -gt $q" 10
+ok "once the queue is idle the kept session ends with QUIT" test "$(cat "$dir/sink/quits" 2>/dev/null | wc -l)" -gt "$q"
 
 ok "template render with sample data" grep -q '^Subject: \[ACME #1234\] received' <(cli template render ack)
 ok "template render for a ticket" grep -q 'c1@customer.example' <(cli template render resolved --ticket 1)
