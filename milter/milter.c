@@ -668,27 +668,30 @@ clear_stale_socket(const char *path)
 	return unlink(path);
 }
 
-/* libmilter does not expose its listening descriptor: find it. On Linux
- * accepted sockets inherit TCP_NODELAY from the listener. Without it the
- * filter's small replies wait for delayed ACKs (~40 ms each). */
+/* libmilter does not expose its listening descriptor: find it. */
 static int
-listener_nodelay(void)
+listening_fd(void)
 {
-	int n = 0, on = 1;
-
 	for (int fd = 3; fd < 1024; fd++) {
-		int acc = 0, dom = 0;
+		int acc = 0;
 		socklen_t len = sizeof(acc);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc)
-			continue;
-		len = sizeof(dom);
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 ||
-		    (dom != AF_INET && dom != AF_INET6))
-			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
-			n++;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc)
+			return fd;
 	}
-	return n;
+	return -1;
+}
+
+/* On Linux accepted sockets inherit TCP_NODELAY from the listener.
+ * Without it the filter's small replies wait for delayed ACKs (~40 ms
+ * each). 1 when set (an inet listener). */
+static int
+listener_nodelay(int fd)
+{
+	int on = 1, dom = 0;
+	socklen_t len = sizeof(dom);
+
+	return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+	       (dom == AF_INET || dom == AF_INET6) && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0;
 }
 
 /*
@@ -708,16 +711,10 @@ static int wake_fd = -1;
 static volatile int running;
 
 static void
-wake_prepare(void)
+wake_prepare(int fd)
 {
-	for (int fd = 3; fd < 1024 && mi_stop != NULL; fd++) {
-		int acc = 0;
-		socklen_t len = sizeof(acc);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc)
-			continue;
+	if (fd >= 0 && mi_stop != NULL)
 		wake_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		return;
-	}
 }
 
 static void *
@@ -799,11 +796,12 @@ sg_milter_setup(const char *spec, int backlog, unsigned mode, const char *group)
 		return -1;
 	}
 	socket_owned = 1;
-	wake_prepare();
+	int lfd = listening_fd();   /* libmilter does not expose it */
+	wake_prepare(lfd);
 	if (path != NULL) {
 		if (socket_access(path, mode, group) != 0)
 			return -1;
-	} else if (listener_nodelay() == 0) {
+	} else if (!listener_nodelay(lfd)) {
 		sg_warn(MOD, "could not set TCP_NODELAY on %s", spec);
 	}
 	sg_info(MOD, "listening on %s", spec);

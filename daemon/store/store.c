@@ -790,13 +790,23 @@ unmap_regions(struct sg_store *st)
  * nothing (every call, close included, returns DB_RUNRECOVERY at its
  * entry): about 90 KB stay allocated per panic, a few per process life. */
 static void
-close_handles(struct sg_store *st)
+close_tables(struct sg_store *st)
 {
 	if (st->seq != NULL)
 		st->seq->close(st->seq, 0);
 	if (st->jobseq != NULL)
 		st->jobseq->close(st->jobseq, 0);
 	st->seq = st->jobseq = NULL;
+	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], DB_NOSYNC);
+			st->db[i] = NULL;
+		}
+}
+
+static void
+close_handles(struct sg_store *st)
+{
 	/* Every commit is already in the synced log, and the cache lives in
 	 * the shared region files: a close writes no pages (DB_NOSYNC) and
 	 * checkpoints only when 1 MB of log or a minute has passed since the
@@ -804,11 +814,7 @@ close_handles(struct sg_store *st)
 	 * pipe) costs one log sync, not a sync of every file; the daemon
 	 * checkpoints as it goes (CHECKPOINT_EVERY), and
 	 * sg_store_checkpoint() forces one. */
-	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
-		if (st->db[i] != NULL) {
-			st->db[i]->close(st->db[i], DB_NOSYNC);
-			st->db[i] = NULL;
-		}
+	close_tables(st);
 	if (st->env != NULL) {
 		if (!st->broken)
 			st->env->txn_checkpoint(st->env, 1024, 1, 0);
@@ -1014,16 +1020,7 @@ reopen_sequences(struct sg_store *st)
 static int
 reopen_tables(struct sg_store *st)
 {
-	if (st->seq != NULL)
-		st->seq->close(st->seq, 0);
-	if (st->jobseq != NULL)
-		st->jobseq->close(st->jobseq, 0);
-	st->seq = st->jobseq = NULL;
-	for (int i = SG_TB_COUNT - 1; i >= 0; i--)
-		if (st->db[i] != NULL) {
-			st->db[i]->close(st->db[i], DB_NOSYNC);
-			st->db[i] = NULL;
-		}
+	close_tables(st);
 	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
 	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
 		return SG_STORE_ERROR;

@@ -23,7 +23,6 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,20 +40,11 @@
 
 static char *dir;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
 	if (dir != NULL)
-		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+		sg_fuzz_rmtree(dir);
 	free(dir);
 }
 

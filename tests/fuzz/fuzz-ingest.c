@@ -34,7 +34,6 @@
  */
 #include "config.h"
 
-#include <ftw.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +63,6 @@ static struct sg_store *st;
 static GHashTable *shadow;      /* ticket id -> struct sg_ticket * as last read */
 static unsigned since_reset;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
@@ -81,7 +71,7 @@ cleanup(void)
 	if (shadow != NULL)
 		g_hash_table_destroy(shadow);
 	if (dir != NULL)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		sg_fuzz_rmtree(dir);
 	free(dir);
 	free(state);
 }
@@ -169,7 +159,7 @@ static void
 reset_store(void)
 {
 	sg_store_close(&st);
-	nftw(state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sg_fuzz_rmtree(state);
 	if (mkdir(state, 0700) != 0 || sg_store_open(state, SG_STORE_NOSYNC, &st) != 0)
 		abort();
 	g_hash_table_remove_all(shadow);

@@ -6,9 +6,29 @@
  * (config.h defines SG_LIBFUZZER; `make fuzz` makes that tree) the same
  * source links libFuzzer's main() instead: see tests/fuzz/run.sh.
  */
+#include <ftw.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+/* Remove a target's temporary tree (files, folders, depth first). */
+__attribute__((unused)) static int
+sg_fuzz_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void
+sg_fuzz_rmtree(const char *path)
+{
+	if (path != NULL)
+		nftw(path, sg_fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #ifndef SG_LIBFUZZER
 #include <dirent.h>
