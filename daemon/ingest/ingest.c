@@ -713,7 +713,9 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 			rc = decide(st, s, now);
 		if (rc != 0)
 			return rc;
-		if (s->verdict == SG_V_DUPLICATE || s->refused || s->own_mail)
+		if (s->verdict == SG_V_DUPLICATE)   /* the first copy may not be on disk yet: */
+			return sg_store_flush(st);     /* answer for it only once it is */
+		if (s->refused || s->own_mail)
 			return 0;
 		rc = SG_STORE_DEADLOCK;
 		pthread_mutex_lock(&writer);
