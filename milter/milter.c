@@ -53,6 +53,9 @@
 /* Headers per message and bytes per header we accept (bounds, rule 8). */
 #define SG_MAX_HEADERS 2000
 #define SG_MAX_OURS 64              /* forged X-Support-* headers we remove per message */
+/* The steps that never refuse and so need no reply (cb_negotiate, go_on). */
+#define SG_NOREPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+			  SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 static struct sg_store *the_store;
 /* Set once we own the listening socket: only then may cleanup remove it. */
@@ -66,6 +69,8 @@ static char *made_dir;
 struct sg_connctx {
 	char *conn_client;              /* client address, for logs and rules */
 	struct sg_msgctx *conn_msg;
+	unsigned long conn_noreply;     /* SMFIP_NR_* the MTA agreed to (cb_negotiate) */
+	int conn_tempfail;              /* MAIL could not be taken: tempfail at DATA */
 };
 
 struct sg_msgctx {
@@ -124,6 +129,33 @@ static struct sg_connctx *
 conn_get(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
+}
+
+/* The connection context: made by cb_negotiate (the first callback of a
+ * connection) or, with an MTA that does not negotiate, by cb_connect. */
+static struct sg_connctx *
+conn_make(SMFICTX *ctx)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+
+	if (cc == NULL) {
+		cc = sg_xcalloc(1, sizeof(*cc));
+		smfi_setpriv(ctx, cc);
+	}
+	return cc;
+}
+
+/* "Go on" for a step the MTA agreed not to wait for (SMFIP_NR_*, milter
+ * protocol 6: Postfix >= 2.6, Sendmail >= 8.14): libmilter then sends no
+ * reply, so the MTA streams those steps (every header line is one) without
+ * a round trip each. Only steps that can never refuse are negotiated so;
+ * what they find is acted on at DATA or end of message. */
+static sfsistat
+go_on(SMFICTX *ctx, unsigned long nr_bit)
+{
+	struct sg_connctx *cc = conn_get(ctx);
+
+	return cc != NULL && (cc->conn_noreply & nr_bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static char *
@@ -236,13 +268,22 @@ werr:
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct sg_connctx *cc = sg_xcalloc(1, sizeof(*cc));
+	struct sg_connctx *cc = conn_make(ctx);
 
+	free(cc->conn_client);
 	cc->conn_client = macro_dup(ctx, "{client_addr}");
 	if (cc->conn_client == NULL && host != NULL)
 		cc->conn_client = sg_xstrdup(host);
-	smfi_setpriv(ctx, cc);
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_CONN);
+}
+
+/* Registered only so HELO can go on without a reply (SMFIP_NR_HELO): a
+ * filter without the callback makes libmilter answer it. */
+static sfsistat
+cb_helo(SMFICTX *ctx, char *name)
+{
+	(void)name;
+	return go_on(ctx, SMFIP_NR_HELO);
 }
 
 static sfsistat
@@ -252,20 +293,24 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	struct sg_msgctx *m;
 
 	if (cc == NULL)
-		return SMFIS_TEMPFAIL;
+		return SMFIS_TEMPFAIL;      /* no context: MAIL is never negotiated as no-reply then */
 	sg_msgctx_free(&cc->conn_msg);
+	cc->conn_tempfail = 0;
 	m = sg_xcalloc(1, sizeof(*m));
 	m->msg_fd = -1;
 	m->msg_conf = sg_conf_current();
 	if (m->msg_conf == NULL) {
 		free(m);
-		return SMFIS_TEMPFAIL;
+		/* answered at DATA when MAIL gets no reply (support mail or
+		 * not: without a configuration we cannot tell) */
+		cc->conn_tempfail = 1;
+		return (cc->conn_noreply & SMFIP_NR_MAIL) != 0 ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	}
 	m->msg_from = sg_xstrdup(argv[0] != NULL ? argv[0] : "");
 	m->msg_auth = macro_dup(ctx, "{auth_authen}");
 	m->msg_qid = macro_dup(ctx, "i");
 	cc->conn_msg = m;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -275,7 +320,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
 
 	if (m == NULL || argv[0] == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_RCPT);
 	if (sg_conf_is_support(m->msg_conf, argv[0], NULL)) {
 		m->msg_support = 1;
 		if (m->msg_rcpt.n < 1000)
@@ -283,7 +328,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	} else {
 		m->msg_nonsupport = 1;
 	}
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_RCPT);
 }
 
 /* Registered so Postfix does not hold a lone DATA packet back (Nagle +
@@ -294,6 +339,10 @@ cb_data(SMFICTX *ctx)
 	struct sg_connctx *cc = conn_get(ctx);
 	struct sg_msgctx *m = cc ? cc->conn_msg : NULL;
 
+	if (cc != NULL && cc->conn_tempfail) {
+		cc->conn_tempfail = 0;
+		return tempfail(ctx, "Support desk configuration not loaded, try later");
+	}
 	if (m == NULL || !m->msg_support) {
 		if (cc != NULL)
 			sg_msgctx_free(&cc->conn_msg);
@@ -323,7 +372,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	const char *pfx;
 
 	if (m == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_HDR);
 	pfx = m->msg_conf->header_prefix;
 	if (strncasecmp(name, pfx, strlen(pfx)) == 0) {
 		/* Remember it for removal at end of message, also past the
@@ -333,16 +382,16 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 			sg_strlist_add(&m->msg_ours, name, 0);
 		else
 			m->msg_ours_overflow = 1;
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_HDR);
 	}
 	if (++m->msg_nheaders > SG_MAX_HEADERS) {
 		m->msg_oversize = 1;
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_HDR);
 	}
 	if (msg_append(m, name, strlen(name)) < 0 || msg_append(m, ": ", 2) < 0 ||
 	    msg_append(m, value, strlen(value)) < 0 || msg_append(m, "\r\n", 2) < 0)
 		m->msg_spool_failed = 1;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -353,7 +402,7 @@ cb_eoh(SMFICTX *ctx)
 
 	if (m != NULL && msg_append(m, "\r\n", 2) < 0)
 		m->msg_spool_failed = 1;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -364,7 +413,7 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 
 	if (m != NULL && !m->msg_spool_failed && msg_append(m, p, n) < 0)
 		m->msg_spool_failed = 1;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_BODY);
 }
 
 /* Remove every incoming header with our prefix: a customer must not be
@@ -591,7 +640,11 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf0 |= SMFIF_SETSYMLIST;
 #endif
 	*pf0 &= f0;
-	*pf1 = 0;
+	/* Every step but DATA and end of message goes on without a reply
+	 * when the MTA can do that (see go_on); no unknown commands (we have
+	 * no callback for them). */
+	*pf1 = (SG_NOREPLY_STEPS | SMFIP_NOUNKNOWN) & f1;
+	conn_make(ctx)->conn_noreply = *pf1 & SG_NOREPLY_STEPS;
 	*pf2 = 0;
 	*pf3 = 0;
 #if defined(HAVE_DECL_SMFI_SETSYMLIST) && HAVE_DECL_SMFI_SETSYMLIST
@@ -613,7 +666,7 @@ static struct smfiDesc sg_filter = {
 #endif
 		      ,
 	.xxfi_connect = cb_connect,
-	.xxfi_helo = NULL,
+	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
 	.xxfi_header = cb_header,

@@ -7,8 +7,13 @@
 # sessions (1, 4, 20) at 4 KB and 64 KB with the mix 60% new tickets, 30%
 # replies by References, 10% by subject token. supportgated's outbound
 # worker delivers the acknowledgements to the same sink during the run.
+# A second do-nothing filter, noopnr, negotiates the same no-reply steps
+# as supportgated (SMFIP_NR_*: the MTA streams the headers and the body
+# without waiting for a reply to each), so sg/noopnr compares like with
+# like; noop answers every step (libmilter's default).
 # Prints msg/s per run and, per size and session count, the medians and
-# the ratios supportgated/noop and supportgated/no-milter; then p50/p99 at
+# the ratios supportgated/noop, supportgated/no-milter and
+# supportgated/noopnr; then p50/p99 at
 # half the best rate of supportgated (client end-of-DATA timings and the
 # daemon's histogram from its metrics file).
 #
@@ -18,7 +23,7 @@
 #   SG_BENCH_SIZES (4096,65536), SG_BENCH_SESSIONS (1,4,20),
 #   SG_BENCH_LATENCY (20 s per latency run; 0: none),
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
-#   SG_BENCH_TARGETS ("none noop sg"; a subset to measure less),
+#   SG_BENCH_TARGETS ("none noop noopnr sg"; a subset to measure less),
 #   More supportgated daemons, V = B .. G ("sgB"..., each its own state
 #   and port, interleaved with the others: before/after of a setting in one
 #   run) when any of SG_BENCH_V_DAEMON (another build's supportgated),
@@ -44,13 +49,17 @@ done
 
 sg_tmpdir dir
 pnone=$(sg_free_port) pnoop=$(sg_free_port) psg=$(sg_free_port) psink=$(sg_free_port)
-mnoop=$(sg_free_port) msg=$(sg_free_port)
+mnoop=$(sg_free_port) msg=$(sg_free_port) pnoopnr=$(sg_free_port) mnoopnr=$(sg_free_port)
 
 # the do-nothing filter
 "$build/tests/helpers/noop-milter" -p "inet:$mnoop@127.0.0.1" -P "$dir/noop.pid" 2>"$dir/noop.log" &
 noop_pid=$!
 sg_at_exit "kill $noop_pid 2>/dev/null; wait $noop_pid 2>/dev/null"
 sg_wait_for "_sg_port_open $mnoop" 10 || { sg_show_log "noop-milter did not start" "$dir/noop.log"; exit 1; }
+"$build/tests/helpers/noop-milter" -n -p "inet:$mnoopnr@127.0.0.1" -P "$dir/noopnr.pid" 2>"$dir/noopnr.log" &
+noopnr_pid=$!
+sg_at_exit "kill $noopnr_pid 2>/dev/null; wait $noopnr_pid 2>/dev/null"
+sg_wait_for "_sg_port_open $mnoopnr" 10 || { sg_show_log "noop-milter -n did not start" "$dir/noopnr.log"; exit 1; }
 
 # supportgated: the quick start's configuration, its acknowledgements to the sink
 conf=$dir/supportgate.conf
@@ -97,6 +106,7 @@ sg_postfix_start "$pf" "$pnone" "$psink" "" || exit 1
 root=$(_sg_postfix_root "$pf")
 postconf -c "$root/etc" -Me \
 	"127.0.0.1:$pnoop/inet=127.0.0.1:$pnoop inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$mnoop" \
+	"127.0.0.1:$pnoopnr/inet=127.0.0.1:$pnoopnr inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$mnoopnr" \
 	"127.0.0.1:$psg/inet=127.0.0.1:$psg inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$msg" ||
 	exit 1
 for x in "${variants[@]}"; do
@@ -106,17 +116,18 @@ for x in "${variants[@]}"; do
 done
 postfix -c "$root/etc" reload >/dev/null 2>&1 || exit 1
 sg_wait_for "_sg_port_open $pnoop && _sg_port_open $psg" 15 || { sg_show_log "postfix" "$root/maillog"; exit 1; }
-echo "postfix: none=$pnone noop=$pnoop sg=$psg, relaying to the sink on $psink"
+echo "postfix: none=$pnone noop=$pnoop noopnr=$pnoopnr sg=$psg, relaying to the sink on $psink"
 
 lat=${SG_BENCH_LATENCY:-20}
 latargs=()
-case " ${SG_BENCH_TARGETS:-none noop sg} " in *" sg "*) ;; *) lat=0 ;; esac
+case " ${SG_BENCH_TARGETS:-none noop noopnr sg} " in *" sg "*) ;; *) lat=0 ;; esac
 [ "$lat" != 0 ] && latargs=(--latency-target sg --latency-duration "$lat" --metrics "$dir/metrics.prom")
 targs=()
-for t in ${SG_BENCH_TARGETS:-none noop sg}; do
+for t in ${SG_BENCH_TARGETS:-none noop noopnr sg}; do
 	case $t in
 	none) targs+=(--target "none=$pnone") ;;
 	noop) targs+=(--target "noop=$pnoop") ;;
+	noopnr) targs+=(--target "noopnr=$pnoopnr") ;;
 	sg) targs+=(--target "sg=$psg") ;;
 	esac
 done
@@ -140,6 +151,7 @@ cpu_ms() {  # PID NAME
 			'BEGIN { printf "cpu: %s %.1f s for %d messages: %.2f ms/msg\n", w, t / hz, n, 1000 * t / hz / n }'
 }
 cpu_ms "$noop_pid" noop
+cpu_ms "$noopnr_pid" noopnr
 cpu_ms "$sg_daemon_pid" sg
 for x in "${variants[@]}"; do
 	IFS=: read -r v vm vp vpid <<<"$x"

@@ -433,6 +433,7 @@ def main():
     names = [t["name"] for t in targets]
     print("%-6s %-8s " % ("size", "sessions") + " ".join("%9s" % n for n in names) +
           ("   sg/noop  sg/none" if "sg" in names else "") +
+          ("  sg/noopnr" if "sg" in names and "noopnr" in names else "") +
           "".join("   %7s" % (v + "/sg") for v in names if v.startswith("sg") and v != "sg"))
     for size in sizes:
         for n in sessions:
@@ -441,6 +442,8 @@ def main():
             if "sg" in names:
                 line += "   %7.2f  %7.2f" % (med["sg"] / med["noop"] if "noop" in med else float("nan"),
                                               med["sg"] / med["none"] if "none" in med else float("nan"))
+                if "noopnr" in med:
+                    line += "   %8.2f" % (med["sg"] / med["noopnr"])
             for v in names:
                 if v.startswith("sg") and v != "sg" and "sg" in names:
                     line += "   %7.2f" % (med[v] / med["sg"])

@@ -3,14 +3,17 @@
  * reads the message stands on (tests/bench/bench-milter.sh runs it beside
  * Postfix without a milter and with supportgated).
  *
- * It registers the callbacks supportgated registers (connect, envfrom,
+ * It registers the callbacks supportgated registers (connect, helo, envfrom,
  * envrcpt, DATA, header, eoh, body, eom, abort, close, negotiate) and the
  * same action flags, asks for the body (so the MTA sends all of it), keeps
  * nothing but a byte count, and accepts at end of message. On an inet
  * socket TCP_NODELAY is set on the listener, as supportgated does
  * (a filter without it waits for delayed ACKs, ~40 ms a reply).
  *
- * Usage: noop-milter -p SPEC [-P PIDFILE]
+ * Usage: noop-milter [-n] -p SPEC [-P PIDFILE]
+ *   -n: negotiate the same no-reply steps as supportgated (SMFIP_NR_*:
+ *   the MTA streams headers and body without waiting for a reply each);
+ *   without it every step is answered (libmilter's default).
  *   SPEC in libmilter syntax: inet:PORT@127.0.0.1 or unix:/path.
  * Stops on SIGTERM/SIGINT (libmilter's own handling).
  */
@@ -28,18 +31,49 @@
 struct conn {
 	unsigned long long bytes;
 	int in_msg;
+	unsigned long noreply;   /* SMFIP_NR_* agreed with the MTA (-n) */
 };
+
+/* -n: ask for no replies where supportgated does (milter/milter.c
+ * cb_negotiate): connect, HELO, MAIL, RCPT, headers, end of headers,
+ * body. */
+#define NR_FLAGS (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+static int want_noreply;
+
+static struct conn *
+conn_make(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c != NULL)
+			smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static sfsistat
+go_on(SMFICTX *ctx, unsigned long bit)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	return c != NULL && (c->noreply & bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	(void)host;
 	(void)sa;
-	struct conn *c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if (conn_make(ctx) == NULL)
 		return SMFIS_TEMPFAIL;
-	smfi_setpriv(ctx, c);
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_CONN);
+}
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *name)
+{
+	(void)name;
+	return go_on(ctx, SMFIP_NR_HELO);
 }
 
 static sfsistat
@@ -51,7 +85,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	c->bytes = 0;
 	c->in_msg = 1;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -59,7 +93,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	(void)ctx;
 	(void)argv;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -75,14 +109,14 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	struct conn *c = smfi_getpriv(ctx);
 	if (c != NULL)
 		c->bytes += strlen(name) + strlen(value) + 4;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_HDR);
 }
 
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
 	(void)ctx;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -92,7 +126,7 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	(void)p;
 	if (c != NULL)
 		c->bytes += n;
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_BODY);
 }
 
 static sfsistat
@@ -127,12 +161,16 @@ static sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
 	     unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	(void)ctx;
-	(void)f1;
 	(void)f2;
 	(void)f3;
 	*pf0 = FLAGS & f0;
 	*pf1 = 0;   /* every step, the body included */
+	if (want_noreply) {
+		struct conn *c = conn_make(ctx);
+		*pf1 = (NR_FLAGS | SMFIP_NOUNKNOWN) & f1;
+		if (c != NULL)
+			c->noreply = *pf1 & NR_FLAGS;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -143,6 +181,7 @@ static struct smfiDesc filter = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = FLAGS,
 	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
 	.xxfi_header = cb_header,
@@ -178,7 +217,7 @@ main(int argc, char **argv)
 	const char *spec = NULL, *pidfile = NULL;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "np:P:")) != -1) {
 		switch (opt) {
 		case 'p':
 			spec = optarg;
@@ -186,13 +225,16 @@ main(int argc, char **argv)
 		case 'P':
 			pidfile = optarg;
 			break;
+		case 'n':
+			want_noreply = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: noop-milter -p SPEC [-P PIDFILE]\n");
+			fprintf(stderr, "usage: noop-milter [-n] -p SPEC [-P PIDFILE]\n");
 			return 2;
 		}
 	}
 	if (spec == NULL) {
-		fprintf(stderr, "usage: noop-milter -p SPEC [-P PIDFILE]\n");
+		fprintf(stderr, "usage: noop-milter [-n] -p SPEC [-P PIDFILE]\n");
 		return 2;
 	}
 	if (strncmp(spec, "unix:", 5) == 0)
