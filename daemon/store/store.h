@@ -235,6 +235,13 @@ int sg_store_is_empty(struct sg_store *st, int *empty);
 /* Write every changed page to the database files now (a forced
  * checkpoint): before reading the files directly (sg_store_verify). */
 int sg_store_checkpoint(struct sg_store *st);
+/* The cache's counters for one table's file since the environment was
+ * created (Berkeley DB's memp_stat): pages found in the cache, pages
+ * read into it. 0, or SG_STORE_ERROR (also when the file is not open). */
+struct sg_cache_stat {
+	uint64_t hits, misses;
+};
+int sg_store_cache_stat(struct sg_store *st, enum sg_table t, struct sg_cache_stat *out);
 int sg_store_verify(const char *state_dir, FILE *fp);
 int sg_store_backup(struct sg_store *st, const char *dir);
 int sg_store_recover(const char *state_dir);

@@ -13,8 +13,8 @@
 # like; noop answers every step (libmilter's default).
 # Prints msg/s per run and, per size and session count, the medians and
 # the ratios supportgated/noop, supportgated/no-milter and
-# supportgated/noopnr; then p50/p99 at
-# half the best rate of supportgated (client end-of-DATA timings and the
+# supportgated/noopnr; then, per size and session count, p50/p99 at
+# half the rate supportgated reached there (client end-of-DATA timings and the
 # daemon's histogram from its metrics file).
 #
 # Usage: make bench-milter     (from the build directory; root, postfix)

@@ -561,6 +561,61 @@ test_group_commit(void)
 }
 
 /* two processes at once */
+/* The cache gives up raw message pages before the lookup indexes: 2,000
+ * Message-IDs indexed, then 48 MB of raw messages (more than the 32 MB
+ * cache) written after them; looking the 2,000 up again reads no page of
+ * msgid.db into the cache. Without the priorities the raw pages, being
+ * newer, pushed the whole index out (every page a miss). */
+static void
+test_cache_priority(void)
+{
+	struct sg_store *st = fixture("cache-priority", NULL, NULL);
+	struct sg_txn *txn = NULL;
+	struct sg_cache_stat before, after;
+	char *raw = sg_xmalloc(4000);
+	int bad = 0;
+
+	if (st == NULL)
+		return;
+	memset(raw, 'r', 4000);
+	for (int i = 0; i < 2000 && !bad; i += 200) {
+		bad |= sg_store_txn_begin(st, &txn) != 0;
+		for (int j = i; j < i + 200 && !bad; j++) {
+			char mid[64];
+			snprintf(mid, sizeof(mid), "prio-%d@test", j);
+			struct sg_msgrec m = { .ticket = (uint64_t)j + 1, .message_id = mid, .from = "x", .subject = "y" };
+			bad |= sg_store_message_add(st, txn, &m, "small", 5) != 0;
+		}
+		bad |= sg_store_txn_commit(&txn) != 0;
+	}
+	for (int i = 0; i < 12000 && !bad; i += 500) {
+		bad |= sg_store_txn_begin(st, &txn) != 0;
+		for (int j = i; j < i + 500 && !bad; j++) {
+			struct sg_msgrec m = { .ticket = 100000 + (uint64_t)j, .from = "x", .subject = "y" };
+			bad |= sg_store_message_add(st, txn, &m, raw, 4000) != 0;
+		}
+		bad |= sg_store_txn_commit(&txn) != 0;
+	}
+	ok(!bad, "cache: 2,000 indexed messages, then 48 MB of raw messages written");
+	ok(sg_store_cache_stat(st, SG_TB_MSGID, &before) == 0, "cache: msgid.db counters read");
+	for (int j = 0; j < 2000; j++) {
+		char mid[64];
+		uint64_t tid = 0;
+		uint32_t seq = 0;
+		snprintf(mid, sizeof(mid), "prio-%d@test", j);
+		if (sg_store_msgid_lookup(st, NULL, mid, &tid, &seq) != 0 || tid != (uint64_t)j + 1)
+			bad = 1;
+	}
+	ok(!bad, "cache: the 2,000 Message-IDs found again");
+	sg_store_cache_stat(st, SG_TB_MSGID, &after);
+	diag("msgid.db: %llu pages read into the cache for 2,000 lookups (%llu found there)",
+	     (unsigned long long)(after.misses - before.misses), (unsigned long long)(after.hits - before.hits));
+	ok(after.misses - before.misses == 0, "cache: no msgid.db page had to be read again");
+	is_int(sg_store_cache_stat(st, SG_TB_COUNT, &after), SG_STORE_ERROR, "cache: no such table, an error");
+	free(raw);
+	sg_store_close(&st);
+}
+
 static void
 test_concurrent(void)
 {
@@ -941,6 +996,7 @@ static const struct sg_test tests[] = {
 	{ "crash-before-commit", test_crash_before_commit },
 	{ "crash-after-commit", test_crash_after_commit },
 	{ "group-commit", test_group_commit },
+	{ "cache-priority", test_cache_priority },
 	{ "concurrent", test_concurrent },
 	{ "backup", test_backup },
 	{ "verify-recover", test_verify_recover },
