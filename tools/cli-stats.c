@@ -5,7 +5,10 @@
  * one walk of jobs.db, which holds only mail not yet delivered), and
  * today's (UTC) acknowledgements made and suppressed and tickets' mail
  * delivered and dead, read from the per-day counters (daemon/ticket/daystat.h): two keys, never the
- * event trail.
+ * event trail. Last, how often the database cache had the pages of the
+ * lookup indexes and of the raw messages (read before the walks above,
+ * which would count themselves): a low share for the indexes says the
+ * cache (set_cachesize in DB_CONFIG) is too small for the store.
  */
 #include "config.h"
 
@@ -26,6 +29,16 @@ struct qrow {
 	uint64_t n[SG_ST_COUNT];
 };
 
+/* The tables whose cache counters stats shows. */
+static const struct {
+	enum sg_table t;
+	const char *file;
+} cache_tables[] = {
+	{ SG_TB_MSGID, SG_FILE_MSGID }, { SG_TB_TICKETS, SG_FILE_TICKETS },
+	{ SG_TB_CUSTOMERS, SG_FILE_CUSTOMERS }, { SG_TB_RAW, SG_FILE_RAW },
+};
+#define NCACHE (sizeof(cache_tables) / sizeof(cache_tables[0]))
+
 struct tally {
 	uint64_t total, by_status[SG_ST_COUNT];
 	struct qrow *q;
@@ -33,6 +46,7 @@ struct tally {
 	uint64_t waiting, dead;
 	int64_t oldest;     /* created time of the oldest waiting job, 0 none */
 	uint64_t sent_today, dead_today;
+	struct sg_cache_stat cache[NCACHE];
 };
 
 static int
@@ -106,6 +120,15 @@ print_text(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	       (unsigned long long)s->dead_today);
 	printf("acknowledgements today (%s UTC): %llu sent, %llu suppressed\n", day, (unsigned long long)acks,
 	       (unsigned long long)supp);
+	printf("cache: pages found in it");
+	for (size_t i = 0; i < NCACHE; i++) {
+		uint64_t n = s->cache[i].hits + s->cache[i].misses;
+		if (n > 0)
+			printf("%s%s %.1f%%", i ? ", " : " ", cache_tables[i].file, 100.0 * (double)s->cache[i].hits / (double)n);
+		else
+			printf("%s%s -", i ? ", " : " ", cache_tables[i].file);
+	}
+	printf(" (since the environment was created)\n");
 }
 
 static void
@@ -128,6 +151,12 @@ print_json(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 			      "dead", (json_int_t)s->dead, "delivered_today", (json_int_t)s->sent_today,
 			      "dead_today", (json_int_t)s->dead_today,
 			      "acks_today", "day", day, "sent", (json_int_t)acks, "suppressed", (json_int_t)supp);
+	json_t *cache = json_object();
+	for (size_t i = 0; i < NCACHE; i++)
+		json_object_set_new(cache, cache_tables[i].file,
+				    json_pack("{s:I, s:I}", "hits", (json_int_t)s->cache[i].hits, "misses",
+					      (json_int_t)s->cache[i].misses));
+	json_object_set_new(j, "cache", cache);
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
 	json_decref(j);
@@ -152,7 +181,11 @@ sg_cmd_stats(int argc, char **argv)
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
-	rc = sg_store_ticket_foreach(st, count_ticket, &s);
+	rc = 0;
+	for (size_t i = 0; i < NCACHE && rc == 0; i++)
+		rc = sg_store_cache_stat(st, cache_tables[i].t, &s.cache[i]);
+	if (rc == 0)
+		rc = sg_store_ticket_foreach(st, count_ticket, &s);
 	if (rc == 0)
 		rc = sg_store_job_foreach(st, count_job, &s);
 	if (rc == 0)

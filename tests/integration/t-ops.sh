@@ -63,7 +63,11 @@ for t in json.load(sys.stdin):
     n+=sum(1 for e in s["events"] if e["type"]=="ack")
 print(n)' "$SG_CLI" -c "$dir/sg.conf")" "stats: acks sent today = ack events"
 ok "stats: an auto-reply's acknowledgement counted as suppressed" test "$(py 'd["acks_today"]["suppressed"] >= 1')" = True
+is "$(py 'sorted(d["cache"])')" "['customers.db', 'msgid.db', 'raw.db', 'tickets.db']" "stats: cache counters of the indexes and raw.db"
+ok "stats: the ingests' Message-ID lookups went through the cache" \
+	test "$(py 'd["cache"]["msgid.db"]["hits"] + d["cache"]["msgid.db"]["misses"] > 0')" = True
 text=$(cli stats 2>/dev/null)
+ok "stats: text has the cache line" grep -qE '^cache: pages found in it msgid.db [0-9.]+%' <<<"$text"
 ok "stats: text names tickets, outbound, acknowledgements" \
 	grep -q "^outbound: $nq waiting" <<<"$text"
 ok "stats: text has the queue table" grep -q '^default ' <<<"$text"
