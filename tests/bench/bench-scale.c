@@ -29,7 +29,9 @@
  *     ids) — REPS random existing keys each, us per lookup; then "again":
  *     the same keys a second time, their pages now in the cache (the
  *     first figure at 1M is mostly page reads: the B-tree leaves of 3M
- *     Message-IDs and 1M tickets do not fit a 32 MB cache)
+ *     Message-IDs and 1M tickets do not fit a 32 MB cache); "pages read":
+ *     the table's pages the first pass read into the cache, per lookup
+ *     (the cache's counter: 1.0 = one leaf a lookup, upper levels cached)
  *   SLA wake: sg_clock_run_once (autoclose) and sg_clock_run_sla with
  *     nothing due, then sg_clock_run_sla with DUE first-response breaches
  *     due (fired with their notices): median of PASSES passes; between
@@ -278,23 +280,47 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum { M_MSGID, M_TOKEN, M_CUST, M_MSGID2, M_TOKEN2, M_CUST2, M_AUTOCLOSE, M_SLA0, M_SLA3, M_REPORT, M_READ, M_INGEST, M_BYTES, M_COUNT };
+enum { M_MSGID, M_TOKEN, M_CUST, M_PG_MSGID, M_PG_TOKEN, M_PG_CUST, M_MSGID2, M_TOKEN2, M_CUST2, M_AUTOCLOSE,
+	M_SLA0, M_SLA3, M_REPORT, M_READ, M_INGEST, M_BYTES, M_COUNT };
 static const char *const mname[M_COUNT] = { "lookup msgid", "lookup token", "lookup customer",
+	"  pages read (msgid)", "  pages read (token)", "  pages read (cust.)",
 	"  again (msgid)", "  again (token)", "  again (customer)", "autoclose pass",
 	"SLA pass, none due", "SLA pass, 3 due", "report (week)", "  tickets it read", "ingest follow-up",
 	"store bytes/ticket" };
-static const char *const munit[M_COUNT] = { "us", "us", "us", "us", "us", "us", "ms", "ms", "ms", "ms", "", "ms", "B" };
+static const char *const munit[M_COUNT] = { "us", "us", "us", "", "", "", "us", "us", "us", "ms", "ms", "ms", "ms",
+	"", "ms", "B" };
+
+/* Pages of table t read into the cache since the last call for t (the
+ * cache's own counter, sg_store_cache_stat). */
+static double
+pages_read(enum sg_table t)
+{
+	static uint64_t last[SG_TB_COUNT];
+	struct sg_cache_stat c;
+	double d;
+
+	must(sg_store_cache_stat(st, t, &c), "cache_stat");
+	d = (double)(c.misses - last[t]);
+	last[t] = c.misses;
+	return d;
+}
 
 /* REPS random lookups of each kind into m[0..2]: called twice with the
  * same keys, the second figures are the same lookups with their pages
- * in memory (the first may read them from the disk or the OS). */
+ * in memory (the first may read them from the disk or the OS). pg, when
+ * not NULL, gets the pages each kind read into the cache per lookup (the
+ * table's leaves that were not cached: 1.0 = one page a lookup). */
 static void
-lookups(double *m)
+lookups(double *m, double *pg)
 {
 	unsigned seed = 777;
 	char key[160];
 	uint64_t tid;
 	uint32_t seq;
+
+	pages_read(SG_TB_MSGID);
+	pages_read(SG_TB_TICKETS);
+	pages_read(SG_TB_CUSTOMERS);
 	double t0 = now_ns();
 
 	for (int r = 0; r < REPS; r++) {
@@ -304,6 +330,8 @@ lookups(double *m)
 			must(1, "msgid lookup");
 	}
 	m[M_MSGID] = (now_ns() - t0) / REPS / 1e3;
+	if (pg != NULL)
+		pg[0] = pages_read(SG_TB_MSGID) / REPS;
 	t0 = now_ns();
 	for (int r = 0; r < REPS; r++) {
 		uint64_t i = (uint64_t)rand_r(&seed) % have, id;
@@ -315,6 +343,8 @@ lookups(double *m)
 		sg_ticket_clear(&t);
 	}
 	m[M_TOKEN] = (now_ns() - t0) / REPS / 1e3;
+	if (pg != NULL)
+		pg[1] = pages_read(SG_TB_TICKETS) / REPS;
 	t0 = now_ns();
 	for (int r = 0; r < REPS; r++) {
 		uint64_t i = (uint64_t)rand_r(&seed) % have, *v;
@@ -325,6 +355,8 @@ lookups(double *m)
 		free(v);
 	}
 	m[M_CUST] = (now_ns() - t0) / REPS / 1e3;
+	if (pg != NULL)
+		pg[2] = pages_read(SG_TB_CUSTOMERS) / REPS;
 }
 
 /* A gold ticket created two hours before now: its first response is
@@ -545,8 +577,8 @@ main(int argc, char **argv)
 		int64_t now = created_at(n - 1) + 60;
 		double *x = m[nsizes];
 		x[M_BYTES] = store_bytes(sd) / (double)n;
-		lookups(x);
-		lookups(x + M_MSGID2);
+		lookups(x, x + M_PG_MSGID);
+		lookups(x + M_MSGID2, NULL);
 		clock_passes(x, now);
 		report_week(x, now);
 		followups(x, sd, n);
@@ -579,7 +611,10 @@ main(int argc, char **argv)
 		for (size_t k = 0; k < nsizes; k++) {
 			char v[32];
 			snprintf(v, sizeof(v), "%.*f %s", m[k][j] < 10 ? 2 : m[k][j] < 100 ? 1 : 0, m[k][j], munit[j]);
-			printf(" %10s %6.2fx", v, m[k][j] / m[0][j]);
+			if (m[0][j] > 0)
+				printf(" %10s %6.2fx", v, m[k][j] / m[0][j]);
+			else
+				printf(" %10s %7s", v, "");   /* pages read at the first size: 0 */
 		}
 		printf("\n");
 	}

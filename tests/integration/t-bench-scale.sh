@@ -26,6 +26,7 @@ printf '%s\n' "$out" | sed 's/^/# /'
 for row in "lookup msgid" "lookup token" "lookup customer" "SLA pass, 3 due" "report (week)" "ingest follow-up"; do
 	ok "a figure for $row" bash -c 'printf "%s\n" "$1" | grep -q "^$2 .* 1.00x"' _ "$out" "$row"
 done
+ok "the cache's pages read per lookup are printed" bash -c 'printf "%s\n" "$1" | grep -qE "^  pages read \(msgid\) +[0-9.]+ "' _ "$out"
 read_n=$(printf '%s\n' "$out" | awk '/tickets it read/ { print $4 }')
 ok "the week's report read the 5,000 tickets and the 100 follow-ups' new ones ($read_n)" \
 	test "${read_n:-0}" -ge 5000 -a "${read_n:-0}" -le 5100
