@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench-milter — Postfix without a milter, with the do-nothing libmilter
 # filter (tests/helpers/noop-milter) and with supportgated, measured
-# interleaved in one run: one private Postfix on 127.0.0.1 with three
-# smtpd ports (none / noop / sg, each its own smtpd_milters), all relaying
+# interleaved in one run: one private Postfix on 127.0.0.1 with four
+# smtpd ports (none / noop / noopnr / sg, each its own smtpd_milters), all relaying
 # to the sink of tests/bench/smtp-load.py, which also drives the SMTP
 # sessions (1, 4, 20) at 4 KB and 64 KB with the mix 60% new tickets, 30%
 # replies by References, 10% by subject token. supportgated's outbound
@@ -100,7 +100,7 @@ for v in B C D E F G; do
 	variants+=("$v:$vm:$vp:$vpid")
 done
 
-# one Postfix, three smtpd ports
+# one Postfix, four smtpd ports
 pf=$dir/postfix
 sg_postfix_start "$pf" "$pnone" "$psink" "" || exit 1
 root=$(_sg_postfix_root "$pf")
