@@ -46,7 +46,7 @@ struct tally {
 	uint64_t waiting, dead;
 	int64_t oldest;     /* created time of the oldest waiting job, 0 none */
 	uint64_t sent_today, dead_today;
-	struct sg_cache_stat cache[NCACHE];
+	struct sg_cache_stat cache[SG_TB_COUNT];
 };
 
 static int
@@ -122,9 +122,10 @@ print_text(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	       (unsigned long long)supp);
 	printf("cache: pages found in it");
 	for (size_t i = 0; i < NCACHE; i++) {
-		uint64_t n = s->cache[i].hits + s->cache[i].misses;
+		const struct sg_cache_stat *cs = &s->cache[cache_tables[i].t];
+		uint64_t n = cs->hits + cs->misses;
 		if (n > 0)
-			printf("%s%s %.1f%%", i ? ", " : " ", cache_tables[i].file, 100.0 * (double)s->cache[i].hits / (double)n);
+			printf("%s%s %.1f%%", i ? ", " : " ", cache_tables[i].file, 100.0 * (double)cs->hits / (double)n);
 		else
 			printf("%s%s -", i ? ", " : " ", cache_tables[i].file);
 	}
@@ -154,8 +155,8 @@ print_json(const struct tally *s, int64_t now, const char *day, uint64_t acks, u
 	json_t *cache = json_object();
 	for (size_t i = 0; i < NCACHE; i++)
 		json_object_set_new(cache, cache_tables[i].file,
-				    json_pack("{s:I, s:I}", "hits", (json_int_t)s->cache[i].hits, "misses",
-					      (json_int_t)s->cache[i].misses));
+				    json_pack("{s:I, s:I}", "hits", (json_int_t)s->cache[cache_tables[i].t].hits, "misses",
+					      (json_int_t)s->cache[cache_tables[i].t].misses));
 	json_object_set_new(j, "cache", cache);
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
@@ -181,9 +182,7 @@ sg_cmd_stats(int argc, char **argv)
 	}
 	const struct sg_conf *c = sg_cli_conf();
 	struct sg_store *st = sg_cli_store(c);
-	rc = 0;
-	for (size_t i = 0; i < NCACHE && rc == 0; i++)
-		rc = sg_store_cache_stat(st, cache_tables[i].t, &s.cache[i]);
+	rc = sg_store_cache_stat(st, s.cache);
 	if (rc == 0)
 		rc = sg_store_ticket_foreach(st, count_ticket, &s);
 	if (rc == 0)

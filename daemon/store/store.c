@@ -2286,32 +2286,31 @@ sg_store_checkpoint(struct sg_store *st)
 }
 
 static int
-cache_stat_in(struct sg_store *st, enum sg_table t, struct sg_cache_stat *out)
+cache_stat_in(struct sg_store *st, struct sg_cache_stat out[SG_TB_COUNT])
 {
 	DB_MPOOL_STAT *g = NULL;
 	DB_MPOOL_FSTAT **f = NULL;
-	int rc, found = 0;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((unsigned)t >= SG_TB_COUNT)
-		return SG_STORE_ERROR;
+	memset(out, 0, SG_TB_COUNT * sizeof(*out));
 	if ((rc = st->env->memp_stat(st->env, &g, &f, 0)) != 0)
 		return map_err(st, rc, "memp_stat");
 	for (size_t i = 0; f != NULL && f[i] != NULL; i++)
-		if (f[i]->file_name != NULL && strcmp(f[i]->file_name, db_files[t]) == 0) {
-			out->hits += f[i]->st_cache_hit;
-			out->misses += f[i]->st_cache_miss;
-			found = 1;
-		}
+		for (int t = 0; t < SG_TB_COUNT; t++)
+			if (f[i]->file_name != NULL && strcmp(f[i]->file_name, db_files[t]) == 0) {
+				out[t].hits += f[i]->st_cache_hit;
+				out[t].misses += f[i]->st_cache_miss;
+				break;
+			}
 	free(g);
 	free(f);
-	return found ? 0 : SG_STORE_ERROR;
+	return 0;
 }
 
 int
-sg_store_cache_stat(struct sg_store *st, enum sg_table t, struct sg_cache_stat *out)
+sg_store_cache_stat(struct sg_store *st, struct sg_cache_stat out[SG_TB_COUNT])
 {
-	GATED(st, cache_stat_in(st, t, out));
+	GATED(st, cache_stat_in(st, out));
 }
 
 int

@@ -235,13 +235,14 @@ int sg_store_is_empty(struct sg_store *st, int *empty);
 /* Write every changed page to the database files now (a forced
  * checkpoint): before reading the files directly (sg_store_verify). */
 int sg_store_checkpoint(struct sg_store *st);
-/* The cache's counters for one table's file since the environment was
- * created (Berkeley DB's memp_stat): pages found in the cache, pages
- * read into it. 0, or SG_STORE_ERROR (also when the file is not open). */
+/* The cache's counters of every table's file since the environment was
+ * created (one Berkeley DB memp_stat): out[t] = pages of table t found in
+ * the cache, pages read into it (zero for a file not open). 0, or
+ * SG_STORE_ERROR. */
 struct sg_cache_stat {
 	uint64_t hits, misses;
 };
-int sg_store_cache_stat(struct sg_store *st, enum sg_table t, struct sg_cache_stat *out);
+int sg_store_cache_stat(struct sg_store *st, struct sg_cache_stat out[SG_TB_COUNT]);
 int sg_store_verify(const char *state_dir, FILE *fp);
 int sg_store_backup(struct sg_store *st, const char *dir);
 int sg_store_recover(const char *state_dir);

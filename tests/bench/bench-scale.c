@@ -296,12 +296,12 @@ static double
 pages_read(enum sg_table t)
 {
 	static uint64_t last[SG_TB_COUNT];
-	struct sg_cache_stat c;
+	struct sg_cache_stat c[SG_TB_COUNT];
 	double d;
 
-	must(sg_store_cache_stat(st, t, &c), "cache_stat");
-	d = (double)(c.misses - last[t]);
-	last[t] = c.misses;
+	must(sg_store_cache_stat(st, c), "cache_stat");
+	d = (double)(c[t].misses - last[t]);
+	last[t] = c[t].misses;
 	return d;
 }
 

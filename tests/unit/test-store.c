@@ -571,7 +571,7 @@ test_cache_priority(void)
 {
 	struct sg_store *st = fixture("cache-priority", NULL, NULL);
 	struct sg_txn *txn = NULL;
-	struct sg_cache_stat before, after;
+	struct sg_cache_stat before[SG_TB_COUNT], after[SG_TB_COUNT];
 	char *raw = sg_xmalloc(4000);
 	int bad = 0;
 
@@ -597,7 +597,8 @@ test_cache_priority(void)
 		bad |= sg_store_txn_commit(&txn) != 0;
 	}
 	ok(!bad, "cache: 2,000 indexed messages, then 48 MB of raw messages written");
-	ok(sg_store_cache_stat(st, SG_TB_MSGID, &before) == 0, "cache: msgid.db counters read");
+	ok(sg_store_cache_stat(st, before) == 0 && before[SG_TB_MSGID].hits + before[SG_TB_MSGID].misses > 0,
+	   "cache: msgid.db counters read");
 	for (int j = 0; j < 2000; j++) {
 		char mid[64];
 		uint64_t tid = 0;
@@ -607,11 +608,13 @@ test_cache_priority(void)
 			bad = 1;
 	}
 	ok(!bad, "cache: the 2,000 Message-IDs found again");
-	sg_store_cache_stat(st, SG_TB_MSGID, &after);
+	sg_store_cache_stat(st, after);
+	uint64_t misses = after[SG_TB_MSGID].misses - before[SG_TB_MSGID].misses;
+	uint64_t hits = after[SG_TB_MSGID].hits - before[SG_TB_MSGID].hits;
 	diag("msgid.db: %llu pages read into the cache for 2,000 lookups (%llu found there)",
-	     (unsigned long long)(after.misses - before.misses), (unsigned long long)(after.hits - before.hits));
-	ok(after.misses - before.misses == 0, "cache: no msgid.db page had to be read again");
-	is_int(sg_store_cache_stat(st, SG_TB_COUNT, &after), SG_STORE_ERROR, "cache: no such table, an error");
+	     (unsigned long long)misses, (unsigned long long)hits);
+	ok(misses == 0, "cache: no msgid.db page had to be read again");
+	ok(hits >= 2000, "cache: the lookups were counted (at least a page each)");
 	free(raw);
 	sg_store_close(&st);
 }
