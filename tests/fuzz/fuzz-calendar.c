@@ -38,40 +38,16 @@
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-calendar tests/fuzz/crashes-calendar"
 #include "replay.h"
 
-static char *dir;
-
-static void
-cleanup(void)
-{
-	if (dir != NULL)
-		sg_fuzz_rmtree(dir);
-	free(dir);
-}
+static const char *dir;
 
 static void
 setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	dir = sg_xasprintf("%s/sg-fuzz-calendar.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
+	dir = sg_fuzz_tmpdir("calendar");
 	char *z = sg_xasprintf("%s/Fuzz", dir);
 	if (mkdir(z, 0700) != 0)
 		abort();
 	free(z);
-}
-
-static char *
-put(const char *name, const void *data, size_t len)
-{
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "wb");
-
-	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
-		abort();
-	return p;
 }
 
 /* Days since 1970-01-01 of a date (as calendar.c, H. Hinnant). */
@@ -152,10 +128,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	const unsigned char *nul = memchr(p, '\0', (size_t)(end - p));
 	const unsigned char *dend = nul ? nul : end;
 	if (flags & 2)
-		holidays = put("holidays", p, (size_t)(dend - p));
+		holidays = sg_fuzz_put("holidays", p, (size_t)(dend - p));
 	p = nul ? nul + 1 : end;
 	if (flags & 1) {
-		free(put("Fuzz/Zone", p, (size_t)(end - p)));
+		free(sg_fuzz_put("Fuzz/Zone", p, (size_t)(end - p)));
 		tz = "Fuzz/Zone";
 		setenv("TZDIR", dir, 1);
 	}

@@ -38,26 +38,12 @@
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-config"
 #include "replay.h"
 
-static char *dir;
-
-static void
-cleanup(void)
-{
-	if (dir != NULL)
-		sg_fuzz_rmtree(dir);
-	free(dir);
-}
+static const char *dir;
 
 static void
 put(const char *name, const void *data, size_t len)
 {
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "wb");
-
-	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
-		abort();
-	chmod(p, 0600);   /* a secret readable by others only draws a warning */
-	free(p);
+	free(sg_fuzz_put(name, data, len));
 }
 
 static void
@@ -71,12 +57,8 @@ setup(void)
 				    "rule money: subject ~ /invoice/i => queue billing, tag money\n";
 	static const char inc[] = "ticket_tag = \"INC\"\nsupport_address = {\"help@example.org\"}\n";
 	static const char tmpl[] = "Subject: {{token}} {{subject}}\n\nHello {{customer_name}}\n";
-	const char *tmp = getenv("TMPDIR");
 
-	dir = sg_xasprintf("%s/sg-fuzz-config.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
+	dir = sg_fuzz_tmpdir("config");
 	put("secret", secret, sizeof(secret) - 1);
 	put("short-secret", "tooshort\n", 9);
 	put("password", "s3cret\n", 7);

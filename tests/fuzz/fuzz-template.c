@@ -24,58 +24,28 @@
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-template"
 #include "replay.h"
 
-static char *dir;
-
-static char *
-path_of(const char *name)
-{
-	return sg_xasprintf("%s/en/%s.tmpl", dir, name);
-}
+static const char *dir;
 
 static void
 put(const char *name, const void *data, size_t len)
 {
-	char *p = path_of(name);
-	FILE *fp = fopen(p, "wb");
+	char *rel = sg_xasprintf("en/%s.tmpl", name);
 
-	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
-		abort();
-	free(p);
-}
-
-static void
-cleanup(void)
-{
-	for (int i = 0; dir != NULL && sg_template_names[i] != NULL; i++) {
-		char *p = path_of(sg_template_names[i]);
-		unlink(p);
-		free(p);
-	}
-	if (dir != NULL) {
-		char *en = sg_xasprintf("%s/en", dir);
-		rmdir(en);
-		free(en);
-		rmdir(dir);
-	}
-	free(dir);
+	free(sg_fuzz_put(rel, data, len));
+	free(rel);
 }
 
 static void
 setup(void)
 {
 	static const char minimal[] = "Subject: {{token}} x\n\nbody {{id}}\n";
-	const char *tmp = getenv("TMPDIR");
-
-	dir = sg_xasprintf("%s/sg-fuzz-tmpl.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = sg_fuzz_tmpdir("tmpl");
 	char *en = sg_xasprintf("%s/en", dir);
 	if (mkdir(en, 0700) != 0)
 		abort();
 	free(en);
 	for (int i = 0; sg_template_names[i] != NULL; i++)
 		put(sg_template_names[i], minimal, sizeof(minimal) - 1);
-	atexit(cleanup);
 }
 
 /* Does a header line start with one of the Bcc headers the values try

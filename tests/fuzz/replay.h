@@ -6,10 +6,14 @@
  * (config.h defines SG_LIBFUZZER; `make fuzz` makes that tree) the same
  * source links libFuzzer's main() instead: see tests/fuzz/run.sh.
  */
+#include <fcntl.h>
 #include <ftw.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -28,6 +32,55 @@ sg_fuzz_rmtree(const char *path)
 {
 	if (path != NULL)
 		nftw(path, sg_fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The target's private temp dir (sg_fuzz_tmpdir), removed at exit. */
+static char *sg_fuzz_dir;
+
+__attribute__((unused)) static void
+sg_fuzz_dir_remove(void)
+{
+	sg_fuzz_rmtree(sg_fuzz_dir);
+	free(sg_fuzz_dir);
+	sg_fuzz_dir = NULL;
+}
+
+/* Make the target's temp dir, sg-fuzz-NAME.XXXXXX under $TMPDIR (when
+ * absolute) or /tmp, removed with everything in it at exit; aborts when
+ * it cannot. */
+__attribute__((unused)) static const char *
+sg_fuzz_tmpdir(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *base = tmp != NULL && *tmp == '/' ? tmp : "/tmp";
+	size_t n = strlen(base) + strlen(name) + 32;
+
+	if ((sg_fuzz_dir = malloc(n)) == NULL)
+		abort();
+	snprintf(sg_fuzz_dir, n, "%s/sg-fuzz-%s.XXXXXX", base, name);
+	if (mkdtemp(sg_fuzz_dir) == NULL)
+		abort();
+	atexit(sg_fuzz_dir_remove);
+	return sg_fuzz_dir;
+}
+
+/* Write len bytes to NAME under the temp dir (its folders made already),
+ * mode 0600 (a secret readable by others only draws a warning); the
+ * path, malloc'd. Aborts on failure. */
+__attribute__((unused)) static char *
+sg_fuzz_put(const char *name, const void *data, size_t len)
+{
+	size_t n = strlen(sg_fuzz_dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	int fd;
+
+	if (p == NULL)
+		abort();
+	snprintf(p, n, "%s/%s", sg_fuzz_dir, name);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600) != 0 ||
+	    (len > 0 && write(fd, data, len) != (ssize_t)len) || close(fd) != 0)
+		abort();
+	return p;
 }
 
 #ifndef SG_LIBFUZZER
