@@ -56,6 +56,32 @@ test_koi8(void)
 	ok(mi == NULL, "free clears the pointer");
 }
 
+/* UTF-8 bodies are taken as they are (no conversion), but still only as
+ * valid UTF-8: a bad byte becomes U+FFFD, nothing after it is lost. */
+static void
+test_utf8_body(void)
+{
+	static const char *const mails[] = {
+		"From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Счёт \xff\xfe не пришёл, caf\xc3\xa9 \xc3 end\r\n",
+		"From: a@b.example\r\nContent-Type: text/plain; charset=\"UTF8\"\r\n\r\n"
+		"Счёт \xff\xfe не пришёл, caf\xc3\xa9 \xc3 end\r\n",
+		/* the same bytes in base64 */
+		"From: a@b.example\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"0KHRh9GR0YIg//4g0L3QtSDQv9GA0LjRiNGR0LssIGNhZsOpIMMgZW5kDQo=\r\n",
+	};
+	for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
+		struct sg_msginfo *mi = NULL;
+		ok(sg_message_parse(mails[i], strlen(mails[i]), &mi) == 0, "utf-8 body %zu parses", i);
+		if (mi == NULL)
+			continue;
+		ok(g_utf8_validate(mi->body_text, -1, NULL), "utf-8 body %zu: valid UTF-8", i);
+		ok(strstr(mi->body_text, "Счёт \xef\xbf\xbd\xef\xbf\xbd не пришёл, caf\xc3\xa9 \xef\xbf\xbd end") != NULL,
+		   "utf-8 body %zu: text kept, each bad byte one U+FFFD", i);
+		sg_msginfo_free(&mi);
+	}
+}
+
 static void
 test_html_only(void)
 {
@@ -561,6 +587,7 @@ test_literal_comment(void)
 
 static const struct sg_test tests[] = {
 	{ "koi8-r", test_koi8 },
+	{ "utf8-body", test_utf8_body },
 	{ "html-only", test_html_only },
 	{ "multipart", test_multipart },
 	{ "dsn", test_dsn },
