@@ -23,6 +23,7 @@
 #   SG_BENCH_SIZES (4096,65536), SG_BENCH_SESSIONS (1,4,20),
 #   SG_BENCH_LATENCY (20 s per latency run; 0: none),
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
+#   SG_BENCH_DBCONFIG (DB_CONFIG lines for supportgated's environment),
 #   SG_BENCH_TARGETS ("none noop noopnr sg"; a subset to measure less),
 #   More supportgated daemons, V = B .. G ("sgB"..., each its own state
 #   and port, interleaved with the others: before/after of a setting in one
@@ -30,6 +31,10 @@
 #   SG_BENCH_V_CONF (supportgate.conf lines), SG_BENCH_V_DBCONFIG
 #   (DB_CONFIG lines for its Berkeley DB environment, e.g.
 #   "set_lg_bsize 4194304") is set; the summary adds sgV/sg.
+#   SG_BENCH_PIN=MTA_CPUS:FILTER_CPUS (e.g. 0:1): Postfix and the load
+#   generator run on the first CPU list, the filters (noop, noopnr and
+#   every supportgated) on the second, as on a machine where the filter
+#   does not share the MTA's cores (taskset; the summary says so).
 #   SG_BENCH_PERF=SECONDS (after the rest: perf record -g on supportgated
 #   during a 20-session run of that length, mails of SG_BENCH_PERF_SIZE
 #   bytes (65536); the profile by library and the top symbols are printed).
@@ -73,6 +78,9 @@ sg_conf_write "$conf" "inet:$msg@127.0.0.1" \
 	"metrics_file = \"$dir/metrics.prom\"" \
 	'metrics_interval = 1' \
 	${SG_BENCH_CONF_EXTRA:+"$SG_BENCH_CONF_EXTRA"} || exit 1
+if [ -n "${SG_BENCH_DBCONFIG:-}" ]; then
+	mkdir -p "$dir/state/db" && printf '%s\n' "$SG_BENCH_DBCONFIG" > "$dir/state/db/DB_CONFIG"
+fi
 SG_DAEMON=$build/supportgated sg_daemon_start "$conf" "$dir/supportgated.log" || exit 1
 echo "supportgated pid $sg_daemon_pid (state $dir/state)"
 
@@ -118,6 +126,30 @@ postfix -c "$root/etc" reload >/dev/null 2>&1 || exit 1
 sg_wait_for "_sg_port_open $pnoop && _sg_port_open $psg" 15 || { sg_show_log "postfix" "$root/maillog"; exit 1; }
 echo "postfix: none=$pnone noop=$pnoop noopnr=$pnoopnr sg=$psg, relaying to the sink on $psink"
 
+# CPU pinning: the filters apart from Postfix and the load generator
+pin_mta=() pin=${SG_BENCH_PIN:-}
+if [ -n "$pin" ]; then
+	command -v taskset >/dev/null || { echo "bench-milter: SG_BENCH_PIN needs taskset (util-linux)" >&2; exit 1; }
+	mcpus=${pin%%:*} fcpus=${pin#*:}
+	[ -n "$mcpus" ] && [ -n "$fcpus" ] && [ "$mcpus" != "$pin" ] ||
+		{ echo "bench-milter: SG_BENCH_PIN=MTA_CPUS:FILTER_CPUS, e.g. 0:1" >&2; exit 1; }
+	fpids="$noop_pid $noopnr_pid $sg_daemon_pid"
+	for x in "${variants[@]}"; do fpids="$fpids ${x##*:}"; done
+	for p in $fpids; do
+		taskset -a -cp "$fcpus" "$p" >/dev/null || { echo "bench-milter: taskset $fcpus on pid $p failed" >&2; exit 1; }
+	done
+	# Postfix's master and what runs under it now; what it starts later inherits
+	mpids=$(sg_postfix_pid "$pf")
+	todo=$mpids
+	while [ -n "$todo" ]; do
+		kids=$(for p in $todo; do pgrep -P "$p"; done)
+		mpids="$mpids $kids" todo=$kids
+	done
+	for p in $mpids; do taskset -a -cp "$mcpus" "$p" >/dev/null 2>&1; done
+	pin_mta=(taskset -c "$mcpus")
+	echo "pinned: Postfix (master $(sg_postfix_pid "$pf")) and the load generator on CPUs $mcpus; filters ($fpids) on CPUs $fcpus"
+fi
+
 lat=${SG_BENCH_LATENCY:-20}
 latargs=()
 case " ${SG_BENCH_TARGETS:-none noop noopnr sg} " in *" sg "*) ;; *) lat=0 ;; esac
@@ -135,7 +167,7 @@ for x in "${variants[@]}"; do
 	IFS=: read -r v vm vp vpid <<<"$x"
 	targs+=(--target "sg$v=$vp")
 done
-python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" "${targs[@]}" \
+"${pin_mta[@]}" python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" "${targs[@]}" \
 	--sizes "${SG_BENCH_SIZES:-4096,65536}" --sessions "${SG_BENCH_SESSIONS:-1,4,20}" \
 	--rounds "${SG_BENCH_ROUNDS:-3}" --duration "${SG_BENCH_DURATION:-8}" \
 	--queue-dir "$root/queue" "${latargs[@]}" | tee "$dir/load.out"
@@ -160,7 +192,7 @@ done
 if [ -n "${SG_BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	perf record -g -p "$sg_daemon_pid" -o "$dir/perf.data" -- sleep "$SG_BENCH_PERF" >"$dir/perf.log" 2>&1 &
 	perf_pid=$!
-	python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" --target "sg=$psg" --sizes "${SG_BENCH_PERF_SIZE:-65536}" \
+	"${pin_mta[@]}" python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" --target "sg=$psg" --sizes "${SG_BENCH_PERF_SIZE:-65536}" \
 		--sessions 20 --rounds 1 --duration "$SG_BENCH_PERF" --warmup 0 --queue-dir "$root/queue" | grep '^RUN'
 	wait "$perf_pid"
 	echo "perf: supportgated by library (children excluded)"

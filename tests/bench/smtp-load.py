@@ -27,7 +27,9 @@ the Postfix queue is waited empty and the acknowledgements drained.
 
 Latency (--latency-target): after the rounds, that target is driven
 open-loop at half its best measured rate, per size and session count (the
-median rate of that size and count); reported are the client-side times from the end of DATA
+median rate of that size and count), arrivals Poisson (each session sends
+after exponentially distributed gaps, its stream seeded by its number, so
+the sessions do not send in step); reported are the client-side times from the end of DATA
 (".") to the 250 (p50, p99, max), and, when --metrics FILE is given, the
 daemon's own histogram (supportgate_ingest_latency_seconds: end of
 message to the milter's reply) as the difference of two snapshots of the
@@ -237,7 +239,11 @@ class Session(threading.Thread):
     def run(self):
         t = self.t
         n = 0
-        next_at = time.monotonic()
+        # open loop: Poisson arrivals (exponential gaps, each session its
+        # own seeded stream and a random phase), so sessions do not all
+        # send at the same instant as they did with one fixed period
+        rnd = random.Random(self.idx)
+        next_at = time.monotonic() + (rnd.uniform(0, 1.0 / self.rate) if self.rate else 0.0)
         try:
             conn = Smtp(t["port"])
         except OSError as e:
@@ -246,12 +252,12 @@ class Session(threading.Thread):
             return
         while time.monotonic() < self.deadline:
             if self.rate:
-                next_at += 1.0 / self.rate
                 d = next_at - time.monotonic()
                 if d > 0:
                     time.sleep(d)
                 if time.monotonic() >= self.deadline:
                     break
+                next_at += rnd.expovariate(self.rate)
             n += 1
             cust, mid, kind, hdrs = self.message(n)
             data = build(self.size, hdrs)
