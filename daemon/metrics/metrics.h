@@ -65,7 +65,7 @@ enum sg_mx_milter {
 	SG_MX_MILTER_COUNT
 };
 
-#define SG_MX_BUCKETS 19
+#define SG_MX_BUCKETS 21
 
 void sg_metrics_message(unsigned door, unsigned verdict);
 void sg_metrics_milter(enum sg_mx_milter outcome);

@@ -22,6 +22,8 @@
 # Environment: SG_BENCH_ROUNDS (3), SG_BENCH_DURATION (8 s per run),
 #   SG_BENCH_SIZES (4096,65536), SG_BENCH_SESSIONS (1,4,20),
 #   SG_BENCH_LATENCY (20 s per latency run; 0: none),
+#   SG_BENCH_LATENCY_RATE (msg/s offered in the latency runs instead of
+#   half the best: a before/after of two builds at the same load),
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
 #   SG_BENCH_DBCONFIG (DB_CONFIG lines for supportgated's environment),
 #   SG_BENCH_TARGETS ("none noop noopnr sg"; a subset to measure less),
@@ -153,7 +155,8 @@ fi
 lat=${SG_BENCH_LATENCY:-20}
 latargs=()
 case " ${SG_BENCH_TARGETS:-none noop noopnr sg} " in *" sg "*) ;; *) lat=0 ;; esac
-[ "$lat" != 0 ] && latargs=(--latency-target sg --latency-duration "$lat" --metrics "$dir/metrics.prom")
+[ "$lat" != 0 ] && latargs=(--latency-target sg --latency-duration "$lat" --metrics "$dir/metrics.prom"
+	${SG_BENCH_LATENCY_RATE:+--latency-rate "$SG_BENCH_LATENCY_RATE"})
 targs=()
 for t in ${SG_BENCH_TARGETS:-none noop noopnr sg}; do
 	case $t in

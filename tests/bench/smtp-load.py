@@ -397,6 +397,8 @@ def main():
     ap.add_argument("--metrics", help="supportgated's metrics_file")
     ap.add_argument("--latency-target", help="NAME of the target measured at half its best rate")
     ap.add_argument("--latency-duration", type=float, default=20)
+    ap.add_argument("--latency-rate", type=float, default=0,
+                    help="offer this many msg/s in the latency runs instead of half the best (before/after at one load)")
     ap.add_argument("--warmup", type=float, default=3)
     a = ap.parse_args()
 
@@ -461,13 +463,14 @@ def main():
         for size in sizes:
             for n in sessions:
                 best = statistics.median(rates[(t["name"], size, n)])
-                half = best / 2
+                half = a.latency_rate if a.latency_rate else best / 2
                 h0 = fresh_hist(a.metrics) if a.metrics else {}
                 ok, err, el, kinds, fb, lat = one_run(ctx, t, size, n, a.latency_duration, rate=half)
                 h1 = fresh_hist(a.metrics) if a.metrics else {}
-                line = ("LATENCY target=%s size=%d sessions=%d offered=%.1f/s (half of %.1f) got=%.1f/s err=%d"
-                        " client end-of-DATA->250: p50=%.2fms p99=%.2fms max=%.2fms"
-                        % (t["name"], size, n, half, best, ok / el, err, pct(lat, 50) * 1e3, pct(lat, 99) * 1e3,
+                fmt = ("LATENCY target=%s size=%d sessions=%d offered=%.1f/s (" +
+                       ("fixed; best %.1f" if a.latency_rate else "half of %.1f") + ") got=%.1f/s err=%d"
+                       " client end-of-DATA->250: p50=%.2fms p99=%.2fms max=%.2fms")
+                line = (fmt % (t["name"], size, n, half, best, ok / el, err, pct(lat, 50) * 1e3, pct(lat, 99) * 1e3,
                            lat[-1] * 1e3 if lat else float("nan")))
                 if a.metrics:
                     p50, tot = hist_pct(h0, h1, 50)
