@@ -57,7 +57,8 @@
 #define SG_FUZZ_MAX_INPUT (64 * 1024)
 #define SG_FUZZ_RESET 1000
 
-static char *dir, *state;
+static const char *dir;         /* sg_fuzz_tmpdir: removed at exit, after cleanup */
+static char *state;
 static struct sg_conf *conf;
 static struct sg_store *st;
 static GHashTable *shadow;      /* ticket id -> struct sg_ticket * as last read */
@@ -70,22 +71,13 @@ cleanup(void)
 	sg_conf_unref(&conf);
 	if (shadow != NULL)
 		g_hash_table_destroy(shadow);
-	if (dir != NULL)
-		sg_fuzz_rmtree(dir);
-	free(dir);
 	free(state);
 }
 
 static void
 put(const char *name, const char *text)
 {
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "wb");
-
-	if (fp == NULL || fputs(text, fp) < 0 || fclose(fp) != 0)
-		abort();
-	chmod(p, 0600);
-	free(p);
+	free(sg_fuzz_put(name, text, strlen(text)));
 }
 
 static void
@@ -199,13 +191,10 @@ setup(void)
 		"rule big: size > 32K => tag big, template none\n";
 	static const char tmpl[] = "Subject: {{token}} {{subject}}\n\nDear {{customer_name}} <{{customer_address}}>,\n"
 				   "{{status}} {{queue}} {{priority}} {{agent_name}}\n> {{excerpt}}\n{{error}}\n";
-	const char *tmp = getenv("TMPDIR");
 	struct sg_diag errs = { 0 };
 
-	dir = sg_xasprintf("%s/sg-fuzz-ingest.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
+	dir = sg_fuzz_tmpdir("ingest");
+	atexit(cleanup);   /* runs first: the store is closed before its dir goes */
 	state = sg_xasprintf("%s/state", dir);
 	put("secret", "fuzz-secret-0123456789abcdef\n");
 	put("t.rules", rules);

@@ -30,22 +30,13 @@
 #define SG_FUZZ_SEEDS "tests/fuzz/seeds-rules"
 #include "replay.h"
 
-static char *dir, *rules_path;
+static const char *dir;         /* sg_fuzz_tmpdir: removed at exit */
+static char *rules_path;
 static struct sg_msginfo *mi, *long_mi;
 
 static void
 cleanup(void)
 {
-	const char *files[] = { "t.rules", "vip.txt", "inc.rules" };
-
-	for (size_t i = 0; dir != NULL && i < sizeof(files) / sizeof(files[0]); i++) {
-		char *p = sg_xasprintf("%s/%s", dir, files[i]);
-		unlink(p);
-		free(p);
-	}
-	if (dir != NULL)
-		rmdir(dir);
-	free(dir);
 	free(rules_path);
 	sg_msginfo_free(&mi);
 	sg_msginfo_free(&long_mi);
@@ -54,26 +45,18 @@ cleanup(void)
 static void
 put(const char *name, const void *data, size_t len)
 {
-	char *p = sg_xasprintf("%s/%s", dir, name);
-	FILE *fp = fopen(p, "wb");
-
-	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
-		abort();
-	free(p);
+	free(sg_fuzz_put(name, data, len));
 }
 
 static void
 setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	static const char msg[] = "From: Boss <boss@bigbank.example>\r\nTo: support@example.com\r\n"
 				  "Subject: URGENT invoice 42\r\nList-Id: <x.example>\r\n\r\nplease pay\r\n";
 	static const char vip[] = "# vip\nbigbank.example\n@small.example\nboss@x.example\n";
 	static const char inc[] = "agent inc@example.com\nqueue inc agents=inc@example.com\n";
 
-	dir = sg_xasprintf("%s/sg-fuzz-rules.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = sg_fuzz_tmpdir("rules");
 	rules_path = sg_xasprintf("%s/t.rules", dir);
 	put("vip.txt", vip, sizeof(vip) - 1);
 	put("inc.rules", inc, sizeof(inc) - 1);
