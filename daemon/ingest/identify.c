@@ -87,8 +87,21 @@ sg_identify_add_participants(struct sg_ticket *t, const struct sg_ingest_state *
 	return dropped;
 }
 
+/* The n bytes of d as 2n lower-case hex digits into out (2n + 1 bytes). */
+static void
+hex_of(char *out, const uint8_t *d, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* Messages without a Message-ID still need a stable identity so an MTA
- * retry is recognised: hash the bytes. */
+ * retry is recognised: hash the bytes (the first 20 of SHA-256). */
 char *
 sg_identify_synthetic_msgid(const char *raw, size_t len)
 {
@@ -99,8 +112,7 @@ sg_identify_synthetic_msgid(const char *raw, size_t len)
 	sha256_init(&h);
 	sha256_update(&h, len, (const uint8_t *)raw);
 	sha256_digest(&h, sizeof(dig), dig);
-	for (int i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	hex_of(hex, dig, 20);
 	return sg_xasprintf("%s@nomsgid.supportgate", hex);
 }
 
@@ -143,8 +155,7 @@ sg_identify_reused_msgid(const struct sg_ingest_state *s)
 {
 	char hex[2 * SG_MSGID_DIGEST_LEN + 1];
 
-	for (int i = 0; i < SG_MSGID_DIGEST_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", s->digest[i]);
+	hex_of(hex, s->digest, SG_MSGID_DIGEST_LEN);
 	return sg_xasprintf("%s.reused.%.900s", hex, s->mi->message_id ? s->mi->message_id : "");
 }
 
