@@ -45,6 +45,18 @@ for trs in $(find build build-asan -name '*.trs' 2>/dev/null); do
 done
 [ "$fail" -gt 0 ] && status=1
 [ "$pass" -eq 0 ] && status=1
+# Name each failed test and show the end of its log, so a red run says why
+# without the build directories at hand (the names again, last, beside the
+# totals).
+failed=$(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' $(find build build-asan -name '*.trs' 2>/dev/null) /dev/null 2>/dev/null)
+for trs in $failed; do
+	echo "-- last 30 lines of ${trs%.trs}.log"
+	tail -30 "${trs%.trs}.log" 2>/dev/null
+done
+for trs in $failed; do
+	echo "failed: ${trs%.trs}"
+	grep -E '^(not ok|Bail out!)' "${trs%.trs}.log" 2>/dev/null | head -5 | sed 's/^/  /'
+done
 for d in build build-asan; do
 	[ -f "$d/test-suite.log" ] && grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR)' "$d/test-suite.log" | tr '\n' ' ' | sed "s|^|$d: |" && echo
 done
