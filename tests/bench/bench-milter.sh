@@ -27,6 +27,10 @@
 #   SG_BENCH_CONF_EXTRA (more lines for supportgate.conf),
 #   SG_BENCH_DBCONFIG (DB_CONFIG lines for supportgated's environment),
 #   SG_BENCH_TARGETS ("none noop noopnr sg"; a subset to measure less),
+#   SG_BENCH_BODY (mixed: text/plain under 16 KB, from 16 KB on 1.5 KB of
+#   text and a base64 attachment, as support mail of that size mostly is;
+#   line: every size one line repeated, the body of the runs before
+#   2026-12-02, for comparing with them),
 #   More supportgated daemons, V = B .. G ("sgB"..., each its own state
 #   and port, interleaved with the others: before/after of a setting in one
 #   run) when any of SG_BENCH_V_DAEMON (another build's supportgated),
@@ -173,7 +177,7 @@ done
 "${pin_mta[@]}" python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" "${targs[@]}" \
 	--sizes "${SG_BENCH_SIZES:-4096,65536}" --sessions "${SG_BENCH_SESSIONS:-1,4,20}" \
 	--rounds "${SG_BENCH_ROUNDS:-3}" --duration "${SG_BENCH_DURATION:-8}" \
-	--queue-dir "$root/queue" "${latargs[@]}" | tee "$dir/load.out"
+	--queue-dir "$root/queue" --body "${SG_BENCH_BODY:-mixed}" "${latargs[@]}" | tee "$dir/load.out"
 rc=${PIPESTATUS[0]}
 # CPU per accepted message of each filter process (user+system, warm-up
 # and latency runs included): steadier than msg/s on a shared machine
@@ -196,7 +200,7 @@ if [ -n "${SG_BENCH_PERF:-}" ] && command -v perf >/dev/null; then
 	perf record -g -p "$sg_daemon_pid" -o "$dir/perf.data" -- sleep "$SG_BENCH_PERF" >"$dir/perf.log" 2>&1 &
 	perf_pid=$!
 	"${pin_mta[@]}" python3 "$top_srcdir/tests/bench/smtp-load.py" --sink-port "$psink" --target "sg=$psg" --sizes "${SG_BENCH_PERF_SIZE:-65536}" \
-		--sessions 20 --rounds 1 --duration "$SG_BENCH_PERF" --warmup 0 --queue-dir "$root/queue" | grep '^RUN'
+		--body "${SG_BENCH_BODY:-mixed}" --sessions 20 --rounds 1 --duration "$SG_BENCH_PERF" --warmup 0 --queue-dir "$root/queue" | grep '^RUN'
 	wait "$perf_pid"
 	echo "perf: supportgated by library (children excluded)"
 	perf report -i "$dir/perf.data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -15
@@ -207,4 +211,5 @@ fi
 grep -E '^supportgate_messages_total\{door="milter"' "$dir/metrics.prom" | awk '$NF != "0"' | sed 's/^/metrics: /'
 n_err=$(grep -c ': error: ' "$dir/supportgated.log")
 echo "supportgated log: $n_err error lines; state $(du -sh "$dir/state" | cut -f1)"
+grep ': error: ' "$dir/supportgated.log" | head -5 | sed 's/^/supportgated log: /'
 exit $rc

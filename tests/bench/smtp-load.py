@@ -15,7 +15,12 @@ The mail mix, per session: 60% new tickets (each from a new customer
 address), 30% replies threaded by References to one of the session's
 earlier new tickets (same sender), 10% replies by subject token
 ("Re: [ACME #N] ...") to an earlier ticket whose acknowledgement has
-reached the sink (the token is taken from it). For a target without
+reached the sink (the token is taken from it). Bodies (--body mixed,
+the default): under 16 KB text/plain of support vocabulary, from 16 KB
+on multipart/mixed with 1.5 KB of text and a base64 attachment of random
+bytes (a screenshot), eight seeded variants per size, the same for every
+target; --body line sends one line repeated at every size (the runs
+before 2026-12-02). For a target without
 supportgated there are no acknowledgements: the token reply carries
 "[ACME #1]" so the bytes are alike; for supportgated, a token reply
 whose acknowledgement has not arrived yet is sent as a References reply
@@ -185,16 +190,82 @@ class Smtp:
         self.s.close()
 
 
+WORDS = ("the printer on third floor still prints blank pages after I replaced toner cartridge yesterday "
+         "morning and restarted it twice our invoice for November shows wrong amount please check account "
+         "number customer since 2019 order was shipped but never arrived tracking says delivered to another "
+         "address could you send refund or replacement login page returns error 500 when password reset link "
+         "expires too early can not access dashboard from mobile app version update broke export of reports "
+         "we need this fixed before Friday because team depends on it thanks for quick reply best regards "
+         "attached screenshot shows message kind Monday support ticket again same problem happened this week "
+         "colleague also sees it in browser Firefox Chrome network office VPN connection drops every few "
+         "minutes license key renewal contract expires next month whom should contact about upgrade").split()
+
+
+def text(rnd, n):
+    """n bytes of plain text: sentences of support vocabulary in lines of
+    at most 78 bytes (none starting with '.'), CRLF ends. Word salad from
+    a small vocabulary compresses about as well as real prose (zstd -1:
+    ~0.35 of its size), unlike one repeated line (~0.01)."""
+    out, line, size = [], [], 0
+    while size < n:
+        w = rnd.choice(WORDS)
+        if len(" ".join(line + [w])) > 78:
+            out.append(" ".join(line))
+            size += len(out[-1]) + 2
+            line = []
+        line.append(w.capitalize() if not line and rnd.random() < 0.3 else w)
+        if rnd.random() < 0.08:
+            line[-1] += "."
+    body = "\r\n".join(out).encode()[:max(0, n - 2)]
+    return body + b"\r\n"
+
+
+BODIES = {}   # (size, variant) -> (content headers, body)
+VARIANTS = 8
+
+
+def body_of(size, head_len, variant):
+    """The content headers and body of a mail of about size bytes, one of
+    VARIANTS per size (seeded, so every run and target sends the same
+    bytes). Under 16 KB: text/plain. From 16 KB on, as support mail of
+    that size mostly is: multipart/mixed, 1.5 KB of text and a base64
+    attachment (a screenshot: random bytes, which no compressor shrinks
+    below base64's 3/4) filling the rest."""
+    k = (size, variant)
+    if k not in BODIES:
+        rnd = random.Random(size * 100 + variant)
+        need = max(64, size - head_len - 120)
+        if size < 16384:
+            BODIES[k] = (["Content-Type: text/plain; charset=utf-8"], text(rnd, need))
+        else:
+            b = "sgbench%d" % variant
+            att = bytes(rnd.getrandbits(8) for _ in range((need - 1900) * 3 * 76 // (4 * 78)))
+            import base64
+            enc = base64.encodebytes(att).replace(b"\n", b"\r\n")
+            parts = [b"--" + b.encode(), b"Content-Type: text/plain; charset=utf-8", b"", text(rnd, 1500),
+                     b"--" + b.encode(), b"Content-Type: image/png; name=\"screenshot.png\"",
+                     b"Content-Transfer-Encoding: base64",
+                     b"Content-Disposition: attachment; filename=\"screenshot.png\"", b"", enc,
+                     b"--" + b.encode() + b"--", b""]
+            BODIES[k] = (['Content-Type: multipart/mixed; boundary="%s"' % b], b"\r\n".join(parts))
+    return BODIES[k]
+
+
 LINE = b"I wrote to you about the printer on the third floor, it still prints blank pages. "
+BODY = "mixed"
 
 
-def build(size, hdrs):
-    head = ("\r\n".join(hdrs) + "\r\n\r\n").encode()
-    need = max(64, size - len(head))
-    body = (LINE * (need // len(LINE) + 1))[:need]
-    # lines of at most ~80 bytes, none starting with '.'
-    lines = [body[i:i + 78] for i in range(0, len(body), 80)]
-    return head + b"\r\n".join(lines) + b"\r\n"
+def build(size, hdrs, variant=0):
+    if BODY == "line":   # the body of the runs before 2026-12-02: one line repeated
+        head = ("\r\n".join(hdrs + ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]) +
+                "\r\n\r\n").encode()
+        need = max(64, size - len(head))
+        body = (LINE * (need // len(LINE) + 1))[:need]
+        lines = [body[i:i + 78] for i in range(0, len(body), 80)]
+        return head + b"\r\n".join(lines) + b"\r\n"
+    ctype, body = body_of(size, len("\r\n".join(hdrs)) + 40, variant % VARIANTS)
+    head = ("\r\n".join(hdrs + ["MIME-Version: 1.0"] + ctype) + "\r\n\r\n").encode()
+    return head + body
 
 
 class Session(threading.Thread):
@@ -232,8 +303,7 @@ class Session(threading.Thread):
                 hdrs = ["Subject: Re: " + subj, "References: <%s>" % omid]
                 kind = 1
         hdrs = ["From: Customer <%s>" % cust, "To: Support <%s>" % SUPPORT, "Date: " + date,
-                "Message-ID: <%s>" % mid, "MIME-Version: 1.0",
-                "Content-Type: text/plain; charset=utf-8"] + hdrs
+                "Message-ID: <%s>" % mid] + hdrs
         return cust, mid, kind, hdrs
 
     def run(self):
@@ -260,7 +330,7 @@ class Session(threading.Thread):
                 next_at += rnd.expovariate(self.rate)
             n += 1
             cust, mid, kind, hdrs = self.message(n)
-            data = build(self.size, hdrs)
+            data = build(self.size, hdrs, n)
             try:
                 ok, lat, codes = conn.send(cust, SUPPORT, data)
             except OSError as e:
@@ -400,7 +470,11 @@ def main():
     ap.add_argument("--latency-rate", type=float, default=0,
                     help="offer this many msg/s in the latency runs instead of half the best (before/after at one load)")
     ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--body", choices=("mixed", "line"), default="mixed",
+                    help="mixed: text, or text and an attachment from 16 KB on; line: one line repeated")
     a = ap.parse_args()
+    global BODY
+    BODY = a.body
 
     ctx = Ctx()
     ctx.sink = Sink(a.sink_port)
