@@ -9,7 +9,8 @@
  * each line has "t", its kind:
  *   seq       the ticket and job id sequences: name, next (the next id)
  *   ticket    every field of a ticket record (record.h)
- *   message   a message summary; raw: its stored bytes (base64)
+ *   message   a message summary; raw: its bytes as they came (base64;
+ *             unpacked: the store may keep them compressed, rawpack.h)
  *   event     one entry of a ticket's audit trail
  *   job       an outbound job; payload in base64
  *   msgid, customer, due, jobticket   index entries (schema.h)
@@ -322,11 +323,20 @@ is_seq_name(const unsigned char *k, size_t kl)
 	       (kl == strlen(SG_META_SEQ_JOB) && memcmp(k, SG_META_SEQ_JOB, kl) == 0);
 }
 
+/* meta format:raw says how this store keeps raw.db (schema.h), not what
+ * it holds: the export has the messages' bytes, the importing store its
+ * own kind. */
+static int
+is_format_name(const unsigned char *k, size_t kl)
+{
+	return kl == strlen(SG_META_RAWFMT) && memcmp(k, SG_META_RAWFMT, kl) == 0;
+}
+
 static int
 ex_meta(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
 {
-	if (is_seq_name(k, kl))
-		return 0;   /* written as "seq" lines */
+	if (is_seq_name(k, kl) || is_format_name(k, kl))
+		return 0;   /* sequences are written as "seq" lines; the format is the store's own */
 	/* a counter; 8 bytes beyond the import's u64 range (0..INT64_MAX)
 	 * go as bytes, or the line would not read back */
 	if (vl == 8 && !(kl >= 3 && memcmp(k, "kv:", 3) == 0) && sg_key_get_u64(v) <= (uint64_t)INT64_MAX)
@@ -952,8 +962,9 @@ im_meta(struct im *m, json_t *o)
 		return bad(m, "meta: needs name and one of u64, bytes");
 	if ((rc = get_str(m, G("name"), "name", 0, &name)) != 0)
 		return rc;
-	if (name[0] == '\0' || strlen(name) > META_MAX_NAME || is_seq_name((unsigned char *)name, strlen(name)))
-		rc = bad(m, "name: empty, too long, or a sequence");
+	if (name[0] == '\0' || strlen(name) > META_MAX_NAME || is_seq_name((unsigned char *)name, strlen(name)) ||
+	    is_format_name((unsigned char *)name, strlen(name)))
+		rc = bad(m, "name: empty, too long, a sequence or the store's format");
 	if (rc == 0 && G("u64") != NULL) {
 		if ((rc = get_u64(m, G("u64"), "u64", U64MAX, &u)) == 0) {
 			sg_key_u64(u8, u);

@@ -10,7 +10,7 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
  libgmime-3.0-dev libpcre2-dev libcurl4-gnutls-dev libetpan-dev libmilter-dev
- libdb-dev libconfuse-dev libjansson-dev libgnutls28-dev nettle-dev libsystemd-dev"
+ libdb-dev libconfuse-dev libjansson-dev libgnutls28-dev nettle-dev libzstd-dev libsystemd-dev"
 TEST_PKGS="postfix dovecot-core dovecot-imapd miltertest python3 m4 util-linux man-db faketime openssl prometheus tzdata chromium"
 # t-sendmail runs sendmail-bin unpacked, never installed (it conflicts with
 # postfix): its Depends' libraries must be here (libwrap0 is not otherwise).

@@ -10,7 +10,9 @@
  *   file          key                              value
  *   tickets.db    u64 ticket id                    ticket record
  *   messages.db   u64 ticket, u32 seq (a "row")    message summary
- *   raw.db        u64 ticket, u32 seq              raw message bytes
+ *   raw.db        u64 ticket, u32 seq              the message's bytes, packed
+ *                                                  (store/rawpack.h) when meta
+ *                                                  format:raw says so
  *   msgid.db      Message-ID (no <>, no NUL)       u8 ver, u64 ticket, u32 seq [, 16-byte content digest]
  *                 (seq 0: a mail we sent and did not keep; no digest: written before
  *                 digests were kept, or our own mail)
@@ -53,6 +55,17 @@
  *   stat:YYYYMMDD:NAME         per-day (UTC) counters (daemon/ticket/daystat.h)
  *   idx:retention              the retention (days) the due index was
  *                              filled for (daemon/ticket/erase.h)
+ *   format:raw                 SG_RAWFMT_PACKED: every raw.db value is
+ *                              packed (store/rawpack.h: compressed or
+ *                              stored, a method byte first). Set when a
+ *                              store is opened with raw.db empty (a new
+ *                              store), or by the write that puts the first
+ *                              message into an empty raw.db; never
+ *                              removed. Without it (stores written before
+ *                              packing) the values are the bytes as they
+ *                              are, and new messages are written so too.
+ *                              Not exported: `db import` writes into a
+ *                              store of its own kind.
  *   kv:NAME                    bytes, through sg_store_kv_get/put (NAME
  *                              without the prefix):
  *     ack:ADDRESS              recent ack send times to ADDRESS, u64 each
@@ -108,6 +121,8 @@ enum sg_table {
 #define SG_KV_ALERT        "alert:%s"       /* address */
 #define SG_KV_IMAP         "imap:%s"        /* mailbox section name */
 #define SG_META_MERGED     "merged:%llu"    /* ticket id -> the ticket it was merged into */
+#define SG_META_RAWFMT     "format:raw"     /* SG_RAWFMT_PACKED: raw.db values are packed (rawpack.h) */
+#define SG_RAWFMT_PACKED   1
 
 #define SG_MSGID_VAL_LEN 13
 #define SG_MSGID_DIGEST_LEN 16

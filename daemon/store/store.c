@@ -55,6 +55,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "store/rawpack.h"
 #include "store/repl.h"
 
 #define MOD "store"
@@ -118,6 +119,10 @@ struct sg_store {
 	 * (DB_REP_HANDLE_DEAD): they are reopened on the next call. */
 	struct sg_repl_conf *repl;
 	int handles_dead;           /* atomic */
+	/* raw.db holds packed values (rawpack.h): known at open (meta.db
+	 * says so, or open made it so in a new store); while 0 each raw put
+	 * and get asks meta.db in its own transaction (raw_packed). */
+	int raw_packed;             /* atomic */
 };
 
 struct sg_txn {
@@ -866,6 +871,8 @@ close_handles(struct sg_store *st)
 
 /* The environment, regions, tables and sequences of st->home: 0 or
  * SG_STORE_ERROR (logged, naming what to do). */
+static int raw_format_open(struct sg_store *st);
+
 static int
 open_handles(struct sg_store *st)
 {
@@ -892,7 +899,7 @@ open_handles(struct sg_store *st)
 	if ((rc = st->env->failchk(st->env, 0)) != 0)
 		return map_err(st, rc, "failchk");
 	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
-	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0 || raw_format_open(st) != 0)
 		return SG_STORE_ERROR;
 	return 0;
 }
@@ -1060,7 +1067,7 @@ reopen_tables(struct sg_store *st)
 {
 	close_tables(st);
 	if (open_tables(st) != 0 || open_sequence(st, SG_META_SEQ_TICKET, &st->seq) != 0 ||
-	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0)
+	    open_sequence(st, SG_META_SEQ_JOB, &st->jobseq) != 0 || raw_format_open(st) != 0)
 		return SG_STORE_ERROR;
 	return 0;
 }
@@ -1658,6 +1665,155 @@ msgid_put(struct sg_store *st, struct sg_txn *txn, const char *msgid, uint64_t t
 	return map_err(st, rc, "msgid put");
 }
 
+/* ------------------------------------------------------------------ */
+/* raw.db: packed values (rawpack.h) in stores that say so             */
+
+static int meta_put_in(struct sg_store *st, struct sg_txn *txn, const char *name, uint64_t v);
+
+/* *packed = 1 when meta.db (as txn sees it) marks raw.db packed. */
+static int
+raw_flag(struct sg_store *st, struct sg_txn *txn, int *packed)
+{
+	unsigned char buf[8];
+	uint64_t v;
+	DBT key, val;
+	int rc;
+
+	*packed = 0;
+	if (__atomic_load_n(&st->raw_packed, __ATOMIC_ACQUIRE)) {
+		*packed = 1;
+		return 0;
+	}
+	/* a read lock, not meta_get_in's write lock: every ingest asks */
+	dbt_set(&key, SG_META_RAWFMT, strlen(SG_META_RAWFMT));
+	memset(&val, 0, sizeof(val));
+	val.data = buf;
+	val.ulen = sizeof(buf);
+	val.flags = DB_DBT_USERMEM;
+	rc = st->db[SG_TB_META]->get(st->db[SG_TB_META], tx(txn), &key, &val, 0);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(st, rc, "meta get " SG_META_RAWFMT);
+	v = val.size == 8 ? sg_key_get_u64(buf) : 0;
+	if (v != SG_RAWFMT_PACKED) {
+		sg_error(MOD, "%s: meta %s is %llu: a later release's format; this one cannot read its messages",
+			 st->home, SG_META_RAWFMT, (unsigned long long)v);
+		return SG_STORE_ERROR;
+	}
+	*packed = 1;
+	return 0;
+}
+
+/* *empty = 1 when raw.db holds no message (as txn sees it). */
+static int
+raw_empty(struct sg_store *st, struct sg_txn *txn, int *empty)
+{
+	DB *db = st->db[SG_TB_RAW];
+	DBC *c;
+	DBT key, val;
+	int rc;
+
+	if ((rc = db->cursor(db, tx(txn), &c, 0)) != 0)
+		return map_err(st, rc, "cursor");
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	val.flags = DB_DBT_PARTIAL;    /* the key is enough */
+	key.flags = DB_DBT_PARTIAL;
+	rc = c->get(c, &key, &val, DB_FIRST);
+	c->close(c);
+	*empty = rc == DB_NOTFOUND;
+	return rc == 0 || rc == DB_NOTFOUND ? 0 : map_err(st, rc, "raw first");
+}
+
+/* Whether a message written in txn is packed: yes in a store marked so;
+ * in an unmarked one, yes when raw.db is empty (the mark is put in the
+ * same transaction), else no (a store written before packing keeps its
+ * kind). SG_STORE_PLAIN_RAW handles write as those stores did. */
+static int
+raw_packed_write(struct sg_store *st, struct sg_txn *txn, int *packed)
+{
+	int rc, empty = 0;
+
+	*packed = 0;
+	if (st->flags & SG_STORE_PLAIN_RAW)
+		return 0;
+	if ((rc = raw_flag(st, txn, packed)) != 0 || *packed)
+		return rc;
+	if ((rc = raw_empty(st, txn, &empty)) != 0 || !empty)
+		return rc;
+	if ((rc = meta_put_in(st, txn, SG_META_RAWFMT, SG_RAWFMT_PACKED)) != 0)
+		return rc;
+	*packed = 1;
+	return 0;
+}
+
+/* At open: a store marked packed is known so for the handle's life; a
+ * store with an empty raw.db (a new one) is marked now, when this site
+ * may write. Otherwise each raw put and get asks (raw_flag). */
+static int
+raw_format_open(struct sg_store *st)
+{
+	struct sg_txn t = { st, NULL };
+	int rc, packed = 0;
+
+	__atomic_store_n(&st->raw_packed, 0, __ATOMIC_RELEASE);
+	if ((rc = raw_flag(st, NULL, &packed)) != 0)
+		return rc;
+	if (!packed && !(st->flags & SG_STORE_PLAIN_RAW) && (st->repl == NULL || sg_repl_is_master(st->env))) {
+		if ((rc = st->env->txn_begin(st->env, NULL, &t.t, 0)) != 0)
+			return map_err(st, rc, "txn_begin");
+		rc = raw_packed_write(st, &t, &packed);
+		if (rc == 0)
+			rc = map_err(st, t.t->commit(t.t, 0), "commit");
+		else
+			t.t->abort(t.t);
+		if (rc != 0)
+			return rc;
+	}
+	if (packed)
+		__atomic_store_n(&st->raw_packed, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Put raw[0..len) under key, packed when the store is. */
+static int
+raw_put(struct sg_store *st, struct sg_txn *txn, DBT *key, const char *raw, size_t len, u_int32_t flags)
+{
+	struct sg_buf b = { 0 };
+	DBT val;
+	int rc, packed;
+
+	if ((rc = raw_packed_write(st, txn, &packed)) != 0)
+		return rc;
+	if (packed && sg_raw_pack(raw, len, &b) != 0)
+		return SG_STORE_ERROR;
+	dbt_set(&val, packed ? (const void *)b.data : raw, packed ? b.len : len);
+	rc = st->db[SG_TB_RAW]->put(st->db[SG_TB_RAW], tx(txn), key, &val, flags);
+	free(b.data);
+	if (rc == DB_KEYEXIST)
+		return SG_STORE_EXISTS;
+	return map_err(st, rc, "raw put");
+}
+
+/* The message's bytes of value v (malloc'd, NUL-terminated; v is taken:
+ * freed or returned). */
+static int
+raw_value(int packed, uint64_t ticket, void *v, size_t vlen, char **raw, size_t *rawlen)
+{
+	int rc;
+
+	if (packed) {
+		rc = sg_raw_unpack(v, vlen, ticket, raw, rawlen);
+		free(v);
+		return rc == 0 ? 0 : SG_STORE_ERROR;
+	}
+	*raw = sg_xrealloc(v, vlen + 1);
+	(*raw)[vlen] = '\0';
+	*rawlen = vlen;
+	return 0;
+}
+
 static int
 message_add_in(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
 		     const char *raw, size_t rawlen)
@@ -1679,9 +1835,8 @@ message_add_in(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
 		return SG_STORE_DEADLOCK;   /* a concurrent writer took the seq: retry */
 	if (rc != 0)
 		return map_err(st, rc, "message put");
-	dbt_set(&val, raw, rawlen);
-	if ((rc = st->db[SG_TB_RAW]->put(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0)
-		return map_err(st, rc, "raw put");
+	if ((rc = raw_put(st, txn, &key, raw, rawlen, 0)) != 0)
+		return rc;
 	if (m->message_id == NULL || m->message_id[0] == '\0')
 		return 0;
 	return msgid_put(st, txn, m->message_id, m->ticket, m->seq, m->digest);
@@ -1712,7 +1867,7 @@ message_get_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_
 {
 	unsigned char k[12];
 	DBT key, val;
-	int rc;
+	int rc, packed;
 
 	sg_key_row(k, ticket, seq);
 	dbt_set(&key, k, 12);
@@ -1725,15 +1880,18 @@ message_get_in(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_
 		return SG_STORE_ERROR;
 	if (raw == NULL)
 		return 0;
+	if ((rc = raw_flag(st, txn, &packed)) != 0) {
+		sg_msgrec_clear(m);
+		return rc;
+	}
 	dbt_malloc(&val);
 	if ((rc = st->db[SG_TB_RAW]->get(st->db[SG_TB_RAW], tx(txn), &key, &val, 0)) != 0) {
 		sg_msgrec_clear(m);
 		return map_err(st, rc, "raw get");
 	}
-	*raw = sg_xrealloc(val.data, val.size + 1);
-	(*raw)[val.size] = '\0';
-	*rawlen = val.size;
-	return 0;
+	if ((rc = raw_value(packed, ticket, val.data, val.size, raw, rawlen)) != 0)
+		sg_msgrec_clear(m);
+	return rc;
 }
 
 int
@@ -2443,17 +2601,32 @@ table_walk_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store
 {
 	DBC *c;
 	DBT key, val;
-	int rc, ret = 0;
+	int rc, ret = 0, packed = 0;
 
 	if ((unsigned)t >= SG_TB_COUNT)
 		return SG_STORE_ERROR;
+	if (t == SG_TB_RAW && (rc = raw_flag(st, txn, &packed)) != 0)
+		return rc;
 	if ((rc = st->db[t]->cursor(st->db[t], tx(txn), &c, 0)) != 0)
 		return map_err(st, rc, "cursor");
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
 		WALK_STOP_IF_INTERRUPTED(ret);
-		if ((ret = cb(key.data, key.size, val.data, val.size, arg)) != 0)
+		if (packed) {   /* the message's bytes, as a store without packing gives them */
+			char *raw;
+			size_t n;
+			if (sg_raw_unpack(val.data, val.size, key.size >= 8 ? sg_key_get_u64(key.data) : 0, &raw,
+					  &n) != 0) {
+				ret = SG_STORE_ERROR;
+				break;
+			}
+			ret = cb(key.data, key.size, (const unsigned char *)raw, n, arg);
+			free(raw);
+		} else {
+			ret = cb(key.data, key.size, val.data, val.size, arg);
+		}
+		if (ret != 0)
 			break;
 	}
 	c->close(c);
@@ -2478,6 +2651,8 @@ table_put_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const voi
 	if ((unsigned)t >= SG_TB_COUNT || klen == 0)
 		return SG_STORE_ERROR;
 	dbt_set(&key, k, klen);
+	if (t == SG_TB_RAW)
+		return raw_put(st, txn, &key, v, vlen, DB_NOOVERWRITE);
 	dbt_set(&val, v, vlen);
 	rc = st->db[t]->put(st->db[t], tx(txn), &key, &val, t == SG_TB_CUSTOMERS ? DB_NODUPDATA : DB_NOOVERWRITE);
 	if (rc == DB_KEYEXIST)
@@ -2515,6 +2690,11 @@ table_replace_in(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const
 {
 	if ((unsigned)t >= SG_TB_COUNT || t == SG_TB_CUSTOMERS || klen == 0)
 		return SG_STORE_ERROR;
+	if (t == SG_TB_RAW) {
+		DBT key;
+		dbt_set(&key, k, klen);
+		return raw_put(st, txn, &key, v, vlen, 0);
+	}
 	return put_pair(st, txn, t, k, klen, v, vlen, "table replace");
 }
 
@@ -2646,8 +2826,9 @@ meta_not_seq(const unsigned char *k, size_t kl, const unsigned char *v, size_t v
 	(void)v;
 	(void)vl;
 	if ((kl == strlen(SG_META_SEQ_TICKET) && memcmp(k, SG_META_SEQ_TICKET, kl) == 0) ||
-	    (kl == strlen(SG_META_SEQ_JOB) && memcmp(k, SG_META_SEQ_JOB, kl) == 0))
-		return 0;
+	    (kl == strlen(SG_META_SEQ_JOB) && memcmp(k, SG_META_SEQ_JOB, kl) == 0) ||
+	    (kl == strlen(SG_META_RAWFMT) && memcmp(k, SG_META_RAWFMT, kl) == 0))
+		return 0;   /* what every store has from its first open */
 	w->empty = 0;
 	return 1;
 }

@@ -62,6 +62,9 @@
 #define SG_STORE_EXISTS   4     /* sg_store_table_put: the key is there */
 
 #define SG_STORE_NOSYNC   0x1u
+/* Write raw messages unpacked and never mark a store packed, as releases
+ * before packing did (tests of reading such stores; store/rawpack.h). */
+#define SG_STORE_PLAIN_RAW 0x2u
 
 struct sg_store;
 struct sg_txn;
@@ -139,7 +142,10 @@ int sg_store_ticket_foreach_since(struct sg_store *st, int64_t since,
 
 /* Store raw bytes and the summary; assigns m->seq (1, 2, ... per ticket)
  * and indexes m->message_id unless empty. A Message-ID already indexed is
- * SG_STORE_ERROR: callers look it up first. */
+ * SG_STORE_ERROR: callers look it up first. The raw bytes are kept
+ * compressed in a store marked packed (every store made since; schema.h
+ * format:raw), as they are in one made before; get gives them back as
+ * they came either way (a damaged value: SG_STORE_ERROR, logged). */
 int sg_store_message_add(struct sg_store *st, struct sg_txn *txn, struct sg_msgrec *m,
 			 const char *raw, size_t rawlen);
 int sg_store_message_get(struct sg_store *st, struct sg_txn *txn, uint64_t ticket, uint32_t seq,
@@ -207,6 +213,10 @@ int sg_store_meta_put(struct sg_store *st, struct sg_txn *txn, const char *key, 
  * store only in the same txn). put: a new key (SG_STORE_EXISTS when it is
  * there; customers.db: a new pair). replace: put or overwrite (not
  * customers.db). del: a key (not customers.db; SG_STORE_NOTFOUND).
+ * raw.db's values are the messages' bytes both ways: the store packs
+ * what is put and unpacks what is walked (store/rawpack.h), so an export
+ * holds the mail, not this engine's encoding of it; a value that does not
+ * unpack stops the walk (SG_STORE_ERROR, logged with its ticket).
  */
 int sg_store_table_walk(struct sg_store *st, struct sg_txn *txn, enum sg_table t, sg_store_index_cb *cb, void *arg);
 int sg_store_table_put(struct sg_store *st, struct sg_txn *txn, enum sg_table t, const void *key, size_t klen,
@@ -223,8 +233,8 @@ int sg_store_kv_del(struct sg_store *st, struct sg_txn *txn, const char *key);
  * next (never back), outside a transaction (import). */
 int sg_store_seq_peek(struct sg_store *st, const char *name, uint64_t *next);
 int sg_store_seq_advance(struct sg_store *st, const char *name, uint64_t next);
-/* *empty = 1 when no table holds a key besides the two sequences, and
- * neither sequence has handed out an id. */
+/* *empty = 1 when no table holds a key besides the two sequences and
+ * meta format:raw (schema.h), and neither sequence has handed out an id. */
 int sg_store_is_empty(struct sg_store *st, int *empty);
 
 /* Maintenance (CLI). verify: DB->verify of every file, report to fp;

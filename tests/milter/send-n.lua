@@ -2,7 +2,8 @@
 -- t-durability), not a test of its own: SG_COUNT support messages, one
 -- connection each, Message-ID <SG_PREFIX-N@customer.example> for N from
 -- SG_FIRST (default 1), from cN-SG_PREFIX@customer.example (so no rate
--- limit applies), a body of about SG_BODY_KB kilobytes. Prints one line
+-- limit applies), a body of about SG_BODY_KB kilobytes (SG_BODY_RANDOM=1:
+-- random letters, which do not compress). Prints one line
 -- per message, "N ANSWER", and exits 0 unless the protocol itself fails.
 -- ANSWER: accept; tempfail (451 for a store or resource error, the
 -- answer of on_store_error / on_resource_error = tempfail); reject; reply
@@ -14,7 +15,25 @@ local n = tonumber(os.getenv("SG_COUNT") or "1")
 local kb = tonumber(os.getenv("SG_BODY_KB") or "1")
 local tempfail_texts = { "Support desk store unavailable, try later",
 	"Support desk out of resources, try later" }
-local body = string.rep(string.rep("x", 62) .. "\r\n", kb * 16)
+-- SG_BODY_RANDOM=1: lines of random letters (a body compression cannot
+-- shrink much: the store keeps messages compressed), else x's
+local body
+if os.getenv("SG_BODY_RANDOM") == "1" then
+	math.randomseed(42)
+	local lines = {}
+	local abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for l = 1, kb * 16 do
+		local t = {}
+		for c = 1, 62 do
+			local k = math.random(1, 64)
+			t[c] = string.sub(abc, k, k)
+		end
+		lines[l] = table.concat(t) .. "\r\n"
+	end
+	body = table.concat(lines)
+else
+	body = string.rep(string.rep("x", 62) .. "\r\n", kb * 16)
+end
 for i = first, first + n - 1 do
 	local from = "c" .. i .. "-" .. prefix .. "@customer.example"
 	local conn = mt.connect(sock, 40, 0.25)

@@ -955,7 +955,7 @@ test_tables(void)
 	is_int(empty, 0, "tables: not empty any more");
 
 	is_int(sg_store_table_walk(st, NULL, SG_TB_META, count_pairs, &n), 0, "tables: walk meta");
-	is_int(n, 5, "tables: two sequences, two keys, one kv");
+	is_int(n, 6, "tables: two sequences, the raw format, two keys, one kv");
 	is_int(sg_store_table_walk(st, NULL, SG_TB_META, stop_at_first, first), 5, "tables: a callback's answer stops the walk");
 	is_str(first, "a-key", "tables: key order");
 	is_int(sg_store_meta_get(st, NULL, "a-key", &id), SG_STORE_ERROR, "tables: (a 1-byte value is not a u64)");
@@ -988,6 +988,199 @@ test_tables(void)
 	free(sd);
 }
 
+/* raw.db's value under (ticket, seq) as the file holds it (read with
+ * Berkeley DB alone, after a checkpoint and close): its length, -1 when
+ * missing; its first byte in *first. */
+static long
+raw_on_disk(const char *sd, uint64_t ticket, uint32_t seq, int *first)
+{
+	char *path = sg_xasprintf("%s/db/%s", sd, SG_FILE_RAW);
+	unsigned char k[12];
+	DB *db = NULL;
+	DBT key, val;
+	long n = -1;
+
+	for (int i = 0; i < 8; i++)
+		k[i] = (unsigned char)(ticket >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		k[8 + i] = (unsigned char)(seq >> (24 - 8 * i));
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = 12;
+	val.flags = DB_DBT_MALLOC;
+	if (db_create(&db, NULL, 0) == 0 && db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0) == 0 &&
+	    db->get(db, NULL, &key, &val, 0) == 0) {
+		n = (long)val.size;
+		*first = val.size > 0 ? ((unsigned char *)val.data)[0] : -1;
+		free(val.data);
+	}
+	if (db != NULL)
+		db->close(db, 0);
+	free(path);
+	return n;
+}
+
+/* A mail of len bytes that compresses (text). */
+static char *
+text_mail(size_t len)
+{
+	char *s = sg_xmalloc(len + 1);
+	static const char line[] = "The printer on floor 3 prints blank pages since Monday; invoice 4711 too.\r\n";
+
+	for (size_t i = 0; i < len; i++)
+		s[i] = line[(i * 7 + i / 75) % (sizeof(line) - 1)];
+	s[len] = '\0';
+	return s;
+}
+
+static int
+walk_raw(const unsigned char *k, size_t kl, const unsigned char *v, size_t vl, void *arg)
+{
+	char *got = arg;
+	(void)k;
+	(void)kl;
+	snprintf(got + strlen(got), 64, "%zu:%.4s,", vl, (const char *)v);
+	return 0;
+}
+
+/* One message of raw[0..len) added to ticket id (own transaction). */
+static int
+add_msg(struct sg_store *st, uint64_t id, const char *raw, size_t len, uint32_t *seq)
+{
+	struct sg_msgrec m = { .ticket = id, .from = "x", .subject = "y" };
+	struct sg_txn *txn;
+	int rc;
+
+	if ((rc = sg_store_txn_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = sg_store_message_add(st, txn, &m, raw, len)) != 0) {
+		sg_store_txn_abort(&txn);
+		return rc;
+	}
+	*seq = m.seq;
+	return sg_store_txn_commit(&txn);
+}
+
+/* The message's bytes read back equal raw[0..len). */
+static int
+reads_back(struct sg_store *st, uint64_t id, uint32_t seq, const char *raw, size_t len)
+{
+	struct sg_msgrec m;
+	char *got = NULL;
+	size_t n = 0;
+	int good = sg_store_message_get(st, NULL, id, seq, &m, &got, &n) == 0 && n == len &&
+		   memcmp(got, raw, len) == 0 && got[len] == '\0';
+
+	if (got != NULL)
+		sg_msgrec_clear(&m);
+	free(got);
+	return good;
+}
+
+/* A new store keeps raw messages packed: text compressed on disk, read
+ * back as it came, walked (export) as it came; the store says so in
+ * meta.db, which an emptiness check and the export pass over. */
+static void
+test_raw_packed(void)
+{
+	struct sg_store *st = NULL;
+	uint64_t id = 0, fmt = 0;
+	uint32_t s1 = 0, s2 = 0;
+	int first = -1, empty = 0;
+	char *big = text_mail(65536), got[256] = "";
+
+	fresh_dir("raw-packed");
+	ok(sg_store_open(dir, 0, &st) == 0, "packed: a new store");
+	ok(sg_store_meta_get(st, NULL, SG_META_RAWFMT, &fmt) == 0 && fmt == SG_RAWFMT_PACKED,
+	   "packed: marked so at its first open");
+	ok(sg_store_is_empty(st, &empty) == 0 && empty, "packed: the mark alone is still an empty store");
+	ok(commit_one(st, "p1@test", &id) == 0, "packed: a ticket");
+	ok(add_msg(st, id, big, 65536, &s1) == 0 && add_msg(st, id, "short\r\n", 7, &s2) == 0, "packed: two more messages");
+	ok(reads_back(st, id, s1, big, 65536) && reads_back(st, id, s2, "short\r\n", 7) &&
+	   reads_back(st, id, 1, "raw bytes", 9), "packed: every message read back as it came");
+	ok(sg_store_table_walk(st, NULL, SG_TB_RAW, walk_raw, got) == 0, "packed: raw.db walked");
+	char want[64];
+	snprintf(want, sizeof(want), "9:raw ,65536:%.4s,7:shor,", big);
+	is_str(got, want, "packed: the walk (export) gives the messages' bytes");
+	ok(sg_store_checkpoint(st) == 0, "packed: checkpoint before the file is read directly");
+	sg_store_close(&st);
+	long n = raw_on_disk(dir, id, s1, &first);
+	ok(n > 0 && n < 65536 / 4 && first == 1, "packed: 64 KB of text takes %ld bytes in raw.db (method %d)", n, first);
+	n = raw_on_disk(dir, id, s2, &first);
+	ok(n == 8 && first == 0, "packed: a short mail stored as it is, after its method byte (%ld bytes)", n);
+
+	/* reopened (as any later process): still packed */
+	ok(sg_store_open(dir, 0, &st) == 0 && reads_back(st, id, s1, big, 65536), "packed: reopened, read back");
+	/* a value that is not a packed one (written by a handle that writes
+	 * as old releases did, into this packed store) is an error, not bytes */
+	sg_store_close(&st);
+	ok(sg_store_open(dir, SG_STORE_PLAIN_RAW, &st) == 0 && add_msg(st, id, "From: plain\r\n", 13, &s2) == 0,
+	   "packed: a plain value slipped in");
+	sg_store_close(&st);
+	ok(sg_store_open(dir, 0, &st) == 0, "packed: reopened");
+	enum sg_log_level lv = sg_log_get_level();
+	sg_log_set_level(SG_LOG_FATAL);
+	struct sg_msgrec m;
+	char *raw = NULL;
+	size_t rl = 0;
+	is_int(sg_store_message_get(st, NULL, id, s2, &m, &raw, &rl), SG_STORE_ERROR, "packed: a bad value is an error");
+	ok(raw == NULL, "packed: ... and no bytes");
+	got[0] = '\0';
+	is_int(sg_store_table_walk(st, NULL, SG_TB_RAW, walk_raw, got), SG_STORE_ERROR, "packed: it stops a walk (export)");
+	sg_log_set_level(lv);
+	sg_store_close(&st);
+	free(big);
+}
+
+/* A store written before packing (no mark; values as they are) is read
+ * as it is, keeps getting plain values, and is not marked while it holds
+ * messages; emptied of them, it becomes packed at the next open. */
+static void
+test_raw_plain(void)
+{
+	struct sg_store *st = NULL;
+	uint64_t id = 0, fmt = 0;
+	uint32_t s1 = 0, s2 = 0;
+	int first = -1;
+	char *big = text_mail(20000);
+
+	fresh_dir("raw-plain");
+	ok(sg_store_open(dir, SG_STORE_PLAIN_RAW, &st) == 0, "plain: a store as an older release made it");
+	is_int(sg_store_meta_get(st, NULL, SG_META_RAWFMT, &fmt), SG_STORE_NOTFOUND, "plain: not marked");
+	ok(commit_one(st, "o1@test", &id) == 0 && add_msg(st, id, big, 20000, &s1) == 0, "plain: messages written");
+	sg_store_close(&st);
+
+	ok(sg_store_open(dir, 0, &st) == 0, "plain: opened by this release");
+	is_int(sg_store_meta_get(st, NULL, SG_META_RAWFMT, &fmt), SG_STORE_NOTFOUND,
+	       "plain: still not marked (it holds messages)");
+	ok(reads_back(st, id, 1, "raw bytes", 9) && reads_back(st, id, s1, big, 20000), "plain: its messages read");
+	ok(add_msg(st, id, big, 20000, &s2) == 0 && reads_back(st, id, s2, big, 20000), "plain: a new message read back");
+	ok(sg_store_checkpoint(st) == 0, "plain: checkpoint");
+	sg_store_close(&st);
+	ok(raw_on_disk(dir, id, s2, &first) == 20000 && first == 'T', "plain: the new message as it is on disk");
+
+	/* every message erased: the next open marks the store */
+	ok(sg_store_open(dir, 0, &st) == 0, "plain: reopened");
+	struct sg_txn *txn;
+	unsigned char k[12] = { 0 };
+	int rc = sg_store_txn_begin(st, &txn);
+	for (uint32_t q = 1; rc == 0 && q <= s2; q++) {
+		k[7] = (unsigned char)id;
+		k[11] = (unsigned char)q;
+		rc = sg_store_table_del(st, txn, SG_TB_RAW, k, 12);
+	}
+	ok(rc == 0 && sg_store_txn_commit(&txn) == 0, "plain: its raw messages erased");
+	sg_store_close(&st);
+	ok(sg_store_open(dir, 0, &st) == 0 && sg_store_meta_get(st, NULL, SG_META_RAWFMT, &fmt) == 0 &&
+	   fmt == SG_RAWFMT_PACKED, "plain: emptied, marked packed at the next open");
+	ok(add_msg(st, id, big, 20000, &s1) == 0 && reads_back(st, id, s1, big, 20000), "plain: and packs from then on");
+	ok(sg_store_checkpoint(st) == 0, "plain: checkpoint");
+	sg_store_close(&st);
+	ok(raw_on_disk(dir, id, s1, &first) < 20000 / 4 && first == 1, "plain: on disk compressed");
+	free(big);
+}
+
 static const struct sg_test tests[] = {
 	{ "create", test_create },
 	{ "messages", test_messages },
@@ -1011,6 +1204,8 @@ static const struct sg_test tests[] = {
 	{ "durable", test_durable },
 	{ "recover-refused", test_recover_refused },
 	{ "tables", test_tables },
+	{ "raw-packed", test_raw_packed },
+	{ "raw-plain", test_raw_plain },
 };
 
 int
