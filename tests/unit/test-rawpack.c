@@ -99,6 +99,10 @@ refused(const void *v, size_t vl)
 	size_t n = 1;
 	int rc = sg_raw_unpack(v, vl, 9, &raw, &n);
 
+	if (rc == 0) {
+		free(raw);
+		return 0;
+	}
 	return rc == -1 && raw == NULL && n == 0;
 }
 
