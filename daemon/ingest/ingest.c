@@ -24,6 +24,7 @@
 #include "ingest/state.h"
 #include "lib/log.h"
 #include "lib/lograte.h"
+#include "lib/retry.h"
 #include "lib/xalloc.h"
 #include "mail/address.h"
 #include "mail/token.h"
@@ -540,7 +541,9 @@ run_txn(struct sg_store *st, struct sg_ingest_state *s, int64_t now)
 	if ((rc = sg_store_txn_begin(st, &op.txn)) != 0)
 		return rc;
 	uint32_t seq;
-	rc = seen_before(st, op.txn, s, &id, &seq);
+	rc = sg_store_txn_waited(op.txn);   /* the door waits: background work gives way */
+	if (rc == 0)
+		rc = seen_before(st, op.txn, s, &id, &seq);
 	if (rc == 0)
 		rc = SG_ING_REDECIDE;   /* a concurrent copy got in first */
 	else if (rc == SG_STORE_NOTFOUND)
@@ -709,8 +712,11 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 		 * in the outbound worker's or the clock's transaction can pick
 		 * it as a deadlock victim: read again, like the write below */
 		rc = SG_STORE_DEADLOCK;
-		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)
+		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++) {
+			if (attempt > 0)
+				sg_retry_pause(attempt, 1000);   /* up to 1 ms x attempt */
 			rc = decide(st, s, now);
+		}
 		if (rc != 0)
 			return rc;
 		if (s->verdict == SG_V_DUPLICATE)   /* the first copy may not be on disk yet: */
@@ -719,8 +725,11 @@ decide_and_write(struct sg_store *st, struct sg_ingest_state *s)
 			return 0;
 		rc = SG_STORE_DEADLOCK;
 		pthread_mutex_lock(&writer);
-		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++)
+		for (int attempt = 0; attempt < SG_DEADLOCK_RETRIES && rc == SG_STORE_DEADLOCK; attempt++) {
+			if (attempt > 0)
+				sg_retry_pause(attempt, 1000);   /* up to 1 ms x attempt */
 			rc = run_txn(st, s, now);
+		}
 		pthread_mutex_unlock(&writer);
 		if (rc == 0)
 			rc = sg_store_flush(st);   /* durable before the door answers */

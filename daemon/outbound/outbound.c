@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/retry.h"
 #include "lib/worker.h"
 #include "ticket/event.h"
 #include "lib/xalloc.h"
@@ -23,6 +24,8 @@
 #include "store/store.h"
 
 #define MOD "outbound"
+/* Attempts at a job's transaction picked as a deadlock victim. */
+#define SG_FINISH_RETRIES 20
 
 char *
 sg_outbound_crlf(const char *p, size_t len, size_t *outlen)
@@ -348,11 +351,15 @@ finish(struct sg_store *st, const struct sg_conf *c, uint64_t id, int ok, const 
 {
 	int rc = SG_STORE_DEADLOCK;
 
-	for (int a = 0; a < 5 && rc == SG_STORE_DEADLOCK; a++) {
+	/* the mail is out: losing this record would send it again, and the
+	 * doors' transactions win every deadlock (sg_store_txn_waited), so
+	 * retry long, with growing pauses (up to ~1 s in all) */
+	for (int a = 0; a < SG_FINISH_RETRIES && rc == SG_STORE_DEADLOCK; a++) {
 		struct sg_txn *txn = NULL;
 		struct sg_job j;
 		char *detail = NULL;
 
+		sg_retry_pause(a, 5000);
 		if ((rc = sg_store_txn_begin(st, &txn)) != 0)
 			break;
 		if ((rc = sg_store_job_get(st, txn, id, &j)) != 0) {
@@ -408,11 +415,12 @@ with_job(struct sg_store *st, const struct sg_due_entry *e,
 {
 	int rc = SG_STORE_DEADLOCK;
 
-	for (int a = 0; a < 5 && rc == SG_STORE_DEADLOCK; a++) {
+	for (int a = 0; a < SG_FINISH_RETRIES && rc == SG_STORE_DEADLOCK; a++) {
 		struct sg_txn *txn = NULL;
 		struct sg_job j;
 		int got;
 
+		sg_retry_pause(a, 5000);
 		if ((rc = sg_store_txn_begin(st, &txn)) != 0)
 			break;
 		got = sg_store_job_get(st, txn, e->id, &j);

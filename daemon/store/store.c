@@ -1274,6 +1274,14 @@ sg_store_txn_begin(struct sg_store *st, struct sg_txn **out)
 	return 0;
 }
 
+int
+sg_store_txn_waited(struct sg_txn *txn)
+{
+	if (txn == NULL || txn->t == NULL)
+		return SG_STORE_ERROR;
+	return map_err(txn->st, txn->t->set_priority(txn->t, SG_TXN_PRIORITY_WAITED), "txn priority");
+}
+
 static int
 commit_flags(struct sg_txn **txnp, int nowait)
 {

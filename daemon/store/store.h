@@ -101,6 +101,14 @@ int sg_store_interrupted(void);
 int sg_store_durable(struct sg_store *st);
 
 int sg_store_txn_begin(struct sg_store *st, struct sg_txn **txn);
+/* A transaction someone is waiting on (a door's ingest: an SMTP client
+ * until the 250): in a deadlock with background work (the outbound
+ * worker, the clock) Berkeley DB's detector aborts the other one, which
+ * retries unseen, instead of this (DB_TXN->set_priority; default
+ * transactions have 100, these SG_TXN_PRIORITY_WAITED). 0 or
+ * SG_STORE_ERROR. */
+#define SG_TXN_PRIORITY_WAITED 200
+int sg_store_txn_waited(struct sg_txn *txn);
 /* Commit (durable unless NOSYNC) and free; *txn is cleared either way. */
 int sg_store_txn_commit(struct sg_txn **txn);
 /* Commit and free without waiting for the disk: the commit is in the

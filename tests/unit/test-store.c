@@ -1181,6 +1181,70 @@ test_raw_plain(void)
 	free(big);
 }
 
+/* Two transactions that deadlock: the background one writes b, the
+ * waited one (a door's) a; then the background one asks for a (it waits)
+ * and the waited one for b, closing the cycle (a in meta.db, b in
+ * events.db: Berkeley DB locks B-tree pages, so two keys of one small
+ * table would simply wait). Left to itself the detector rejects the
+ * request that closed the cycle, the waited one's; with its priority
+ * it must abort the background one, every time (SG_TEST_NO_PRIORITY=1
+ * leaves the priority out: the test fails). */
+struct prio_arg {
+	struct sg_store *st;
+	struct sg_txn *txn;
+	int rc;
+};
+
+static void *
+prio_background(void *arg)
+{
+	struct prio_arg *p = arg;
+
+	p->rc = sg_store_table_replace(p->st, p->txn, SG_TB_META, "prio-a", 6, "B", 1);
+	if (p->rc == SG_STORE_DEADLOCK)
+		sg_store_txn_abort(&p->txn);
+	else
+		sg_store_txn_commit(&p->txn);
+	return NULL;
+}
+
+static void
+test_txn_priority(void)
+{
+	struct sg_store *st = NULL;
+	int waited_ok = 1, background_lost = 1;
+
+	fresh_dir("txn-priority");
+	ok(sg_store_open(dir, SG_STORE_NOSYNC, &st) == 0, "priority: store");
+	for (int round = 0; round < 10 && st != NULL; round++) {
+		struct prio_arg bg = { st, NULL, -1 };
+		struct sg_txn *w = NULL;
+		pthread_t th;
+		int rc;
+
+		if (sg_store_txn_begin(st, &bg.txn) != 0 || sg_store_txn_begin(st, &w) != 0 ||
+		    (getenv("SG_TEST_NO_PRIORITY") == NULL && sg_store_txn_waited(w) != 0)) {
+			waited_ok = 0;
+			break;
+		}
+		sg_store_table_replace(st, bg.txn, SG_TB_EVENTS, "prio-b", 6, "B", 1);
+		sg_store_table_replace(st, w, SG_TB_META, "prio-a", 6, "W", 1);
+		pthread_create(&th, NULL, prio_background, &bg);
+		usleep(50000);   /* the background one waits for a */
+		rc = sg_store_table_replace(st, w, SG_TB_EVENTS, "prio-b", 6, "W", 1);
+		if (rc == 0)
+			rc = sg_store_txn_commit(&w);
+		else
+			sg_store_txn_abort(&w);
+		pthread_join(th, NULL);
+		background_lost &= bg.rc == SG_STORE_DEADLOCK;
+		waited_ok &= rc == 0;
+	}
+	ok(background_lost, "priority: the background transaction is the deadlock's victim, 10 of 10");
+	ok(waited_ok, "priority: the waited one goes on and commits, 10 of 10");
+	sg_store_close(&st);
+}
+
 static const struct sg_test tests[] = {
 	{ "create", test_create },
 	{ "messages", test_messages },
@@ -1206,6 +1270,7 @@ static const struct sg_test tests[] = {
 	{ "tables", test_tables },
 	{ "raw-packed", test_raw_packed },
 	{ "raw-plain", test_raw_plain },
+	{ "txn-priority", test_txn_priority },
 };
 
 int
