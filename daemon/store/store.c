@@ -1794,8 +1794,11 @@ raw_put(struct sg_store *st, struct sg_txn *txn, DBT *key, const char *raw, size
 
 	if ((rc = raw_packed_write(st, txn, &packed)) != 0)
 		return rc;
-	if (packed && sg_raw_pack(raw, len, &b) != 0)
+	if (packed && sg_raw_pack(raw, len, &b) != 0) {
+		sg_log_ctx(SG_LOG_ERROR, MOD, NULL, key->size >= 8 ? sg_key_get_u64(key->data) : 0,
+			   "raw message of %zu bytes not stored: it could not be packed", len);
 		return SG_STORE_ERROR;
+	}
 	dbt_set(&val, packed ? (const void *)b.data : raw, packed ? b.len : len);
 	rc = st->db[SG_TB_RAW]->put(st->db[SG_TB_RAW], tx(txn), key, &val, flags);
 	free(b.data);
