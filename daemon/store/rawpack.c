@@ -22,20 +22,46 @@
  * threads come and go with SMTP sessions, so per-thread contexts would
  * leak. */
 #define POOL 4
+struct pool {
+	void *v[POOL];
+	int n;
+};
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static ZSTD_CCtx *cpool[POOL];
-static ZSTD_DCtx *dpool[POOL];
-static int ncpool, ndpool;
+static struct pool cpool, dpool;
+
+/* A kept context, or NULL (make one). */
+static void *
+pool_pop(struct pool *p)
+{
+	void *x = NULL;
+
+	pthread_mutex_lock(&pool_lock);
+	if (p->n > 0)
+		x = p->v[--p->n];
+	pthread_mutex_unlock(&pool_lock);
+	return x;
+}
+
+/* Keep x for the next message; 0 when the pool is full (free it). */
+static int
+pool_push(struct pool *p, void *x)
+{
+	int kept = 0;
+
+	pthread_mutex_lock(&pool_lock);
+	if (p->n < POOL) {
+		p->v[p->n++] = x;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return kept;
+}
 
 static ZSTD_CCtx *
 cctx_get(void)
 {
-	ZSTD_CCtx *c = NULL;
+	ZSTD_CCtx *c = pool_pop(&cpool);
 
-	pthread_mutex_lock(&pool_lock);
-	if (ncpool > 0)
-		c = cpool[--ncpool];
-	pthread_mutex_unlock(&pool_lock);
 	if (c != NULL)
 		return c;
 	if ((c = ZSTD_createCCtx()) == NULL)
@@ -47,42 +73,6 @@ cctx_get(void)
 		return NULL;
 	}
 	return c;
-}
-
-static void
-cctx_put(ZSTD_CCtx *c)
-{
-	pthread_mutex_lock(&pool_lock);
-	if (ncpool < POOL) {
-		cpool[ncpool++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&pool_lock);
-	ZSTD_freeCCtx(c);
-}
-
-static ZSTD_DCtx *
-dctx_get(void)
-{
-	ZSTD_DCtx *d = NULL;
-
-	pthread_mutex_lock(&pool_lock);
-	if (ndpool > 0)
-		d = dpool[--ndpool];
-	pthread_mutex_unlock(&pool_lock);
-	return d != NULL ? d : ZSTD_createDCtx();
-}
-
-static void
-dctx_put(ZSTD_DCtx *d)
-{
-	pthread_mutex_lock(&pool_lock);
-	if (ndpool < POOL) {
-		dpool[ndpool++] = d;
-		d = NULL;
-	}
-	pthread_mutex_unlock(&pool_lock);
-	ZSTD_freeDCtx(d);
 }
 
 static void
@@ -113,7 +103,8 @@ sg_raw_pack(const char *raw, size_t len, struct sg_buf *out)
 	cap = ZSTD_compressBound(len) + 1;
 	out->data = sg_xmalloc(cap);
 	z = ZSTD_compress2(c, out->data + 1, cap - 1, raw, len);
-	cctx_put(c);
+	if (!pool_push(&cpool, c))
+		ZSTD_freeCCtx(c);
 	if (ZSTD_isError(z)) {
 		sg_log(SG_LOG_ERROR, MOD, "raw pack: %s", ZSTD_getErrorName(z));
 		free(out->data);
@@ -170,15 +161,18 @@ sg_raw_unpack(const void *v, size_t vlen, uint64_t ticket, char **raw, size_t *r
 			memcpy(b, p + 1, (size_t)n);
 		got = (size_t)n;
 	} else {
-		ZSTD_DCtx *d = dctx_get();
+		ZSTD_DCtx *d = pool_pop(&dpool);
 
+		if (d == NULL)
+			d = ZSTD_createDCtx();
 		if (d == NULL) {
 			sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "raw unpack: no Zstandard context (memory)");
 			free(b);
 			return -1;
 		}
 		got = ZSTD_decompressDCtx(d, b, (size_t)n, p + 1, vlen - 1);
-		dctx_put(d);
+		if (!pool_push(&dpool, d))
+			ZSTD_freeDCtx(d);
 		if (ZSTD_isError(got) || got != (size_t)n) {
 			sg_log_ctx(SG_LOG_ERROR, MOD, NULL, ticket, "raw message unreadable: %s",
 				   ZSTD_isError(got) ? ZSTD_getErrorName(got) : "length differs from its frame's");

@@ -308,6 +308,47 @@ pages_read(enum sg_table t)
 	return d;
 }
 
+/* One lookup of each kind for ticket number i (k: which of its three
+ * Message-IDs); every answer is checked. */
+static void
+look_msgid(uint64_t i, int k)
+{
+	char key[160];
+	uint64_t tid;
+	uint32_t seq;
+
+	msgid(i, k, key, sizeof(key));
+	if (sg_store_msgid_lookup(st, NULL, key, &tid, &seq) != 0 || tid != ids[i])
+		must(1, "msgid lookup");
+}
+
+static void
+look_token(uint64_t i)
+{
+	char key[160];
+	uint64_t id;
+	int check;
+	struct sg_ticket t;
+
+	snprintf(key, sizeof(key), "Re: [ACME #%llu] Invoice", (unsigned long long)ids[i]);
+	if (sg_token_find(key, "ACME", NULL, 0, &id, &check) != 1 || sg_store_ticket_get(st, NULL, id, &t) != 0)
+		must(1, "token lookup");
+	sg_ticket_clear(&t);
+}
+
+static void
+look_customer(uint64_t i)
+{
+	char key[160];
+	uint64_t *v;
+	size_t n;
+
+	customer(i, key, sizeof(key));
+	if (sg_store_customer_tickets(st, NULL, key, &v, &n) != 0 || n == 0)
+		must(1, "customer lookup");
+	free(v);
+}
+
 /* The first lookups after the fill: REPS of each kind, keys of another
  * seed than lookups()'s, us per lookup over all. Right after a bulk fill
  * the cache holds the fill's pages and the first misses pay for giving
@@ -317,27 +358,13 @@ static double
 first_after_fill(void)
 {
 	unsigned seed = 4242;
-	char key[160];
-	uint64_t tid, *v;
-	uint32_t seq;
-	size_t n;
 	double t0 = now_ns();
 
 	for (int r = 0; r < REPS; r++) {
-		uint64_t i = (uint64_t)rand_r(&seed) % have, id;
-		int check;
-		struct sg_ticket t;
-		msgid(i, 1 + rand_r(&seed) % 3, key, sizeof(key));
-		if (sg_store_msgid_lookup(st, NULL, key, &tid, &seq) != 0 || tid != ids[i])
-			must(1, "msgid lookup");
-		snprintf(key, sizeof(key), "Re: [ACME #%llu] Invoice", (unsigned long long)ids[i]);
-		if (sg_token_find(key, "ACME", NULL, 0, &id, &check) != 1 || sg_store_ticket_get(st, NULL, id, &t) != 0)
-			must(1, "token lookup");
-		sg_ticket_clear(&t);
-		customer(i, key, sizeof(key));
-		if (sg_store_customer_tickets(st, NULL, key, &v, &n) != 0 || n == 0)
-			must(1, "customer lookup");
-		free(v);
+		uint64_t i = (uint64_t)rand_r(&seed) % have;
+		look_msgid(i, 1 + rand_r(&seed) % 3);
+		look_token(i);
+		look_customer(i);
 	}
 	return (now_ns() - t0) / REPS / 3 / 1e3;
 }
@@ -351,9 +378,6 @@ static void
 lookups(double *m, double *pg)
 {
 	unsigned seed = 777;
-	char key[160];
-	uint64_t tid;
-	uint32_t seq;
 
 	pages_read(SG_TB_MSGID);
 	pages_read(SG_TB_TICKETS);
@@ -362,35 +386,20 @@ lookups(double *m, double *pg)
 
 	for (int r = 0; r < REPS; r++) {
 		uint64_t i = (uint64_t)rand_r(&seed) % have;
-		msgid(i, 1 + rand_r(&seed) % 3, key, sizeof(key));
-		if (sg_store_msgid_lookup(st, NULL, key, &tid, &seq) != 0 || tid != ids[i])
-			must(1, "msgid lookup");
+		look_msgid(i, 1 + rand_r(&seed) % 3);
 	}
 	m[M_MSGID] = (now_ns() - t0) / REPS / 1e3;
 	if (pg != NULL)
 		pg[0] = pages_read(SG_TB_MSGID) / REPS;
 	t0 = now_ns();
-	for (int r = 0; r < REPS; r++) {
-		uint64_t i = (uint64_t)rand_r(&seed) % have, id;
-		int check;
-		struct sg_ticket t;
-		snprintf(key, sizeof(key), "Re: [ACME #%llu] Invoice", (unsigned long long)ids[i]);
-		if (sg_token_find(key, "ACME", NULL, 0, &id, &check) != 1 || sg_store_ticket_get(st, NULL, id, &t) != 0)
-			must(1, "token lookup");
-		sg_ticket_clear(&t);
-	}
+	for (int r = 0; r < REPS; r++)
+		look_token((uint64_t)rand_r(&seed) % have);
 	m[M_TOKEN] = (now_ns() - t0) / REPS / 1e3;
 	if (pg != NULL)
 		pg[1] = pages_read(SG_TB_TICKETS) / REPS;
 	t0 = now_ns();
-	for (int r = 0; r < REPS; r++) {
-		uint64_t i = (uint64_t)rand_r(&seed) % have, *v;
-		size_t n;
-		customer(i, key, sizeof(key));
-		if (sg_store_customer_tickets(st, NULL, key, &v, &n) != 0 || n == 0)
-			must(1, "customer lookup");
-		free(v);
-	}
+	for (int r = 0; r < REPS; r++)
+		look_customer((uint64_t)rand_r(&seed) % have);
 	m[M_CUST] = (now_ns() - t0) / REPS / 1e3;
 	if (pg != NULL)
 		pg[2] = pages_read(SG_TB_CUSTOMERS) / REPS;
