@@ -23,7 +23,7 @@ cli() { "$SG_CLI" -c "$dir/sg.conf" "$@"; }
 out=$(SG_SCALE_FOLLOWUPS=100 "$bench" "$dir" 5000 2>"$dir/bench.err")
 ok "bench-scale at 5,000 tickets runs to its end" test $? -eq 0 || sed 's/^/# /' "$dir/bench.err"
 printf '%s\n' "$out" | sed 's/^/# /'
-for row in "lookup msgid" "lookup token" "lookup customer" "SLA pass, 3 due" "report (week)" "ingest follow-up"; do
+for row in "lookup msgid" "lookup token" "lookup customer" "SLA pass, 3 due" "report (week)" "  per 1k tickets" "ingest follow-up"; do
 	ok "a figure for $row" bash -c 'printf "%s\n" "$1" | grep -q "^$2 .* 1.00x"' _ "$out" "$row"
 done
 ok "the cache's pages read per lookup are printed" bash -c 'printf "%s\n" "$1" | grep -qE "^  pages read \(msgid\) +[0-9.]+ "' _ "$out"
