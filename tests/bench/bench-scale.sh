@@ -1,11 +1,11 @@
 #!/bin/bash
 # bench-scale.sh — `make bench-scale`: tests/bench/bench-scale at 10k, 100k
 # and SG_SCALE_TICKETS (default 1,000,000) tickets (3 messages of about
-# 1 KB raw each per ticket: a 1M store takes about 14 GB of disk, 12 of
-# them raw.db, where each message takes a 4 KB overflow page; the backup
-# as much again, the export 6 GB; the run needs about 40 GB free in
-# SG_SCALE_DIR, default /var/tmp, and about 30 minutes on 2 cores, most
-# of it db verify and db export), then on the largest store: the daemon's memory
+# 1 KB raw each per ticket: a 1M store takes about 2.9 GB of disk, a
+# third of it raw.db (messages compressed, store/rawpack.h); the backup
+# as much again, the export 6.3 GB (the messages as they are); the run
+# needs about 15 GB free in SG_SCALE_DIR, default /var/tmp, and about
+# 6 minutes on 2 cores, most of it the fill and db export), then on the largest store: the daemon's memory
 # (supportgated started on it, mail fed through its milter with
 # miltertest and through `supportgate ingest`; VmRSS and VmHWM from
 # /proc), and the times of `supportgate db verify`, `db backup` and `db
