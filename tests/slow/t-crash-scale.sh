@@ -134,7 +134,7 @@ scenario() {
 	sg_wait_for "test \$(sg_sink_count $sg_sink) -ge $N" 900
 	sg_postfix_wait_empty "$sg_pf" 300
 	sg_wait_for "test \$(sg_sink_count $dir/acks) -ge $N" 900
-	sg_wait_for "test \$(timeout 60 $SG_CLI -c $sg_conf queue | tail -n +2 | wc -l) -eq 0" 300
+	sg_wait_for "test \"\$(timeout 60 $SG_CLI -c $sg_conf outbox --json)\" = '[]'" 300
 	sleep 2
 	t2=$(date +%s)
 	diag "$name: support copies and acknowledgements delivered $((t2 - t1)) s after the last message"
@@ -219,7 +219,9 @@ PY
 	again=$(sed -n 's/^redelivered //p' "$dir/acks.check")
 	diag "$name: acknowledgements delivered twice (a kill between the relay's 250 and the commit): $again"
 	ok "$name: at most one acknowledgement redelivered per kill ($again for $kills)" test "${again:-99}" -le "$kills"
-	is "$(timeout 60 "$SG_CLI" -c "$sg_conf" queue | tail -n +2 | wc -l)" 0 "$name: the outbound queue is empty"
+	# (outbox --json: every job, waiting or dead; [] when none)
+	is "$(timeout 60 "$SG_CLI" -c "$sg_conf" outbox --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" 0 \
+		"$name: the outbound queue is empty"
 
 	sg_daemon_stop
 	timeout 300 "$SG_CLI" -c "$sg_conf" db verify > "$dir/verify.out" 2>&1
