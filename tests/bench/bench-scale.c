@@ -31,7 +31,7 @@
  *     the last pass's keys a second time (at 1M still mostly page reads:
  *     the B-tree leaves of 3M Message-IDs and 1M tickets do not fit a
  *     32 MB cache, and REPS keys touch more leaves than it holds); "pages read":
- *     the table's pages the first pass read into the cache, per lookup
+ *     the table's pages a pass read into the cache, per lookup, median
  *     (the cache's counter: 1.0 = one leaf a lookup, upper levels cached);
  *     these passes follow a pass of REPS lookups of each kind with other
  *     keys ("first after fill", us per lookup), which gives up the pages
@@ -380,7 +380,6 @@ first_after_fill(void)
 static void
 lookups(double *m, double *pg, unsigned seed)
 {
-
 	pages_read(SG_TB_MSGID);
 	pages_read(SG_TB_TICKETS);
 	pages_read(SG_TB_CUSTOMERS);
