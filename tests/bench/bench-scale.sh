@@ -5,11 +5,11 @@
 # third of it raw.db (messages compressed, store/rawpack.h); the backup
 # as much again, the export 6.3 GB (the messages as they are); the run
 # needs about 15 GB free in SG_SCALE_DIR, default /var/tmp, and about
-# 6 minutes on 2 cores, most of it the fill and db export), then on the largest store: the daemon's memory
-# (supportgated started on it, mail fed through its milter with
-# miltertest and through `supportgate ingest`; VmRSS and VmHWM from
-# /proc), and the times of `supportgate db verify`, `db backup` and `db
-# export`. Everything is written in one temp dir, deleted at the end.
+# 6 minutes on 2 cores, most of it the fill and db export), then on the
+# largest store: the daemon's memory (supportgated started on it, mail
+# fed through its milter with miltertest and through `supportgate
+# ingest`; VmRSS and VmHWM from /proc), and the times of `supportgate db
+# verify`, `db backup` and `db export`. Everything is written in one temp dir, deleted at the end.
 # Usage: tests/bench/bench-scale.sh [BUILD_DIR]
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)

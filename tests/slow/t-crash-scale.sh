@@ -85,6 +85,11 @@ PY
 }
 
 progress() { cat "$1/progress" 2>/dev/null || echo 0; }
+# outbox_jobs CONF: the jobs in the outbound queue, waiting or dead
+# (outbox --json lists them all; its text listing ends with a summary line)
+outbox_jobs() {
+	timeout 60 "$SG_CLI" -c "$1" outbox --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
+}
 
 # scenario NAME RELAY_DOWN(0|1)
 scenario() {
@@ -134,7 +139,7 @@ scenario() {
 	sg_wait_for "test \$(sg_sink_count $sg_sink) -ge $N" 900
 	sg_postfix_wait_empty "$sg_pf" 300
 	sg_wait_for "test \$(sg_sink_count $dir/acks) -ge $N" 900
-	sg_wait_for "test \"\$(timeout 60 $SG_CLI -c $sg_conf outbox --json)\" = '[]'" 300
+	sg_wait_for "test \"\$(outbox_jobs $sg_conf)\" = 0" 300
 	sleep 2
 	t2=$(date +%s)
 	diag "$name: support copies and acknowledgements delivered $((t2 - t1)) s after the last message"
@@ -219,9 +224,7 @@ PY
 	again=$(sed -n 's/^redelivered //p' "$dir/acks.check")
 	diag "$name: acknowledgements delivered twice (a kill between the relay's 250 and the commit): $again"
 	ok "$name: at most one acknowledgement redelivered per kill ($again for $kills)" test "${again:-99}" -le "$kills"
-	# (outbox --json: every job, waiting or dead; [] when none)
-	is "$(timeout 60 "$SG_CLI" -c "$sg_conf" outbox --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" 0 \
-		"$name: the outbound queue is empty"
+	is "$(outbox_jobs "$sg_conf")" 0 "$name: the outbound queue is empty"
 
 	sg_daemon_stop
 	timeout 300 "$SG_CLI" -c "$sg_conf" db verify > "$dir/verify.out" 2>&1
